@@ -1,0 +1,62 @@
+"""`accountree build`: the computed stages, run in order on the workspace.
+
+Each capability contributes a stage (hierarchy, KPIs and roll-ups, scores…) by listing it in
+`STAGE_MODULES`: a module with `STAGE = BuildStage(...)`. A stage is a function of the workspace
+and the build options returning a short summary dict that the CLI prints.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from accountree.store import Workspace
+
+STAGE_MODULES = (
+    "accountree.hierarchy.stage", "accountree.kpi.stage", "accountree.scoring.stage", "accountree.kam.stage",
+    "accountree.orchestration.stage",
+)
+
+
+@dataclass
+class BuildOptions:
+    as_of: date = field(default_factory=date.today)
+    stages: list[str] | None = None  # None: all
+
+
+@dataclass(frozen=True)
+class BuildStage:
+    name: str
+    description: str
+    run: Callable[[Workspace, BuildOptions], dict[str, Any]]
+
+
+def stages() -> list[BuildStage]:
+    found = []
+    for module_name in STAGE_MODULES:
+        if importlib.util.find_spec(module_name.rsplit(".", 1)[0]) is None:
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name == module_name:
+                continue
+            raise
+        found.append(module.STAGE)
+    return found
+
+
+def build(ws: Workspace, options: BuildOptions | None = None,
+          progress: Callable[[str, int, int], None] | None = None) -> dict[str, dict[str, Any]]:
+    options = options or BuildOptions()
+    selected = [s for s in stages() if options.stages is None or s.name in options.stages]
+    results: dict[str, dict[str, Any]] = {}
+    for i, stage in enumerate(selected):
+        if progress:
+            progress(stage.name, i, len(selected))
+        results[stage.name] = stage.run(ws, options)
+    return results

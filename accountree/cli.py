@@ -1,0 +1,240 @@
+"""The `accountree` command line: thin commands over the service functions."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from accountree.console import (
+    JsonOption, WorkspaceOption, console, err_console, print_json, progress_bar, run, table_of, workspace,
+)
+
+app = typer.Typer(
+    name="accountree",
+    help="B2B account intelligence: account hierarchies, KPIs rolled up every group, key accounts, ICP scores.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+CLI_MODULES = (
+    "accountree.hierarchy.commands", "accountree.resolve.commands", "accountree.registry.commands",
+    "accountree.kpi.commands", "accountree.scoring.commands", "accountree.kam.commands",
+    "accountree.orchestration.commands", "accountree.api.commands", "accountree.bench.commands",
+)
+
+
+@app.command("import")
+def import_command(
+    bundle: Annotated[list[str], typer.Argument(help="Bundle folder, files, or TABLE=PATH pairs.")],
+    preset: Annotated[str | None, typer.Option(help="Read raw CRM exports: salesforce or hubspot.")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="YAML mapping of your own headers (docs/mapping.md).")] = None,
+    date_format: Annotated[str | None, typer.Option("--date-format", help="Force dmy or mdy for dd/mm dates.")] = None,
+    decimal: Annotated[str | None, typer.Option(help="Force the decimal separator: ',' or '.'.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything, write nothing.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write every problem found to this CSV file.")] = None,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a bundle of CSV / XLSX / Parquet files: all files are checked, then all written or none."""
+    from accountree.errors import ConfigError, ImportValidationError
+    from accountree.ingest import ImportOptions, import_bundle
+
+    def action() -> None:
+        if date_format not in (None, "dmy", "mdy"):
+            raise ConfigError(f"--date-format must be dmy or mdy, not {date_format!r}")
+        if decimal not in (None, ",", "."):
+            raise ConfigError(f"--decimal must be ',' or '.', not {decimal!r}")
+        options = ImportOptions(preset=preset, mapping=mapping, date_order=date_format, decimal=decimal, dry_run=dry_run)
+        with workspace(workspace_) as ws, progress_bar() as bar:
+            task = bar.add_task("importing", total=None)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
+
+            try:
+                result = import_bundle(ws, bundle, options, progress)
+            except ImportValidationError as err:
+                if report:
+                    _write_problem_report(report, err)
+                raise
+        if as_json:
+            print_json({"import_id": result.import_id, "dry_run": result.dry_run, "files": result.files})
+            return
+        rows = [{"file": f.file, "table": f.table, "rows": f.rows, "inserted": f.inserted, "updated": f.updated,
+                 "unchanged": f.unchanged, "encoding": f.encoding, "custom attributes": len(f.attributes)}
+                for f in result.files]
+        title = "dry run: checked, nothing written" if result.dry_run else f"import #{result.import_id}"
+        console.print(table_of(rows, title=title))
+
+    run(as_json, action)
+
+
+def _write_problem_report(path: Path, err) -> None:
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "row", "column", "value", "expected"])
+        for p in err.problems:
+            writer.writerow([p.file, p.row or "", p.column or "", p.value or "", p.expected])
+    err_console.print(f"problem report written to {path}")
+
+
+@app.command()
+def status(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """What is in the workspace: tables, computed results, last import."""
+    from accountree.status import workspace_status
+
+    def action() -> None:
+        with workspace(workspace_) as ws:
+            info = workspace_status(ws)
+        if as_json:
+            print_json(info)
+            return
+        console.print(f"[bold]workspace[/] {info['workspace']} ([cyan]{info['engine']}[/], schema v{info['schema_version']}, "
+                      f"reporting currency {info['reporting_currency']})")
+        rows = [{"table": t, "rows": f"{n:,}"} for t, n in {**info["tables"], **info["computed"]}.items()]
+        console.print(table_of(rows))
+        last = info["last_import"]
+        if last:
+            console.print(f"last import #{last['import_id']} at {last['imported_at']} by {last['imported_by']}: "
+                          f"{last['rows']:,} rows in {last['files']} file(s)")
+        else:
+            console.print("no import yet — try [bold]accountree demo[/] or [bold]accountree import FOLDER[/]")
+
+    run(as_json, action)
+
+
+@app.command("export")
+def export_command(
+    table: Annotated[str | None, typer.Argument(help="Table to export (see --list).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or parquet.")] = "csv",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file [default: standard output].")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the exportable tables.")] = False,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Export a table (bundle column names, header row) to CSV, JSON or Parquet."""
+    from accountree.errors import ConfigError
+    from accountree.export_formats import write_export
+    from accountree.exports import all_exports, export_query
+
+    def action() -> None:
+        if list_ or table is None:
+            exports = all_exports()
+            if as_json:
+                print_json([{"table": e.name, "description": e.description} for e in exports.values()])
+            else:
+                console.print(table_of([{"table": e.name, "description": e.description} for e in exports.values()]))
+            return
+        if fmt not in ("csv", "json", "parquet"):
+            raise ConfigError(f"--format must be csv, json or parquet, not {fmt!r}")
+        with workspace(workspace_) as ws:
+            rows = write_export(ws, export_query(ws, table), fmt, out)  # type: ignore[arg-type]
+        if out is not None:
+            err_console.print(f"{rows:,} rows written to {out}")
+
+    run(as_json, action)
+
+
+@app.command()
+def build(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date the KPIs are computed at (YYYY-MM-DD) [default: today].")] = None,
+    stage: Annotated[list[str] | None, typer.Option(help="Run only these stages.")] = None,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Compute everything derived from the data: hierarchy, KPIs, roll-ups, scores."""
+    from accountree.build import BuildOptions
+    from accountree.build import build as run_build
+    from accountree.errors import ConfigError
+
+    def action() -> None:
+        try:
+            day = date.fromisoformat(as_of) if as_of else date.today()
+        except ValueError:
+            raise ConfigError(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}") from None
+        with workspace(workspace_) as ws, progress_bar() as bar:
+            task = bar.add_task("building", total=None)
+            results = run_build(ws, BuildOptions(as_of=day, stages=stage),
+                                lambda name, i, n: bar.update(task, description=name, completed=i, total=n))
+        if as_json:
+            print_json(results)
+            return
+        for name, summary in results.items():
+            console.print(f"[bold green]✓[/] {name}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+
+    run(as_json, action)
+
+
+@app.command()
+def demo(
+    accounts: Annotated[int, typer.Option(help="Number of accounts to generate.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
+    out: Annotated[Path, typer.Option(help="Folder for the generated bundle.")] = Path("accountree-demo"),
+    reference_date: Annotated[str | None, typer.Option(help="Today's date for the data (YYYY-MM-DD).")] = None,
+    no_build: Annotated[bool, typer.Option("--no-build", help="Generate and import only.")] = False,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate a realistic demo bundle, import it into the workspace and build it."""
+    from accountree.build import BuildOptions
+    from accountree.build import build as run_build
+    from accountree.demo import generate_bundle
+    from accountree.ingest import import_bundle
+    from accountree.status import workspace_status
+
+    def action() -> None:
+        day = date.fromisoformat(reference_date) if reference_date else date.today()
+        with progress_bar() as bar:
+            task = bar.add_task("generating", total=None)
+            result = generate_bundle(out, accounts=accounts, seed=seed, reference_date=day,
+                                     progress=lambda s, d, t: bar.update(task, description=s, completed=d, total=t))
+        with workspace(workspace_) as ws:
+            with progress_bar() as bar:
+                task = bar.add_task("importing", total=None)
+                imported = import_bundle(ws, [str(result.out_dir)], None,
+                                         lambda s, d, t: bar.update(task, description=s, completed=d, total=t))
+            built = {} if no_build else run_build(ws, BuildOptions(as_of=day))
+            info = workspace_status(ws)
+        if as_json:
+            print_json({"bundle": str(result.out_dir), "import_id": imported.import_id, "build": built, "status": info})
+            return
+        console.print(f"[bold green]✓[/] demo bundle written to {result.out_dir} (ground truth in {result.truth_dir})")
+        console.print(f"[bold green]✓[/] imported {imported.rows:,} rows into {info['workspace']}")
+        for name, summary in built.items():
+            console.print(f"[bold green]✓[/] {name}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+        console.print(table_of([{"table": t, "rows": f"{n:,}"} for t, n in {**info["tables"], **info["computed"]}.items()]))
+
+    run(as_json, action)
+
+
+def _register_capabilities() -> None:
+    for module_name in CLI_MODULES:
+        if importlib.util.find_spec(module_name.rsplit(".", 1)[0]) is None:
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name == module_name:
+                continue
+            raise
+        module.register(app)
+
+
+_register_capabilities()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

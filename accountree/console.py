@@ -1,0 +1,108 @@
+"""What every command shares: the workspace and --json options, output, and error handling.
+
+Commands are thin: they parse options, call one service function, and hand its result to
+`emit`. `run` turns an `AccountreeError` into a clear message and its exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from accountree.errors import AccountreeError
+from accountree.store import Workspace, open_workspace
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+WorkspaceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--workspace", "-w", envvar="ACCOUNTREE_WORKSPACE", show_envvar=True,
+        help="DuckDB file path or postgresql:// URL [default: ./accountree.duckdb]",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return asdict(value)
+    return str(value)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n")
+
+
+@contextmanager
+def workspace(location: str | None) -> Iterator[Workspace]:
+    ws = open_workspace(location)
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+def run(as_json: bool, action: Callable[[], Any]) -> Any:
+    """Run a command body; user errors become a message (or JSON) and the error's exit code."""
+    try:
+        return action()
+    except AccountreeError as err:
+        if as_json:
+            print_json(err.to_dict())
+        else:
+            show_error(err)
+        raise typer.Exit(err.exit_code) from None
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted; nothing more was written[/]")
+        raise typer.Exit(130) from None
+
+
+def show_error(err: AccountreeError) -> None:
+    err_console.print(f"[bold red]Error:[/] {err.message}")
+    problems = getattr(err, "problems", None)
+    if problems:
+        if hasattr(problems[0], "file"):
+            table = Table("file", "row", "column", "value", "expected", title=f"{getattr(err, 'total', len(problems))} problem(s)")
+            for p in problems[:200]:
+                table.add_row(p.file, str(p.row or ""), p.column or "", "" if p.value is None else str(p.value), p.expected)
+            err_console.print(table)
+            if len(problems) > 200:
+                err_console.print(f"… and {len(problems) - 200} more (use --report FILE or --json for all of them)")
+        else:
+            for p in problems:
+                err_console.print(f"  - {p}")
+    if err.hint:
+        err_console.print(f"[dim]{err.hint}[/]")
+
+
+def progress_bar(transient: bool = True) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=transient, disable=not err_console.is_terminal,
+    )
+
+
+def table_of(rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None) -> Table:
+    columns = columns or (list(rows[0]) if rows else [])
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
+    return table

@@ -1,0 +1,73 @@
+"""Writing an export as CSV, JSON or Parquet, streamed batch by batch to a file or stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from sqlglot import exp
+
+from accountree.store import Workspace
+
+Format = Literal["csv", "json", "parquet"]
+
+
+def _json_value(value: object) -> object:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # type: ignore[union-attr]
+    return value
+
+
+def write_export(ws: Workspace, query: exp.Select | str, fmt: Format, out: Path | None) -> int:
+    """Stream the query's rows to `out` (stdout when None); returns the number of rows."""
+    stream: BinaryIO
+    if out is None:
+        stream = sys.stdout.buffer
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stream = out.open("wb")
+    rows = 0
+    try:
+        batches = ws.engine.iter_batches(query)
+        if fmt == "csv":
+            writer = None
+            for batch in batches:
+                if writer is None:
+                    writer = pacsv.CSVWriter(stream, batch.schema)
+                writer.write_batch(batch)
+                rows += batch.num_rows
+            if writer is None:  # no rows: still a header
+                table = ws.engine.fetch_arrow(query)
+                pacsv.write_csv(table, stream)
+            else:
+                writer.close()
+        elif fmt == "json":
+            stream.write(b"[")
+            for batch in batches:
+                for record in batch.to_pylist():
+                    stream.write((b",\n" if rows else b"\n") + json.dumps(
+                        {k: _json_value(v) for k, v in record.items()}, ensure_ascii=False).encode())
+                    rows += 1
+            stream.write(b"\n]\n")
+        else:
+            writer_pq = None
+            for batch in batches:
+                if writer_pq is None:
+                    writer_pq = pq.ParquetWriter(stream, batch.schema)
+                writer_pq.write_table(pa.Table.from_batches([batch]))
+                rows += batch.num_rows
+            if writer_pq is None:
+                pq.write_table(ws.engine.fetch_arrow(query), stream)
+            else:
+                writer_pq.close()
+    finally:
+        if out is not None:
+            stream.close()
+        else:
+            stream.flush()
+    return rows

@@ -1,0 +1,89 @@
+"""Every table a user can export, by name: the core bundle tables and what capabilities compute.
+
+Column names are public contracts (users' scripts read them). Core tables come back with the
+bundle's column names, custom attributes expanded into their own columns, so an export can be
+imported again. Capabilities add their own exports by listing `EXPORTS` in an `exports` module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from accountree.errors import NotFoundError
+from accountree.ingest.contract import TABLES
+from accountree.store import Workspace
+
+CAPABILITY_MODULES = (
+    "accountree.hierarchy.exports", "accountree.resolve.exports", "accountree.kpi.exports",
+    "accountree.scoring.exports", "accountree.kam.exports", "accountree.orchestration.exports",
+)
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    name: str
+    description: str
+    query: Callable[[Workspace], exp.Select | str]
+    needs: str | None = None  # table that must exist, with the command that builds it
+    needs_hint: str | None = None
+
+
+def _core_query(table: str) -> Callable[[Workspace], exp.Select]:
+    spec = TABLES[table]
+
+    def query(ws: Workspace) -> exp.Select:
+        columns: list[exp.Expression] = [exp.column(c, quoted=True) for c in spec.column_names]
+        if table == "accounts":
+            columns.append(exp.column("source", quoted=True))
+        for key in ws.engine.json_keys(table, "attributes"):
+            if key in spec.column_names or key == "source":
+                continue
+            extract = exp.JSONExtractScalar(this=exp.column("attributes", quoted=True), expression=exp.Literal.string(key))
+            columns.append(extract.as_(key, quoted=True))
+        return exp.select(*columns).from_(exp.table_(table, quoted=True)).order_by(*[exp.column(k, quoted=True) for k in spec.key])
+
+    return query
+
+
+def _imports_query(ws: Workspace) -> exp.Select:
+    cols = ["import_id", "imported_at", "imported_by", "bundle", "file", "table_name", "file_hash", "preset",
+            "rows", "inserted", "updated", "unchanged"]
+    return exp.select(*[exp.column(c, quoted=True) for c in cols]).from_("imports").order_by("import_id", "table_name")
+
+
+CORE_EXPORTS = [
+    *[ExportSpec(t, f"the {t} table, bundle columns plus custom attributes", _core_query(t)) for t in TABLES],
+    ExportSpec("imports", "history of imports: who, when, file, file hash, rows read, inserted, updated, unchanged",
+               _imports_query),
+]
+
+
+def all_exports() -> dict[str, ExportSpec]:
+    found = {e.name: e for e in CORE_EXPORTS}
+    for module_name in CAPABILITY_MODULES:
+        if importlib.util.find_spec(module_name.rsplit(".", 1)[0]) is None:
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name == module_name:
+                continue
+            raise
+        for spec in module.EXPORTS:
+            found[spec.name] = spec
+    return found
+
+
+def export_query(ws: Workspace, name: str) -> exp.Select | str:
+    exports = all_exports()
+    if name not in exports:
+        raise NotFoundError(f"no exportable table named {name!r}", hint=f"Tables: {', '.join(sorted(exports))}.")
+    spec = exports[name]
+    if spec.needs and not ws.engine.table_exists(spec.needs):
+        raise NotFoundError(f"{name} has not been computed in this workspace yet", hint=spec.needs_hint)
+    return spec.query(ws)

@@ -1,0 +1,385 @@
+"""Importing a bundle: stage every file, check every row, then write everything or nothing.
+
+1. Each file is staged as text in DuckDB (`readers`), its headers mapped onto the canonical
+   columns (`mapping`), its values parsed and checked (`typing`).
+2. Every problem of every file is collected; if there is one, an `ImportValidationError` carries
+   them all and the workspace is untouched.
+3. Otherwise the typed rows are written in one transaction: rows whose content hash changed are
+   replaced, new rows inserted, unchanged rows left alone — so importing twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from accountree.errors import ImportValidationError, Problem
+from accountree.ingest.bundle import BundleFile, plan_bundle
+from accountree.ingest.contract import TABLES, WRITE_ORDER, TableSpec
+from accountree.ingest.lookups import fold, load_lookups, rates_in
+from accountree.ingest.mapping import Mapping, TableMapping, load_mapping, load_preset, resolve_columns
+from accountree.ingest.readers import StagedFile, new_workdir, stage_file
+from accountree.ingest.typing import call, col, from_src, problem_queries, src, typed_select
+from accountree.ingest.writer import write_tables
+from accountree.store import Workspace, current_user
+
+MAX_PROBLEMS = 10_000
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ImportOptions:
+    preset: str | None = None
+    mapping: Path | None = None
+    date_order: str | None = None  # 'dmy' | 'mdy' | None (inferred per column)
+    decimal: str | None = None  # ',' | '.' | None (inferred per file)
+    dry_run: bool = False
+    user: str | None = None
+
+
+@dataclass
+class FileReport:
+    file: str
+    table: str
+    rows: int
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    encoding: str = ""
+    delimiter: str | None = None
+    attributes: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # canonical columns the file provides
+
+
+@dataclass
+class ImportResult:
+    import_id: int | None
+    files: list[FileReport]
+    dry_run: bool = False
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+
+def _q(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql("duckdb")
+
+
+def import_bundle(
+    workspace: Workspace, arguments: list[str], options: ImportOptions | None = None, progress: Progress | None = None
+) -> ImportResult:
+    options = options or ImportOptions()
+    mapping = _mapping(options)
+    files = sorted(plan_bundle(arguments, mapping), key=lambda f: WRITE_ORDER.index(f.table))
+    engine = workspace.engine
+    con = engine.staging_connection()
+    workdir = new_workdir()
+    created: list[str] = []
+    try:
+        con.execute(resources.files("accountree.ingest").joinpath("values.sql").read_text(encoding="utf-8"))
+        _load_known(workspace, con, created)
+        typed: dict[str, tuple[BundleFile, StagedFile, FileReport]] = {}
+        problems: list[Problem] = []
+        total = 0
+        for i, bundle_file in enumerate(files):
+            if progress:
+                progress(f"reading {bundle_file.label}", i, len(files))
+            if bundle_file.table == "fx_rates" or i == 0:
+                load_lookups(con, rates_in(workspace.reporting_currency, _rates(con, engine, typed)))
+            staged = stage_file(con, bundle_file.path, f"__stage_{i}", workdir, bundle_file.sheet)
+            created.append(staged.table)
+            report = FileReport(bundle_file.label, bundle_file.table, staged.rows, encoding=staged.encoding,
+                                delimiter=staged.delimiter)
+            file_problems, n = _type_and_check(con, bundle_file, staged, mapping, options, report, created)
+            problems.extend(file_problems)
+            total += n
+            typed[bundle_file.table] = (bundle_file, staged, report)
+            if bundle_file.table == "accounts":
+                _add_bundle_accounts(con, created)
+        if total:
+            raise ImportValidationError(sorted(problems, key=lambda p: (p.file, p.row or 0))[:MAX_PROBLEMS], total)
+        reports = [r for (_, _, r) in typed.values()]
+        if options.dry_run:
+            return ImportResult(None, reports, dry_run=True)
+        if progress:
+            progress("writing", len(files), len(files))
+        import_id = write_tables(
+            workspace, con, {t: (f"__final_{t}", s.file_hash, f.path, r) for t, (f, s, r) in typed.items()},
+            bundle=", ".join(arguments), preset=options.preset or (str(options.mapping) if options.mapping else None),
+            user=options.user or current_user(), now=datetime.now(UTC).replace(tzinfo=None),
+            finals=lambda t, import_id, now: _final_select(TABLES[t], typed[t][2].columns, import_id, now),
+        )
+        return ImportResult(import_id, reports)
+    finally:
+        for table in reversed(created):
+            con.execute(f"DROP TABLE IF EXISTS {_q(table)}")
+        if con is not engine.staging_connection():
+            con.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _mapping(options: ImportOptions) -> Mapping:
+    if options.preset and options.mapping:
+        mapping = load_preset(options.preset)
+        extra = load_mapping(options.mapping)
+        mapping.tables.update(extra.tables)
+        return mapping
+    if options.preset:
+        return load_preset(options.preset)
+    if options.mapping:
+        return load_mapping(options.mapping)
+    return Mapping()
+
+
+def _rates(con: duckdb.DuckDBPyConnection, engine, typed: dict) -> dict[str, float]:
+    rows = engine.fetchall("SELECT currency, rate FROM fx_rates")
+    rates = {c: float(r) for c, r in rows}
+    if "fx_rates" in typed:
+        rates.update({c: float(r) for c, r in con.execute("SELECT currency, rate FROM __final_fx_rates").fetchall()})
+    return rates
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table, created: list[str]) -> None:
+    con.register("__src", data)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(name)} AS SELECT * FROM __src")
+    con.unregister("__src")
+    created.append(name)
+
+
+def _load_known(workspace: Workspace, con: duckdb.DuckDBPyConnection, created: list[str]) -> None:
+    """Accounts already in the workspace (and merged ids), for reference checks and name lookups."""
+    engine = workspace.engine
+    known = engine.fetch_arrow(
+        "SELECT account_id, name FROM accounts UNION ALL SELECT old_id, NULL FROM account_aliases"
+    )
+    ids = known.column("account_id").to_pylist()
+    names = known.column("name").to_pylist()
+    _register(con, "__known_accounts", pa.table({"account_id": pa.array(ids, pa.string())}), created)
+    keys = [(fold(n), i) for i, n in zip(ids, names, strict=True) if n]
+    _register(con, "__known_names", pa.table({"key": [k for k, _ in keys], "account_id": [i for _, i in keys]},
+                                             schema=pa.schema([("key", pa.string()), ("account_id", pa.string())])), created)
+    aliases = engine.fetch_arrow("SELECT old_id, survivor_id FROM account_aliases")
+    _register(con, "__aliases", aliases.cast(pa.schema([("old_id", pa.string()), ("survivor_id", pa.string())])), created)
+
+
+def _add_bundle_accounts(con: duckdb.DuckDBPyConnection, created: list[str]) -> None:
+    con.execute("INSERT INTO __known_accounts SELECT account_id FROM __final_accounts")
+    names = con.execute("SELECT name, account_id FROM __final_accounts WHERE name IS NOT NULL").fetchall()
+    if names:
+        _register(con, "__bundle_names", pa.table({"key": [fold(n) for n, _ in names], "account_id": [i for _, i in names]}), created)
+        con.execute("INSERT INTO __known_names SELECT key, account_id FROM __bundle_names")
+
+
+def _mapped_select(spec: TableSpec, staged: StagedFile, mapping: TableMapping) -> tuple[exp.Select, set[str], list[str]]:
+    chosen, extras = resolve_columns(spec.name, staged.columns, mapping)
+    projections: list[exp.Expression] = [src("__row")]
+    present: set[str] = set()
+    for column in spec.column_names:
+        value: exp.Expression | None = None
+        if column in chosen:
+            value = src(chosen[column])
+        elif column in mapping.concat:
+            parts = [src(h) for h in staged.columns if h in {p for p in mapping.concat[column]} or
+                     any(h.strip().lower() == p.strip().lower() for p in mapping.concat[column])]
+            if parts:
+                value = call("NULLIF", exp.func("trim", exp.func("concat_ws", exp.Literal.string(" "), *parts)),
+                             exp.Literal.string(""))
+        if value is None:
+            continue
+        if column in mapping.values:
+            case = exp.Case()
+            for raw_value, canonical in mapping.values[column].items():
+                case = case.when(call("at_key", value).eq(call("at_key", exp.Literal.string(raw_value))),
+                                 exp.Literal.string(canonical))
+            value = case.else_(value)
+        if column in mapping.lookups:
+            first = exp.func("trim", exp.func("split_part", value, exp.Literal.string(";"), exp.Literal.number(1)))
+            by_id = exp.select(col("account_id", "k")).from_(exp.table_("__known_accounts").as_("k")).where(
+                col("account_id", "k").eq(first)).limit(1)
+            by_name = exp.select(col("account_id", "n")).from_(exp.table_("__known_names").as_("n")).where(
+                col("key", "n").eq(call("at_key_fold", first))).limit(1)
+            value = exp.func("coalesce", exp.Subquery(this=by_id), exp.Subquery(this=by_name), first)
+        projections.append(value.as_(column, quoted=True))
+        present.add(column)
+    if spec.name == "deals" and (mapping.won_flag or mapping.closed_flag):
+        projections = _with_flags(projections, staged, mapping)
+        present.add("stage")
+    if spec.name == "accounts" and "domain" not in present and "website" in present:
+        projections.append(src(chosen["website"]).as_("domain", quoted=True))
+        present.add("domain")
+    pairs = []
+    for header in extras:
+        pairs.extend([exp.Literal.string(header), src(header)])
+    attributes = exp.func("json_object", *pairs) if pairs else exp.cast(exp.Null(), "JSON")
+    projections.append(attributes.as_("__attributes", quoted=True))
+    return exp.select(*projections).from_(from_src(staged.table)), present, extras
+
+
+def _with_flags(projections: list[exp.Expression], staged: StagedFile, mapping: TableMapping) -> list[exp.Expression]:
+    headers = {h.strip().lower(): h for h in staged.columns}
+    won = headers.get((mapping.won_flag or "").lower())
+    closed = headers.get((mapping.closed_flag or "").lower())
+    stage_expr = next((p.this for p in projections if isinstance(p, exp.Alias) and p.alias == "stage"), exp.Null())
+    case = exp.Case()
+    if won:
+        case = case.when(call("at_boolean", src(won)).is_(exp.true()), exp.Literal.string("won"))
+    if won and closed:
+        case = case.when(exp.and_(call("at_boolean", src(closed)).is_(exp.true()),
+                                  call("at_boolean", src(won)).is_(exp.false())), exp.Literal.string("lost"))
+    case = case.else_(stage_expr)
+    kept = [p for p in projections if not (isinstance(p, exp.Alias) and p.alias == "stage")]
+    return [*kept, case.as_("stage", quoted=True)]
+
+
+def _date_orders(con: duckdb.DuckDBPyConnection, table: str, spec: TableSpec, present: set[str], forced: str | None) -> dict[str, bool]:
+    """Month-first only when the column's values prove it (a second part above 12, never a first)."""
+    orders = {}
+    for column in spec.columns:
+        if column.kind != "date" or column.name not in present:
+            continue
+        if forced:
+            orders[column.name] = forced == "mdy"
+            continue
+        parts = call("at_date_parts", col(column.name))
+        query = exp.select(
+            exp.func("count_if", exp.TryCast(this=exp.Dot(this=parts, expression=exp.to_identifier("a")),
+                                             to=exp.DataType.build("INTEGER")) > 12),
+            exp.func("count_if", exp.TryCast(this=exp.Dot(this=parts, expression=exp.to_identifier("b")),
+                                             to=exp.DataType.build("INTEGER")) > 12),
+        ).from_(exp.table_(table, quoted=True))
+        day_first, month_first = con.execute(query.sql("duckdb")).fetchone()
+        orders[column.name] = bool(month_first) and not day_first
+    return orders
+
+
+def _type_and_check(
+    con: duckdb.DuckDBPyConnection, bundle_file: BundleFile, staged: StagedFile, mapping: Mapping,
+    options: ImportOptions, report: FileReport, created: list[str],
+) -> tuple[list[Problem], int]:
+    spec = TABLES[bundle_file.table]
+    label = bundle_file.label
+    mapped_sql, present, extras = _mapped_select(spec, staged, mapping.for_table(spec.name))
+    report.attributes = extras
+    report.columns = [c for c in spec.column_names if c in present or c in spec.key]
+    mapped, typed = f"__mapped_{spec.name}", f"__typed_{spec.name}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(mapped)} AS {mapped_sql.sql('duckdb')}")
+    created.append(mapped)
+    problems = [
+        Problem(label, None, c.name, None, f"a column named {c.name!r} (required)")
+        for c in spec.columns if c.required and c.name not in present and not (spec.derived_key and c.name in spec.key)
+    ]
+    decimal_comma = (options.decimal or mapping.decimal or ("," if staged.decimal_comma else ".")) == ","
+    orders = _date_orders(con, mapped, spec, present, options.date_order or mapping.date_order)
+    select = typed_select(spec, present, decimal_comma=decimal_comma, mdy=orders).from_(from_src(mapped))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(typed)} AS {select.sql('duckdb')}")
+    created.append(typed)
+    queries = problem_queries(spec, present, typed)
+    queries.extend(_reference_checks(spec, present, typed))
+    queries.extend(_duplicate_checks(spec, present, typed))
+    total = len(problems)
+    if queries:
+        union = queries[0]
+        for q in queries[1:]:
+            union = exp.union(union, q, distinct=False)
+        count, = con.execute(f"SELECT count(*) FROM ({union.sql('duckdb')})").fetchone()
+        total += count
+        rows = con.execute(f"SELECT * FROM ({union.sql('duckdb')}) ORDER BY 1 LIMIT {MAX_PROBLEMS}").fetchall()
+        problems.extend(Problem(label, r[0], r[1], r[2], r[3]) for r in rows)
+    if not total:
+        final = f"__final_{spec.name}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(final)} AS {_aliased(spec, typed).sql('duckdb')}")
+        created.append(final)
+    return problems, total
+
+
+def _reference_checks(spec: TableSpec, present: set[str], table: str) -> list[exp.Select]:
+    queries = []
+    for ref in spec.account_refs:
+        if ref not in present:
+            continue
+        known = exp.select(col("account_id", "k")).from_(exp.table_("__known_accounts").as_("k")).where(
+            col("account_id", "k").eq(src(ref)))
+        queries.append(
+            exp.select(src("__row"), exp.Literal.string(ref), src(ref),
+                       exp.Literal.string("an account_id present in the bundle's accounts or in the workspace"))
+            .from_(from_src(table))
+            .where(exp.and_(src(ref).is_(exp.Null()).not_(), exp.Exists(this=known).not_()))
+        )
+    return queries
+
+
+def _duplicate_checks(spec: TableSpec, present: set[str], table: str) -> list[exp.Select]:
+    if not set(spec.key) <= present:
+        return []
+    keys = [col(k) for k in spec.key]
+    first_row = exp.Window(this=exp.func("min", col("__row")), partition_by=keys)
+    inner = exp.select(col("__row"), *keys, first_row.as_("__first")).from_(exp.table_(table, quoted=True)).where(
+        exp.and_(*[k.is_(exp.Null()).not_() for k in keys]))
+    label = " + ".join(spec.key)
+    value = exp.func("concat_ws", exp.Literal.string(" / "), *keys) if len(keys) > 1 else keys[0]
+    expected = exp.func("concat", exp.Literal.string(f"a unique {label} (already on row "),
+                        exp.cast(col("__first"), "VARCHAR"), exp.Literal.string(")"))
+    return [
+        exp.select(col("__row"), exp.Literal.string(spec.key[0]), value, expected)
+        .from_(exp.Subquery(this=inner, alias="d"))
+        .where(col("__row").neq(col("__first")))
+    ]
+
+
+def _aliased(spec: TableSpec, typed: str) -> exp.Select:
+    """Typed rows with merged account ids replaced by their survivors."""
+    projections: list[exp.Expression] = []
+    refs = {*spec.account_refs, *spec.soft_account_refs}
+    for column in [*spec.column_names, "__attributes"]:
+        if column in refs:
+            survivor = exp.select(col("survivor_id", "a")).from_(exp.table_("__aliases").as_("a")).where(
+                col("old_id", "a").eq(src(column))).limit(1)
+            projections.append(exp.func("coalesce", exp.Subquery(this=survivor), src(column)).as_(column, quoted=True))
+        else:
+            projections.append(src(column).as_(column, quoted=True))
+    query = exp.select(*projections).from_(from_src(typed))
+    if spec.name == "accounts":  # a merged id re-imported lands on its survivor: the old record stays merged
+        merged = exp.select(col("old_id", "a")).from_(exp.table_("__aliases").as_("a")).where(
+            col("old_id", "a").eq(src("account_id")))
+        query = query.where(exp.Exists(this=merged).not_())
+    return query
+
+
+def _final_select(spec: TableSpec, present: list[str], import_id: int, now: datetime) -> exp.Select:
+    """Columns as stored: typed values, converted amounts, attributes, content hash, provenance.
+
+    Only the columns the file provides are written, so a file without `parent_id` does not erase
+    the parents an earlier import set."""
+    projections: list[exp.Expression] = [src(c).as_(c, quoted=True) for c in present]
+    if spec.derived_key:
+        key = spec.key[0]
+        content = [c for c in present if c != key]
+        digest = exp.func("md5", exp.func("concat_ws", exp.Literal.string("\x1f"),
+                                          *[exp.func("coalesce", exp.cast(src(c), "VARCHAR"), exp.Literal.string("\x1e"))
+                                            for c in content]))
+        projections[present.index(key)] = exp.func("coalesce", src(key), digest).as_(key, quoted=True)
+    for amount, converted in spec.money.items():
+        if amount not in present:
+            continue
+        currency = exp.func("coalesce", src("currency"), exp.Literal.string("__rc"))
+        rate = exp.select(col("rate", "r")).from_(exp.table_("__rates").as_("r")).where(col("currency", "r").eq(currency)).limit(1)
+        projections.append((src(amount) * exp.func("coalesce", exp.Subquery(this=rate), exp.Literal.number(1)))
+                           .as_(converted, quoted=True))
+    projections.append(src("__attributes").as_("attributes", quoted=True))
+    hashed = [*present, "__attributes"]
+    row_hash = exp.func("md5", exp.func("concat_ws", exp.Literal.string("\x1f"),
+                                        *[exp.func("coalesce", exp.cast(src(c), "VARCHAR"), exp.Literal.string("\x1e"))
+                                          for c in hashed]))
+    projections.append(row_hash.as_("row_hash", quoted=True))
+    projections.append(exp.Literal.number(import_id).as_("import_id", quoted=True))
+    projections.append(exp.cast(exp.Literal.string(now.isoformat(sep=" ")), "TIMESTAMP").as_("updated_at", quoted=True))
+    return exp.select(*projections).from_(from_src(f"__final_{spec.name}"))

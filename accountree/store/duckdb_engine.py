@@ -1,0 +1,111 @@
+"""The embedded default: a DuckDB file, zero set-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from accountree.errors import WorkspaceError
+from accountree.store.engine import Engine, Params
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(self, path: str, *, read_only: bool = False, memory_limit: str | None = None) -> None:
+        super().__init__(path)
+        if path != ":memory:":
+            parent = Path(path).expanduser().resolve().parent
+            if not parent.exists():
+                raise WorkspaceError(
+                    f"cannot create workspace {path}: folder {parent} does not exist",
+                    hint="Create the folder or pass another --workspace path.",
+                )
+        try:
+            self.con = duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as err:
+            raise WorkspaceError(
+                f"cannot open workspace {path}: {err}",
+                hint="Is another accountree process using it? DuckDB allows one writer at a time.",
+            ) from err
+        except duckdb.Error as err:
+            raise WorkspaceError(f"{path} is not a DuckDB workspace: {err}") from err
+        self.con.execute("SET preserve_insertion_order = true")
+        if memory_limit:
+            self.con.execute("SET memory_limit = ?", [memory_limit])
+        self._depth = 0
+
+    @property
+    def schema(self) -> str:
+        return "main"
+
+    def _execute(self, statement: str, params: Params) -> None:
+        self.con.execute(statement, params)
+
+    def _fetchall(self, statement: str, params: Params) -> list[tuple]:
+        return self.con.execute(statement, params).fetchall()
+
+    def _iter_batches(self, statement: str, params: Params, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        reader = self.con.sql(statement, params=params).to_arrow_reader(batch_rows)
+        yield from reader
+
+    def _empty_result(self, statement: str, params: Params) -> pa.Table:
+        return self.con.sql(statement, params=params).to_arrow_table()
+
+    def _json_keys_sql(self, table: str, column: str) -> str:
+        t, c = exp.to_identifier(table, quoted=True).sql("duckdb"), exp.to_identifier(column, quoted=True).sql("duckdb")
+        return f"SELECT DISTINCT unnest(json_keys({c})) FROM {t} WHERE {c} IS NOT NULL"
+
+    def insert_arrow(self, table: str, data: pa.Table | Iterable[pa.RecordBatch]) -> int:
+        tables = [data] if isinstance(data, pa.Table) else [pa.Table.from_batches([b]) for b in data]
+        written = 0
+        for chunk in tables:
+            if chunk.num_rows == 0:
+                continue
+            cols = [exp.column(c, quoted=True) for c in chunk.column_names]
+            insert = exp.insert(
+                exp.select(*cols).from_("__arrow_chunk"),
+                exp.Schema(this=exp.table_(table, quoted=True), expressions=cols),
+            )
+            self.con.register("__arrow_chunk", chunk)
+            try:
+                self.con.execute(insert.sql(dialect="duckdb"))
+            finally:
+                self.con.unregister("__arrow_chunk")
+            written += chunk.num_rows
+        return written
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:  # nested: the outer transaction decides
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def staging_connection(self) -> duckdb.DuckDBPyConnection:
+        # Imports into a DuckDB workspace stage in the same database (temp tables), so the
+        # final write is one INSERT … SELECT inside the workspace's own transaction.
+        return self.con
+
+    def close(self) -> None:
+        self.con.close()

@@ -1,0 +1,142 @@
+"""The engine seam: one small adapter per database, the same flow on top.
+
+Every query accountree runs is DuckDB-dialect SQL with parameters; an engine transpiles it (see
+`accountree.store.sql`) and runs it. Engines add the few things SQL cannot say portably: bulk
+loading Arrow data, transactions, and a DuckDB connection for staging imports.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from accountree.store.sql import transpile
+
+Params = Sequence[Any] | Mapping[str, Any] | None
+
+
+class Engine(ABC):
+    """A workspace database. Subclasses fill in the `_` methods and `dialect`."""
+
+    name: str = "engine"
+    dialect: str = "duckdb"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    # -- SQL ------------------------------------------------------------------------------
+    def render(self, sql: str | exp.Expression) -> tuple[str, ...]:
+        if isinstance(sql, exp.Expression):
+            return (sql.sql(dialect=self.dialect),)
+        return transpile(sql, self.dialect)
+
+    def execute(self, sql: str | exp.Expression, params: Params = None) -> None:
+        """Run one or several statements (several only without parameters)."""
+        statements = self.render(sql)
+        if params and len(statements) > 1:
+            raise ValueError("parameters need a single statement")
+        for statement in statements:
+            self._execute(statement, params)
+
+    def fetchall(self, sql: str | exp.Expression, params: Params = None) -> list[tuple]:
+        (statement,) = self.render(sql)
+        return self._fetchall(statement, params)
+
+    def fetchone(self, sql: str | exp.Expression, params: Params = None) -> tuple | None:
+        rows = self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str | exp.Expression, params: Params = None) -> Any:
+        row = self.fetchone(sql, params)
+        return row[0] if row else None
+
+    def fetch_dicts(self, sql: str | exp.Expression, params: Params = None) -> list[dict[str, Any]]:
+        return self.fetch_arrow(sql, params).to_pylist()
+
+    def fetch_arrow(self, sql: str | exp.Expression, params: Params = None) -> pa.Table:
+        batches = list(self.iter_batches(sql, params))
+        if not batches:
+            (statement,) = self.render(sql)
+            return self._empty_result(statement, params)
+        return pa.Table.from_batches(batches)
+
+    def iter_batches(
+        self, sql: str | exp.Expression, params: Params = None, batch_rows: int = 100_000
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream a result as Arrow batches, so exports of large tables stay in bounded memory."""
+        (statement,) = self.render(sql)
+        yield from self._iter_batches(statement, params, batch_rows)
+
+    # -- tables ---------------------------------------------------------------------------
+    def table_exists(self, table: str) -> bool:
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = ?",
+                [table, self.schema],
+            )
+        )
+
+    def table_columns(self, table: str) -> list[str]:
+        rows = self.fetchall(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = ? "
+            "ORDER BY ordinal_position",
+            [table, self.schema],
+        )
+        return [r[0] for r in rows]
+
+    def replace_table(self, table: str, select_sql: str, params: Params = None) -> None:
+        """(Re)create a derived table from a query, atomically with the caller's transaction."""
+        name = exp.table_(table, quoted=True)
+        self.execute(exp.Drop(this=name, kind="TABLE", exists=True))
+        (query,) = self.render(select_sql)
+        create = f"CREATE TABLE {name.sql(dialect=self.dialect)} AS {query}"
+        self._execute(create, params)
+
+    def json_keys(self, table: str, column: str) -> list[str]:
+        """Distinct keys of a JSON-object column (custom attributes), sorted."""
+        rows = self.fetchall(self._json_keys_sql(table, column))
+        return sorted(r[0] for r in rows if r[0] is not None)
+
+    @abstractmethod
+    def _json_keys_sql(self, table: str, column: str) -> str: ...
+
+    @abstractmethod
+    def insert_arrow(self, table: str, data: pa.Table | Iterable[pa.RecordBatch]) -> int:
+        """Append Arrow data to an existing table (columns matched by name); returns rows written."""
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: everything executed inside commits together or not at all."""
+
+    @property
+    @abstractmethod
+    def schema(self) -> str: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # -- to implement ---------------------------------------------------------------------
+    @abstractmethod
+    def _execute(self, statement: str, params: Params) -> None: ...
+
+    @abstractmethod
+    def _fetchall(self, statement: str, params: Params) -> list[tuple]: ...
+
+    @abstractmethod
+    def _iter_batches(self, statement: str, params: Params, batch_rows: int) -> Iterator[pa.RecordBatch]: ...
+
+    @abstractmethod
+    def _empty_result(self, statement: str, params: Params) -> pa.Table: ...
+
+    def staging_connection(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection where imports are parsed and checked before anything is written."""
+        con = duckdb.connect(":memory:")
+        con.execute("SET preserve_insertion_order = true")
+        return con

@@ -1,0 +1,140 @@
+"""The team server: PostgreSQL through psycopg 3."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from sqlglot import exp
+
+from accountree.errors import WorkspaceError
+from accountree.store.engine import Engine, Params
+
+_BATCH = 50_000
+
+
+def _pg_params(params: Params) -> Params:
+    # psycopg reads `%` in the query as a placeholder marker whenever parameters are passed.
+    return params if params is not None else ()
+
+
+class PostgresEngine(Engine):
+    name = "postgres"
+    dialect = "postgres"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        import psycopg
+
+        try:
+            self.con = psycopg.connect(url, autocommit=True)
+        except psycopg.OperationalError as err:
+            raise WorkspaceError(
+                f"cannot connect to PostgreSQL workspace {self.safe_url}: {str(err).strip()}",
+                hint="Check that the server runs and the URL (host, port, database, user) is right.",
+            ) from err
+        self._tx_depth = 0
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password, for messages and logs."""
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(self.url)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+            return urlunsplit(parts._replace(netloc=netloc))
+        return self.url
+
+    @property
+    def schema(self) -> str:
+        return str(self.scalar("SELECT current_schema()"))
+
+    def _execute(self, statement: str, params: Params) -> None:
+        with self.con.cursor() as cur:
+            cur.execute(statement, _pg_params(params))
+
+    def _fetchall(self, statement: str, params: Params) -> list[tuple]:
+        with self.con.cursor() as cur:
+            cur.execute(statement, _pg_params(params))
+            return cur.fetchall() if cur.description else []
+
+    def _iter_batches(self, statement: str, params: Params, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        with self.con.cursor() as cur:
+            cur.execute(statement, _pg_params(params))
+            names = [d.name for d in cur.description or []]
+            while True:
+                rows = cur.fetchmany(batch_rows)
+                if not rows:
+                    break
+                cols = list(zip(*rows, strict=True))
+                yield pa.RecordBatch.from_arrays([_to_arrow(c) for c in cols], names=names)
+
+    def _empty_result(self, statement: str, params: Params) -> pa.Table:
+        with self.con.cursor() as cur:
+            cur.execute(statement, _pg_params(params))
+            names = [d.name for d in cur.description or []]
+        return pa.table({n: pa.array([], pa.null()) for n in names})
+
+    def render(self, sql):  # type: ignore[override]
+        if isinstance(sql, str) and sql.startswith("--native\n"):
+            return (sql,)
+        statements = super().render(sql)
+        return tuple(_escape_percent(s) for s in statements)
+
+    def _json_keys_sql(self, table: str, column: str) -> str:
+        t, c = exp.to_identifier(table, quoted=True).sql("postgres"), exp.to_identifier(column, quoted=True).sql("postgres")
+        return f"--native\nSELECT DISTINCT json_object_keys({c}) FROM {t} WHERE json_typeof({c}) = 'object'"
+
+    def insert_arrow(self, table: str, data: pa.Table | Iterable[pa.RecordBatch]) -> int:
+        batches = data.to_batches(_BATCH) if isinstance(data, pa.Table) else data
+        target = exp.table_(table, quoted=True).sql(dialect="postgres")
+        written = 0
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            cols = ", ".join(exp.to_identifier(c, quoted=True).sql(dialect="postgres") for c in batch.schema.names)
+            buf = io.BytesIO()
+            pacsv.write_csv(
+                pa.Table.from_batches([batch]), buf, pacsv.WriteOptions(include_header=False, quoting_style="needed")
+            )
+            with self.con.cursor() as cur, cur.copy(f"COPY {target} ({cols}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(buf.getvalue())
+            written += batch.num_rows
+        return written
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.con.transaction():
+            self._tx_depth += 1
+            try:
+                yield
+            finally:
+                self._tx_depth -= 1
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _escape_percent(statement: str) -> str:
+    """Double the `%` of literals so psycopg does not read them as placeholders."""
+    if "%" not in statement.replace("%s", "").replace("%(", ""):
+        return statement
+    import re
+
+    return re.sub(r"%(?!s\b|\()", "%%", statement)
+
+
+def _to_arrow(values: tuple) -> pa.Array:
+    from decimal import Decimal
+
+    if any(isinstance(v, Decimal) for v in values):
+        return pa.array([float(v) if v is not None else None for v in values], pa.float64())
+    if any(isinstance(v, (dict, list)) for v in values):
+        import json
+
+        return pa.array([json.dumps(v) if v is not None else None for v in values], pa.string())
+    return pa.array(values)

@@ -1,0 +1,32 @@
+"""SQL written once, run on every engine.
+
+accountree's SQL is written in DuckDB's dialect as static text (names and values are never pasted
+in: values are `?` or `$name` parameters) and transpiled by sqlglot for the engine at hand. Where a
+name really is dynamic (an export of a table chosen by the user) it is built as a sqlglot
+expression, which quotes it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+
+SOURCE_DIALECT = "duckdb"
+
+
+@lru_cache(maxsize=4096)
+def transpile(sql: str, dialect: str) -> tuple[str, ...]:
+    """Statements of `sql` (DuckDB dialect) rendered for `dialect`; cached since SQL is static."""
+    if dialect == SOURCE_DIALECT:
+        return tuple(s.sql(dialect=dialect) for s in sqlglot.parse(sql, read=SOURCE_DIALECT) if s)
+    return tuple(sqlglot.transpile(sql, read=SOURCE_DIALECT, write=dialect))
+
+
+def select_columns(table: str, columns: list[str], order_by: list[str] | None = None) -> exp.Select:
+    """`SELECT cols FROM table [ORDER BY …]` with every identifier quoted."""
+    query = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(exp.table_(table, quoted=True))
+    if order_by:
+        query = query.order_by(*[exp.column(c, quoted=True) for c in order_by])
+    return query
