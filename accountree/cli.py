@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +11,15 @@ from typing import Annotated
 import typer
 
 from accountree.console import (
-    JsonOption, WorkspaceOption, console, err_console, print_json, progress_bar, run, table_of, workspace,
+    JsonOption,
+    WorkspaceOption,
+    console,
+    err_console,
+    print_json,
+    progress_bar,
+    run,
+    table_of,
+    workspace,
 )
 
 app = typer.Typer(

@@ -52,23 +52,6 @@ class Mapping(BaseModel):
     date_order: Literal["dmy", "mdy"] | None = None
     tables: dict[str, TableMapping] = Field(default_factory=dict)
 
-    @field_validator("tables")
-    @classmethod
-    def _known_tables(cls, value: dict[str, TableMapping]) -> dict[str, TableMapping]:
-        problems = []
-        for table, mapping in value.items():
-            if table not in TABLES:
-                problems.append(f"tables.{table}: unknown table (expected one of {', '.join(TABLES)})")
-                continue
-            known = set(TABLES[table].column_names)
-            for section in ("columns", "concat", "values", "lookups"):
-                for col in getattr(mapping, section):
-                    if col not in known:
-                        problems.append(f"tables.{table}.{section}.{col}: not a column of {table}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return value
-
     def table_for_file(self, path: Path) -> str | None:
         name = path.name.lower()
         for table, mapping in self.tables.items():
@@ -103,15 +86,37 @@ def load_preset(name: str) -> Mapping:
     return _validate(yaml.safe_load(text), f"preset {name}")
 
 
+def _unknown_names(data: object) -> list[str]:
+    """Tables and columns that do not exist — checked beside pydantic so all problems come at once."""
+    problems: list[str] = []
+    tables = data.get("tables") if isinstance(data, dict) else None
+    if not isinstance(tables, dict):
+        return problems
+    for table, mapping in tables.items():
+        if table not in TABLES:
+            problems.append(f"tables.{table}: unknown table (expected one of {', '.join(TABLES)})")
+            continue
+        known = set(TABLES[table].column_names)
+        for section in ("columns", "concat", "values", "lookups"):
+            entries = mapping.get(section) if isinstance(mapping, dict) else None
+            for column in entries or {}:
+                if column not in known:
+                    problems.append(f"tables.{table}.{section}.{column}: not a column of {table}")
+    return problems
+
+
 def _validate(data: object, origin: str) -> Mapping:
+    problems = _unknown_names(data)
+    mapping = None
     try:
-        return Mapping.model_validate(data)
+        mapping = Mapping.model_validate(data)
     except ValidationError as err:
-        problems = []
         for e in err.errors():
             where = ".".join(str(p) for p in e["loc"])
             problems.append(f"{where}: {e['msg']}")
-        raise ConfigError(f"{origin}: invalid mapping", problems) from err
+    if problems or mapping is None:
+        raise ConfigError(f"{origin}: invalid mapping", problems)
+    return mapping
 
 
 def resolve_columns(table: str, headers: list[str], mapping: TableMapping) -> tuple[dict[str, str], list[str]]:

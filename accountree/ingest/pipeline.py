@@ -30,6 +30,7 @@ from accountree.ingest.readers import StagedFile, new_workdir, stage_file
 from accountree.ingest.typing import call, col, from_src, problem_queries, src, typed_select
 from accountree.ingest.writer import write_tables
 from accountree.store import Workspace, current_user
+from accountree.store.sql import template
 
 MAX_PROBLEMS = 10_000
 Progress = Callable[[str, int, int], None]
@@ -70,8 +71,10 @@ class ImportResult:
         return sum(f.rows for f in self.files)
 
 
-def _q(name: str) -> str:
-    return exp.to_identifier(name, quoted=True).sql("duckdb")
+def _create_temp(con: duckdb.DuckDBPyConnection, table: str, query: exp.Select) -> None:
+    create = exp.Create(this=exp.table_(table, quoted=True), kind="TABLE", expression=query, replace=True,
+                        properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+    con.execute(create.sql("duckdb"))
 
 
 def import_bundle(
@@ -93,7 +96,7 @@ def import_bundle(
         for i, bundle_file in enumerate(files):
             if progress:
                 progress(f"reading {bundle_file.label}", i, len(files))
-            if bundle_file.table == "fx_rates" or i == 0:
+            if i == 0:
                 load_lookups(con, rates_in(workspace.reporting_currency, _rates(con, engine, typed)))
             staged = stage_file(con, bundle_file.path, f"__stage_{i}", workdir, bundle_file.sheet)
             created.append(staged.table)
@@ -103,8 +106,10 @@ def import_bundle(
             problems.extend(file_problems)
             total += n
             typed[bundle_file.table] = (bundle_file, staged, report)
-            if bundle_file.table == "accounts":
+            if bundle_file.table == "accounts":  # even with problems, so deals are not also flagged
                 _add_bundle_accounts(con, created)
+            if bundle_file.table == "fx_rates" and not n:  # the bundle's own rates apply to its other files
+                load_lookups(con, rates_in(workspace.reporting_currency, _rates(con, engine, typed)))
         if total:
             raise ImportValidationError(sorted(problems, key=lambda p: (p.file, p.row or 0))[:MAX_PROBLEMS], total)
         reports = [r for (_, _, r) in typed.values()]
@@ -121,7 +126,7 @@ def import_bundle(
         return ImportResult(import_id, reports)
     finally:
         for table in reversed(created):
-            con.execute(f"DROP TABLE IF EXISTS {_q(table)}")
+            con.execute(template("DROP TABLE IF EXISTS :t", t=table))
         if con is not engine.staging_connection():
             con.close()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -150,7 +155,7 @@ def _rates(con: duckdb.DuckDBPyConnection, engine, typed: dict) -> dict[str, flo
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table, created: list[str]) -> None:
     con.register("__src", data)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(name)} AS SELECT * FROM __src")
+    con.execute(template("CREATE OR REPLACE TEMP TABLE :t AS SELECT * FROM __src", t=name))
     con.unregister("__src")
     created.append(name)
 
@@ -172,8 +177,8 @@ def _load_known(workspace: Workspace, con: duckdb.DuckDBPyConnection, created: l
 
 
 def _add_bundle_accounts(con: duckdb.DuckDBPyConnection, created: list[str]) -> None:
-    con.execute("INSERT INTO __known_accounts SELECT account_id FROM __final_accounts")
-    names = con.execute("SELECT name, account_id FROM __final_accounts WHERE name IS NOT NULL").fetchall()
+    con.execute("INSERT INTO __known_accounts SELECT account_id FROM __typed_accounts WHERE account_id IS NOT NULL")
+    names = con.execute("SELECT name, account_id FROM __typed_accounts WHERE name IS NOT NULL AND account_id IS NOT NULL").fetchall()
     if names:
         _register(con, "__bundle_names", pa.table({"key": [fold(n) for n, _ in names], "account_id": [i for _, i in names]}), created)
         con.execute("INSERT INTO __known_names SELECT key, account_id FROM __bundle_names")
@@ -207,7 +212,13 @@ def _mapped_select(spec: TableSpec, staged: StagedFile, mapping: TableMapping) -
                 col("account_id", "k").eq(first)).limit(1)
             by_name = exp.select(col("account_id", "n")).from_(exp.table_("__known_names").as_("n")).where(
                 col("key", "n").eq(call("at_key_fold", first))).limit(1)
-            value = exp.func("coalesce", exp.Subquery(this=by_id), exp.Subquery(this=by_name), first)
+            lookups: list[exp.Expression] = [exp.Subquery(this=by_id), exp.Subquery(this=by_name)]
+            if spec.name == "accounts" and {"account_id", "name"} <= chosen.keys():
+                # a parent named in the same file: look it up among the file's own rows
+                own_id, own_name = col(chosen["account_id"], "o"), col(chosen["name"], "o")
+                lookups.append(exp.Subquery(this=exp.select(own_id).from_(exp.table_(staged.table, quoted=True).as_("o"))
+                                            .where(call("at_key_fold", own_name).eq(call("at_key_fold", first))).limit(1)))
+            value = exp.func("coalesce", *lookups, first)
         projections.append(value.as_(column, quoted=True))
         present.add(column)
     if spec.name == "deals" and (mapping.won_flag or mapping.closed_flag):
@@ -271,7 +282,7 @@ def _type_and_check(
     report.attributes = extras
     report.columns = [c for c in spec.column_names if c in present or c in spec.key]
     mapped, typed = f"__mapped_{spec.name}", f"__typed_{spec.name}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(mapped)} AS {mapped_sql.sql('duckdb')}")
+    _create_temp(con, mapped, mapped_sql)
     created.append(mapped)
     problems = [
         Problem(label, None, c.name, None, f"a column named {c.name!r} (required)")
@@ -280,7 +291,7 @@ def _type_and_check(
     decimal_comma = (options.decimal or mapping.decimal or ("," if staged.decimal_comma else ".")) == ","
     orders = _date_orders(con, mapped, spec, present, options.date_order or mapping.date_order)
     select = typed_select(spec, present, decimal_comma=decimal_comma, mdy=orders).from_(from_src(mapped))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(typed)} AS {select.sql('duckdb')}")
+    _create_temp(con, typed, select)
     created.append(typed)
     queries = problem_queries(spec, present, typed)
     queries.extend(_reference_checks(spec, present, typed))
@@ -290,13 +301,15 @@ def _type_and_check(
         union = queries[0]
         for q in queries[1:]:
             union = exp.union(union, q, distinct=False)
-        count, = con.execute(f"SELECT count(*) FROM ({union.sql('duckdb')})").fetchone()
+        found = union.subquery("p")
+        count, = con.execute(exp.select(exp.func("count", exp.Star())).from_(found.copy()).sql("duckdb")).fetchone()
         total += count
-        rows = con.execute(f"SELECT * FROM ({union.sql('duckdb')}) ORDER BY 1 LIMIT {MAX_PROBLEMS}").fetchall()
+        listing = exp.select(exp.Star()).from_(found).order_by(exp.column("__row")).limit(MAX_PROBLEMS)
+        rows = con.execute(listing.sql("duckdb")).fetchall()
         problems.extend(Problem(label, r[0], r[1], r[2], r[3]) for r in rows)
     if not total:
         final = f"__final_{spec.name}"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(final)} AS {_aliased(spec, typed).sql('duckdb')}")
+        _create_temp(con, final, _aliased(spec, typed))
         created.append(final)
     return problems, total
 

@@ -23,6 +23,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from accountree.errors import AccountreeError
+from accountree.store.sql import template
 
 CHUNK = 1 << 22
 DELIMITERS = [",", ";", "\t", "|"]
@@ -99,10 +100,8 @@ def _stage_relation(con: duckdb.DuckDBPyConnection, rel: duckdb.DuckDBPyRelation
     """Materialise `rel` as `table` with text columns and the spreadsheet row number."""
     con.register("__stage_src", rel)
     try:
-        name = exp.to_identifier(table, quoted=True).sql("duckdb")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM __stage_src")
-        con.execute(f"ALTER TABLE {name} ADD COLUMN __row BIGINT")
-        con.execute(f"UPDATE {name} SET __row = rowid + 2")
+        con.execute(template("CREATE OR REPLACE TEMP TABLE :t AS SELECT * FROM __stage_src", t=table))
+        _number_rows(con, table)
     finally:
         con.unregister("__stage_src")
     return [c for c in con.table(table).columns if c != "__row"]
@@ -128,6 +127,12 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, table: str, workdir: 
     raise FileReadError(
         f"{path}: unsupported file type {suffix or '(none)'}", hint="Use .csv, .xlsx or .parquet files."
     )
+
+
+def _number_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """`__row`: the spreadsheet row of each record (insertion order is preserved; header = row 1)."""
+    con.execute(template("ALTER TABLE :t ADD COLUMN __row BIGINT", t=table))
+    con.execute(template("UPDATE :t SET __row = rowid + 2", t=table))
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -185,7 +190,6 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str, file_has
         if not header_row or all(h is None for h in header_row):
             raise FileReadError(f"{path}: the first row is empty; expected a header row with column names")
         headers = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(header_row)]
-        name = exp.to_identifier(table, quoted=True).sql("duckdb")
         schema = pa.schema([(h, pa.string()) for h in headers])
         first = True
         batch: list[list[str | None]] = []
@@ -196,10 +200,10 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str, file_has
             con.register("__xlsx_batch", data)
             try:
                 if first:
-                    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM __xlsx_batch")
+                    con.execute(template("CREATE OR REPLACE TEMP TABLE :t AS SELECT * FROM __xlsx_batch", t=table))
                     first = False
                 else:
-                    con.execute(f"INSERT INTO {name} SELECT * FROM __xlsx_batch")
+                    con.execute(template("INSERT INTO :t SELECT * FROM __xlsx_batch", t=table))
             finally:
                 con.unregister("__xlsx_batch")
             batch = []
@@ -211,8 +215,7 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str, file_has
         flush()
     finally:
         book.close()
-    con.execute(f"ALTER TABLE {name} ADD COLUMN __row BIGINT")
-    con.execute(f"UPDATE {name} SET __row = rowid + 2")
+    _number_rows(con, table)
     return StagedFile(path, table, headers, _count(con, table), "xlsx", None, False, file_hash)
 
 

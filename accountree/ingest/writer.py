@@ -15,10 +15,12 @@ from sqlglot import exp
 
 from accountree.ingest.contract import TABLES, WRITE_ORDER
 from accountree.store import Workspace
+from accountree.store.sql import template
 
 
-def _q(name: str) -> str:
-    return exp.to_identifier(name, quoted=True).sql("duckdb")
+def _create_temp(table: str, query: exp.Select, replace: bool = True) -> exp.Create:
+    return exp.Create(this=exp.table_(table, quoted=True), kind="TABLE", expression=query, replace=replace,
+                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
 
 
 def write_tables(
@@ -38,7 +40,7 @@ def write_tables(
     stores: dict[str, str] = {}
     for table in tables:
         store = f"__store_{table}"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(store)} AS {finals(table, import_id, now).sql('duckdb')}")
+        con.execute(_create_temp(store, finals(table, import_id, now)).sql("duckdb"))
         stores[table] = store
     try:
         with engine.transaction():
@@ -62,7 +64,7 @@ def write_tables(
                     engine.execute(exp.Drop(tables=[exp.table_(store, quoted=True)], kind="TABLE", exists=True))
     finally:
         for store in stores.values():
-            con.execute(f"DROP TABLE IF EXISTS {_q(store)}")
+            con.execute(template("DROP TABLE IF EXISTS :t", t=store))
     return import_id
 
 
@@ -70,7 +72,7 @@ def _create_like(engine, table: str, store: str, columns: list[str]) -> None:
     """A temporary table on the engine with the target's column types, for the staged rows."""
     select = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(exp.table_(table, quoted=True)).where(exp.false())
     engine.execute(exp.Drop(tables=[exp.table_(store, quoted=True)], kind="TABLE", exists=True))
-    engine.execute(f"CREATE TEMPORARY TABLE {_q(store)} AS {select.sql('duckdb')}")
+    engine.execute(_create_temp(store, select, replace=False))
 
 
 def _merge(engine, table: str, store: str, columns: list[str]) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from accountree.errors import WorkspaceError
 from accountree.store.engine import Engine, Params
+from accountree.store.sql import template
 
 
 class DuckDBEngine(Engine):
@@ -59,8 +60,7 @@ class DuckDBEngine(Engine):
         return self.con.sql(statement, params=params).to_arrow_table()
 
     def _json_keys_sql(self, table: str, column: str) -> str:
-        t, c = exp.to_identifier(table, quoted=True).sql("duckdb"), exp.to_identifier(column, quoted=True).sql("duckdb")
-        return f"SELECT DISTINCT unnest(json_keys({c})) FROM {t} WHERE {c} IS NOT NULL"
+        return template("SELECT DISTINCT unnest(json_keys(:c)) FROM :t WHERE :c IS NOT NULL", t=table, c=column)
 
     def insert_arrow(self, table: str, data: pa.Table | Iterable[pa.RecordBatch]) -> int:
         tables = [data] if isinstance(data, pa.Table) else [pa.Table.from_batches([b]) for b in data]

@@ -30,3 +30,14 @@ def select_columns(table: str, columns: list[str], order_by: list[str] | None = 
     if order_by:
         query = query.order_by(*[exp.column(c, quoted=True) for c in order_by])
     return query
+
+
+def template(sql: str, dialect: str = SOURCE_DIALECT, **identifiers: str) -> str:
+    """Render `sql` with each `:name` placeholder replaced by the quoted identifier given.
+
+    For the few statements whose table or column name is only known at run time: the name is
+    substituted as an identifier by sqlglot, so it can never become SQL.
+    """
+    tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
+    names = {k: exp.to_identifier(v, quoted=True) for k, v in identifiers.items()}
+    return exp.replace_placeholders(tree, **names).sql(dialect=dialect)

@@ -1,0 +1,57 @@
+"""The command line as a user runs it: exit codes, --json, --workspace from the environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from accountree.cli import app
+from tests.conftest import write
+
+runner = CliRunner()
+
+
+def test_import_status_export_roundtrip(tmp_path: Path, monkeypatch) -> None:
+    ws = tmp_path / "w.duckdb"
+    monkeypatch.setenv("ACCOUNTREE_WORKSPACE", str(ws))
+    write(tmp_path / "b" / "accounts.csv", "account_id,name,country\nA,Alpha SAS,FR\nB,Bêta GmbH,DE\n")
+    result = runner.invoke(app, ["import", str(tmp_path / "b"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["files"][0]["inserted"] == 2
+    status = json.loads(runner.invoke(app, ["status", "--json"]).stdout)
+    assert status["tables"]["accounts"] == 2 and status["engine"] == "duckdb" and status["imports"] == 1
+    exported = runner.invoke(app, ["export", "accounts", "--format", "json"])
+    assert [r["name"] for r in json.loads(exported.stdout)] == ["Alpha SAS", "Bêta GmbH"]
+    out = tmp_path / "acc.parquet"
+    assert runner.invoke(app, ["export", "accounts", "--format", "parquet", "--out", str(out)]).exit_code == 0
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(out).num_rows == 2
+    listed = runner.invoke(app, ["export", "--list", "--json"])
+    assert {"accounts", "relationships", "deals", "contacts", "activities", "imports"} <= {
+        e["table"] for e in json.loads(listed.stdout)}
+
+
+def test_bad_bundle_exits_2_with_a_report(tmp_path: Path) -> None:
+    ws = tmp_path / "w.duckdb"
+    write(tmp_path / "b" / "deals.csv", "deal_id,account_id,stage,amount\nD1,X,won,abc\n")
+    report = tmp_path / "problems.csv"
+    result = runner.invoke(app, ["import", str(tmp_path / "b"), "-w", str(ws), "--report", str(report)])
+    assert result.exit_code == 2
+    assert "nothing was imported" in result.output
+    lines = report.read_text().splitlines()
+    assert lines[0] == "file,row,column,value,expected" and len(lines) == 3
+    as_json = runner.invoke(app, ["import", str(tmp_path / "b"), "-w", str(ws), "--json"])
+    assert as_json.exit_code == 2 and json.loads(as_json.stdout)["total"] == 2
+
+
+def test_unknown_export_and_bad_options_are_clear(tmp_path: Path) -> None:
+    ws = str(tmp_path / "w.duckdb")
+    result = runner.invoke(app, ["export", "nope", "-w", ws])
+    assert result.exit_code == 1 and "no exportable table named 'nope'" in result.output
+    result = runner.invoke(app, ["export", "accounts", "--format", "xml", "-w", ws])
+    assert result.exit_code == 1 and "--format must be" in result.output
+    result = runner.invoke(app, ["status", "-w", str(tmp_path / "missing" / "w.duckdb")])
+    assert result.exit_code == 1 and "does not exist" in " ".join(result.output.split())
