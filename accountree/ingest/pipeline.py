@@ -126,6 +126,9 @@ def import_bundle(
         return ImportResult(import_id, reports)
     finally:
         for table in reversed(created):
+            if table.startswith("__stage_"):
+                con.execute(template("DROP VIEW IF EXISTS :t", t=table))
+                table += "__data"
             con.execute(template("DROP TABLE IF EXISTS :t", t=table))
         if con is not engine.staging_connection():
             con.close()
@@ -267,7 +270,7 @@ def _date_orders(con: duckdb.DuckDBPyConnection, table: str, spec: TableSpec, pr
             exp.func("count_if", exp.TryCast(this=exp.Dot(this=parts, expression=exp.to_identifier("b")),
                                              to=exp.DataType.build("INTEGER")) > 12),
         ).from_(exp.table_(table, quoted=True))
-        day_first, month_first = con.execute(query.sql("duckdb")).fetchone()
+        day_first, month_first = con.execute(query.sql("duckdb")).fetchall()[0]
         orders[column.name] = bool(month_first) and not day_first
     return orders
 
@@ -302,7 +305,7 @@ def _type_and_check(
         for q in queries[1:]:
             union = exp.union(union, q, distinct=False)
         found = union.subquery("p")
-        count, = con.execute(exp.select(exp.func("count", exp.Star())).from_(found.copy()).sql("duckdb")).fetchone()
+        count = con.execute(exp.select(exp.func("count", exp.Star())).from_(found.copy()).sql("duckdb")).fetchall()[0][0]
         total += count
         listing = exp.select(exp.Star()).from_(found).order_by(exp.column("__row")).limit(MAX_PROBLEMS)
         rows = con.execute(listing.sql("duckdb")).fetchall()

@@ -130,9 +130,10 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, table: str, workdir: 
 
 
 def _number_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """`__row`: the spreadsheet row of each record (insertion order is preserved; header = row 1)."""
-    con.execute(template("ALTER TABLE :t ADD COLUMN __row BIGINT", t=table))
-    con.execute(template("UPDATE :t SET __row = rowid + 2", t=table))
+    """`__row`: the spreadsheet row of each record (header = row 1). Insertion order is preserved,
+    so a view over `rowid` gives it without rewriting the staged table."""
+    con.execute(template("ALTER TABLE :t RENAME TO :r", t=table, r=table + "__data"))
+    con.execute(template("CREATE OR REPLACE TEMP VIEW :t AS SELECT *, rowid + 2 AS __row FROM :r", t=table, r=table + "__data"))
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -17,7 +17,12 @@ CREATE OR REPLACE TEMP MACRO at_num_text(c, dc) AS CASE
     WHEN regexp_full_match(c, '[+-]?\d*,\d+') THEN replace(c, ',', '.')
     ELSE NULL END;
 
-CREATE OR REPLACE TEMP MACRO at_number(s, dc) AS TRY_CAST(at_num_text(at_num_clean(s), dc) AS DOUBLE);
+-- Fast paths first: most cells are plain integers or dot decimals and skip the cleaning.
+CREATE OR REPLACE TEMP MACRO at_number(s, dc) AS CASE
+    WHEN NOT contains(s, '.') AND NOT contains(s, ',') AND TRY_CAST(s AS BIGINT) IS NOT NULL THEN CAST(s AS BIGINT)
+    WHEN NOT dc AND NOT contains(s, ',') AND TRY_CAST(s AS DOUBLE) IS NOT NULL THEN TRY_CAST(s AS DOUBLE)
+    WHEN dc AND regexp_full_match(s, '-?\d+,\d+') THEN CAST(replace(s, ',', '.') AS DOUBLE)
+    ELSE TRY_CAST(at_num_text(at_num_clean(s), dc) AS DOUBLE) END;
 
 CREATE OR REPLACE TEMP MACRO at_integer(s, dc) AS CASE
     WHEN at_number(s, dc) = round(at_number(s, dc)) AND abs(at_number(s, dc)) < 9e15

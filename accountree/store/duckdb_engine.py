@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,9 @@ from sqlglot import exp
 from accountree.errors import WorkspaceError
 from accountree.store.engine import Engine, Params
 from accountree.store.sql import template
+
+
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 
 class DuckDBEngine(Engine):
@@ -38,8 +42,10 @@ class DuckDBEngine(Engine):
         except duckdb.Error as err:
             raise WorkspaceError(f"{path} is not a DuckDB workspace: {err}") from err
         self.con.execute("SET preserve_insertion_order = true")
-        if memory_limit:
-            self.con.execute("SET memory_limit = ?", [memory_limit])
+        # Bounded memory: beyond the limit DuckDB spills to its temp directory, so a 1 GB import
+        # or a 1M-account build runs on a small machine. ACCOUNTREE_MEMORY_LIMIT overrides it.
+        limit = memory_limit or os.environ.get("ACCOUNTREE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+        self.con.execute("SET memory_limit = ?", [limit])
         self._depth = 0
 
     @property
@@ -47,7 +53,7 @@ class DuckDBEngine(Engine):
         return "main"
 
     def _execute(self, statement: str, params: Params) -> None:
-        self.con.execute(statement, params)
+        self.con.execute(statement, params).fetchall()  # DuckDB 2 wants every result consumed
 
     def _fetchall(self, statement: str, params: Params) -> list[tuple]:
         return self.con.execute(statement, params).fetchall()

@@ -1,0 +1,1 @@
+"""`accountree bench …`: performance measured side by side with baselines, printed as ratios."""

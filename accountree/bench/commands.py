@@ -1,0 +1,44 @@
+"""`accountree bench …` commands: each prints its figures and the ratios to its baselines."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Annotated
+
+import typer
+
+from accountree.console import JsonOption, console, print_json, run, table_of
+
+bench_app = typer.Typer(help="Benchmarks: figures measured side by side with baselines.", no_args_is_help=True)
+
+
+def _show(result: dict, as_json: bool, title: str) -> None:
+    if as_json:
+        print_json(result)
+    else:
+        console.print(table_of([{"measure": k, "value": v} for k, v in result.items()], title=title))
+
+
+def _call(module: str, function: str, **kwargs):
+    try:
+        mod = importlib.import_module(f"accountree.bench.{module}")
+    except ModuleNotFoundError as err:
+        from accountree.errors import MissingDependencyError
+
+        raise MissingDependencyError(f"this benchmark is not available: {err}") from err
+    return getattr(mod, function)(**kwargs)
+
+
+@bench_app.command("import")
+def bench_import(
+    accounts: Annotated[int, typer.Option(help="Accounts to generate.")] = 1_000_000,
+    deals: Annotated[int, typer.Option(help="Deals to generate.")] = 10_000_000,
+    as_json: JsonOption = False,
+) -> None:
+    """Import throughput and peak memory against a raw DuckDB load of the same files."""
+    run(as_json, lambda: _show(_call("import_bench", "run_import_bench", accounts=accounts, deals=deals), as_json,
+                               "bench import"))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(bench_app, name="bench")
