@@ -1,0 +1,73 @@
+"""The workspace store: locations, migrations, the same behaviour on each engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from accountree.errors import WorkspaceError
+from accountree.ingest.contract import TABLES
+from accountree.store import open_workspace, resolve_location
+from accountree.store.workspace import migrations
+
+
+def test_location_order(monkeypatch) -> None:
+    monkeypatch.delenv("ACCOUNTREE_WORKSPACE", raising=False)
+    assert resolve_location(None) == "accountree.duckdb"
+    monkeypatch.setenv("ACCOUNTREE_WORKSPACE", "/data/team.duckdb")
+    assert resolve_location(None) == "/data/team.duckdb"
+    assert resolve_location("other.duckdb") == "other.duckdb"
+
+
+def test_migrations_apply_once_and_record_versions(engine_location: str) -> None:
+    with open_workspace(engine_location) as ws:
+        versions = [v for v, _, _ in migrations()]
+        assert ws.schema_version == max(versions)
+        assert ws.migrate() == []  # nothing left to apply
+        recorded = [r[0] for r in ws.engine.fetchall("SELECT version FROM schema_migrations ORDER BY version")]
+        assert recorded == versions
+        assert ws.reporting_currency == "EUR"
+    with open_workspace(engine_location) as again:  # reopening keeps everything
+        assert again.schema_version == max(versions)
+
+
+def test_every_contract_column_is_stored(workspace) -> None:
+    for table, spec in TABLES.items():
+        stored = set(workspace.engine.table_columns(table))
+        missing = set(spec.column_names) - stored
+        assert not missing, f"{table} lacks {missing}"
+        for amount, converted in spec.money.items():
+            assert converted in stored
+
+
+def test_transaction_rolls_back_everything(workspace) -> None:
+    with pytest.raises(RuntimeError), workspace.engine.transaction():
+        workspace.engine.execute("INSERT INTO seller_bus (bu_id, name) VALUES (?, ?)", ["bu1", "Software"])
+        raise RuntimeError("boom")
+    assert workspace.engine.scalar("SELECT count(*) FROM seller_bus") == 0
+
+
+def test_parameters_are_values_never_sql(workspace) -> None:
+    hostile = "x'); DROP TABLE accounts; --"
+    workspace.engine.execute("INSERT INTO seller_bus (bu_id, name) VALUES (?, ?)", [hostile, "50 % off"])
+    assert workspace.engine.fetchall("SELECT bu_id, name FROM seller_bus WHERE name LIKE '%off'") == [(hostile, "50 % off")]
+    assert workspace.engine.table_exists("accounts")
+
+
+def test_bad_locations_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(WorkspaceError, match="does not exist"):
+        open_workspace(str(tmp_path / "nope" / "w.duckdb"))
+    not_duckdb = tmp_path / "notes.duckdb"
+    not_duckdb.write_text("hello")
+    with pytest.raises(WorkspaceError):
+        open_workspace(str(not_duckdb))
+    with pytest.raises(WorkspaceError, match="unsupported workspace URL"):
+        open_workspace("mysql://localhost/db")
+
+
+@pytest.mark.postgres
+def test_postgres_errors_hide_the_password() -> None:
+    with pytest.raises(WorkspaceError) as caught:
+        open_workspace("postgresql://bob:s3cret@127.0.0.1:1/none")
+    assert "s3cret" not in caught.value.message and "***" in caught.value.message
