@@ -74,9 +74,8 @@ def import_command(
         if as_json:
             print_json({"import_id": result.import_id, "dry_run": result.dry_run, "files": result.files})
             return
-        rows = [{"file": f.file, "table": f.table, "rows": f.rows, "inserted": f.inserted, "updated": f.updated,
-                 "unchanged": f.unchanged, "encoding": f.encoding, "custom attributes": len(f.attributes)}
-                for f in result.files]
+        rows = [{"table": f.table, "file": f.file, "rows": f"{f.rows:,}", "new": f"{f.inserted:,}",
+                 "updated": f"{f.updated:,}", "same": f"{f.unchanged:,}"} for f in result.files]
         title = "dry run: checked, nothing written" if result.dry_run else f"import #{result.import_id}"
         console.print(table_of(rows, title=title))
 
