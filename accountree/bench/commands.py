@@ -40,5 +40,14 @@ def bench_import(
                                "bench import"))
 
 
+@bench_app.command("score")
+def bench_score(
+    accounts: Annotated[int, typer.Option(help="Accounts to score.")] = 1_000_000,
+    as_json: JsonOption = False,
+) -> None:
+    """Scoring throughput (grid and model), training time, AUC of the model against the grid."""
+    run(as_json, lambda: _show(_call("score_bench", "run_score_bench", accounts=accounts), as_json, "bench score"))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(bench_app, name="bench")

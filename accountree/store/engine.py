@@ -93,7 +93,7 @@ class Engine(ABC):
     def replace_table(self, table: str, select_sql: str, params: Params = None) -> None:
         """(Re)create a derived table from a query, atomically with the caller's transaction."""
         name = exp.table_(table, quoted=True)
-        self.execute(exp.Drop(this=name, kind="TABLE", exists=True))
+        self.execute(exp.Drop(tables=[name], kind="TABLE", exists=True))
         (query,) = self.render(select_sql)
         create = f"CREATE TABLE {name.sql(dialect=self.dialect)} AS {query}"
         self._execute(create, params)

@@ -1,0 +1,275 @@
+"""`accountree score …`: score with a grid, write a starter grid, train, refresh, explain, write back to the CRM."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from accountree.console import (
+    JsonOption,
+    WorkspaceOption,
+    console,
+    err_console,
+    print_json,
+    run,
+    table_of,
+    workspace,
+)
+
+score_app = typer.Typer(help="ICP fit: points grid, learned model, grades A-F and tiers, CRM write-back.",
+                        invoke_without_command=True)
+
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Date the intent signals are counted at (YYYY-MM-DD) [default: today].")]
+
+
+def _day(value: str | None) -> date:
+    from accountree.errors import ConfigError
+
+    try:
+        return date.fromisoformat(value) if value else date.today()
+    except ValueError:
+        raise ConfigError(f"--as-of must be a date as YYYY-MM-DD, not {value!r}") from None
+
+
+def _summary(title: str, data: dict[str, Any]) -> None:
+    console.print(f"[bold green]✓[/] {title}: " + ", ".join(f"{k} {v}" for k, v in data.items() if not isinstance(v, (dict, list))))
+
+
+@score_app.callback()
+def score(
+    ctx: typer.Context,
+    grid: Annotated[Path | None, typer.Option("--grid", help="YAML points grid to save in the workspace and score with.")] = None,
+    as_of: AsOf = None,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Score every account with the grid (saved in the workspace; packaged default if none) and the current model."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from accountree.scoring import load_grid, save_grid, score_workspace
+
+    def action() -> None:
+        with workspace(workspace_) as ws:
+            loaded, version = None, None
+            if grid is not None:
+                loaded = load_grid(grid)
+                version = save_grid(ws, loaded, grid.read_text(encoding="utf-8"))
+            result = score_workspace(ws, _day(as_of), loaded, version)
+        if as_json:
+            print_json(result)
+        else:
+            _summary("scores", result)
+
+    run(as_json, action)
+
+
+@score_app.command("init")
+def init(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the grid.")] = Path("icp.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a commented starter grid fitted to the workspace's industries, technologies and sizes."""
+    from accountree.errors import ConfigError
+    from accountree.scoring.starter import starter_grid
+
+    def action() -> None:
+        if out.exists() and not force:
+            raise ConfigError(f"{out} already exists", hint="Pass --force to overwrite it, or --out another path.")
+        with workspace(workspace_) as ws:
+            text = starter_grid(ws)
+        out.write_text(text, encoding="utf-8")
+        if as_json:
+            print_json({"file": str(out)})
+        else:
+            console.print(f"[bold green]✓[/] starter grid written to {out}; score with `accountree score --grid {out}`")
+
+    run(as_json, action)
+
+
+@score_app.command("train")
+def train(
+    as_of: AsOf = None,
+    note: Annotated[str | None, typer.Option(help="A note stored with this model version.")] = None,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Learn the fit model from the best customers, store it as a new version, and re-score."""
+    from accountree.scoring.training import train_model
+
+    def action() -> None:
+        with workspace(workspace_) as ws:
+            result = train_model(ws, _day(as_of), note=note)
+        if as_json:
+            print_json(result)
+            return
+        m = result["metrics"]
+        console.print(f"[bold green]✓[/] model v{result['model_version']}: {result['labelled']:,} labelled accounts, "
+                      f"{result['positives']:,} best customers")
+        console.print(table_of([
+            {"on the hold-out": "ROC AUC", "model": m["auc_model"], "grid": m["auc_grid"]},
+            {"on the hold-out": "precision, top decile", "model": m["precision_top_decile_model"],
+             "grid": m["precision_top_decile_grid"]},
+            {"on the hold-out": f"cross-validated AUC ({m['cv_folds']} folds)", "model": f"{m['cv_auc_mean']} ± {m['cv_auc_std']}",
+             "grid": ""},
+        ]))
+        for warning in result["warnings"]:
+            err_console.print(f"[yellow]warning:[/] {warning}")
+
+    run(as_json, action)
+
+
+@score_app.command("refresh")
+def refresh(as_of: AsOf = None, workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """Re-score every account with the saved grid and the current model (after new data)."""
+    from accountree.scoring import score_workspace
+
+    def action() -> None:
+        with workspace(workspace_) as ws:
+            result = score_workspace(ws, _day(as_of))
+        print_json(result) if as_json else _summary("scores refreshed", result)
+
+    run(as_json, action)
+
+
+@score_app.command("explain")
+def explain(
+    account_id: Annotated[str, typer.Argument(help="The account to explain.")],
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Why an account has its score and grade: every criterion's points and the model's top reasons."""
+    from accountree.scoring import explain as explain_account
+
+    def action() -> None:
+        with workspace(workspace_) as ws:
+            info = explain_account(ws, account_id)
+        if as_json:
+            print_json(info)
+            return
+        console.print(f"[bold]{account_id}[/]: grade {info['grade'] or '-'} ({info['tier'] or 'unscored'}), "
+                      f"grid score {info['grid_score']}, model score {info['model_score']}, graded on {info['graded_on']}")
+        if info["unscored_reason"]:
+            console.print(f"[yellow]{info['unscored_reason']}[/]")
+        console.print(table_of(info["criteria"], title="grid", columns=["pillar", "criterion", "value", "rule", "points",
+                                                                        "max_points", "contribution"]))
+        if "model" in info:
+            model = info["model"]
+            rows = [{"reason": r["feature"], "effect (log-odds)": f"{r['effect']:+.2f}"}
+                    for r in model["top_positive"] + model["top_negative"]]
+            console.print(table_of(rows, title=f"model v{model['version']}"))
+
+    run(as_json, action)
+
+
+@score_app.command("status")
+def status(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """Current model, when it was trained (warns when too old), grade distribution, unscored reasons."""
+    from accountree.scoring import grade_distribution, model_status, unscored
+
+    def action() -> None:
+        with workspace(workspace_) as ws:
+            info = {"model": model_status(ws)}
+            if ws.engine.table_exists("scores"):
+                info["grades"] = grade_distribution(ws)
+                info["unscored"] = unscored(ws, limit=0)["by_reason"]
+        if as_json:
+            print_json(info)
+            return
+        model = info["model"]
+        if model["model_version"]:
+            console.print(f"model v{model['model_version']} trained {model['trained_at']} ({model['age_days']} days ago); "
+                          f"hold-out AUC model {model['auc_model']} vs grid {model['auc_grid']}")
+        if model["warning"]:
+            err_console.print(f"[yellow]warning:[/] {model['warning']}")
+        if "grades" in info:
+            console.print(table_of(info["grades"], title="grades"))
+            if info["unscored"]:
+                console.print(table_of(info["unscored"], title="reasons"))
+
+    run(as_json, action)
+
+
+@score_app.command("models")
+def models(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """Every trained model version with its metrics; the current one is marked."""
+    from accountree.scoring import model_versions
+
+    def action() -> None:
+        with workspace(workspace_) as ws:
+            rows = model_versions(ws)
+        if as_json:
+            print_json(rows)
+            return
+        console.print(table_of([{"version": r["version"], "current": "✓" if r["current"] else "", "trained_at": r["trained_at"],
+                                 "labelled": r["labelled"], "best customers": r["positives"], "data hash": r["data_hash"],
+                                 "AUC model": r["metrics"].get("auc_model"), "AUC grid": r["metrics"].get("auc_grid")}
+                                for r in rows]))
+
+    run(as_json, action)
+
+
+@score_app.command("use-model")
+def use_model(
+    version: Annotated[str, typer.Argument(help="Model version to use, or 'none' for the grid only.")],
+    as_of: AsOf = None,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Go back (or forward) to another model version, and re-score."""
+    from accountree.errors import ConfigError
+    from accountree.scoring import score_workspace
+    from accountree.scoring import use_model as choose
+
+    def action() -> None:
+        if version != "none" and not version.isdigit():
+            raise ConfigError(f"version must be a number or 'none', not {version!r}")
+        with workspace(workspace_) as ws:
+            choose(ws, None if version == "none" else int(version))
+            result = score_workspace(ws, _day(as_of))
+        print_json(result) if as_json else _summary(f"model {version} in use", result)
+
+    run(as_json, action)
+
+
+@score_app.command("export-crm")
+def export_crm(
+    target: Annotated[str, typer.Option("--target", help="hubspot or salesforce.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write an import-ready CSV file.")] = None,
+    push: Annotated[bool, typer.Option("--push", help="Update the CRM live through its API (batched, retried).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --push: build the batches, send nothing.")] = False,
+    instance_url: Annotated[str | None, typer.Option("--instance-url", help="Salesforce instance URL, or another HubSpot API host.")] = None,
+    token: Annotated[str | None, typer.Option("--token", help="Access token [default: $ACCOUNTREE_HUBSPOT_TOKEN / $ACCOUNTREE_SALESFORCE_TOKEN].")] = None,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write score, grade, tier, group head and parent back to HubSpot companies or Salesforce accounts."""
+    from accountree.errors import ConfigError
+    from accountree.scoring.crm import export_crm_file, push_crm
+
+    def action() -> None:
+        if out is None and not push:
+            raise ConfigError("say where the scores go: --out FILE and/or --push")
+        results = []
+        with workspace(workspace_) as ws:
+            if out is not None:
+                results.append(export_crm_file(ws, target, out))
+            if push:
+                key = token or os.environ.get(f"ACCOUNTREE_{target.upper()}_TOKEN")
+                results.append(push_crm(ws, target, token=key, base_url=instance_url, dry_run=dry_run))
+        if as_json:
+            print_json(results)
+        else:
+            for r in results:
+                _summary(f"{target} {'file ' + r['file'] if 'file' in r else 'push'}", r)
+
+    run(as_json, action)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(score_app, name="score")
