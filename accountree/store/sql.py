@@ -20,6 +20,8 @@ SOURCE_DIALECT = "duckdb"
 def transpile(sql: str, dialect: str) -> tuple[str, ...]:
     """Statements of `sql` (DuckDB dialect) rendered for `dialect`; cached since SQL is static."""
     if dialect == SOURCE_DIALECT:
+        if ";" not in sql:  # one statement, already in DuckDB's dialect: run it as written
+            return (sql,)
         return tuple(s.sql(dialect=dialect) for s in sqlglot.parse(sql, read=SOURCE_DIALECT) if s)
     return tuple(sqlglot.transpile(sql, read=SOURCE_DIALECT, write=dialect))
 

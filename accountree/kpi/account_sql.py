@@ -1,0 +1,138 @@
+"""Account-level KPIs as SQL: products bought, revenue and margin by year, lifecycle status.
+
+Every statement is static DuckDB-dialect text with `$name` parameters (see `KpiRules.params`).
+`TRUE /*scope:…*/` marks where an incremental refresh narrows a statement to the accounts or
+groups it recomputes (`accountree.kpi.scope`); a full build leaves it `TRUE`.
+
+Money is the reporting currency (`amount_rc`, `gross_margin_rc`). Revenue is booked at the close
+date of won deals closed on or before the as-of date; year columns are calendar years, `cy` the
+year of the as-of date. Open = any stage other than won / lost.
+"""
+
+from __future__ import annotations
+
+# One row per account × product (product NULL: deals without one) with a won deal by the as-of
+# date or an open deal: the only scan of the deals besides the seller BUs'. Account totals are
+# sums of these rows. `first_purchase` is NULL for a product only in pipeline.
+ACCOUNT_PRODUCTS = """
+WITH d AS (
+    SELECT account_id, product, stage = 'won' AS won, close_date,
+           CAST(extract(year FROM close_date) AS INTEGER) AS yr,
+           coalesce(amount_rc, 0) AS amount, coalesce(gross_margin_rc, 0) AS margin
+    FROM deals
+    WHERE ((stage = 'won' AND close_date <= $as_of) OR stage NOT IN ('won', 'lost'))
+      AND TRUE /*scope:accounts:account_id*/
+)
+SELECT account_id, product,
+       min(close_date) FILTER (WHERE won) AS first_purchase,
+       max(close_date) FILTER (WHERE won) AS last_purchase,
+       coalesce(sum(amount) FILTER (WHERE won), 0) AS revenue_total,
+       coalesce(sum(amount) FILTER (WHERE won AND yr = $cy), 0) AS revenue_cy,
+       coalesce(sum(amount) FILTER (WHERE won AND yr = $cy - 1), 0) AS revenue_py1,
+       coalesce(sum(amount) FILTER (WHERE won AND yr = $cy - 2), 0) AS revenue_py2,
+       coalesce(sum(amount) FILTER (WHERE won AND yr = $cy - 3), 0) AS revenue_py3,
+       coalesce(sum(margin) FILTER (WHERE won AND yr = $cy), 0) AS margin_cy,
+       coalesce(sum(margin) FILTER (WHERE won AND yr = $cy - 1), 0) AS margin_py1,
+       coalesce(sum(margin) FILTER (WHERE won AND yr = $cy - 2), 0) AS margin_py2,
+       coalesce(sum(margin) FILTER (WHERE won AND yr = $cy - 3), 0) AS margin_py3,
+       coalesce(sum(amount) FILTER (WHERE won AND close_date > $ttm_start), 0) AS revenue_ttm,
+       count(*) FILTER (WHERE won) AS won_deals,
+       coalesce(sum(amount) FILTER (WHERE NOT won), 0) AS open_pipeline,
+       count(*) FILTER (WHERE NOT won) AS open_deals
+FROM d
+GROUP BY account_id, product
+"""
+
+ACCOUNT_KPIS = """
+WITH money AS (
+    SELECT account_id,
+           sum(revenue_cy) AS revenue_cy, sum(revenue_py1) AS revenue_py1,
+           sum(revenue_py2) AS revenue_py2, sum(revenue_py3) AS revenue_py3,
+           sum(margin_cy) AS margin_cy, sum(margin_py1) AS margin_py1,
+           sum(margin_py2) AS margin_py2, sum(margin_py3) AS margin_py3,
+           sum(revenue_ttm) AS revenue_ttm,
+           min(first_purchase) AS first_purchase, max(last_purchase) AS last_purchase,
+           sum(open_pipeline) AS open_pipeline, sum(open_deals) AS open_deals,
+           string_agg(product, '; ' ORDER BY product)
+               FILTER (WHERE product IS NOT NULL AND first_purchase IS NOT NULL) AS products,
+           count(*) FILTER (WHERE product IS NOT NULL AND first_purchase IS NOT NULL) AS products_count
+    FROM kpi_account_products
+    WHERE TRUE /*scope:accounts:account_id*/
+    GROUP BY account_id
+), bus AS (
+    SELECT account_id, string_agg(seller_bu, '; ' ORDER BY seller_bu) AS seller_bus, count(*) AS seller_bu_count
+    FROM (SELECT DISTINCT account_id, seller_bu FROM deals
+          WHERE stage = 'won' AND close_date <= $as_of AND close_date >= $py3_start AND seller_bu IS NOT NULL
+            AND TRUE /*scope:accounts:account_id*/) b
+    GROUP BY account_id
+), act AS (
+    SELECT t.account_id, max(t."date") AS last_activity,
+           count(*) FILTER (WHERE t."date" > $activity_since) AS activities_recent,
+           coalesce(sum(coalesce(t.weight, 1)) FILTER (WHERE t."date" > $activity_since), 0) AS engagement_score
+    FROM activities t
+    WHERE t."date" <= $as_of AND TRUE /*scope:accounts:t.account_id*/
+    GROUP BY t.account_id
+), base AS (
+    SELECT a.account_id, a.name, h.group_head_id, h.parent_id, a.employees, a.industry,
+           coalesce(m.revenue_cy, 0) AS revenue_cy, coalesce(m.revenue_py1, 0) AS revenue_py1,
+           coalesce(m.revenue_py2, 0) AS revenue_py2, coalesce(m.revenue_py3, 0) AS revenue_py3,
+           coalesce(m.margin_cy, 0) AS margin_cy, coalesce(m.margin_py1, 0) AS margin_py1,
+           coalesce(m.margin_py2, 0) AS margin_py2, coalesce(m.margin_py3, 0) AS margin_py3,
+           coalesce(m.revenue_ttm, 0) AS revenue_ttm, m.first_purchase, m.last_purchase,
+           coalesce(b.seller_bu_count, 0) AS seller_bu_count, b.seller_bus,
+           coalesce(m.open_pipeline, 0) AS open_pipeline, coalesce(m.open_deals, 0) AS open_deals,
+           t.last_activity, coalesce(t.activities_recent, 0) AS activities_recent,
+           coalesce(t.engagement_score, 0) AS engagement_score,
+           m.products, coalesce(m.products_count, 0) AS products_count,
+           CASE WHEN regexp_matches(json_extract_string(a.attributes, '$.wallet'), '^ *[0-9]+(\\.[0-9]+)? *$')
+                THEN CAST(json_extract_string(a.attributes, '$.wallet') AS DOUBLE) END AS wallet_given,
+           a.annual_revenue_rc * coalesce(ws.share, $wallet_share) AS wallet_model
+    FROM accounts a
+    LEFT JOIN hierarchy h ON h.account_id = a.account_id AND TRUE /*scope:accounts:h.account_id*/
+    LEFT JOIN money m ON m.account_id = a.account_id
+    LEFT JOIN bus b ON b.account_id = a.account_id
+    LEFT JOIN act t ON t.account_id = a.account_id
+    LEFT JOIN kpi_wallet_shares ws ON ws.industry = lower(a.industry)
+    WHERE TRUE /*scope:accounts:a.account_id*/
+), ranked AS (
+    SELECT base.*,
+           least(
+               CASE WHEN last_purchase > $customer_since
+                         OR ($lapsed_customer AND last_purchase > $former_before) THEN $rank_customer END,
+               CASE WHEN open_deals > 0 THEN $rank_opportunity END,
+               CASE WHEN engagement_score >= $mqa_threshold THEN $rank_mqa END,
+               CASE WHEN activities_recent > 0 THEN $rank_engaged END,
+               CASE WHEN last_purchase <= $former_before
+                         OR (NOT $lapsed_customer AND last_purchase <= $customer_since) THEN $rank_former_customer END,
+               $rank_dormant) AS status_rank
+    FROM base
+)
+SELECT account_id, name, group_head_id, parent_id,
+       CASE status_rank WHEN $rank_customer THEN 'customer' WHEN $rank_opportunity THEN 'opportunity'
+            WHEN $rank_mqa THEN 'mqa' WHEN $rank_engaged THEN 'engaged'
+            WHEN $rank_former_customer THEN 'former_customer' ELSE 'dormant' END AS status_code,
+       CASE status_rank WHEN $rank_customer THEN 'Customer' WHEN $rank_opportunity THEN 'Opportunity'
+            WHEN $rank_mqa THEN 'MQA' WHEN $rank_engaged THEN 'Engaged'
+            WHEN $rank_former_customer THEN 'Former customer' ELSE 'Dormant' END AS status,
+       coalesce(last_purchase > $former_before AND last_purchase <= $customer_since, FALSE) AS lapsing,
+       revenue_cy, revenue_py1, revenue_py2, revenue_py3,
+       margin_cy, margin_py1, margin_py2, margin_py3,
+       revenue_py1 + revenue_py2 + revenue_py3 AS revenue_3y,
+       margin_py1 + margin_py2 + margin_py3 AS margin_3y,
+       margin_cy / nullif(revenue_cy, 0) AS margin_pct_cy,
+       margin_py1 / nullif(revenue_py1, 0) AS margin_pct_py1,
+       margin_py2 / nullif(revenue_py2, 0) AS margin_pct_py2,
+       margin_py3 / nullif(revenue_py3, 0) AS margin_pct_py3,
+       (margin_py1 + margin_py2 + margin_py3) / nullif(revenue_py1 + revenue_py2 + revenue_py3, 0) AS margin_pct_3y,
+       revenue_py1 / nullif(revenue_py2, 0) AS nrr,
+       revenue_cy / nullif(revenue_py1, 0) AS nrr_ytd,
+       revenue_ttm,
+       coalesce(wallet_given, wallet_model) AS wallet,
+       CASE WHEN wallet_given IS NOT NULL THEN 'attribute' WHEN wallet_model IS NOT NULL THEN 'model' END AS wallet_source,
+       revenue_ttm / nullif(coalesce(wallet_given, wallet_model), 0) AS share_of_wallet,
+       products, products_count, first_purchase, last_purchase,
+       seller_bus, seller_bu_count, open_pipeline, open_deals,
+       last_activity, activities_recent, engagement_score, employees, industry,
+       (revenue_cy + revenue_py1 + revenue_py2 + revenue_py3) > 0 AS buying
+FROM ranked
+"""

@@ -1,0 +1,121 @@
+"""`accountree kpis rules|refresh|account|group|cross-sell`: thin shells over `accountree.kpi`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from accountree.console import JsonOption, WorkspaceOption, console, print_json, run, table_of, workspace
+
+kpis_app = typer.Typer(help="KPI rules, incremental refresh, one account's or group's figures, cross-sell.",
+                       no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(kpis_app, name="kpis")
+
+
+def _show(data: Any, as_json: bool, columns: list[str] | None = None) -> None:
+    if as_json:
+        print_json(data)
+    elif isinstance(data, list):
+        console.print(table_of(data, columns=columns))
+    else:
+        console.print(table_of([{"field": k, "value": v} for k, v in data.items() if not isinstance(v, list)]))
+
+
+@kpis_app.command("rules")
+def rules_command(
+    file: Annotated[Path | None, typer.Argument(help="YAML with the rules to change; omit to show the rules in force.")] = None,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the KPI rules in force, or save a workspace's overrides (validated first)."""
+    from accountree.errors import ConfigError
+    from accountree.kpi.rules import load_rules, save_rules
+
+    def action() -> None:
+        with workspace(workspace_) as ws:
+            if file is None:
+                rules = load_rules(ws)
+            else:
+                if not file.is_file():
+                    raise ConfigError(f"no rules file at {file}", hint="Pass a YAML file (see accountree/kpi/rules.yaml).")
+                rules = save_rules(ws, file.read_text(encoding="utf-8"))
+        data = rules.model_dump()
+        if as_json:
+            print_json(data)
+        else:
+            import yaml
+
+            console.print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+            if file is not None:
+                console.print("[bold green]✓[/] saved; run `accountree build` to apply")
+
+    run(as_json, action)
+
+
+@kpis_app.command("refresh")
+def refresh_command(
+    account_ids: Annotated[list[str], typer.Argument(help="Accounts whose deals, activities or links changed.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD [default: the last build's].")] = None,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute the KPIs of these accounts and of every group they belong to."""
+    from accountree.errors import ConfigError
+    from accountree.kpi.pipeline import refresh_accounts
+
+    def action() -> None:
+        try:
+            day = date.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise ConfigError(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}") from None
+        with workspace(workspace_) as ws:
+            _show(refresh_accounts(ws, account_ids, day), as_json)
+
+    run(as_json, action)
+
+
+@kpis_app.command("account")
+def account_command(account_id: str, workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """One account's KPIs, products and status history."""
+    from accountree.kpi.service import account_kpis
+
+    def action() -> None:
+        with workspace(workspace_) as ws:
+            _show(account_kpis(ws, account_id), as_json)
+
+    run(as_json, action)
+
+
+@kpis_app.command("group")
+def group_command(account_id: str, workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+    """Roll-up of an account's subtree (any level): consolidated and ownership-weighted."""
+    from accountree.kpi.service import group_rollup
+
+    def action() -> None:
+        with workspace(workspace_) as ws:
+            _show(group_rollup(ws, account_id), as_json)
+
+    run(as_json, action)
+
+
+@kpis_app.command("cross-sell")
+def cross_sell_command(
+    group_id: Annotated[str | None, typer.Argument(help="Any account of the group [default: all groups].")] = None,
+    limit: Annotated[int, typer.Option(help="Targets to show.")] = 20,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Cross-sell targets, best first, with the reason."""
+    from accountree.kpi.service import cross_sell
+
+    def action() -> None:
+        with workspace(workspace_) as ws:
+            _show(cross_sell(ws, group_id, limit), as_json, ["score", "account_id", "name", "product", "reason"])
+
+    run(as_json, action)

@@ -1,0 +1,232 @@
+"""KPIs on a hand-computed fixture, on DuckDB and PostgreSQL: every figure worked out by hand.
+
+The group (reporting currency EUR, USD at 0.9 from the bundle's own fx_rates):
+
+    G  Valmont Group (head)          P3 won 300 / margin 90 on 2023-02-01; 12 activity points in 90 days
+    ├─ F  Valmont France (100 %)      P1 won 1 000 / 400 on 2026-03-15, P2 won 500 / 100 on 2025-06-01,
+    │  │                              P1 won 700 on 2026-08-01 (after the as-of date: not counted)
+    │  ├─ L  Valmont Lyon (BU)        P1 won 2 000 USD = 1 800 EUR, margin 25 % = 450, on 2024-11-20
+    │  └─ J  Valmont-Orion JV (50 %)  P2 won 800 / 200 on 2026-01-10
+    └─ U  Valmont USA (80 %)          P1 open 3 000 USD = 2 700 EUR; P3 lost
+    O  Orion SA — owns the other 50 % of J; P1 won 100 on 2022-05-01
+
+As of 2026-06-30: cy = 2026, py1 = 2025, py2 = 2024, py3 = 2023.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from accountree.errors import ConfigError, NotFoundError
+from accountree.ingest import import_bundle
+from accountree.kpi import account_kpis, build_kpis, cross_sell, group_rollup, refresh_accounts, whitespace
+from accountree.kpi.rules import parse_rules, save_rules
+from tests.conftest import write
+from tests.test_kpi_support import AS_OF, make_hierarchy, table_rows
+
+LINKS = [("F", "G", "subsidiary", 100.0), ("L", "F", "business_unit", None), ("U", "G", "subsidiary", 80.0),
+         ("J", "F", "joint_venture", 50.0), ("J", "O", "joint_venture", 50.0)]
+
+
+def valmont(ws, tmp_path: Path) -> None:
+    b = tmp_path / "valmont"
+    write(b / "accounts.csv", "account_id,name,employees,annual_revenue,currency,industry,wallet\n"
+          "G,Valmont Group,5000,100000000,EUR,Manufacturing,\nF,Valmont France,800,20000000,EUR,Manufacturing,10000\n"
+          "L,Valmont Lyon,120,,EUR,Manufacturing,\nU,Valmont USA,300,10000000,USD,Manufacturing,\n"
+          "J,Valmont-Orion JV,50,,EUR,Energy,\nO,Orion SA,2000,,EUR,Energy,\n")
+    write(b / "fx_rates.csv", "currency,rate\nUSD,0.9\n")
+    write(b / "products.csv", "product_id,name\nP1,Platform\nP2,Analytics\nP3,Services\n")
+    write(b / "deals.csv", "deal_id,account_id,seller_bu,product,stage,amount,gross_margin,currency,close_date\n"
+          "d1,F,BU1,P1,won,1000,400,EUR,2026-03-15\nd2,F,BU2,P2,won,500,100,EUR,2025-06-01\n"
+          "d3,L,BU1,P1,won,2000,25 %,USD,2024-11-20\nd4,U,BU1,P1,negotiation,3000,,USD,2026-09-30\n"
+          "d5,U,BU1,P3,lost,999,,EUR,2026-02-01\nd6,J,BU2,P2,won,800,200,EUR,2026-01-10\n"
+          "d7,G,BU3,P3,won,300,90,EUR,2023-02-01\nd8,O,BU1,P1,won,100,10,EUR,2022-05-01\n"
+          "d9,F,BU1,P1,won,700,100,EUR,2026-08-01\n")
+    write(b / "activities.csv", "activity_id,account_id,date,type,weight\n"
+          "a1,G,2026-04-10,pricing_page,5\na2,G,2026-05-10,meeting,5\na3,G,2026-06-01,web_visit,2\n"
+          "a4,U,2026-05-01,web_visit,\na5,O,2026-01-15,web_visit,1\n")
+    import_bundle(ws, [str(b)])
+    make_hierarchy(ws, LINKS)
+
+
+def pick(row: dict, *cols: str) -> tuple:
+    return tuple(row[c] for c in cols)
+
+
+def test_account_kpis_by_hand(workspace, tmp_path: Path) -> None:
+    valmont(workspace, tmp_path)
+    build_kpis(workspace, AS_OF)
+    k = {r["account_id"]: r for r in table_rows(workspace, "account_kpis")}
+    cols = ("status", "revenue_cy", "revenue_py1", "revenue_py2", "revenue_py3",
+            "margin_cy", "margin_py1", "margin_py2", "margin_py3", "products")
+    assert pick(k["G"], *cols) == ("MQA", 0, 0, 0, 300, 0, 0, 0, 90, "P3")  # 5+5+2 = 12 points >= 10
+    assert pick(k["F"], *cols) == ("Customer", 1000, 500, 0, 0, 400, 100, 0, 0, "P1; P2")  # d9 after as-of
+    assert pick(k["L"], *cols) == ("Former customer", 0, 0, 1800, 0, 0, 0, 450, 0, "P1")  # lapsed 19 months
+    assert pick(k["U"], *cols) == ("Opportunity", 0, 0, 0, 0, 0, 0, 0, 0, None)  # lost P3 is not a product
+    assert pick(k["J"], *cols) == ("Customer", 800, 0, 0, 0, 200, 0, 0, 0, "P2")
+    assert pick(k["O"], *cols) == ("Former customer", 0, 0, 0, 0, 0, 0, 0, 0, "P1")  # 2022 sale, web visit > 90 d
+    assert (k["L"]["lapsing"], k["O"]["lapsing"], k["F"]["lapsing"]) == (True, False, False)
+    assert pick(k["F"], "revenue_3y", "margin_3y", "margin_pct_cy", "margin_pct_py1", "nrr", "nrr_ytd") == \
+        (500, 100, 0.4, 0.2, None, 2.0)  # NRR 2025/2024 undefined (no 2024 revenue); YTD 1000 / 500
+    assert k["L"]["nrr"] == 0  # bought 1 800 in 2024, nothing in 2025
+    assert pick(k["F"], "wallet", "wallet_source", "share_of_wallet") == (10000, "attribute", 0.1)  # TTM 1000
+    assert pick(k["G"], "wallet", "wallet_source") == (2_000_000, "model")  # 2 % of 100 M
+    assert k["U"]["wallet"] == pytest.approx(180_000)  # 2 % of 10 M USD at 0.9
+    assert pick(k["F"], "seller_bus", "seller_bu_count", "first_purchase", "last_purchase") == \
+        ("BU1; BU2", 2, date(2025, 6, 1), date(2026, 3, 15))
+    assert pick(k["U"], "open_pipeline", "open_deals", "engagement_score") == (2700, 1, 1)
+    products = workspace.engine.fetch_dicts(
+        "SELECT product, first_purchase, last_purchase, revenue_total, open_pipeline FROM kpi_account_products "
+        "WHERE account_id = 'F' ORDER BY product")
+    assert products == [
+        {"product": "P1", "first_purchase": date(2026, 3, 15), "last_purchase": date(2026, 3, 15),
+         "revenue_total": 1000, "open_pipeline": 0},
+        {"product": "P2", "first_purchase": date(2025, 6, 1), "last_purchase": date(2025, 6, 1),
+         "revenue_total": 500, "open_pipeline": 0}]
+
+
+def test_group_rollups_by_hand(workspace, tmp_path: Path) -> None:
+    valmont(workspace, tmp_path)
+    build_kpis(workspace, AS_OF)
+    g = {r["account_id"]: r for r in table_rows(workspace, "group_kpis")}
+    assert sorted(g) == ["F", "G", "O"]  # the accounts with descendants
+    cols = ("group_status", "entities", "customer_entities", "revenue_cy", "revenue_py1", "revenue_py2",
+            "revenue_py3", "margin_cy", "jv_entities", "products")
+    # consolidated: G + F + L + U (the JV is left out); U at 100 % as a controlled subsidiary
+    assert pick(g["G"], *cols) == ("customer group", 4, 1, 1000, 500, 1800, 300, 400, 1, "P1; P2; P3")
+    assert pick(g["F"], *cols) == ("customer group", 2, 1, 1000, 500, 1800, 0, 400, 1, "P1; P2")
+    assert pick(g["O"], *cols) == ("former customer group", 1, 0, 0, 0, 0, 0, 0, 1, "P1")
+    # ownership-weighted: the JV at 50 % in each owner's subtree; U's pipeline at 80 %
+    assert pick(g["G"], "revenue_cy_weighted", "margin_cy_weighted", "open_pipeline", "open_pipeline_weighted") == \
+        (1400, 500, 2700, 2160)
+    assert g["O"]["revenue_cy_weighted"] == 400  # the other half of the JV: 400 + 400 = 800, never twice
+    assert pick(g["G"], "opportunity_entities", "mqa_entities", "former_customer_entities", "dormant_entities") == \
+        (1, 1, 1, 0)
+    # penetration: G (2023), F, L buy; U does not. Subsidiaries F, U (F buys); business unit L (buys)
+    assert pick(g["G"], "buying_entities", "penetration", "subsidiaries", "buying_subsidiaries",
+                "business_units", "buying_business_units") == (3, 0.75, 2, 1, 1, 1)
+    assert g["G"]["revenue_3y"] == 2600 and g["G"]["nrr"] == pytest.approx(500 / 1800)
+
+
+def test_whitespace_and_cross_sell_by_hand(workspace, tmp_path: Path) -> None:
+    valmont(workspace, tmp_path)
+    build_kpis(workspace, AS_OF)
+    ws_ = whitespace(workspace, "L")  # any account of the group gives the group's matrix
+    assert ws_["group_id"] == "G" and ws_["products"] == ["P1", "P2", "P3"]
+    matrix = {e["account_id"]: [e["cells"][p] for p in ws_["products"]] for e in ws_["entities"]}
+    assert matrix == {"F": ["bought", "bought", "never"], "G": ["never", "never", "bought"],
+                      "L": ["bought", "never", "never"], "U": ["pipeline", "never", "never"]}
+    # The JV heads its own group (no controlling parent): it is no sister of G's entities.
+    # score = 40 adoption + 20 proximity + 15 size + 15 ICP (no grade: 0.5) + 10 open pipeline
+    # G × P1: 40·2/3 + 20·0.5 (no parent, no sibling) + 15·ln(5001)/ln(10001) + 7.5 = 58.0
+    # U × P2: 40·1/3 + 20·1 (sister F buys) + 15·ln(301)/ln(10001) + 7.5 + 10 = 60.1
+    # F × P3: 40·1/3 + 20·1 (parent G buys) + 15·ln(801)/ln(10001) + 7.5 = 51.7
+    # L × P3: 40·1/3 + 20·0.5 (only its grandparent buys) + 15·ln(121)/ln(10001) + 7.5 = 38.6
+    targets = {(r["account_id"], r["product"]): r["score"] for r in cross_sell(workspace, "G", limit=100)}
+    assert targets == {("U", "P2"): 60.1, ("U", "P3"): 60.1, ("G", "P1"): 58.0, ("F", "P3"): 51.7,
+                       ("L", "P2"): 48.6, ("G", "P2"): 44.7, ("L", "P3"): 38.6}  # U × P1: in pipeline already
+    best = cross_sell(workspace, limit=1)[0]
+    assert best["reason"] == ("1 of 3 other entities in Valmont Group buys Analytics (1 direct sibling); "
+                              "this one is Opportunity with open pipeline on other products")
+    assert cross_sell(workspace, "J") == []  # a group of one has no sisters
+
+
+def test_status_history_across_builds(workspace, tmp_path: Path) -> None:
+    valmont(workspace, tmp_path)
+    build_kpis(workspace, AS_OF)
+    build_kpis(workspace, AS_OF)  # same day again: nothing new
+    build_kpis(workspace, date(2026, 12, 31))  # G's activities are now > 90 days old
+    history = account_kpis(workspace, "G")["status_history"]
+    assert history == [
+        {"status": "MQA", "entered_on": AS_OF, "left_on": date(2026, 12, 31), "previous_status": None},
+        {"status": "Former customer", "entered_on": date(2026, 12, 31), "left_on": None, "previous_status": "MQA"}]
+    assert len(account_kpis(workspace, "F")["status_history"]) == 1  # still a customer
+    build_kpis(workspace, date(2026, 1, 1))  # a back-dated build leaves history alone
+    assert len(account_kpis(workspace, "G")["status_history"]) == 2
+    assert group_rollup(workspace, "G")["group_status_history"][0]["status"] == "customer group"
+
+
+def test_incremental_refresh_equals_full_rebuild(workspace, tmp_path: Path) -> None:
+    valmont(workspace, tmp_path)
+    build_kpis(workspace, AS_OF)
+    # one deal changes (U wins P2), one account leaves the group: L moves under Orion
+    workspace.engine.execute("INSERT INTO deals (deal_id, account_id, product, stage, amount, amount_rc, "
+                             "gross_margin_rc, close_date) VALUES ('d10', 'U', 'P2', 'won', 50, 50, 5, ?)",
+                             [date(2026, 6, 1)])
+    refresh_accounts(workspace, ["U"], AS_OF)
+    make_hierarchy(workspace, [link for link in LINKS if link[0] != "L"] + [("L", "O", "subsidiary", 100.0)])
+    refresh_accounts(workspace, ["L", "F"], AS_OF)  # the child and its old parent
+    tables = ("kpi_account_products", "account_kpis", "group_kpis", "cross_sell")
+    keys = {"kpi_account_products": "account_id,product", "cross_sell": "account_id,product"}
+    incremental = {t: table_rows(workspace, t, keys.get(t, "account_id")) for t in tables}
+    assert {r["account_id"]: r["revenue_py2"] for r in incremental["group_kpis"]} == {"F": 0, "G": 0, "O": 1800}
+    build_kpis(workspace, AS_OF)
+    assert incremental == {t: table_rows(workspace, t, keys.get(t, "account_id")) for t in tables}
+
+
+def test_rules_are_validated_and_change_the_statuses(workspace, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_rules("lifecycle:\n  customer_months: 0\n  precedence: [customer]\ncross_sell: {weights: {size: -1}}\n")
+    assert len(err.value.problems) == 3
+    valmont(workspace, tmp_path)
+    save_rules(workspace, "lifecycle: {lapsed_as: customer}\n")  # the 12–24 month gap stays a customer
+    build_kpis(workspace, AS_OF)
+    assert account_kpis(workspace, "L")["status"] == "Customer"
+    with pytest.raises(NotFoundError):
+        account_kpis(workspace, "nobody")
+    with pytest.raises(NotFoundError, match="no subsidiaries"):
+        group_rollup(workspace, "L")
+
+
+def test_build_without_hierarchy_says_what_to_run(duckdb_workspace) -> None:
+    with pytest.raises(NotFoundError, match="hierarchy"):
+        build_kpis(duckdb_workspace, AS_OF)
+
+
+def test_exports_have_the_contract_columns(workspace, tmp_path: Path) -> None:
+    from accountree.exports import export_query
+
+    valmont(workspace, tmp_path)
+    build_kpis(workspace, AS_OF)
+    contract = {
+        "account_kpis": ["account_id", "status", "revenue_cy", "revenue_py1", "revenue_py2", "revenue_py3", "margin_cy",
+                         "margin_py1", "margin_py2", "margin_py3", "products"],
+        "group_kpis": ["account_id", "group_status", "entities", "customer_entities", "revenue_cy", "revenue_py1",
+                       "revenue_py2", "revenue_py3", "margin_cy"],
+        "whitespace": ["group_id", "account_id", "product", "state"],
+        "cross_sell": ["group_id", "account_id", "product", "score", "reason"],
+        "account_products": ["account_id", "product", "first_purchase", "last_purchase"],
+        "status_history": ["scope", "account_id", "status", "entered_on", "left_on", "previous_status"],
+    }
+    sizes = {}
+    for name, columns in contract.items():
+        table = workspace.engine.fetch_arrow(export_query(workspace, name))
+        assert set(columns) <= set(table.column_names), name
+        sizes[name] = table.num_rows
+    assert sizes == {"account_kpis": 6, "group_kpis": 3, "whitespace": 12, "cross_sell": 7, "account_products": 7,
+                     "status_history": 9}
+
+
+def test_cross_sell_in_chunks_equals_one_pass(duckdb_workspace, tmp_path: Path, monkeypatch) -> None:
+    from accountree.kpi import pipeline
+
+    valmont(duckdb_workspace, tmp_path)
+    build_kpis(duckdb_workspace, AS_OF)
+    one_pass = table_rows(duckdb_workspace, "cross_sell", "account_id,product")
+    monkeypatch.setattr(pipeline, "CHUNK_ACCOUNTS", 2)  # 6 accounts: 3 chunks of groups
+    build_kpis(duckdb_workspace, AS_OF)
+    assert table_rows(duckdb_workspace, "cross_sell", "account_id,product") == one_pass
+
+
+def test_icp_grade_from_scores_moves_the_cross_sell_score(workspace, tmp_path: Path) -> None:
+    valmont(workspace, tmp_path)
+    workspace.engine.execute("CREATE TABLE scores (account_id VARCHAR, grade VARCHAR)")
+    workspace.engine.execute("INSERT INTO scores VALUES ('U', 'A'), ('G', 'D')")
+    build_kpis(workspace, AS_OF)
+    targets = {(r["account_id"], r["product"]): (r["score"], r["icp_grade"]) for r in cross_sell(workspace, "G", 100)}
+    assert targets[("U", "P2")] == (67.6, "A")  # 60.1 + 15 · (1 - 0.5)
+    assert targets[("G", "P1")] == (50.5, "D")  # 58.0 - 15 · 0.5
+    assert targets[("F", "P3")] == (51.7, None)
