@@ -17,7 +17,7 @@ from typing import Any
 from accountree.store import Workspace
 
 STAGE_MODULES = (
-    "accountree.hierarchy.stage", "accountree.kpi.stage", "accountree.scoring.stage", "accountree.kam.stage",
+    "accountree.registry.stage", "accountree.hierarchy.stage", "accountree.kpi.stage", "accountree.scoring.stage", "accountree.kam.stage",
     "accountree.orchestration.stage",
 )
 

@@ -19,7 +19,7 @@ from accountree.ingest.contract import TABLES
 from accountree.store import Workspace
 
 CAPABILITY_MODULES = (
-    "accountree.hierarchy.exports", "accountree.resolve.exports", "accountree.kpi.exports",
+    "accountree.hierarchy.exports", "accountree.registry.exports", "accountree.resolve.exports", "accountree.kpi.exports",
     "accountree.scoring.exports", "accountree.kam.exports", "accountree.orchestration.exports",
 )
 

@@ -8,6 +8,10 @@ therefore run on both engines, as the store must behave the same on each.
 from __future__ import annotations
 
 import os
+
+# Rich wraps to the terminal width; tests read CLI output as text, so give it room (set before
+# accountree.console creates its consoles).
+os.environ["COLUMNS"] = "200"
 import uuid
 from collections.abc import Iterator
 from pathlib import Path

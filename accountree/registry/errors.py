@@ -18,6 +18,9 @@ from accountree.errors import AccountreeError
 class RegistryFormatError(AccountreeError, ValueError):
     """The file's header matches none of the formats accepted for this registry."""
 
+    exit_code = 2  # like a bundle with bad rows: the input is wrong, nothing was written
+    http_status = 422
+
     def __init__(
         self,
         path: str | Path,
@@ -43,6 +46,9 @@ class RegistryFormatError(AccountreeError, ValueError):
 class RegistryReadError(AccountreeError, ValueError):
     """The file stops being readable part-way (bytes that are not in the file's encoding, a quote
     never closed): the rows before were streamed, the rest cannot be trusted."""
+
+    exit_code = 2
+    http_status = 422
 
     def __init__(self, path: str | Path, row: int | None, detail: str) -> None:
         self.path, self.row, self.detail = str(path), row, detail
