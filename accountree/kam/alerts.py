@@ -1,0 +1,231 @@
+"""KAM alerts: exit criteria, org changes, cross-sell — each with a reason, the account, a date.
+
+An alert id is a hash of kind + account + subject, so the same situation keeps its id from one
+build to the next and an acknowledgement (`kam_alert_acks`) survives rebuilds. Org changes are
+found two ways: dates within `event_lookback_days` of the build date (works on the first build),
+and a diff against the previous build's snapshot of contacts and parents (catches what the
+CRM does not date: a title change, a new parent, a merged entity).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from accountree.errors import NotFoundError
+from accountree.kam.inputs import KamInputs, is_customer
+from accountree.kam.settings import KamSettings
+from accountree.store import Workspace, current_user
+
+KINDS = ("no_progress", "falling_revenue", "champion_lost", "stakeholder_left", "new_executive",
+         "restructuring", "cross_sell")
+EXECUTIVE = re.compile(
+    r"\b(ceo|cfo|cio|cto|coo|cmo|chief|president|pr[ée]sidente?|pdg|dg|daf|dsi|vp|vice[- ]president|head of|"
+    r"managing director|general manager|directeur|directrice|director|directora|direttore|direttrice|"
+    r"gesch[äa]ftsf[üu]hrer(in)?|vorstand\w*|amministratore delegato|consejer[oa] delegad[oa])\b", re.IGNORECASE)
+
+
+def alert_id(kind: str, account_id: str, subject: str) -> str:
+    return hashlib.sha1(f"{kind}\x1f{account_id}\x1f{subject}".encode()).hexdigest()[:12]
+
+
+def is_executive(title: str | None, role: str | None) -> bool:
+    return role == "economic_buyer" or bool(title and EXECUTIVE.search(title))
+
+
+def _alert(kind: str, account_id: str, subject: str, reason: str, created_at: date, owner: str | None) -> dict[str, Any]:
+    return {"alert_id": alert_id(kind, account_id, subject), "account_id": account_id, "kind": kind,
+            "subject": subject, "reason": reason, "created_at": created_at, "owner": owner}
+
+
+def no_progress(inputs: KamInputs, stage_since: dict[str, date], settings: KamSettings) -> list[dict[str, Any]]:
+    """Exit criterion: open deals or a customer, activity in the window, yet no deal created, no
+    stage change and no deal closed for `no_progress_months`."""
+    window = timedelta(days=round(settings.no_progress_months * 30.44))
+    last: dict[str, date] = {}
+    has_open: set[str] = set()
+    for d in inputs.deals:
+        moments = [d["created_at"], stage_since.get(d["deal_id"])]
+        if d["stage"] in ("won", "lost") and d["close_date"] and d["close_date"] <= inputs.as_of:
+            moments.append(d["close_date"])
+        else:
+            has_open.add(d["account_id"])
+        best = max((m for m in moments if m is not None), default=None)
+        if best is not None and (d["account_id"] not in last or best > last[d["account_id"]]):
+            last[d["account_id"]] = best
+    out = []
+    for account_id, since in last.items():
+        acc = inputs.accounts.get(account_id)
+        active = inputs.account_activity.get(account_id, 0)
+        customer = acc is not None and is_customer(acc)
+        if acc is None or since > inputs.as_of - window or active < settings.no_progress_min_activities:
+            continue
+        if account_id not in has_open and not customer:
+            continue
+        reason = (f"no commercial progress since {since.isoformat()} (no new deal, no stage change, no deal closed) "
+                  f"despite {active} activities in the last {settings.no_progress_months:g} months")
+        out.append(_alert("no_progress", account_id, since.isoformat(), reason, since + window, acc["owner"]))
+    return out
+
+
+def falling_revenue(rows: list[dict[str, Any]], inputs: KamInputs, settings: KamSettings) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        now, prev = float(r["nrr_now"] or 0), float(r["nrr_prev"] or 0)
+        if prev <= 0 or now > prev * (1 - settings.falling_revenue_drop):
+            continue
+        scope = "group revenue" if r["scope"] == "group" else "revenue"
+        reason = (f"{scope} down {100 * (1 - now / prev):.0f} % ({r['nrr_period']}: {now:,.0f} vs {prev:,.0f}): "
+                  "shrinking budget, check the exit criteria")
+        out.append(_alert("falling_revenue", r["account_id"], f"{r['scope']}:{inputs.as_of.year}", reason,
+                          inputs.as_of, r["owner"]))
+    return out
+
+
+def org_changes(inputs: KamInputs, previous: dict[str, dict[str, Any]], meddic_rows: list[dict[str, Any]],
+                settings: KamSettings) -> list[dict[str, Any]]:
+    """Champion lost, stakeholder left, new executive — dated events and changes since the last build."""
+    lookback = inputs.as_of - timedelta(days=settings.event_lookback_days)
+    champions_by_name = {(m["account_id"], name.strip().lower()) for m in meddic_rows
+                         if m["champion"] and m["champion_source"] != "inferred from contacts"
+                         for name in m["champion"].split(",")}
+    in_place_champions: dict[str, int] = {}
+    for c in inputs.contacts:
+        if not c["left"] and c["buying_role"] == "champion":
+            in_place_champions[c["account_id"]] = in_place_champions.get(c["account_id"], 0) + 1
+    known = {p["account_id"] for p in previous.values()}  # a new account's people are not "new executives"
+    out = []
+    for c in inputs.contacts:
+        acc = inputs.accounts.get(c["account_id"])
+        if acc is None:
+            continue
+        before = previous.get(c["contact_id"])
+        who = f"{c['name'] or c['contact_id']}" + (f" ({c['title']})" if c["title"] else "")
+        if c["left"]:
+            newly = before is not None and before["end_date"] is None
+            if not newly and c["end_date"] < lookback:
+                continue
+            champion = c["buying_role"] == "champion" or (c["account_id"], (c["name"] or "").lower()) in champions_by_name
+            if champion:
+                others = in_place_champions.get(c["account_id"], 0)
+                reason = (f"champion {who} left on {c['end_date'].isoformat()}; "
+                          + (f"{others} other champion(s) in place" if others else "no other champion in place"))
+                out.append(_alert("champion_lost", c["account_id"], c["contact_id"], reason, c["end_date"], acc["owner"]))
+            else:
+                role = f", {c['buying_role']}" if c["buying_role"] else ""
+                reason = f"stakeholder {who}{role} left on {c['end_date'].isoformat()}"
+                out.append(_alert("stakeholder_left", c["account_id"], c["contact_id"], reason, c["end_date"], acc["owner"]))
+            continue
+        if not is_executive(c["title"], c["buying_role"]):
+            continue
+        started = c["start_date"] is not None and lookback <= c["start_date"] <= inputs.as_of
+        appeared = before is None and c["account_id"] in known
+        promoted = before is not None and not is_executive(before["title"], before["buying_role"])
+        if started or appeared or promoted:
+            when = c["start_date"] if started else inputs.as_of
+            how = "took the role" if started else "appears in the CRM" if appeared else "new executive title"
+            reason = f"new executive {who} {how} on {when.isoformat()}"
+            out.append(_alert("new_executive", c["account_id"], c["contact_id"], reason, when, acc["owner"]))
+    return out
+
+
+def restructuring(inputs: KamInputs, parents_before: dict[str, dict[str, Any]], merged: dict[str, str]) -> list[dict[str, Any]]:
+    """A new parent or group head since the previous build, or an entity merged into another.
+
+    When a whole branch changes group, only its top (the one with a new parent) is alerted."""
+    out = []
+    for account_id, acc in inputs.accounts.items():
+        before = parents_before.get(account_id)
+        if before is None:
+            continue
+        parent = inputs.accounts.get(acc["parent_id"] or "")
+        carried = parent is not None and parents_before.get(parent["account_id"], {}).get("group_head_id") != parent["group_head_id"]
+        if before["parent_id"] != acc["parent_id"]:
+            reason = f"{acc['name']} moved from parent {before['parent_id'] or '(none)'} to {acc['parent_id'] or '(none)'}"
+            out.append(_alert("restructuring", account_id, f"parent:{acc['parent_id']}", reason, inputs.as_of, acc["owner"]))
+        elif before["group_head_id"] != acc["group_head_id"] and not carried:
+            reason = f"{acc['name']} changed group: {before['group_head_id']} → {acc['group_head_id']}"
+            out.append(_alert("restructuring", account_id, f"group:{acc['group_head_id']}", reason, inputs.as_of, acc["owner"]))
+    for old_id, survivor in merged.items():
+        acc = inputs.accounts.get(survivor)
+        if old_id in parents_before and old_id not in inputs.accounts and acc is not None:
+            reason = f"entity {old_id} was merged into {acc['name']} ({survivor})"
+            out.append(_alert("restructuring", survivor, f"merged:{old_id}", reason, inputs.as_of, acc["owner"]))
+    return out
+
+
+def cross_sell(rows: list[dict[str, Any]], inputs: KamInputs, per_account: int = 1) -> list[dict[str, Any]]:
+    """The best cross-sell targets of the `cross_sell` table per account, addressed to its owner."""
+    def rank(r: dict[str, Any]) -> tuple:
+        return (r.get("entity_rank") or 0, -(r.get("score") or 0), str(r.get("product") or ""))
+
+    out, taken = [], {}
+    for r in sorted(rows, key=lambda r: (str(r.get("account_id")), *rank(r))):
+        acc = inputs.accounts.get(r.get("account_id"))
+        if acc is None or taken.get(acc["account_id"], 0) >= per_account:
+            continue
+        taken[acc["account_id"]] = taken.get(acc["account_id"], 0) + 1
+        product = next((str(r[k]) for k in ("product", "product_id", "product_family", "family") if r.get(k)), "")
+        label = r.get("product_name") or product
+        why = next((str(r[k]) for k in ("reason", "why", "evidence") if r.get(k)), None)
+        reason = f"cross-sell {label or 'opportunity'} at {acc['name']}" + (f": {why}" if why else "")
+        out.append(_alert("cross_sell", acc["account_id"], product, reason, inputs.as_of, acc["owner"]))
+    return out
+
+
+EVENT_KINDS = ("champion_lost", "stakeholder_left", "new_executive", "restructuring")
+
+
+def carry_over(found: list[dict[str, Any]], previous: list[dict[str, Any]], as_of: date,
+               lookback_days: float) -> list[dict[str, Any]]:
+    """Merge this build's alerts with the previous build's.
+
+    An alert seen before keeps its dates (`created_at`, `detected_at`). An org-change alert is kept
+    for `lookback_days` after it was detected even when this build no longer sees it: a change
+    found by diffing two builds is only visible once, and must not vanish before someone reads it.
+    """
+    before = {p["alert_id"]: p for p in previous}
+    unique: dict[str, dict[str, Any]] = {}
+    for a in found:
+        old = before.get(a["alert_id"])
+        a["detected_at"] = as_of
+        if old is not None:
+            a["created_at"] = min(a["created_at"], old["created_at"] or a["created_at"])
+            a["detected_at"] = old.get("detected_at") or as_of
+        unique.setdefault(a["alert_id"], a)
+    horizon = as_of - timedelta(days=lookback_days)
+    for old in previous:
+        detected = old.get("detected_at")
+        if old["alert_id"] not in unique and old["kind"] in EVENT_KINDS and detected and detected >= horizon:
+            unique[old["alert_id"]] = dict(old)
+    return sorted(unique.values(), key=lambda a: (a["created_at"], a["account_id"], a["kind"], a["alert_id"]))
+
+
+def alerts(ws: Workspace, owner: str | None = None, include_acknowledged: bool = False,
+           account_id: str | None = None) -> list[dict[str, Any]]:
+    """The current alerts, newest first, with their acknowledgement."""
+    if not ws.engine.table_exists("kam_alerts"):
+        raise NotFoundError("KAM alerts have not been computed in this workspace yet",
+                            hint="Run `accountree build` (the kam stage).")
+    rows = ws.engine.fetch_dicts(
+        "SELECT a.alert_id, a.account_id, a.kind, a.subject, a.reason, a.created_at, a.owner, "
+        "k.alert_id IS NOT NULL AS acknowledged, k.acknowledged_by, k.acknowledged_at "
+        "FROM kam_alerts a LEFT JOIN kam_alert_acks k ON k.alert_id = a.alert_id "
+        "WHERE (CAST(? AS VARCHAR) IS NULL OR a.owner = ?) AND (CAST(? AS VARCHAR) IS NULL OR a.account_id = ?) "
+        "ORDER BY a.created_at DESC, a.account_id, a.kind, a.alert_id",
+        [owner, owner, account_id, account_id])
+    return [r for r in rows if include_acknowledged or not r["acknowledged"]]
+
+
+def acknowledge(ws: Workspace, alert_id: str, user: str | None = None) -> dict[str, Any]:
+    known = ws.engine.table_exists("kam_alerts") and ws.engine.scalar(
+        "SELECT count(*) FROM kam_alerts WHERE alert_id = ?", [alert_id])
+    if not known:
+        raise NotFoundError(f"no alert {alert_id!r}", hint="List them with `accountree alerts`.")
+    who, when = user or current_user(), datetime.now(UTC).replace(tzinfo=None)
+    with ws.engine.transaction():
+        ws.engine.execute("DELETE FROM kam_alert_acks WHERE alert_id = ?", [alert_id])
+        ws.engine.execute("INSERT INTO kam_alert_acks VALUES (?, ?, ?)", [alert_id, who, when])
+    return {"alert_id": alert_id, "acknowledged": True, "acknowledged_by": who, "acknowledged_at": when}

@@ -1,0 +1,243 @@
+"""KAM commands: `map`, `alerts` / `alerts ack`, and `kam coverage|matrix|committee|meddic|role|settings`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from accountree.console import JsonOption, WorkspaceOption, console, print_json, run, table_of, workspace
+
+_STRENGTH = {"strong": "green", "medium": "yellow", "weak": "dark_orange", "none": "bright_black"}
+
+
+def _label(person: dict[str, Any]) -> str:
+    name = person["name"] or person["contact_id"]
+    details = [person["title"] or "", person["buying_role"] or ""]
+    if person["left_company"]:
+        extra = " · ".join(d for d in [*details, f"left {person['end_date'].isoformat()}"] if d)
+        return f"[bright_black][strike]{name}[/strike] — {extra}[/]"
+    last = person["last_interaction"]
+    parts = [f"[bold]{name}[/]" + (f" — {details[0]}" if details[0] else "")]
+    if details[1]:
+        parts.append(f"[cyan]{details[1]}[/]")
+    parts.append(f"[{_STRENGTH[person['strength']]}]{person['strength']}[/]")
+    parts.append(f"last {last.isoformat()}" if last else "no interaction")
+    return " · ".join(parts)
+
+
+def _grow(node: Tree, people: list[dict[str, Any]]) -> None:
+    for person in sorted(people, key=lambda p: (p["left_company"], p["name"] or "")):
+        _grow(node.add(_label(person)), person["reports"])
+
+
+def chart_tree(chart: dict[str, Any]) -> Tree:
+    title = f"[bold]{chart['name']}[/] ({chart['account_id']}) — {chart['people']} people, {chart['left']} left"
+    if chart["scope"] == "group":
+        title += f", {len(chart['accounts'])} entities"
+    root = Tree(title)
+    _grow(root, chart["roots"])
+    return root
+
+
+def alerts_table(rows: list[dict[str, Any]], with_ack: bool) -> Table:
+    """Ids never wrap: they are what `alerts ack` takes."""
+    table = Table(title=f"{len(rows)} alert(s)")
+    for name in ("alert id", "date", "kind", "account", "owner"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("reason", ratio=1)
+    if with_ack:
+        table.add_column("ack", no_wrap=True)
+    for r in rows:
+        cells = [r["alert_id"], r["created_at"].isoformat(), r["kind"], r["account_id"], r["owner"] or "", r["reason"]]
+        table.add_row(*cells, *(["✓" if r["acknowledged"] else ""] if with_ack else []))
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    alerts_app = typer.Typer(help="KAM alerts: exit criteria, org changes, cross-sell.", invoke_without_command=True)
+    kam_app = typer.Typer(help="Key-account management: coverage, matrix, buying committee, MEDDIC.", no_args_is_help=True)
+    app.add_typer(alerts_app, name="alerts")
+    app.add_typer(kam_app, name="kam")
+
+    @app.command("map")
+    def map_command(
+        account_id: Annotated[str, typer.Argument(help="The account to map.")],
+        group: Annotated[bool, typer.Option("--group", help="Map the whole group of the account.")] = False,
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Print the client org chart: roles, relationship strength, last interaction; people who left greyed."""
+        from accountree.kam.stakeholders import buying_committee, org_chart
+
+        def action() -> None:
+            with workspace(workspace_) as ws:
+                chart = org_chart(ws, account_id, group=group)
+                committee = buying_committee(ws, account_id, group=group)
+            if as_json:
+                print_json({**chart, "buying_committee": committee})
+                return
+            console.print(chart_tree(chart))
+            for message in committee["messages"]:
+                console.print(f"[yellow]![/] {message}")
+
+        run(as_json, action)
+
+    @alerts_app.callback()
+    def alerts_command(
+        ctx: typer.Context,
+        owner: Annotated[str | None, typer.Option(help="Only the alerts of this account owner.")] = None,
+        account: Annotated[str | None, typer.Option(help="Only the alerts of this account.")] = None,
+        all_: Annotated[bool, typer.Option("--all", help="Include acknowledged alerts.")] = False,
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """List the open alerts (newest first); `alerts ack ALERT_ID` acknowledges one."""
+        if ctx.invoked_subcommand is not None:
+            return
+        from accountree.kam.alerts import alerts
+
+        def action() -> None:
+            with workspace(workspace_) as ws:
+                rows = alerts(ws, owner=owner, include_acknowledged=all_, account_id=account)
+            if as_json:
+                print_json(rows)
+                return
+            console.print(alerts_table(rows, all_))
+
+        run(as_json, action)
+
+    @alerts_app.command("ack")
+    def ack_command(
+        alert_id: Annotated[str, typer.Argument(help="The alert to acknowledge.")],
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Acknowledge an alert; it stays acknowledged across rebuilds."""
+        from accountree.kam.alerts import acknowledge
+
+        def action() -> None:
+            with workspace(workspace_) as ws:
+                result = acknowledge(ws, alert_id)
+            if as_json:
+                print_json(result)
+            else:
+                console.print(f"[bold green]✓[/] alert {alert_id} acknowledged by {result['acknowledged_by']}")
+
+        run(as_json, action)
+
+    @kam_app.command("coverage")
+    def coverage_command(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+        """Accounts per owner against 3–5 strategic / 20–50 mid-market / 100+ SMB per AE."""
+        from accountree.kam.views import coverage
+
+        def action() -> None:
+            with workspace(workspace_) as ws:
+                report = coverage(ws)
+            if as_json:
+                print_json(report)
+                return
+            console.print(table_of(report["owners"], title="accounts per owner"))
+            unc = report["uncovered"]
+            console.print(f"overloaded: {', '.join(report['overloaded']) or 'nobody'}; "
+                          f"uncovered accounts: {unc['accounts']} ({unc['strategic']} strategic, "
+                          f"{unc['midmarket']} mid-market, {unc['smb']} SMB)")
+
+        run(as_json, action)
+
+    @kam_app.command("matrix")
+    def matrix_command(
+        group: Annotated[bool, typer.Option("--group", help="Groups instead of accounts.")] = False,
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """The potential × effort matrix, with the reading of each quadrant."""
+        from accountree.kam.views import matrix
+
+        def action() -> None:
+            with workspace(workspace_) as ws:
+                result = matrix(ws, "group" if group else "account")
+            if as_json:
+                print_json(result)
+                return
+            rows = [{"quadrant": name, "potential": q["potential"], "effort": q["effort"], "accounts": q["count"],
+                     "potential 3y": f"{q['potential_3y']:,.0f}", "reading": q["reading"]}
+                    for name, q in result["quadrants"].items()]
+            console.print(table_of(rows, title="potential × effort"))
+
+        run(as_json, action)
+
+    @kam_app.command("meddic")
+    def meddic_command(
+        deal_id: Annotated[str, typer.Argument(help="The opportunity.")],
+        set_: Annotated[list[str] | None, typer.Option("--set", help="ELEMENT=VALUE to write (empty clears).")] = None,
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Show (or edit with --set) the MEDDIC of a deal: elements, completeness, gaps."""
+        from accountree.errors import ConfigError
+        from accountree.kam.meddic import ELEMENTS, meddic, update_meddic
+
+        def action() -> None:
+            fields = {}
+            for item in set_ or []:
+                key, sep, value = item.partition("=")
+                if not sep:
+                    raise ConfigError(f"--set takes ELEMENT=VALUE, not {item!r}")
+                fields[key.strip()] = value
+            with workspace(workspace_) as ws:
+                result = update_meddic(ws, deal_id, fields) if fields else meddic(ws, deal_id)
+            if as_json:
+                print_json(result)
+                return
+            rows = [{"element": e, "value": result[e] or "—",
+                     "source": result.get(f"{e}_source") or ("" if result[e] is None else "stored")} for e in ELEMENTS]
+            console.print(table_of(rows, title=f"MEDDIC {deal_id}: {result['completeness']} % complete"))
+            if result["gaps"]:
+                console.print(f"[yellow]gaps:[/] {result['gaps']}")
+
+        run(as_json, action)
+
+    @kam_app.command("role")
+    def role_command(
+        contact_id: Annotated[str, typer.Argument(help="The contact.")],
+        role: Annotated[str, typer.Argument(help="economic_buyer, champion, influencer, user, buyer, blocker, other; '' clears.")],
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Set a contact's buying role (kept over CRM re-imports)."""
+        from accountree.kam.stakeholders import set_buying_role
+
+        def action() -> None:
+            with workspace(workspace_) as ws:
+                result = set_buying_role(ws, contact_id, role)
+            if as_json:
+                print_json(result)
+            else:
+                console.print(f"[bold green]✓[/] {contact_id}: {result['buying_role'] or 'role cleared'}")
+
+        run(as_json, action)
+
+    @kam_app.command("settings")
+    def settings_command(
+        name: Annotated[str | None, typer.Argument(help="Setting to change.")] = None,
+        value: Annotated[str | None, typer.Argument(help="New value (reporting currency for amounts).")] = None,
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Show the KAM settings (tier thresholds, ratios, alert windows) or change one."""
+        from dataclasses import asdict
+
+        from accountree.kam.settings import load_settings, set_setting
+
+        def action() -> None:
+            with workspace(workspace_) as ws:
+                settings = set_setting(ws, name, value or "") if name else load_settings(ws)
+            if as_json:
+                print_json(asdict(settings))
+            else:
+                console.print(table_of([{"setting": k, "value": f"{v:g}"} for k, v in asdict(settings).items()]))
+
+        run(as_json, action)

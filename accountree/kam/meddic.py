@@ -1,0 +1,145 @@
+"""MEDDIC per opportunity: Metrics, Economic buyer, Decision criteria, Decision process, Identify
+pain, Champion.
+
+Stored in the `meddic` table: filled from deal attributes at build time (CRM exports often carry
+MEDDIC as custom fields) and edited by users; an edited row is never overwritten by a rebuild.
+When no economic buyer or champion is written down, the one named by the contacts' buying roles
+on the deal's account is used, and the row says so (`…_source = 'inferred from contacts'`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from accountree.errors import ConfigError, NotFoundError
+from accountree.kam.inputs import KamInputs, attribute
+from accountree.kam.settings import reference_date
+from accountree.store import Workspace, current_user
+
+ELEMENTS = ("metrics", "economic_buyer", "decision_criteria", "decision_process", "identify_pain", "champion")
+LABELS = {"metrics": "Metrics", "economic_buyer": "Economic buyer", "decision_criteria": "Decision criteria",
+          "decision_process": "Decision process", "identify_pain": "Identify pain", "champion": "Champion"}
+INFERRED = "inferred from contacts"
+LEFT = "left the company"
+_SELECT = ("SELECT deal_id, metrics, economic_buyer, decision_criteria, decision_process, identify_pain, champion, "
+           "source, updated_by, updated_at FROM meddic")
+
+
+def sync_from_deals(ws: Workspace, deals: list[dict[str, Any]]) -> int:
+    """Refresh the imported MEDDIC rows from deal attributes; rows edited by users are kept."""
+    edited = {r[0] for r in ws.engine.fetchall("SELECT deal_id FROM meddic WHERE source <> 'import'")}
+    rows = []
+    for deal in deals:
+        values = {e: attribute(deal["attributes"], e) for e in ELEMENTS}
+        if deal["deal_id"] in edited or all(v is None for v in values.values()):
+            continue
+        rows.append({"deal_id": deal["deal_id"], **{k: None if v is None else str(v) for k, v in values.items()},
+                     "source": "import", "updated_by": None, "updated_at": None})
+    ws.engine.execute("DELETE FROM meddic WHERE source = 'import'")
+    if rows:
+        schema = pa.schema([("deal_id", pa.string()), *[(e, pa.string()) for e in ELEMENTS], ("source", pa.string()),
+                            ("updated_by", pa.string()), ("updated_at", pa.timestamp("us"))])
+        ws.engine.insert_arrow("meddic", pa.Table.from_pylist(rows, schema=schema))
+    return len(rows)
+
+
+def departed(value: str | None, gone: set[str]) -> bool:
+    """Every person named in `value` (comma-separated) has left the account."""
+    names = [n.strip().lower() for n in (value or "").split(",") if n.strip()]
+    return bool(names) and all(n in gone for n in names)
+
+
+def assess(deal: dict[str, Any], stored: dict[str, Any] | None, people: list[dict[str, Any]],
+           gone: set[str] | None = None) -> dict[str, Any]:
+    """The six elements of one deal, where each comes from, completeness 0–100 and the gaps.
+
+    `people` are the contacts of the deal's account still in place, with their buying roles;
+    `gone` the lower-cased names of those who left: an economic buyer or champion who left is a
+    gap again (the value stays, its source says `left the company`).
+    """
+    stored = stored or {}
+    out: dict[str, Any] = {"deal_id": deal["deal_id"], "account_id": deal["account_id"], "stage": deal["stage"],
+                           "amount_rc": deal.get("amount_rc"), "owner": deal.get("owner")}
+    for element in ELEMENTS:
+        value = stored.get(element)
+        out[element] = value if value not in (None, "") else None
+    lost = set()
+    for role in ("economic_buyer", "champion"):
+        out[f"{role}_source"] = ("user" if stored.get("source") == "user" else "deal") if out[role] else None
+        if out[role] is not None and departed(out[role], gone or set()):
+            out[f"{role}_source"] = LEFT
+            lost.add(role)
+        if out[role] is None or role in lost:
+            holders = sorted((p["name"] or p["contact_id"]) for p in people if p["buying_role"] == role)
+            if holders:
+                out[role] = ", ".join(holders)
+                out[f"{role}_source"] = INFERRED
+                lost.discard(role)
+    gaps = [e for e in ELEMENTS if out[e] is None or e in lost]
+    out["completeness"] = round(100 * (len(ELEMENTS) - len(gaps)) / len(ELEMENTS))
+    out["gaps"] = ", ".join(LABELS[g] for g in gaps)
+    out["gap_list"] = gaps
+    return out
+
+
+def stored_rows(ws: Workspace) -> dict[str, dict[str, Any]]:
+    return {r["deal_id"]: r for r in ws.engine.fetch_dicts(_SELECT)}
+
+
+def meddic_rows(inputs: KamInputs, stored: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per open deal."""
+    in_place: dict[str, list[dict[str, Any]]] = {}
+    gone: dict[str, set[str]] = {}
+    for c in inputs.contacts:
+        if not c["left"]:
+            in_place.setdefault(c["account_id"], []).append(c)
+        elif c["name"]:
+            gone.setdefault(c["account_id"], set()).add(c["name"].strip().lower())
+    return [assess(d, stored.get(d["deal_id"]), in_place.get(d["account_id"], []), gone.get(d["account_id"]))
+            for d in inputs.deals if d["stage"] not in ("won", "lost")]
+
+
+def meddic(ws: Workspace, deal_id: str, as_of: date | None = None) -> dict[str, Any]:
+    """MEDDIC of one deal (open or closed), computed live from the stored row and the contacts."""
+    deals = ws.engine.fetch_dicts(
+        "SELECT deal_id, account_id, stage, amount_rc, owner FROM deals WHERE deal_id = ?", [deal_id])
+    if not deals:
+        raise NotFoundError(f"no deal {deal_id!r} in this workspace", hint="Check the id with `accountree export deals`.")
+    people = ws.engine.fetch_dicts(
+        "SELECT c.contact_id, c.name, coalesce(r.buying_role, c.buying_role) AS buying_role, "
+        "c.end_date IS NOT NULL AND c.end_date <= ? AS has_left FROM contacts c "
+        "LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id WHERE c.account_id = ? ORDER BY c.contact_id",
+        [reference_date(ws, as_of), deals[0]["account_id"]])
+    stored = ws.engine.fetch_dicts(_SELECT + " WHERE deal_id = ?", [deal_id])
+    gone = {p["name"].strip().lower() for p in people if p["has_left"] and p["name"]}
+    result = assess(deals[0], stored[0] if stored else None, [p for p in people if not p["has_left"]], gone)
+    result["stored"] = stored[0] if stored else None
+    return result
+
+
+def update_meddic(ws: Workspace, deal_id: str, fields: dict[str, str | None], user: str | None = None) -> dict[str, Any]:
+    """Write some MEDDIC elements of a deal (None or '' clears one); the row becomes user-owned."""
+    unknown = sorted(set(fields) - set(ELEMENTS))
+    if unknown:
+        raise ConfigError(f"unknown MEDDIC element(s): {', '.join(unknown)}", hint=f"Elements: {', '.join(ELEMENTS)}.")
+    if ws.engine.scalar("SELECT count(*) FROM deals WHERE deal_id = ?", [deal_id]) == 0:
+        raise NotFoundError(f"no deal {deal_id!r} in this workspace")
+    current = stored_rows_for(ws, deal_id)
+    for key, value in fields.items():
+        current[key] = value.strip() if isinstance(value, str) and value.strip() else None
+    with ws.engine.transaction():
+        ws.engine.execute("DELETE FROM meddic WHERE deal_id = ?", [deal_id])
+        ws.engine.execute(
+            "INSERT INTO meddic (deal_id, metrics, economic_buyer, decision_criteria, decision_process, identify_pain, "
+            "champion, source, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'user', ?, ?)",
+            [deal_id, *[current.get(e) for e in ELEMENTS], user or current_user(),
+             datetime.now(UTC).replace(tzinfo=None)])
+    return meddic(ws, deal_id)
+
+
+def stored_rows_for(ws: Workspace, deal_id: str) -> dict[str, Any]:
+    rows = ws.engine.fetch_dicts(_SELECT + " WHERE deal_id = ?", [deal_id])
+    return dict(rows[0]) if rows else {}

@@ -1,0 +1,113 @@
+"""The `kam` build stage: portfolio (potential, tiers, matrix, KPIs), stakeholders, MEDDIC and
+alerts, written to `kam_accounts`, `kam_stakeholders`, `kam_meddic`, `kam_alerts`; then the
+snapshot the next build diffs against. Runs after hierarchy, KPIs and scores; without them it
+falls back on the core tables and says which step is missing."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pyarrow as pa
+
+from accountree.build import BuildOptions, BuildStage
+from accountree.kam.alerts import (
+    carry_over,
+    cross_sell,
+    falling_revenue,
+    no_progress,
+    org_changes,
+    restructuring,
+)
+from accountree.kam.inputs import NEEDS, KamInputs, load_inputs
+from accountree.kam.meddic import meddic_rows, stored_rows, sync_from_deals
+from accountree.kam.portfolio import portfolio_rows
+from accountree.kam.settings import BUILT_AS_OF, load_settings
+from accountree.kam.stakeholders import stakeholder_row
+from accountree.kam.tables import write_table
+from accountree.store import Workspace
+
+
+def _stage_since(ws: Workspace, inputs: KamInputs) -> dict[str, date]:
+    """Since when each deal is in its stage: first seen at its creation date, then the build date
+    of each stage change; the table is rewritten with today's picture."""
+    before = {r[0]: (r[1], r[2]) for r in ws.engine.fetchall("SELECT deal_id, stage, since FROM kam_deal_stages")}
+    rows = []
+    for d in inputs.deals:
+        stage, since = before.get(d["deal_id"], (None, None))
+        if stage != d["stage"]:
+            since = inputs.as_of if stage is not None else (d["created_at"] or inputs.as_of)
+        rows.append({"deal_id": d["deal_id"], "stage": d["stage"], "since": since})
+    ws.engine.execute("DELETE FROM kam_deal_stages")
+    ws.engine.insert_arrow("kam_deal_stages", pa.Table.from_pylist(rows, schema=pa.schema(
+        [("deal_id", pa.string()), ("stage", pa.string()), ("since", pa.date32())])))
+    return {r["deal_id"]: r["since"] for r in rows if r["since"] is not None}
+
+
+def _snapshot(ws: Workspace, inputs: KamInputs) -> None:
+    contacts = [{"contact_id": c["contact_id"], "account_id": c["account_id"], "title": c["title"],
+                 "buying_role": c["buying_role"], "end_date": c["end_date"], "snapshot_at": inputs.as_of}
+                for c in inputs.contacts]
+    parents = [{"account_id": a, "parent_id": acc["parent_id"], "group_head_id": acc["group_head_id"],
+                "snapshot_at": inputs.as_of} for a, acc in inputs.accounts.items()]
+    ws.engine.execute("DELETE FROM kam_snapshot_contacts")
+    ws.engine.execute("DELETE FROM kam_snapshot_parents")
+    text, day = pa.string(), pa.date32()
+    ws.engine.insert_arrow("kam_snapshot_contacts", pa.Table.from_pylist(contacts, schema=pa.schema(
+        [("contact_id", text), ("account_id", text), ("title", text), ("buying_role", text), ("end_date", day),
+         ("snapshot_at", day)])))
+    ws.engine.insert_arrow("kam_snapshot_parents", pa.Table.from_pylist(parents, schema=pa.schema(
+        [("account_id", text), ("parent_id", text), ("group_head_id", text), ("snapshot_at", day)])))
+
+
+def _alerts(ws: Workspace, inputs: KamInputs, portfolio: list[dict[str, Any]], meddic: list[dict[str, Any]],
+            settings: Any, since: dict[str, date]) -> list[dict[str, Any]]:
+    engine = ws.engine
+    previous_contacts = {r["contact_id"]: r for r in engine.fetch_dicts(
+        "SELECT contact_id, account_id, title, buying_role, end_date FROM kam_snapshot_contacts")}
+    previous_parents = {r["account_id"]: r for r in engine.fetch_dicts(
+        "SELECT account_id, parent_id, group_head_id FROM kam_snapshot_parents")}
+    merged = dict(engine.fetchall("SELECT old_id, survivor_id FROM account_aliases"))
+    found = [
+        *no_progress(inputs, since, settings),
+        *falling_revenue(portfolio, inputs, settings),
+        *org_changes(inputs, previous_contacts, meddic, settings),
+        *restructuring(inputs, previous_parents, merged),
+    ]
+    if engine.table_exists("cross_sell"):
+        found += cross_sell(engine.fetch_dicts("SELECT * FROM cross_sell"), inputs, int(settings.cross_sell_per_account))
+    else:
+        inputs.missing.append(NEEDS["cross_sell"])
+    previous = engine.fetch_dicts("SELECT * FROM kam_alerts") if engine.table_exists("kam_alerts") else []
+    return carry_over(found, previous, inputs.as_of, settings.event_lookback_days)
+
+
+def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
+    settings = load_settings(ws)
+    inputs = load_inputs(ws, options.as_of, round(settings.no_progress_months * 30.44))
+    with ws.engine.transaction():
+        synced = sync_from_deals(ws, inputs.deals)
+        portfolio = portfolio_rows(inputs, settings)
+        people = [stakeholder_row(c, inputs.contact_activity.get(c["contact_id"]), settings) for c in inputs.contacts]
+        meddic = meddic_rows(inputs, stored_rows(ws))
+        since = _stage_since(ws, inputs)
+        found = _alerts(ws, inputs, portfolio, meddic, settings, since)
+        write_table(ws, "kam_accounts", portfolio)
+        write_table(ws, "kam_stakeholders", people)
+        write_table(ws, "kam_meddic", meddic)
+        write_table(ws, "kam_alerts", found)
+        _snapshot(ws, inputs)
+        ws.set_meta(BUILT_AS_OF, inputs.as_of.isoformat())
+    accounts = [r for r in portfolio if r["scope"] == "account"]
+    summary: dict[str, Any] = {
+        "accounts": len(accounts), "groups": len(portfolio) - len(accounts),
+        "tier 1": sum(1 for r in accounts if r["tier"] == 1), "tier 2": sum(1 for r in accounts if r["tier"] == 2),
+        "stakeholders": len(people), "open deals (MEDDIC)": len(meddic), "MEDDIC from deals": synced,
+        "alerts": len(found),
+    }
+    if inputs.missing:
+        summary["missing"] = "; ".join(inputs.missing)
+    return summary
+
+
+STAGE = BuildStage("kam", "key accounts: potential, tiers, matrix, stakeholders, MEDDIC, alerts", run)

@@ -1,0 +1,54 @@
+"""The KAM derived tables: their columns (a public contract for exports and the API) and how a
+build rewrites them from rows computed in Python."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from accountree.store import Workspace
+
+_TYPES = {"text": (pa.string(), "VARCHAR"), "num": (pa.float64(), "DOUBLE"), "int": (pa.int64(), "BIGINT"),
+          "date": (pa.date32(), "DATE"), "bool": (pa.bool_(), "BOOLEAN")}
+
+TABLES: dict[str, dict[str, str]] = {
+    "kam_accounts": {
+        "scope": "text", "account_id": "text", "name": "text", "owner": "text", "group_head_id": "text",
+        "potential_3y": "num", "potential_source": "text", "relationship": "text", "upside_3y": "num", "tier": "int",
+        "revenue_cy": "num", "revenue_py1": "num", "revenue_12m": "num", "wallet": "num", "share_of_wallet": "num", "nrr": "num",
+        "retention": "num", "nrr_now": "num", "nrr_prev": "num", "nrr_period": "text", "entities_penetrated": "int", "entities_total": "int", "effort": "num",
+        "cycle_days": "num", "open_deals": "int", "roles_missing": "text", "icp_distance": "num",
+        "effort_cycle": "num", "effort_open_deals": "num", "effort_stakeholders": "num", "effort_icp": "num",
+        "quadrant": "text", "recommendation": "text",
+    },
+    "kam_stakeholders": {
+        "contact_id": "text", "account_id": "text", "name": "text", "title": "text", "buying_role": "text",
+        "reports_to": "text", "strength": "text", "last_interaction": "date", "interactions": "int",
+        "sentiment": "text", "start_date": "date", "end_date": "date", "left_company": "bool",
+    },
+    "kam_meddic": {
+        "deal_id": "text", "account_id": "text", "stage": "text", "amount_rc": "num", "owner": "text",
+        "metrics": "text", "economic_buyer": "text", "decision_criteria": "text", "decision_process": "text",
+        "identify_pain": "text", "champion": "text", "economic_buyer_source": "text", "champion_source": "text",
+        "completeness": "int", "gaps": "text",
+    },
+    "kam_alerts": {
+        "alert_id": "text", "account_id": "text", "kind": "text", "subject": "text", "reason": "text",
+        "created_at": "date", "owner": "text", "detected_at": "date",
+    },
+}
+
+
+def write_table(ws: Workspace, name: str, rows: list[dict[str, Any]]) -> int:
+    """Drop and recreate `name` with its declared columns, then load `rows` (inside the caller's transaction)."""
+    columns = TABLES[name]
+    table = exp.table_(name, quoted=True)
+    ws.engine.execute(exp.Drop(tables=[table], kind="TABLE", exists=True))
+    defs = [exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=exp.DataType.build(_TYPES[t][1]))
+            for c, t in columns.items()]
+    ws.engine.execute(exp.Create(this=exp.Schema(this=table, expressions=defs), kind="TABLE"))
+    schema = pa.schema([(c, _TYPES[t][0]) for c, t in columns.items()])
+    data = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows], schema=schema)
+    return ws.engine.insert_arrow(name, data)
