@@ -15,9 +15,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
+# The demo workspace gets a dashboard user `admin`; its password is DEMO_PASSWORD (demo data only).
+DEMO_PASSWORD ?= accountree-demo
+
 demo: setup
-	$(BIN)/accountree demo --workspace $(WORKSPACE)
-	@if $(BIN)/accountree serve --help >/dev/null 2>&1 && [ -z "$$NO_SERVE" ]; then \
+	ACCOUNTREE_ADMIN_PASSWORD='$(DEMO_PASSWORD)' $(BIN)/accountree demo --workspace $(WORKSPACE)
+	@if [ -z "$$NO_SERVE" ]; then \
+		echo "Dashboard: http://127.0.0.1:$(PORT)  (user admin, password $(DEMO_PASSWORD); Ctrl-C to stop)"; \
 		$(BIN)/accountree serve --workspace $(WORKSPACE) --port $(PORT); fi
 
 serve: setup

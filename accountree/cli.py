@@ -209,6 +209,7 @@ def demo(
                 imported = import_bundle(ws, [str(result.out_dir)], None,
                                          lambda s, d, t: bar.update(task, description=s, completed=d, total=t))
             built = {} if no_build else run_build(ws, BuildOptions(as_of=day))
+            admin = _demo_admin(ws)
             info = workspace_status(ws)
         if as_json:
             print_json({"bundle": str(result.out_dir), "import_id": imported.import_id, "build": built, "status": info})
@@ -218,8 +219,19 @@ def demo(
         for name, summary in built.items():
             console.print(f"[bold green]✓[/] {name}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
         console.print(table_of([{"table": t, "rows": f"{n:,}"} for t, n in {**info["tables"], **info["computed"]}.items()]))
+        if admin:
+            console.print(f"[bold green]✓[/] dashboard user [bold]{admin}[/] created (password from $ACCOUNTREE_ADMIN_PASSWORD)")
 
     run(as_json, action)
+
+
+def _demo_admin(ws) -> str | None:
+    """With $ACCOUNTREE_ADMIN_PASSWORD set and no user yet, the demo creates `admin` for the dashboard."""
+    try:
+        from accountree.api.commands import ensure_demo_admin
+    except ImportError:  # the server extra is not installed
+        return None
+    return ensure_demo_admin(ws)
 
 
 def _register_capabilities() -> None:

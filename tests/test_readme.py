@@ -26,7 +26,7 @@ def test_python_example_runs(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "exports").mkdir()
     (tmp_path / "exports" / "accounts.csv").write_text("account_id,name\nA,Alpha SAS\n", encoding="utf-8")
-    exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own example
+    exec(compile(block, "README.md", "exec"), {})
     assert (tmp_path / "accountree.duckdb").exists()
 
 

@@ -37,7 +37,7 @@ def test_every_contract_column_is_stored(workspace) -> None:
         stored = set(workspace.engine.table_columns(table))
         missing = set(spec.column_names) - stored
         assert not missing, f"{table} lacks {missing}"
-        for amount, converted in spec.money.items():
+        for converted in spec.money.values():
             assert converted in stored
 
 

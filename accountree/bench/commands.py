@@ -49,5 +49,33 @@ def bench_score(
     run(as_json, lambda: _show(_call("score_bench", "run_score_bench", accounts=accounts), as_json, "bench score"))
 
 
+@bench_app.command("build")
+def bench_build(
+    accounts: Annotated[int, typer.Option(help="Accounts to generate.")] = 1_000_000,
+    deals_per_account: Annotated[int, typer.Option(help="Deals per account.")] = 10,
+    naive_accounts: Annotated[int, typer.Option(help="Size the naive pandas+networkx baseline runs at.")] = 100_000,
+    skip_naive: Annotated[bool, typer.Option("--skip-naive", help="Do not run the naive baseline.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Full build time and memory, one-deal incremental refresh, ratios to a SQL floor and a naive baseline."""
+    run(as_json, lambda: _show(_call("build_bench", "run_build_bench", accounts=accounts,
+                                     deals_per_account=deals_per_account, naive_accounts=naive_accounts,
+                                     skip_naive=skip_naive), as_json, "bench build"))
+
+
+@bench_app.command("api")
+def bench_api(
+    accounts: Annotated[int, typer.Option(help="Accounts in the generated workspace.")] = 50_000,
+    group_entities: Annotated[int, typer.Option(help="Entities of the big group.")] = 10_000,
+    rate: Annotated[float, typer.Option(help="Requests per second offered.")] = 200.0,
+    duration: Annotated[float, typer.Option(help="Seconds of load.")] = 20.0,
+    workspace: Annotated[str | None, typer.Option(help="Reuse a bench workspace.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Account-360 and group-view latency (p50/p95) under load from a second process on loopback."""
+    run(as_json, lambda: _show(_call("api_bench", "run_api_bench", accounts=accounts, group_entities=group_entities,
+                                     rate=rate, duration=duration, workspace=workspace), as_json, "bench api"))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(bench_app, name="bench")

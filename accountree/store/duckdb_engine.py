@@ -15,7 +15,6 @@ from accountree.errors import WorkspaceError
 from accountree.store.engine import Engine, Params
 from accountree.store.sql import template
 
-
 DEFAULT_MEMORY_LIMIT = "3GB"
 
 

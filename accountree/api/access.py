@@ -1,0 +1,252 @@
+"""Who may see what: the seller-BU policy, built into every query the API and the pages run.
+
+A BU member sees the shared account data (hierarchy, KPIs, scores) plus only their own BU's
+private records (deals, contacts, activities, campaigns, leads, notes…). The rule is not left to
+each endpoint: routers never get the engine, they get a `ScopedReader`, which rewrites every
+query so each reference to a BU-owned table becomes a filtered subquery. A new endpoint that reads
+`deals` is scoped whether or not its author thought about BUs.
+
+A table is BU-owned when it has a `seller_bu` column (so a capability adding `notes` with
+`seller_bu` is covered without touching this file), except the catalogue tables in
+`SHARED_TABLES`. A table without `seller_bu` keyed by a deal, contact or campaign (`meddic`,
+`campaign_accounts`, …) follows the BU of that record.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from accountree.errors import PermissionDeniedError
+from accountree.store.engine import Engine, Params
+
+ROLES = ("admin", "corporate", "bu_member", "read_only")
+# Contacts without a BU are shared people of the account (see docs/bundle.md).
+NULL_IS_SHARED = frozenset({"contacts"})
+# Tables with a seller_bu column that are a catalogue, not a BU's records.
+SHARED_TABLES = frozenset({"products"})
+# A table without seller_bu but keyed by a BU-owned record follows that record's BU
+# (campaign_accounts, meddic, kam_meddic, kam_snapshot_contacts, …).
+FOLLOWS = (("deal_id", "deals"), ("contact_id", "contacts"), ("campaign_id", "campaigns"))
+
+
+def table_rules(columns: dict[str, tuple[str, ...]]) -> frozenset[tuple[str, str]]:
+    """(table, rule) for every table the BU filter applies to; rule is "own" or the owning table."""
+    rules = set()
+    for table, cols in columns.items():
+        if table in SHARED_TABLES:
+            continue
+        if "seller_bu" in cols:
+            rules.add((table, "own"))
+            continue
+        for key, owner in FOLLOWS:
+            if key in cols and table != owner:
+                rules.add((table, owner))
+                break
+    return frozenset(rules)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a user of the workspace and the business unit they belong to."""
+
+    username: str
+    role: str
+    bu_id: str | None = None
+
+    @property
+    def sees_all_bus(self) -> bool:
+        """Admins and corporate users see every BU; a read-only user without a BU too."""
+        return self.role in ("admin", "corporate") or (self.role == "read_only" and not self.bu_id)
+
+    @property
+    def scope_bu(self) -> str | None:
+        # A BU member without a BU sees no private record at all ("" matches no seller_bu).
+        return None if self.sees_all_bus else (self.bu_id or "")
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in ("admin", "corporate", "bu_member")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def require_write(self) -> None:
+        if not self.can_write:
+            raise PermissionDeniedError(f"user {self.username!r} is read-only",
+                                        hint="Ask an admin for a corporate or bu_member role.")
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise PermissionDeniedError("only an admin can do this")
+
+
+def _visible(table: str, bu: str) -> exp.Expression:
+    """The condition on `table`'s own rows the BU may see."""
+    mine = exp.column("seller_bu", quoted=True).eq(exp.Literal.string(bu))
+    if table in NULL_IS_SHARED:
+        return exp.or_(mine, exp.column("seller_bu", quoted=True).is_(exp.null()))
+    return mine
+
+
+def _bu_filter(table: str, rule: str, bu: str) -> exp.Select:
+    """`SELECT * FROM table WHERE <the caller's BU may see the row>`."""
+    query = exp.select("*").from_(exp.table_(table, quoted=True))
+    if rule == "own":
+        return query.where(_visible(table, bu))
+    key = dict((owner, k) for k, owner in FOLLOWS)[rule]
+    owners = exp.select(exp.column(key, quoted=True)).from_(exp.table_(rule, quoted=True)).where(_visible(rule, bu))
+    return query.where(exp.column(key, quoted=True).isin(query=owners))
+
+
+@lru_cache(maxsize=4096)
+def scope_sql(sql: str, bu: str | None, rules: frozenset[tuple[str, str]]) -> str:
+    """`sql` (DuckDB dialect) with each BU-owned table replaced by the rows `bu` may see.
+
+    `bu=None` means unrestricted. Only queries are accepted: writes go through service functions
+    that check the caller first. The BU id is rendered by sqlglot as a quoted literal.
+    """
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    if not isinstance(tree, exp.Query):
+        raise PermissionDeniedError("the scoped reader only runs queries")
+    if bu is None:
+        return sql
+    by_table = dict(rules)
+    cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    for table in list(tree.find_all(exp.Table)):
+        name = table.name
+        if not name or name in cte_names or name not in by_table or table.args.get("db"):
+            continue
+        alias = table.alias or name
+        table.replace(exp.Subquery(this=_bu_filter(name, by_table[name], bu),
+                                   alias=exp.TableAlias(this=exp.to_identifier(alias))))
+    return tree.sql(dialect="duckdb")
+
+
+class TableCatalog:
+    """Which tables exist, their columns and which are BU-owned — cached for a few seconds, since
+    `accountree build` creates derived tables while the server runs."""
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._at = 0.0
+        self._columns: dict[str, tuple[str, ...]] = {}
+        self._rules: frozenset[tuple[str, str]] = frozenset()
+        self._rules_for: dict | None = None
+
+    def refresh(self, engine: Engine) -> None:
+        rows = engine.fetchall(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = ? "
+            "ORDER BY table_name, ordinal_position", [engine.schema])
+        columns: dict[str, list[str]] = {}
+        for table, column in rows:
+            columns.setdefault(table, []).append(column)
+        self._columns = {t: tuple(c) for t, c in columns.items()}
+        self._at = time.monotonic()
+
+    def expire(self) -> None:
+        self._at = 0.0
+
+    def columns(self, engine: Engine) -> dict[str, tuple[str, ...]]:
+        if time.monotonic() - self._at > self.ttl:
+            self.refresh(engine)
+        return self._columns
+
+    def rules(self, engine: Engine) -> frozenset[tuple[str, str]]:
+        columns = self.columns(engine)
+        if self._rules_for is not columns:
+            self._rules, self._rules_for = table_rules(columns), columns
+        return self._rules
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def json_ready(table: pa.Table) -> pa.Table:
+    """Decimals (DuckDB sums, PostgreSQL numerics) as plain numbers, so JSON gets numbers, not strings."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_decimal(field.type):
+            target = pa.int64() if field.type.scale == 0 else pa.float64()
+            table = table.set_column(i, field.name, table.column(i).cast(target, safe=False))
+    return table
+
+
+class ScopedReader:
+    """The only database handle routers get: read queries, scoped to the caller's BU."""
+
+    def __init__(self, engine: Engine, principal: Principal, catalog: TableCatalog) -> None:
+        self.engine = engine
+        self.principal = principal
+        self.catalog = catalog
+
+    def _scoped(self, sql: str | exp.Expression) -> str:
+        text = sql.sql(dialect="duckdb") if isinstance(sql, exp.Expression) else sql
+        bu = self.principal.scope_bu
+        return scope_sql(text, bu, frozenset() if bu is None else self.catalog.rules(self.engine))
+
+    def fetch_dicts(self, sql: str | exp.Expression, params: Params = None) -> list[dict[str, Any]]:
+        scoped = self._scoped(sql)
+        if self.engine.name == "duckdb":
+            # Fast path for the small results of a page: one execution, no Arrow round trip (the
+            # engine's fetch_arrow runs an empty query twice to learn its schema).
+            (statement,) = self.engine.render(scoped)
+            cursor = self.engine.con.execute(statement, params)  # type: ignore[attr-defined]
+            names = [d[0] for d in cursor.description]
+            return [{k: _plain(v) for k, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
+        return json_ready(self.engine.fetch_arrow(scoped, params)).to_pylist()
+
+    def fetchall(self, sql: str | exp.Expression, params: Params = None) -> list[tuple]:
+        return self.engine.fetchall(self._scoped(sql), params)
+
+    def fetchone_dict(self, sql: str | exp.Expression, params: Params = None) -> dict[str, Any] | None:
+        rows = self.fetch_dicts(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str | exp.Expression, params: Params = None) -> Any:
+        rows = self.fetchall(sql, params)
+        return rows[0][0] if rows else None
+
+    def fetch_arrow(self, sql: str | exp.Expression, params: Params = None) -> pa.Table:
+        return self.engine.fetch_arrow(self._scoped(sql), params)
+
+    def has(self, table: str) -> bool:
+        return table in self.catalog.columns(self.engine)
+
+    def columns(self, table: str) -> tuple[str, ...]:
+        return self.catalog.columns(self.engine).get(table, ())
+
+    def other_bu_activity(self, account_id: str) -> list[dict[str, Any]]:
+        """What other BUs do on a shared account, as counts only: 'Services BU: 3 deals, 2 activities'.
+
+        The one deliberate look past the BU filter, so it returns aggregates and BU names, never records.
+        """
+        bu = self.principal.scope_bu
+        if bu is None:
+            return []
+        rows = self.engine.fetch_dicts(
+            "WITH x AS ("
+            " SELECT seller_bu, 'deals' AS kind FROM deals WHERE account_id = ? AND seller_bu <> ?"
+            " UNION ALL SELECT seller_bu, 'activities' FROM activities WHERE account_id = ? AND seller_bu <> ?"
+            " UNION ALL SELECT seller_bu, 'contacts' FROM contacts WHERE account_id = ? AND seller_bu <> ?)"
+            " SELECT x.seller_bu AS bu_id, coalesce(max(b.name), x.seller_bu) AS bu_name,"
+            " count(*) FILTER (WHERE kind = 'deals') AS deals,"
+            " count(*) FILTER (WHERE kind = 'activities') AS activities,"
+            " count(*) FILTER (WHERE kind = 'contacts') AS contacts"
+            " FROM x LEFT JOIN seller_bus b ON b.bu_id = x.seller_bu GROUP BY x.seller_bu ORDER BY x.seller_bu",
+            [account_id, bu] * 3,
+        )
+        for row in rows:
+            parts = [f"{row[k]} {k}" for k in ("deals", "activities", "contacts") if row[k]]
+            row["summary"] = f"{row['bu_name']}: {', '.join(parts)}"
+        return rows

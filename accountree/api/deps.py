@@ -1,0 +1,105 @@
+"""What an endpoint receives: the caller, a scoped reader, and the request's engine for writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from accountree.api.access import Principal, ScopedReader
+from accountree.api.auth import AuthenticationError, principal_of, read_session
+from accountree.api.reads.common import FeatureUnavailableError, needs_build
+from accountree.api.server import Server, audit
+from accountree.store.engine import Engine
+
+__all__ = ["AdminCtx", "Context", "Ctx", "EngineDep", "FeatureUnavailableError", "WriterCtx", "needs_build"]
+
+SESSION_COOKIE = "accountree_session"
+
+
+def server_of(request: Request) -> Server:
+    return request.app.state.server
+
+
+def request_engine(request: Request) -> Iterator[Engine]:
+    with server_of(request).engine() as engine:
+        yield engine
+
+
+EngineDep = Annotated[Engine, Depends(request_engine)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def identify(request: Request, engine: Engine) -> Principal | None:
+    """The caller from `Authorization: Bearer <token>`, else from the session cookie."""
+    server = server_of(request)
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("the Authorization header must be `Bearer <token>`")
+        principal = server.tokens.principal(engine, token.strip())
+        if principal is None:
+            raise AuthenticationError("unknown or revoked API token",
+                                      hint="Create one with `accountree user token NAME`.")
+        return principal
+    username = read_session(server.secret, request.cookies.get(SESSION_COOKIE))
+    return principal_of(engine, username) if username else None
+
+
+@dataclass
+class Context:
+    """One request: who calls, what they may read, and how to write (with an audit record)."""
+
+    principal: Principal
+    reader: ScopedReader
+    engine: Engine
+    server: Server
+    ip: str
+
+    @property
+    def ws(self):
+        """A Workspace on this request's engine, for capability service functions."""
+        return self.server.workspace_for(self.engine)
+
+    def audit(self, action: str, target_type: str | None, target_id: str | None, details: dict | None = None) -> None:
+        """Record a write; a write also makes every cached read stale."""
+        audit(self.engine, self.principal, action, target_type, target_id, details, self.ip)
+        self.server.cache.clear()
+
+    def cached(self, name: str, args: tuple, compute):
+        return self.server.cached(self.principal, name, args, compute)
+
+    def cached_json(self, name: str, args: tuple, compute):
+        return self.server.cached_json(self.principal, name, args, compute)
+
+
+def context(request: Request, engine: EngineDep) -> Context:
+    principal = identify(request, engine)
+    if principal is None:
+        raise AuthenticationError("authentication required",
+                                  hint="Send `Authorization: Bearer <token>` (create one with `accountree user token NAME`).")
+    server = server_of(request)
+    return Context(principal, ScopedReader(engine, principal, server.catalog), engine, server, client_ip(request))
+
+
+Ctx = Annotated[Context, Depends(context)]
+
+
+def writer(ctx: Ctx) -> Context:
+    ctx.principal.require_write()
+    return ctx
+
+
+def admin(ctx: Ctx) -> Context:
+    ctx.principal.require_admin()
+    return ctx
+
+
+WriterCtx = Annotated[Context, Depends(writer)]
+AdminCtx = Annotated[Context, Depends(admin)]

@@ -1,0 +1,164 @@
+"""The portfolio at a glance (home page), key accounts, scores, campaigns, data quality."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accountree.api.access import ScopedReader
+from accountree.api.reads.common import BUILD_HINT, Page, needs_build, section
+
+
+def overview(r: ScopedReader) -> dict[str, Any]:
+    return {
+        "counts": {
+            "accounts": int(r.scalar("SELECT count(*) FROM accounts") or 0),
+            "groups": int(r.scalar("SELECT count(*) FROM hierarchy WHERE account_id = group_head_id AND descendants > 0")
+                          or 0) if "descendants" in r.columns("hierarchy") else None,
+            "open_deals": int(r.scalar("SELECT count(*) FROM deals WHERE stage NOT IN ('won', 'lost')") or 0),
+            "contacts": int(r.scalar("SELECT count(*) FROM contacts") or 0),
+        },
+        "group_statuses": section(r, "group_kpis", lambda: r.fetch_dicts(
+            "SELECT coalesce(g.group_status, 'unknown') AS status, count(*) AS n FROM group_kpis g "
+            "WHERE g.account_id = g.group_head_id AND g.entities > 1 GROUP BY 1 ORDER BY n DESC")),
+        "statuses": section(r, "account_kpis", lambda: r.fetch_dicts(
+            "SELECT coalesce(status, 'Unknown') AS status, count(*) AS n FROM account_kpis GROUP BY 1 ORDER BY n DESC")),
+        "grades": section(r, "scores", lambda: r.fetch_dicts(
+            "SELECT coalesce(nullif(grade, ''), 'unscored') AS grade, count(*) AS n FROM scores GROUP BY 1 ORDER BY 1")),
+        "revenue_by_tier": _revenue_by_tier(r),
+        "alerts": section(r, "kam_alerts", lambda: open_alerts(r, None, 8)),
+        "open_alerts": int(r.scalar("SELECT count(*) FROM kam_alerts a WHERE a.alert_id NOT IN "
+                                    "(SELECT alert_id FROM kam_alert_acks)") or 0)
+        if r.has("kam_alerts") and r.has("kam_alert_acks") else None,
+        "conflicts": section(r, "conflicts", lambda: r.fetch_dicts("SELECT * FROM conflicts LIMIT 8")),
+        "last_import": r.fetchone_dict(
+            "SELECT import_id, max(imported_at) AS imported_at, max(imported_by) AS imported_by, sum(rows) AS rows, "
+            "count(*) AS files FROM imports GROUP BY import_id ORDER BY import_id DESC LIMIT 1"),
+    }
+
+
+def open_alerts(r: ScopedReader, account_id: str | None, limit: int) -> list[dict[str, Any]]:
+    """KAM alerts not yet acknowledged, newest first (one account or all)."""
+    acks = "LEFT JOIN kam_alert_acks k ON k.alert_id = a.alert_id" if r.has("kam_alert_acks") else ""
+    acked = "k.alert_id IS NOT NULL" if acks else "false"
+    return r.fetch_dicts(
+        f"SELECT a.alert_id, a.account_id, ac.name AS account_name, a.kind, a.subject, a.reason, a.created_at, a.owner, "  # noqa: S608
+        f"{acked} AS acknowledged FROM kam_alerts a {acks} LEFT JOIN accounts ac ON ac.account_id = a.account_id "
+        f"WHERE (CAST(? AS VARCHAR) IS NULL OR a.account_id = ?) AND ({'NOT ' + acked if acks else 'true'}) "
+        "ORDER BY a.created_at DESC, a.alert_id LIMIT ?", [account_id, account_id, limit])
+
+
+def tier_label(tier: str) -> str:
+    """`1` and `Tier 1` both mean the scores' `Tier 1`."""
+    return f"Tier {tier}" if tier.strip().isdigit() else tier.strip()
+
+
+def _missing(table: str) -> dict[str, Any]:
+    return {"available": False, "hint": BUILD_HINT, "table": table}
+
+
+def _revenue_by_tier(r: ScopedReader) -> dict[str, Any]:
+    if not (r.has("scores") and "tier" in r.columns("scores")):
+        return _missing("scores")
+    if "revenue_cy" not in r.columns("account_kpis"):
+        return _missing("account_kpis")
+    return section(r, "scores", lambda: r.fetch_dicts(
+        "SELECT coalesce(nullif(CAST(s.tier AS VARCHAR), ''), 'no tier') AS tier, count(*) AS accounts, "
+        "coalesce(sum(k.revenue_cy), 0) AS revenue FROM scores s LEFT JOIN account_kpis k ON k.account_id = s.account_id "
+        "GROUP BY 1 ORDER BY 1"))
+
+
+def key_accounts(r: ScopedReader, tier: int | None, page: int, page_size: int) -> Page:
+    """KAM's portfolio of accounts: 3-year potential, tier, effort quadrant, what to do next."""
+    if not r.has("kam_accounts"):
+        raise needs_build("the key-account portfolio")
+    where, params = "WHERE k.scope = 'account'", []
+    if tier is not None:
+        where += " AND k.tier = ?"
+        params.append(tier)
+    total = int(r.scalar(f"SELECT count(*) FROM kam_accounts k {where}", params) or 0)  # noqa: S608 - fixed text
+    rows = r.fetch_dicts(
+        "SELECT k.account_id, k.name, a.country, k.owner, k.tier, k.potential_3y, k.revenue_cy, k.share_of_wallet, "  # noqa: S608
+        "k.nrr, k.entities_penetrated, k.entities_total, k.quadrant, k.recommendation, k.roles_missing "
+        f"FROM kam_accounts k JOIN accounts a ON a.account_id = k.account_id {where} "
+        f"ORDER BY k.tier, k.potential_3y DESC NULLS LAST, k.account_id LIMIT {int(page_size)} "
+        f"OFFSET {int((page - 1) * page_size)}", params)
+    return Page(rows, total, page, page_size)
+
+
+def kam_matrix(r: ScopedReader, limit: int = 400) -> list[dict[str, Any]]:
+    """Potential × effort points of the largest accounts, for the allocation matrix."""
+    return r.fetch_dicts(
+        "SELECT account_id, name, tier, potential_3y, effort, quadrant FROM kam_accounts WHERE scope = 'account' "
+        "AND potential_3y > 0 ORDER BY potential_3y DESC, account_id LIMIT ?", [limit])
+
+
+def scores(r: ScopedReader, grade: str | None, tier: str | None, page: int, page_size: int) -> Page:
+    if not r.has("scores"):
+        raise needs_build("ICP scores")
+    where, params = ["1 = 1"], []
+    if grade:
+        where.append("s.grade = ?")
+        params.append(grade.upper())
+    if tier:
+        where.append("CAST(s.tier AS VARCHAR) = ?")
+        params.append(tier_label(tier))
+    cond = " AND ".join(where)
+    order = "s.grid_score DESC NULLS LAST, " if "grid_score" in r.columns("scores") else ""
+    total = int(r.scalar(f"SELECT count(*) FROM scores s WHERE {cond}", params) or 0)  # noqa: S608 - fixed text
+    rows = r.fetch_dicts(
+        f"SELECT s.*, a.name, a.country, a.industry FROM scores s JOIN accounts a ON a.account_id = s.account_id "  # noqa: S608
+        f"WHERE {cond} ORDER BY {order}s.account_id LIMIT {int(page_size)} OFFSET {int((page - 1) * page_size)}", params)
+    return Page(rows, total, page, page_size)
+
+
+def campaigns(r: ScopedReader, page: int, page_size: int) -> Page:
+    total = int(r.scalar("SELECT count(*) FROM campaigns") or 0)
+    rows = r.fetch_dicts(
+        "SELECT c.campaign_id, c.name, c.seller_bu, c.channel, c.start_date, c.end_date, c.budget_rc, "  # noqa: S608
+        "(SELECT count(*) FROM campaign_accounts ca WHERE ca.campaign_id = c.campaign_id) AS accounts "
+        f"FROM campaigns c ORDER BY c.start_date DESC NULLS LAST, c.campaign_id LIMIT {int(page_size)} "
+        f"OFFSET {int((page - 1) * page_size)}")
+    return Page(rows, total, page, page_size)
+
+
+def campaign(r: ScopedReader, campaign_id: str) -> dict[str, Any]:
+    from accountree.errors import NotFoundError
+
+    row = r.fetchone_dict("SELECT * FROM campaigns WHERE campaign_id = ?", [campaign_id])
+    if row is None:  # also what a BU member gets for another BU's campaign: it does not exist for them
+        raise NotFoundError(f"no campaign {campaign_id!r}")
+    row.pop("row_hash", None)
+    row["accounts"] = r.fetch_dicts(
+        "SELECT a.account_id, a.name, a.country FROM campaign_accounts ca JOIN accounts a ON a.account_id = ca.account_id "
+        "WHERE ca.campaign_id = ? ORDER BY a.name LIMIT 500", [campaign_id])
+    return row
+
+
+def imports(r: ScopedReader, limit: int = 100) -> list[dict[str, Any]]:
+    return r.fetch_dicts(
+        "SELECT import_id, max(imported_at) AS imported_at, max(imported_by) AS imported_by, count(*) AS files, "
+        "sum(rows) AS rows, sum(inserted) AS inserted, sum(updated) AS updated, sum(unchanged) AS unchanged "
+        "FROM imports GROUP BY import_id ORDER BY import_id DESC LIMIT ?", [limit])
+
+
+def hierarchy_issues(r: ScopedReader, page: int, page_size: int) -> Page:
+    if not r.has("hierarchy_issues"):
+        raise needs_build("hierarchy issues")
+    total = int(r.scalar("SELECT count(*) FROM hierarchy_issues") or 0)
+    rows = r.fetch_dicts(f"SELECT * FROM hierarchy_issues ORDER BY 1 LIMIT {int(page_size)} "  # noqa: S608
+                         f"OFFSET {int((page - 1) * page_size)}")
+    return Page(rows, total, page, page_size)
+
+
+def duplicate_candidates(r: ScopedReader, status: str | None, page: int, page_size: int) -> Page:
+    if not r.has("duplicate_candidates"):
+        raise needs_build("the duplicate review queue")
+    cols = r.columns("duplicate_candidates")
+    where, params = "", []
+    if status and "status" in cols:
+        where, params = "WHERE status = ?", [status]
+    order = "match_probability DESC, " if "match_probability" in cols else ""
+    total = int(r.scalar(f"SELECT count(*) FROM duplicate_candidates {where}", params) or 0)  # noqa: S608
+    rows = r.fetch_dicts(f"SELECT * FROM duplicate_candidates {where} ORDER BY {order}1 "  # noqa: S608
+                         f"LIMIT {int(page_size)} OFFSET {int((page - 1) * page_size)}", params)
+    return Page(rows, total, page, page_size)

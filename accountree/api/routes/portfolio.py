@@ -1,0 +1,80 @@
+"""Portfolio: the overview, key accounts, scores, campaigns and alerts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from accountree.api import writes
+from accountree.api.deps import Ctx, WriterCtx
+from accountree.api.reads import portfolio as reads
+from accountree.api.reads.common import needs_build
+from accountree.api.routes.params import PageNo, PageSize, Text
+
+router = APIRouter(tags=["portfolio"])
+Id = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+@router.get("/overview", summary="The portfolio at a glance")
+def overview(ctx: Ctx) -> dict[str, Any]:
+    """Groups by status, revenue by tier, grade distribution, open alerts, conflicts, last import."""
+    return ctx.cached_json("overview", (), lambda: reads.overview(ctx.reader))
+
+
+@router.get("/key-accounts", summary="Key accounts")
+def key_accounts(ctx: Ctx, tier: Annotated[int | None, Query(ge=1, le=3)] = None, page: PageNo = 1,
+                 page_size: PageSize = 50) -> dict[str, Any]:
+    return reads.key_accounts(ctx.reader, tier, page, page_size).as_dict()
+
+
+@router.get("/scores", summary="ICP scores, grades and tiers")
+def scores(ctx: Ctx, grade: Text = None, tier: Text = None,
+           page: PageNo = 1, page_size: PageSize = 50) -> dict[str, Any]:
+    return reads.scores(ctx.reader, grade, tier, page, page_size).as_dict()
+
+
+@router.get("/accounts/{account_id}/score", summary="An account's score and its explanation", tags=["accounts"])
+def account_score(account_id: Id, ctx: Ctx) -> dict[str, Any]:
+    if not ctx.reader.has("scores"):
+        raise needs_build("ICP scores")
+    from accountree.api.reads.accounts import resolve_account
+    from accountree.errors import NotFoundError
+
+    account_id = resolve_account(ctx.reader, account_id)
+    row = ctx.reader.fetchone_dict("SELECT * FROM scores WHERE account_id = ?", [account_id])
+    if row is None:
+        raise NotFoundError(f"account {account_id!r} has no score", hint="It was added after the last build: run it again.")
+    explanation = None
+    if ctx.reader.has("score_details"):
+        explanation = ctx.reader.fetch_dicts("SELECT * FROM score_details WHERE account_id = ? ORDER BY pillar, criterion",
+                                             [account_id])
+    return {"score": row, "explanation": explanation}
+
+
+@router.get("/campaigns", summary="Campaigns (a BU member sees their BU's)")
+def campaigns(ctx: Ctx, page: PageNo = 1, page_size: PageSize = 50) -> dict[str, Any]:
+    return reads.campaigns(ctx.reader, page, page_size).as_dict()
+
+
+@router.get("/campaigns/{campaign_id}", summary="A campaign and its target accounts")
+def campaign(campaign_id: Id, ctx: Ctx) -> dict[str, Any]:
+    return reads.campaign(ctx.reader, campaign_id)
+
+
+@router.get("/alerts", summary="KAM alerts (org changes, lost champions, no progress…) not yet acknowledged")
+def alerts(ctx: Ctx, account_id: Annotated[str | None, Query(max_length=200)] = None,
+           limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
+    if not ctx.reader.has("kam_alerts"):
+        raise needs_build("alerts")
+    return {"items": reads.open_alerts(ctx.reader, account_id, limit)}
+
+
+class Ack(BaseModel):
+    note: str | None = Field(default=None, max_length=1000)
+
+
+@router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert")
+def ack_alert(alert_id: Id, body: Ack, ctx: WriterCtx) -> dict[str, Any]:
+    return writes.ack_alert(ctx, alert_id, body.note)

@@ -1,0 +1,40 @@
+"""Account 360, with the edits users make there: buying roles and alert acknowledgements (htmx)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import HTMLResponse
+
+from accountree.api import writes
+from accountree.api.reads import accounts as reads
+from accountree.api.reads.stakeholders import BUYING_ROLES, meddic_gaps, org_chart
+from accountree.web.pages import Page, PageWriter
+
+router = APIRouter(default_response_class=HTMLResponse)
+YEARS = (("py3", "Y-3"), ("py2", "Y-2"), ("py1", "Y-1"), ("cy", "Current year"))
+
+
+@router.get("/accounts/{account_id}")
+def account(account_id: str, pc: Page):
+    a = pc.ctx.cached("account_360", (account_id,), lambda: reads.account_360(pc.reader, account_id))
+    people = a["stakeholders"]["data"]
+    kpis = a["kpis"].get("data") or {}
+    years = [{"year": label, "revenue": kpis.get(f"revenue_{y}"), "margin": kpis.get(f"margin_{y}")}
+             for y, label in YEARS if f"revenue_{y}" in kpis]
+    return pc.render("account.html", "accounts", a["account"]["name"], a=a, kpis=kpis, years=years,
+                     chart=org_chart(people), gaps=meddic_gaps(people), roles=BUYING_ROLES)
+
+
+@router.post("/ui/contacts/{contact_id}/buying-role")
+def set_role(contact_id: str, buying_role: Annotated[str, Form(max_length=40)], pc: PageWriter):
+    writes.set_buying_role(pc.ctx, contact_id, buying_role)
+    label = buying_role.replace("_", " ")
+    return HTMLResponse(f'<span class="badge role">{label}</span> <span class="muted">saved</span>')
+
+
+@router.post("/ui/alerts/{alert_id}/ack")
+def ack(alert_id: str, pc: PageWriter):
+    writes.ack_alert(pc.ctx, alert_id, None)
+    return HTMLResponse('<span class="badge">acknowledged</span>')

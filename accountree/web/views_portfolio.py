@@ -1,0 +1,78 @@
+"""Home, accounts list, search, key accounts, scoring and campaigns."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+
+from accountree.api.reads import accounts as account_reads
+from accountree.api.reads import portfolio as reads
+from accountree.api.reads.common import FeatureUnavailableError
+from accountree.web.pages import Page
+
+router = APIRouter(default_response_class=HTMLResponse)
+
+
+@router.get("/")
+def home(pc: Page):
+    return pc.render("home.html", "home", "Portfolio", o=pc.ctx.cached("overview", (), lambda: reads.overview(pc.reader)))
+
+
+@router.get("/accounts")
+def accounts(pc: Page, q: str | None = Query(None, max_length=200),
+             status: str | None = Query(None, max_length=50), grade: str | None = Query(None, max_length=5),
+             tier: str | None = Query(None, max_length=10), country: str | None = Query(None, max_length=60),
+             page_no: int = Query(1, alias="page", ge=1, le=100_000)):
+    f = account_reads.AccountFilters(q or None, status or None, grade or None, tier or None, country or None,
+                                     sort="revenue" if "revenue_cy" in pc.reader.columns("account_kpis") else "name",
+                                     descending=True)
+    notice = None
+    try:
+        result = account_reads.list_accounts(pc.reader, f, page_no, 50)
+    except FeatureUnavailableError as err:
+        notice, result = err.message, account_reads.list_accounts(pc.reader, account_reads.AccountFilters(q), page_no, 50)
+    args = {k: v for k, v in {"q": q, "status": status, "grade": grade, "tier": tier, "country": country}.items() if v}
+    return pc.render("accounts.html", "accounts", "Accounts", result=result, args=args, notice=notice,
+                     base="/accounts?" + urlencode(args) + ("&" if args else ""),
+                     has_kpis=pc.reader.has("account_kpis"), has_scores=pc.reader.has("scores"))
+
+
+@router.get("/search")
+def search(pc: Page, q: str = Query("", max_length=200)):
+    items = account_reads.search(pc.reader, q, 50) if q.strip() else []
+    return pc.render("search.html", "search", "Search", q=q, items=items)
+
+
+@router.get("/key-accounts")
+def key_accounts(pc: Page, tier: int | None = Query(None, ge=1, le=3),
+                 page_no: int = Query(1, alias="page", ge=1, le=100_000)):
+    if not pc.reader.has("kam_accounts"):
+        return pc.render("key_accounts.html", "kam", "Key accounts", result=None)
+    result = reads.key_accounts(pc.reader, tier, page_no, 25)
+    counts = dict(pc.reader.fetchall("SELECT tier, count(*) FROM kam_accounts WHERE scope = 'account' GROUP BY tier"))
+    return pc.render("key_accounts.html", "kam", "Key accounts", result=result, tier=tier, counts=counts,
+                     matrix=reads.kam_matrix(pc.reader), base=f"/key-accounts?{'tier=' + str(tier) + '&' if tier else ''}")
+
+
+@router.get("/scoring")
+def scoring(pc: Page, grade: str | None = Query(None, max_length=5),
+            tier: str | None = Query(None, max_length=10), page_no: int = Query(1, alias="page", ge=1, le=100_000)):
+    if not pc.reader.has("scores"):
+        return pc.render("scoring.html", "scoring", "ICP scoring", result=None, o=None)
+    result = reads.scores(pc.reader, grade or None, tier or None, page_no, 25)
+    args = {k: v for k, v in {"grade": grade, "tier": tier}.items() if v}
+    return pc.render("scoring.html", "scoring", "ICP scoring", result=result, o=reads.overview(pc.reader),
+                     args=args, base="/scoring?" + urlencode(args) + ("&" if args else ""))
+
+
+@router.get("/campaigns")
+def campaigns(pc: Page, page_no: int = Query(1, alias="page", ge=1, le=100_000)):
+    return pc.render("campaigns.html", "campaigns", "Campaigns", result=reads.campaigns(pc.reader, page_no, 50))
+
+
+@router.get("/campaigns/{campaign_id}")
+def campaign(campaign_id: str, pc: Page):
+    c = reads.campaign(pc.reader, campaign_id)
+    return pc.render("campaign.html", "campaigns", c["name"], c=c)
