@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from accountree.errors import AccountreeError
 from accountree.ingest.contract import TABLES
 from accountree.ingest.mapping import Mapping, header_key
-from accountree.ingest.readers import xlsx_sheets
+from accountree.ingest.readers import FileReadError, xlsx_sheets
 
 SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet"}
 
@@ -27,14 +28,21 @@ class BundleFile:
 
     @property
     def label(self) -> str:
-        return f"{self.path.name}[{self.sheet}]" if self.sheet else self.path.name
+        return f"{self.path.name} (sheet {self.sheet})" if self.sheet else self.path.name
+
+
+# What browsers and file managers add to a name: `Accounts (1).csv`, `accounts - Copy.csv`, `Copy of deals.xlsx`.
+_COPY_MARKS = re.compile(r"^(copy of |copie de )|( ?\(\d+\)| - copy( \(\d+\))?| - copie( \(\d+\))?| copy)$", re.IGNORECASE)
 
 
 def _table_of(path: Path, mapping: Mapping) -> str | None:
     by_mapping = mapping.table_for_file(path)
     if by_mapping:
         return by_mapping
-    key = header_key(path.stem)
+    stem = path.stem.strip()
+    while (plain := _COPY_MARKS.sub("", stem).strip()) != stem:
+        stem = plain
+    key = header_key(stem)
     return key if key in TABLES else None
 
 
@@ -45,25 +53,35 @@ def plan_bundle(arguments: list[str], mapping: Mapping) -> list[BundleFile]:
     for argument in arguments:
         table, sep, location = argument.partition("=")
         if sep and table in TABLES and not Path(argument).exists():
-            files.append(BundleFile(Path(location), table))
+            if not Path(location).is_file():
+                problems.append(f"{location}: no such file" + (" (a folder: name one file with TABLE=PATH)"
+                                                               if Path(location).is_dir() else ""))
+            else:
+                files.append(BundleFile(Path(location), table))
             continue
         path = Path(argument)
         if not path.exists():
-            problems.append(f"{argument}: no such file or folder")
+            if sep and re.fullmatch(r"\w+", table):
+                problems.append(f"{argument}: {table!r} is not a table (expected one of {', '.join(TABLES)})")
+            else:
+                problems.append(f"{argument}: no such file or folder")
         elif path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith((".", "~$")))
+            found = sorted(p for p in path.iterdir()
+                           if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith((".", "~$")))
             if not found:
                 problems.append(f"{argument}: no .csv, .xlsx or .parquet file in this folder")
-            files.extend(_classify(p, mapping, problems) for p in found)
+            for p in found:
+                files.extend(_classify(p, mapping, problems))
         else:
-            files.append(_classify(path, mapping, problems))
+            files.extend(_classify(path, mapping, problems))
     files = [f for f in files if f.table]
     by_table: dict[str, list[str]] = {}
     for f in files:
         by_table.setdefault(f.table, []).append(f.label)
     for table, labels in by_table.items():
         if len(labels) > 1:
-            problems.append(f"{', '.join(labels)}: several files for table {table}; import them one at a time")
+            problems.append(f"{', '.join(labels)}: several files for table {table}; import them one at a time "
+                            "(or join them into one file)")
     if problems:
         raise BundleError(
             "the bundle cannot be read:\n  - " + "\n  - ".join(problems),
@@ -72,18 +90,20 @@ def plan_bundle(arguments: list[str], mapping: Mapping) -> list[BundleFile]:
     return files
 
 
-def _classify(path: Path, mapping: Mapping, problems: list[str]) -> BundleFile:
+def _classify(path: Path, mapping: Mapping, problems: list[str]) -> list[BundleFile]:
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        sheets = xlsx_sheets(path)
+        try:
+            sheets = xlsx_sheets(path)
+        except FileReadError as err:
+            problems.append(err.message)
+            return []
         named = [s for s in sheets if header_key(s) in TABLES]
         if len(sheets) > 1 and named:
-            # A workbook with one sheet per table: each named sheet is a table.
-            first, *rest = named
-            for sheet in rest:
-                problems.append(f"{path.name}: workbooks with several table sheets — save sheet {sheet!r} as its own file")
-            return BundleFile(path, header_key(first), first)
+            # A workbook with one sheet per table: each sheet named after a table is that table.
+            return [BundleFile(path, header_key(sheet), sheet) for sheet in named]
     table = _table_of(path, mapping)
     if table is None:
-        problems.append(f"{path.name}: not a known table name")
-        return BundleFile(path, "")
-    return BundleFile(path, table)
+        problems.append(f"{path.name}: not a known table name — rename it after its table or pass "
+                        f"TABLE={path.name} (e.g. accounts={path.name})")
+        return []
+    return [BundleFile(path, table)]

@@ -25,6 +25,8 @@ COUNTRY_ALIASES = {
     "italia": "IT", "italie": "IT", "nederland": "NL", "pays bas": "NL", "holland": "NL",
     "osterreich": "AT", "autriche": "AT", "luxembourg": "LU", "luxemburg": "LU", "portugal": "PT",
     "russia": "RU", "south korea": "KR", "korea": "KR", "czech republic": "CZ", "turkey": "TR",
+    # user-assigned codes in real use (GLEIF, the EU): not in ISO 3166-1 itself, so not in pycountry
+    "xk": "XK", "kosovo": "XK",
 }
 CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "us$": "USD", "£": "GBP", "¥": "JPY", "fr": "CHF", "chf": "CHF", "sfr": "CHF"}
 

@@ -10,8 +10,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import difflib
+import os
 import shutil
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -25,8 +30,15 @@ from accountree.errors import ImportValidationError, Problem
 from accountree.ingest.bundle import BundleFile, plan_bundle
 from accountree.ingest.contract import TABLES, WRITE_ORDER, TableSpec
 from accountree.ingest.lookups import fold, load_lookups, rates_in
-from accountree.ingest.mapping import Mapping, TableMapping, load_mapping, load_preset, resolve_columns
-from accountree.ingest.readers import StagedFile, new_workdir, stage_file
+from accountree.ingest.mapping import (
+    Mapping,
+    TableMapping,
+    header_key,
+    load_mapping,
+    load_preset,
+    resolve_columns,
+)
+from accountree.ingest.readers import StagedFile, column_letter, new_workdir, stage_file
 from accountree.ingest.typing import call, col, from_src, problem_queries, src, typed_select
 from accountree.ingest.writer import write_tables
 from accountree.store import Workspace, current_user
@@ -71,9 +83,9 @@ class ImportResult:
         return sum(f.rows for f in self.files)
 
 
-def _create_temp(con: duckdb.DuckDBPyConnection, table: str, query: exp.Select) -> None:
-    create = exp.Create(this=exp.table_(table, quoted=True), kind="TABLE", expression=query, replace=True,
-                        properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+def _create_temp(con: duckdb.DuckDBPyConnection, table: str, query: exp.Select, view: bool = False) -> None:
+    create = exp.Create(this=exp.table_(table, quoted=True), kind="VIEW" if view else "TABLE", expression=query,
+                        replace=True, properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
     con.execute(create.sql("duckdb"))
 
 
@@ -85,54 +97,127 @@ def import_bundle(
     files = sorted(plan_bundle(arguments, mapping), key=lambda f: WRITE_ORDER.index(f.table))
     engine = workspace.engine
     con = engine.staging_connection()
+    own_connection = con is not engine.staging_connection()
     workdir = new_workdir()
+    if own_connection:  # a private in-memory DuckDB: bound its memory and spill to our work folder
+        con.execute("SET memory_limit = ?", [os.environ.get("ACCOUNTREE_MEMORY_LIMIT") or "3GB"])
+        con.execute("SET temp_directory = ?", [str(workdir / "spill")])
     created: list[str] = []
     try:
-        con.execute(resources.files("accountree.ingest").joinpath("values.sql").read_text(encoding="utf-8"))
-        _load_known(workspace, con, created)
-        typed: dict[str, tuple[BundleFile, StagedFile, FileReport]] = {}
-        problems: list[Problem] = []
-        total = 0
-        for i, bundle_file in enumerate(files):
-            if progress:
-                progress(f"reading {bundle_file.label}", i, len(files))
-            if i == 0:
-                load_lookups(con, rates_in(workspace.reporting_currency, _rates(con, engine, typed)))
+        with _progress_reporting(con, progress):
+            return _import(workspace, con, files, mapping, options, arguments, progress, workdir, created)
+    except (RuntimeError, duckdb.Error) as err:
+        if "interrupted" in str(err).lower():  # Ctrl-C inside a DuckDB statement: DuckDB's own error
+            raise KeyboardInterrupt from err
+        raise
+    finally:
+        _cleanup(con, created)
+        if own_connection:
+            con.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _import(workspace: Workspace, con: duckdb.DuckDBPyConnection, files: list[BundleFile], mapping: Mapping,
+            options: ImportOptions, arguments: list[str], progress: Progress | None, workdir: Path,
+            created: list[str]) -> ImportResult:
+    engine = workspace.engine
+    con.execute(resources.files("accountree.ingest").joinpath("values.sql").read_text(encoding="utf-8"))
+    _load_known(workspace, con, created)
+    typed: dict[str, tuple[BundleFile, StagedFile, FileReport]] = {}
+    problems: list[Problem] = []
+    total = 0
+    for i, bundle_file in enumerate(files):
+        if i == 0:
+            load_lookups(con, rates_in(workspace.reporting_currency, _rates(con, engine, typed)))
+        created.append(f"__stage_{i}")  # before staging, so a file failing half-way is cleaned up too
+        with _watching(con, progress, f"reading {bundle_file.label}", i, len(files)):
             staged = stage_file(con, bundle_file.path, f"__stage_{i}", workdir, bundle_file.sheet)
-            created.append(staged.table)
-            report = FileReport(bundle_file.label, bundle_file.table, staged.rows, encoding=staged.encoding,
-                                delimiter=staged.delimiter)
+        report = FileReport(bundle_file.label, bundle_file.table, staged.rows, encoding=staged.encoding,
+                            delimiter=staged.delimiter)
+        with _watching(con, progress, f"checking {bundle_file.label}", i, len(files)):
             file_problems, n = _type_and_check(con, bundle_file, staged, mapping, options, report, created)
-            problems.extend(file_problems)
-            total += n
-            typed[bundle_file.table] = (bundle_file, staged, report)
-            if bundle_file.table == "accounts":  # even with problems, so deals are not also flagged
-                _add_bundle_accounts(con, created)
-            if bundle_file.table == "fx_rates" and not n:  # the bundle's own rates apply to its other files
-                load_lookups(con, rates_in(workspace.reporting_currency, _rates(con, engine, typed)))
-        if total:
-            raise ImportValidationError(sorted(problems, key=lambda p: (p.file, p.row or 0))[:MAX_PROBLEMS], total)
-        reports = [r for (_, _, r) in typed.values()]
-        if options.dry_run:
-            return ImportResult(None, reports, dry_run=True)
-        if progress:
-            progress("writing", len(files), len(files))
+        if staged.problem_total:
+            # Lines the CSV reader rejected are not staged: the rows after them are numbered from
+            # the records read, so only the structure problems are reported for this file.
+            structure = [Problem(bundle_file.label, r, c, v, e) for r, c, v, e in staged.problems]
+            if staged.encoding != "xlsx":
+                file_problems = [p for p in file_problems if p.row is None or p.row == staged.header_row]
+                n = len(file_problems)
+            file_problems, n = structure + file_problems, n + staged.problem_total
+        problems.extend(file_problems)
+        total += n
+        typed[bundle_file.table] = (bundle_file, staged, report)
+        if bundle_file.table == "accounts":  # even with problems, so deals are not also flagged
+            _add_bundle_accounts(con, created)
+        if bundle_file.table == "fx_rates" and not n:  # the bundle's own rates apply to its other files
+            load_lookups(con, rates_in(workspace.reporting_currency, _rates(con, engine, typed)))
+    if total:
+        raise ImportValidationError(sorted(problems, key=lambda p: (p.file, p.row or 0))[:MAX_PROBLEMS], total)
+    reports = [r for (_, _, r) in typed.values()]
+    if options.dry_run:
+        return ImportResult(None, reports, dry_run=True)
+    with _watching(con, progress, "writing", len(files), len(files)):
         import_id = write_tables(
             workspace, con, {t: (f"__final_{t}", s.file_hash, f.path, r) for t, (f, s, r) in typed.items()},
             bundle=", ".join(arguments), preset=options.preset or (str(options.mapping) if options.mapping else None),
             user=options.user or current_user(), now=datetime.now(UTC).replace(tzinfo=None),
             finals=lambda t, import_id, now: _final_select(TABLES[t], typed[t][2].columns, import_id, now),
         )
-        return ImportResult(import_id, reports)
+    return ImportResult(import_id, reports)
+
+
+def _cleanup(con: duckdb.DuckDBPyConnection, created: list[str]) -> None:
+    """Drop the staging tables; never hides the error that ended the import."""
+    names = [n for t in reversed(created) for n in ((t, t + "__data") if t.startswith("__stage_") else (t,))]
+    for kind in ("VIEW", "TABLE"):
+        for name in names:
+            # a table dropped as a view (or the reverse) fails: the other pass drops it
+            with contextlib.suppress(duckdb.Error):
+                con.execute(exp.Drop(tables=[exp.table_(name, quoted=True)], kind=kind, exists=True).sql("duckdb"))
+
+
+@contextmanager
+def _progress_reporting(con: duckdb.DuckDBPyConnection, progress: Progress | None) -> Iterator[None]:
+    """DuckDB measures how far its running statement is: on while an import shows progress. Its own
+    bar, printed on standard output after two seconds, is never shown: it would garble `--json`."""
+    before = con.execute("SELECT current_setting('enable_progress_bar'), current_setting('enable_progress_bar_print')").fetchall()[0]
+    con.execute("SET enable_progress_bar = ?", [progress is not None])
+    con.execute("SET enable_progress_bar_print = false")
+    try:
+        yield
     finally:
-        for table in reversed(created):
-            if table.startswith("__stage_"):
-                con.execute(template("DROP VIEW IF EXISTS :t", t=table))
-                table += "__data"
-            con.execute(template("DROP TABLE IF EXISTS :t", t=table))
-        if con is not engine.staging_connection():
-            con.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        try:
+            con.execute("SET enable_progress_bar = ?", [bool(before[0])])
+            con.execute("SET enable_progress_bar_print = ?", [bool(before[1])])
+        except duckdb.Error:
+            pass
+
+
+@contextmanager
+def _watching(con: duckdb.DuckDBPyConnection, progress: Progress | None, stage: str, done: int, total: int) -> Iterator[None]:
+    """Report `stage` now, then the running statement's percentage every half second (long files)."""
+    if progress is None:
+        yield
+        return
+    progress(stage, done, total)
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(0.5):
+            try:
+                pct = con.query_progress()
+            except Exception:
+                continue
+            if pct is not None and 0 <= pct <= 100:
+                progress(f"{stage} ({pct:.0f} %)", done, total)
+
+    thread = threading.Thread(target=poll, name="accountree-import-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=1)
 
 
 def _mapping(options: ImportOptions) -> Mapping:
@@ -228,14 +313,19 @@ def _mapped_select(spec: TableSpec, staged: StagedFile, mapping: TableMapping) -
         projections = _with_flags(projections, staged, mapping)
         present.add("stage")
     if spec.name == "accounts" and "domain" not in present and "website" in present:
-        projections.append(src(chosen["website"]).as_("domain", quoted=True))
+        # best effort: a website that names no domain (`No`, `n/a`) leaves the domain empty, unreported
+        projections.append(exp.Case().when(call("at_domain", src(chosen["website"])).is_(exp.Null()).not_(),
+                                           src(chosen["website"])).as_("domain", quoted=True))
         present.add("domain")
     pairs = []
     for header in extras:
         pairs.extend([exp.Literal.string(header), src(header)])
     attributes = exp.func("json_object", *pairs) if pairs else exp.cast(exp.Null(), "JSON")
     projections.append(attributes.as_("__attributes", quoted=True))
-    return exp.select(*projections).from_(from_src(staged.table)), present, extras
+    query = exp.select(*projections).from_(from_src(staged.table))
+    if staged.columns:  # a row with no value at all (`,,,` or formatted empty cells) is not a record
+        query = query.where(exp.func("coalesce", *[src(h) for h in staged.columns]).is_(exp.Null()).not_())
+    return query, present, extras
 
 
 def _with_flags(projections: list[exp.Expression], staged: StagedFile, mapping: TableMapping) -> list[exp.Expression]:
@@ -281,17 +371,17 @@ def _type_and_check(
 ) -> tuple[list[Problem], int]:
     spec = TABLES[bundle_file.table]
     label = bundle_file.label
-    mapped_sql, present, extras = _mapped_select(spec, staged, mapping.for_table(spec.name))
+    table_mapping = mapping.for_table(spec.name)
+    mapped_sql, present, extras = _mapped_select(spec, staged, table_mapping)
     report.attributes = extras
     report.columns = [c for c in spec.column_names if c in present or c in spec.key]
     mapped, typed = f"__mapped_{spec.name}", f"__typed_{spec.name}"
-    _create_temp(con, mapped, mapped_sql)
+    _create_temp(con, mapped, mapped_sql, view=True)
     created.append(mapped)
-    problems = [
-        Problem(label, None, c.name, None, f"a column named {c.name!r} (required)")
-        for c in spec.columns if c.required and c.name not in present and not (spec.derived_key and c.name in spec.key)
-    ]
-    decimal_comma = (options.decimal or mapping.decimal or ("," if staged.decimal_comma else ".")) == ","
+    report.rows = con.execute(exp.select(exp.func("count", exp.Star())).from_(exp.table_(mapped, quoted=True)).sql("duckdb")).fetchall()[0][0]
+    problems = _header_problems(spec, staged, table_mapping, present, label)
+    forced = options.decimal or mapping.decimal
+    decimal_comma = forced == "," if forced else _decimal_comma(con, mapped, spec, present, staged.decimal_comma)
     orders = _date_orders(con, mapped, spec, present, options.date_order or mapping.date_order)
     select = typed_select(spec, present, decimal_comma=decimal_comma, mdy=orders).from_(from_src(mapped))
     _create_temp(con, typed, select)
@@ -304,17 +394,70 @@ def _type_and_check(
         union = queries[0]
         for q in queries[1:]:
             union = exp.union(union, q, distinct=False)
-        found = union.subquery("p")
-        count = con.execute(exp.select(exp.func("count", exp.Star())).from_(found.copy()).sql("duckdb")).fetchall()[0][0]
+        # One pass over the checks: the problems found (few, on a good file) are kept, then counted and listed.
+        found = f"__problems_{spec.name}"
+        _create_temp(con, found, exp.select(exp.Star()).from_(union.subquery("p")))
+        created.append(found)
+        count = con.execute(exp.select(exp.func("count", exp.Star())).from_(exp.table_(found, quoted=True)).sql("duckdb")).fetchall()[0][0]
         total += count
-        listing = exp.select(exp.Star()).from_(found).order_by(exp.column("__row")).limit(MAX_PROBLEMS)
-        rows = con.execute(listing.sql("duckdb")).fetchall()
-        problems.extend(Problem(label, r[0], r[1], r[2], r[3]) for r in rows)
+        if count:
+            listing = exp.select(exp.Star()).from_(exp.table_(found, quoted=True)).order_by(exp.column("__row")).limit(MAX_PROBLEMS)
+            rows = con.execute(listing.sql("duckdb")).fetchall()
+            problems.extend(Problem(label, r[0], r[1], r[2], r[3]) for r in rows)
     if not total:
         final = f"__final_{spec.name}"
-        _create_temp(con, final, _aliased(spec, typed))
+        _create_temp(con, final, _aliased(spec, typed), view=True)
         created.append(final)
     return problems, total
+
+
+def _header_problems(spec: TableSpec, staged: StagedFile, mapping: TableMapping, present: set[str],
+                     label: str) -> list[Problem]:
+    """Required columns missing (with the headers found, and the closest one), and canonical columns
+    given twice (`Country` and `country`): which one to read would be a guess."""
+    headers = staged.headers or staged.columns
+    problems = []
+    found = ", ".join(headers[:12]) + (f", … ({len(headers)} columns)" if len(headers) > 12 else "")
+    for column in spec.columns:
+        if not column.required or column.name in present or (spec.derived_key and column.name in spec.key):
+            continue
+        close = difflib.get_close_matches(column.name, [header_key(h) for h in headers], n=1, cutoff=0.75)
+        near = next((h for h in headers if close and header_key(h) == close[0]), None)
+        hint = f"; {near!r} is close: rename it or map it (--mapping)" if near else ""
+        problems.append(Problem(label, None, column.name, None,
+                                f"a column named {column.name!r} (required); the header row (row {staged.header_row}) "
+                                f"has: {found or 'no names'}{hint}"))
+    chosen, _ = resolve_columns(spec.name, staged.columns, mapping)
+    for column, name in chosen.items():
+        if name not in staged.columns or not staged.headers:
+            continue
+        index = staged.columns.index(name)
+        key = header_key(staged.headers[index])
+        same = [i for i, h in enumerate(staged.headers) if header_key(h) == key]
+        if len(same) > 1:
+            where = ", ".join(f"{column_letter(i)} {staged.headers[i]!r}" for i in same)
+            problems.append(Problem(label, staged.header_row, column, ", ".join(staged.headers[i] for i in same),
+                                    f"one column for {column}, found {len(same)} ({where}): rename or delete the others"))
+    return problems
+
+
+def _decimal_comma(con: duckdb.DuckDBPyConnection, table: str, spec: TableSpec, present: set[str], default: bool) -> bool:
+    """The file's decimal separator, from the values that prove one (`1234.5`, `0,25`, `1.234,5`)
+    in its number columns; when none does, or both do, the delimiter decides (`;`: comma)."""
+    numeric = [c.name for c in spec.columns if c.name in present and c.kind in ("integer", "number", "percent", "margin")]
+    if not numeric:
+        return default
+    marks = [call("at_decimal_mark", col(c)) for c in numeric]
+    query = exp.select(
+        exp.func("count_if", exp.or_(*[m.eq(exp.Literal.string(".")) for m in marks])),
+        exp.func("count_if", exp.or_(*[m.copy().eq(exp.Literal.string(",")) for m in marks])),
+    ).from_(exp.table_(table, quoted=True))
+    dots, commas = con.execute(query.sql("duckdb")).fetchall()[0]
+    if dots and not commas:
+        return False
+    if commas and not dots:
+        return True
+    return default
 
 
 def _reference_checks(spec: TableSpec, present: set[str], table: str) -> list[exp.Select]:

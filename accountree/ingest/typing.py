@@ -43,8 +43,22 @@ def lookup(table: str, key_col: str, value_col: str, key: exp.Expression) -> exp
     return exp.Subquery(this=query)
 
 
+# Kinds whose placeholders for "no value" (`N/A`, `-`, `#N/A`, `NaN`, `NC`) read as missing (`at_value`).
+PLACEHOLDER_KINDS = {
+    "integer", "number", "percent", "margin", "date", "boolean", "country", "currency", "domain", "email", "siren",
+    "siret", "lei", "duns", "relation", "buying_role",
+}
+
+
 def parse_expression(column: Column, value: exp.Expression, *, decimal_comma: bool, mdy: bool) -> exp.Expression:
     """The typed value of `value` (raw text) for the column's kind; NULL when unreadable."""
+    parsed = _parse(column, value, decimal_comma=decimal_comma, mdy=mdy)
+    if column.kind in PLACEHOLDER_KINDS:  # beside the parser, not inside: macros inline their arguments
+        return exp.Case().when(call("at_value", value.copy()).is_(exp.Null()), exp.Null()).else_(parsed)
+    return parsed
+
+
+def _parse(column: Column, value: exp.Expression, *, decimal_comma: bool, mdy: bool) -> exp.Expression:
     dc = exp.Boolean(this=decimal_comma)
     kind = column.kind
     if kind in ("text", "id"):
@@ -94,7 +108,8 @@ def typed_select(spec: TableSpec, present: set[str], *, decimal_comma: bool, mdy
         projections.append(src(column.name).as_(RAW_PREFIX + column.name, quoted=True))
         if column.kind == "margin":
             amount = parse_expression(spec.column("amount"), src("amount"), decimal_comma=decimal_comma, mdy=False)
-            parsed = call("at_margin", src(column.name), amount, exp.Boolean(this=decimal_comma))
+            parsed = exp.Case().when(call("at_value", src(column.name)).is_(exp.Null()), exp.Null()).else_(
+                call("at_margin", src(column.name), amount, exp.Boolean(this=decimal_comma)))
         else:
             parsed = parse_expression(column, src(column.name), decimal_comma=decimal_comma, mdy=mdy.get(column.name, False))
         projections.append(parsed.as_(column.name, quoted=True))
@@ -129,14 +144,15 @@ def problem_queries(spec: TableSpec, present: set[str], table: str) -> list[exp.
         if column.name not in present:
             continue
         raw_value = raw(column.name)
+        given = call("at_value", raw_value) if column.kind in PLACEHOLDER_KINDS else raw_value
         if column.required:
             queries.append(
                 problem(column.name, exp.Null(), f"a value ({column.name} is required)",
-                        exp.func("coalesce", exp.func("trim", raw_value), exp.Literal.string("")).eq(""))
+                        exp.func("coalesce", exp.func("trim", given), exp.Literal.string("")).eq(""))
             )
         if column.kind not in ("text", "id"):
             present_raw = exp.and_(
-                raw_value.is_(exp.Null()).not_(), exp.func("trim", raw_value).neq(""), src(column.name).is_(exp.Null())
+                given.copy().is_(exp.Null()).not_(), exp.func("trim", given.copy()).neq(""), src(column.name).is_(exp.Null())
             )
             queries.append(problem(column.name, raw_value, EXPECTED[column.kind], present_raw))
     return queries

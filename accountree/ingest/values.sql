@@ -2,6 +2,13 @@
 -- DuckDB, whatever the workspace engine). Each macro returns NULL when the value cannot be read;
 -- the checker reports a raw value that is present but parses to NULL.
 
+-- What exports write for "no value" in a typed column (Excel's #N/A, pandas' NaN, French 'NC'…):
+-- missing, like an empty cell. Text columns keep whatever was written.
+CREATE OR REPLACE TEMP MACRO at_value(s) AS CASE
+    WHEN lower(trim(s)) IN ('', '-', '--', '—', 'n/a', '#n/a', 'null', 'nan', 'unknown', 'inconnu', 'nc', 'n.c.', 'n/c',
+                           'nd', 'n.d.', 'n/d') THEN NULL
+    ELSE s END;
+
 -- Numbers: currency signs and every kind of space out, then the separators decided by shape.
 -- `dc` is true when the file uses a decimal comma (semicolon-delimited French/European exports).
 CREATE OR REPLACE TEMP MACRO at_num_clean(s) AS
@@ -16,6 +23,16 @@ CREATE OR REPLACE TEMP MACRO at_num_text(c, dc) AS CASE
     WHEN NOT dc AND regexp_full_match(c, '[+-]?\d{1,3}(,\d{3})+') THEN replace(c, ',', '')
     WHEN regexp_full_match(c, '[+-]?\d*,\d+') THEN replace(c, ',', '.')
     ELSE NULL END;
+
+-- The decimal separator a value proves: '.' for 1234.5, 0.125, 1,234.5 or 1,234,567; ',' for 1234,5,
+-- 0,125, 1.234,5 or 1.234.567; NULL when it proves nothing (1.234 and 1,234 may be either).
+CREATE OR REPLACE TEMP MACRO at_decimal_mark(s) AS CASE
+    WHEN NOT contains(s, '.') AND NOT contains(s, ',') THEN NULL
+    WHEN regexp_full_match(at_num_clean(replace(s, '%', '')), '[+-]?\d{1,3}(,\d{3}){2,}|[+-]?(\d{1,3}(,\d{3})+|\d*)\.\d+') AND NOT
+         regexp_full_match(at_num_clean(replace(s, '%', '')), '[+-]?[1-9]\d{0,2}\.\d{3}') THEN '.'
+    WHEN regexp_full_match(at_num_clean(replace(s, '%', '')), '[+-]?\d{1,3}(\.\d{3}){2,}|[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+') AND NOT
+         regexp_full_match(at_num_clean(replace(s, '%', '')), '[+-]?[1-9]\d{0,2},\d{3}') THEN ','
+    END;
 
 -- Fast paths first: most cells are plain integers or dot decimals and skip the cleaning.
 CREATE OR REPLACE TEMP MACRO at_number(s, dc) AS CASE
@@ -50,6 +67,8 @@ CREATE OR REPLACE TEMP MACRO at_date(s, mdy) AS CASE
         TRY_CAST(TRY_STRPTIME(regexp_extract(trim(s), '^\d{4}-\d{1,2}-\d{1,2}'), '%Y-%m-%d') AS DATE)
     WHEN regexp_matches(trim(s), '^\d{4}/\d{1,2}/\d{1,2}') THEN
         TRY_CAST(TRY_STRPTIME(regexp_extract(trim(s), '^\d{4}/\d{1,2}/\d{1,2}'), '%Y/%m/%d') AS DATE)
+    -- an Excel serial day number (a date cell saved without its date format): 1954-10-03 .. 2119-01-09
+    WHEN regexp_full_match(trim(s), '[2-7]\d{4}(\.0+)?') THEN DATE '1899-12-30' + CAST(TRY_CAST(trim(s) AS DOUBLE) AS INTEGER)
     WHEN at_date_parts(s).y <> '' THEN TRY_CAST(TRY_STRPTIME(
         CAST(at_year(at_date_parts(s).y) AS VARCHAR) || '-' ||
         CASE WHEN mdy THEN at_date_parts(s).a ELSE at_date_parts(s).b END || '-' ||

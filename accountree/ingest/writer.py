@@ -6,6 +6,7 @@ workspace's connection; with PostgreSQL they are first copied into temporary tab
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import duckdb
 from sqlglot import exp
 
+from accountree.errors import WorkspaceError
 from accountree.ingest.contract import TABLES, WRITE_ORDER
 from accountree.store import Workspace
 from accountree.store.sql import template
@@ -38,17 +40,21 @@ def write_tables(
     same_connection = engine.staging_connection() is con
     import_id = int(engine.scalar("SELECT coalesce(max(import_id), 0) + 1 FROM imports"))
     stores: dict[str, str] = {}
-    for table in tables:
-        store = f"__store_{table}"
-        con.execute(_create_temp(store, finals(table, import_id, now)).sql("duckdb"))
-        stores[table] = store
     try:
+        for table in tables:
+            store = f"__store_{table}"
+            stores[table] = store
+            con.execute(_create_temp(store, finals(table, import_id, now)).sql("duckdb"))
         with engine.transaction():
             if not same_connection:
                 for table, store in stores.items():
                     columns = con.table(store).columns
                     _create_like(engine, table, store, columns)
-                    engine.insert_arrow(store, con.table(store).to_arrow_reader(50_000))
+                    reader = con.table(store).to_arrow_reader(50_000)
+                    try:
+                        engine.insert_arrow(store, reader)
+                    finally:
+                        reader.close()  # an open result would lock the staging connection
             for table in [t for t in WRITE_ORDER if t in tables]:
                 _, file_hash, path, report = tables[table]
                 inserted, updated = _merge(engine, table, stores[table], con.table(stores[table]).columns)
@@ -62,10 +68,24 @@ def write_tables(
             if not same_connection:
                 for store in stores.values():
                     engine.execute(exp.Drop(tables=[exp.table_(store, quoted=True)], kind="TABLE", exists=True))
+    except (duckdb.Error, *_driver_errors()) as err:
+        # The transaction was rolled back: nothing of this import is in the workspace.
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise WorkspaceError(f"writing to the workspace failed, nothing was imported: {first}",
+                             hint="Check the workspace (disk space, database connection) and run the import again.") from err
     finally:
         for store in stores.values():
-            con.execute(template("DROP TABLE IF EXISTS :t", t=store))
+            with contextlib.suppress(duckdb.Error):
+                con.execute(template("DROP TABLE IF EXISTS :t", t=store))
     return import_id
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    try:
+        import psycopg
+    except ImportError:
+        return ()
+    return (psycopg.Error,)
 
 
 def _create_like(engine, table: str, store: str, columns: list[str]) -> None:
