@@ -77,5 +77,16 @@ def bench_api(
                                      rate=rate, duration=duration, workspace=workspace), as_json, "bench api"))
 
 
+@bench_app.command("resolve")
+def bench_resolve(
+    accounts: Annotated[int, typer.Option(help="Demo accounts to generate (ground truth included).")] = 2000,
+    seed: Annotated[int, typer.Option(help="Demo seed.")] = 7,
+    as_json: JsonOption = False,
+) -> None:
+    """Precision, recall and F1 of auto-merges and of the review queue against the demo's ground truth."""
+    run(as_json, lambda: _show(_call("resolve_bench", "run_resolve_bench", accounts=accounts, seed=seed), as_json,
+                               "bench resolve"))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(bench_app, name="bench")

@@ -1,0 +1,167 @@
+"""Finding duplicates: accounts -> features -> splink scores -> sibling guard -> decisions.
+
+`find_candidates(ws, options)` is pure reading: it pulls the accounts out of the workspace (both
+engines: the linkage itself always runs on an in-memory DuckDB, see `model.py`), scores the
+blocked pairs and classifies each one:
+
+- `auto`   — probability ≥ `auto_threshold` and the guard has no objection: merged by `resolve`;
+- `review` — probability ≥ `review_threshold` (or above `auto_threshold` but held back by the
+  guard): goes to the review queue;
+- below `review_threshold`, or dropped by the guard, or already rejected by a reviewer: nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from accountree.errors import ConfigError
+from accountree.resolve.features import ACCOUNT_FIELDS, build_features
+from accountree.resolve.guard import Record, check
+from accountree.resolve.model import ModelOptions, score_pairs
+from accountree.store import Workspace
+
+DEFAULT_AUTO = 0.95
+DEFAULT_REVIEW = 0.5
+
+
+@dataclass(frozen=True)
+class ResolveOptions:
+    auto_threshold: float = DEFAULT_AUTO
+    review_threshold: float = DEFAULT_REVIEW
+    seed: int = 42
+    u_max_pairs: float = 1e6
+
+    def check(self) -> None:
+        if not 0 < self.review_threshold <= self.auto_threshold <= 1:
+            raise ConfigError(
+                f"thresholds must satisfy 0 < review ({self.review_threshold}) <= auto ({self.auto_threshold}) <= 1",
+                hint="e.g. --auto-threshold 0.95 --review-threshold 0.5",
+            )
+
+
+@dataclass
+class Candidate:
+    pair_id: str
+    account_id_l: str
+    account_id_r: str
+    match_probability: float
+    match_weight: float
+    evidence: dict
+    decision: str  # auto | review | drop
+    guard: str | None = None
+
+
+@dataclass
+class Found:
+    candidates: list[Candidate] = field(default_factory=list)
+    scored_pairs: int = 0
+    accounts: int = 0
+    model: dict = field(default_factory=dict)
+
+    def by_decision(self, decision: str) -> list[Candidate]:
+        return [c for c in self.candidates if c.decision == decision]
+
+
+def pair_id(a: str, b: str) -> str:
+    """Stable id of an unordered pair of account ids."""
+    lo, hi = sorted((a, b))
+    return hashlib.sha1(f"{lo}\x1f{hi}".encode()).hexdigest()[:16]
+
+
+def load_accounts(ws: Workspace) -> pa.Table:
+    cols = ", ".join(ACCOUNT_FIELDS)
+    return ws.engine.fetch_arrow(f"SELECT {cols} FROM accounts ORDER BY account_id")  # noqa: S608 - constant
+
+
+def _parents(ws: Workspace, accounts: pa.Table) -> dict[str, list[str]]:
+    parents: dict[str, list[str]] = {}
+    parent_ids = (accounts.column("parent_id").to_pylist() if "parent_id" in accounts.column_names
+                  else [None] * accounts.num_rows)
+    for child, parent in zip(accounts.column("account_id").to_pylist(), parent_ids, strict=True):
+        if parent and parent != child:
+            parents.setdefault(child, []).append(parent)
+    for child, parent in ws.engine.fetchall("SELECT child_id, parent_id FROM relationships ORDER BY child_id, parent_id"):
+        if parent != child and parent not in parents.get(child, []):
+            parents.setdefault(child, []).append(parent)
+    return parents
+
+
+def _ancestry(account_id: str, parents: dict[str, list[str]]) -> tuple[frozenset[str], str]:
+    seen: set[str] = set()
+    stack = list(parents.get(account_id, []))
+    while stack:
+        p = stack.pop()
+        if p not in seen and p != account_id:
+            seen.add(p)
+            stack.extend(parents.get(p, []))
+    top, hops = account_id, 0
+    while parents.get(top) and hops < 50:
+        top, hops = parents[top][0], hops + 1
+    return frozenset(seen), top
+
+
+def rejected_pairs(ws: Workspace) -> set[frozenset[str]]:
+    """Pairs a reviewer rejected, with ids mapped onto today's survivors."""
+    alias = dict(ws.engine.fetchall("SELECT old_id, survivor_id FROM account_aliases"))
+    rows = ws.engine.fetchall("SELECT account_id_l, account_id_r FROM duplicate_candidates WHERE status = 'rejected'")
+    return {frozenset((alias.get(a, a), alias.get(b, b))) for a, b in rows}
+
+
+def _label(summary: dict, comparison: str, weight: float) -> str:
+    if abs(weight) < 1e-9:
+        return f"{comparison} missing"
+    best = min(summary.get(comparison, []), key=lambda lv: abs((lv["weight"] or 0) - weight), default=None)
+    return best["label"] if best else comparison
+
+
+def find_candidates(ws: Workspace, options: ResolveOptions | None = None, accounts: pa.Table | None = None) -> Found:
+    options = options or ResolveOptions()
+    options.check()
+    accounts = load_accounts(ws) if accounts is None else accounts
+    features = build_features(accounts)
+    pairs, summary = score_pairs(features, ModelOptions(seed=options.seed, u_max_pairs=options.u_max_pairs,
+                                                        floor=min(options.review_threshold, 0.05)))
+    found = Found(scored_pairs=pairs.num_rows, accounts=accounts.num_rows, model=summary)
+    if pairs.num_rows == 0:
+        return found
+    index = {uid: i for i, uid in enumerate(features.column("unique_id").to_pylist())}
+    tokens = features.column("tokens").to_pylist()
+    ids = {k: features.column(k).to_pylist() for k in ("lei", "siren", "siret", "duns")}
+    forms, cities = features.column("legal_form").to_pylist(), features.column("city").to_pylist()
+    parents = _parents(ws, accounts)
+    rejected = rejected_pairs(ws)
+    records: dict[str, Record] = {}
+
+    def record(uid: str) -> Record:
+        if uid not in records:
+            i = index[uid]
+            ancestors, top = _ancestry(uid, parents)
+            records[uid] = Record(tokens[i], {k: v[i] for k, v in ids.items()}, forms[i], cities[i], ancestors, top)
+        return records[uid]
+
+    mw_cols = [c for c in pairs.column_names if c.startswith("mw_")]
+    for row in pairs.to_pylist():
+        p = float(row["match_probability"])
+        a, b = sorted((row["unique_id_l"], row["unique_id_r"]))
+        verdict = check(a, record(a), b, record(b))
+        if frozenset((a, b)) in rejected:
+            decision, reason = "drop", "rejected by a reviewer"
+        elif verdict.action == "drop":
+            decision, reason = "drop", verdict.reason
+        elif p >= options.auto_threshold and verdict.action == "ok":
+            decision, reason = "auto", None
+        elif p >= options.review_threshold:
+            decision, reason = "review", verdict.reason
+        else:
+            decision, reason = "drop", None
+        evidence = {c[3:]: {"level": _label(summary, c[3:], row[c]), "weight": round(row[c], 2)} for c in mw_cols}
+        found.candidates.append(Candidate(pair_id(a, b), a, b, p, float(row["match_weight"]), evidence, decision, reason))
+    return found
+
+
+def evidence_json(candidate: Candidate) -> str:
+    return json.dumps(candidate.evidence, ensure_ascii=False, sort_keys=True)

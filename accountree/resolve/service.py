@@ -1,0 +1,152 @@
+"""Service functions of duplicate resolution, for the CLI, the API and the dashboard.
+
+- `resolve(ws, options)`: find candidates, merge the automatic ones, fill the review queue;
+- `candidates(ws, status, limit, offset)`: the review queue (or decided pairs), with both accounts;
+- `decide(ws, pair_id, 'accept' | 'reject' | 'skip', user)`: accept merges the pair, reject
+  remembers it (the pair never comes back, not even after the ids are merged elsewhere), skip
+  leaves it for later;
+- `merge(ws, account_ids, survivor_id=None)`: a manual merge; `undo_merge(ws, merge_id)`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pyarrow as pa
+
+from accountree.errors import ConfigError, NotFoundError
+from accountree.resolve.merge import Group, Member, merge_groups
+from accountree.resolve.pipeline import Candidate, Found, ResolveOptions, find_candidates
+from accountree.resolve.undo import undo_merge
+from accountree.store import Workspace, current_user
+
+__all__ = ["candidates", "decide", "merge", "resolve", "undo_merge"]
+DECISIONS = {"accept": "merged", "reject": "rejected", "skip": "skipped"}
+_SHOWN = ("account_id", "name", "domain", "country", "city", "industry", "siren", "lei", "duns", "parent_id", "source")
+
+
+def _clusters(auto: list[Candidate], found: Found) -> tuple[list[Group], list[Candidate]]:
+    """Connected components of the automatic pairs; a component holding a pair the guard dropped
+    (A~C and C~B but A and B are siblings) goes to review instead of being merged."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for c in auto:
+        a, b = root(c.account_id_l), root(c.account_id_r)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    members: dict[str, dict[str, Member]] = {}
+    for c in sorted(auto, key=lambda c: -c.match_probability):
+        for uid in (c.account_id_l, c.account_id_r):
+            members.setdefault(root(uid), {}).setdefault(uid, Member(uid, c.match_probability, c.pair_id))
+    tainted = {root(c.account_id_l) for c in found.candidates if c.decision == "drop" and c.guard
+               and c.account_id_l in parent and c.account_id_r in parent
+               and root(c.account_id_l) == root(c.account_id_r)}
+    groups = [Group(list(m.values()), method="auto", reason="splink auto-merge")
+              for r, m in sorted(members.items()) if r not in tainted]
+    held = [c for c in auto if root(c.account_id_l) in tainted]
+    return groups, held
+
+
+def resolve(ws: Workspace, options: ResolveOptions | None = None, *, apply: bool = True,
+            user: str | None = None) -> dict[str, Any]:
+    """Find duplicates; merge the automatic ones (unless `apply` is False) and queue the others."""
+    options = options or ResolveOptions()
+    user = user or current_user()
+    found = find_candidates(ws, options)
+    auto = found.by_decision("auto")
+    groups, held = _clusters(auto, found)
+    for c in held:
+        c.decision, c.guard = "review", "held back: its group holds two different companies"
+    auto = [c for c in auto if c not in held]
+    review = found.by_decision("review")
+    engine = ws.engine
+    with engine.transaction():
+        engine.execute("DELETE FROM duplicate_candidates WHERE status IN ('pending', 'skipped')")
+        keep = {r[0] for r in engine.fetchall("SELECT pair_id FROM duplicate_candidates")}
+        rows = [(c, "merged" if apply and c.decision == "auto" else "pending") for c in auto + review
+                if c.pair_id not in keep]
+        if rows:
+            now = engine.scalar("SELECT CAST(now() AS TIMESTAMP)")
+            engine.insert_arrow("duplicate_candidates", pa.table({
+                "pair_id": [c.pair_id for c, _ in rows], "account_id_l": [c.account_id_l for c, _ in rows],
+                "account_id_r": [c.account_id_r for c, _ in rows],
+                "match_probability": pa.array([c.match_probability for c, _ in rows], pa.float64()),
+                "match_weight": pa.array([c.match_weight for c, _ in rows], pa.float64()),
+                "evidence": [json.dumps(c.evidence, sort_keys=True) for c, _ in rows],
+                "guard": pa.array([c.guard for c, _ in rows], pa.string()),
+                "status": [s for _, s in rows], "method": [c.decision for c, _ in rows],
+                "found_at": pa.array([now] * len(rows), pa.timestamp("us")),
+            }))
+        merge_ids = merge_groups(ws, groups, user) if apply else []
+    return {
+        "accounts": found.accounts, "pairs_scored": found.scored_pairs,
+        "auto_pairs": len(auto), "merged_records": len(merge_ids),
+        "review_pending": int(engine.scalar("SELECT count(*) FROM duplicate_candidates WHERE status = 'pending'")),
+        "held_by_guard": sum(1 for c in found.candidates if c.decision == "drop" and c.guard),
+        "auto_threshold": options.auto_threshold, "review_threshold": options.review_threshold,
+        "applied": apply,
+    }
+
+
+def candidates(ws: Workspace, status: str = "pending", limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """Candidate pairs with that status (most probable first), each with both accounts' fields."""
+    rows = ws.engine.fetch_dicts(
+        "SELECT pair_id, account_id_l, account_id_r, match_probability, match_weight, evidence, guard, status, "
+        "method, found_at, decided_by, decided_at FROM duplicate_candidates WHERE status = ? "
+        "ORDER BY match_probability DESC, pair_id LIMIT ? OFFSET ?", [status, int(limit), int(offset)])
+    ids = sorted({r[k] for r in rows for k in ("account_id_l", "account_id_r")})
+    accounts: dict[str, dict] = {}
+    if ids:
+        cols = ", ".join(_SHOWN)
+        placeholders = ", ".join("?" for _ in ids)
+        for a in ws.engine.fetch_dicts(f"SELECT {cols} FROM accounts WHERE account_id IN ({placeholders})", ids):  # noqa: S608
+            accounts[a["account_id"]] = a
+    for r in rows:
+        r["evidence"] = json.loads(r["evidence"]) if r["evidence"] else {}
+        r["left"] = accounts.get(r["account_id_l"], {"account_id": r["account_id_l"]})
+        r["right"] = accounts.get(r["account_id_r"], {"account_id": r["account_id_r"]})
+    return rows
+
+
+def decide(ws: Workspace, pair_id: str, decision: str, user: str | None = None) -> dict[str, Any]:
+    """Accept (merge now), reject (never again) or skip a candidate pair."""
+    if decision not in DECISIONS:
+        raise ConfigError(f"decision must be accept, reject or skip, not {decision!r}")
+    user = user or current_user()
+    engine = ws.engine
+    row = engine.fetchone("SELECT account_id_l, account_id_r, match_probability, status FROM duplicate_candidates "
+                          "WHERE pair_id = ?", [pair_id])
+    if row is None:
+        raise NotFoundError(f"no candidate pair {pair_id!r}", hint="List them with `accountree review` or "
+                            "`accountree export duplicate_candidates`.")
+    left, right, probability, status = row
+    if status not in ("pending", "skipped"):
+        raise ConfigError(f"pair {pair_id} was already decided ({status})")
+    merge_ids: list[int] = []
+    with engine.transaction():
+        if decision == "accept":
+            alias = dict(engine.fetchall("SELECT old_id, survivor_id FROM account_aliases WHERE old_id IN (?, ?)",
+                                         [left, right]))
+            a, b = alias.get(left, left), alias.get(right, right)
+            if a != b:
+                merge_ids = merge_groups(ws, [Group([Member(a, probability, pair_id), Member(b, probability, pair_id)],
+                                                    method="review", reason=f"accepted by {user}")], user)
+        engine.execute("UPDATE duplicate_candidates SET status = ?, decided_by = ?, decided_at = CAST(now() AS TIMESTAMP) "
+                       "WHERE pair_id = ?", [DECISIONS[decision], user, pair_id])
+    return {"pair_id": pair_id, "status": DECISIONS[decision], "merge_ids": merge_ids}
+
+
+def merge(ws: Workspace, account_ids: list[str], survivor_id: str | None = None, user: str | None = None,
+          reason: str | None = None) -> list[int]:
+    """Merge accounts by hand (survivor by the survivor rule unless given); returns the merge ids."""
+    if len(set(account_ids) | ({survivor_id} if survivor_id else set())) < 2:
+        raise ConfigError("a merge needs at least two different accounts")
+    group = Group([Member(i) for i in account_ids], survivor_id=survivor_id, method="manual", reason=reason)
+    return merge_groups(ws, [group], user)
