@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -76,21 +77,22 @@ def run(as_json: bool, action: Callable[[], Any]) -> Any:
 
 
 def show_error(err: AccountreeError) -> None:
-    err_console.print(f"[bold red]Error:[/] {err.message}")
+    err_console.print(f"[bold red]Error:[/] {escape(err.message)}")
     problems = getattr(err, "problems", None)
     if problems:
         if hasattr(problems[0], "file"):
             table = Table("file", "row", "column", "value", "expected", title=f"{getattr(err, 'total', len(problems))} problem(s)")
             for p in problems[:200]:
-                table.add_row(p.file, str(p.row or ""), p.column or "", "" if p.value is None else str(p.value), p.expected)
+                table.add_row(*[escape(v) for v in (p.file, str(p.row or ""), p.column or "",
+                                                     "" if p.value is None else str(p.value), p.expected)])
             err_console.print(table)
             if len(problems) > 200:
                 err_console.print(f"… and {len(problems) - 200} more (use --report FILE or --json for all of them)")
         else:
             for p in problems:
-                err_console.print(f"  - {p}")
+                err_console.print(f"  - {escape(str(p))}")
     if err.hint:
-        err_console.print(f"[dim]{err.hint}[/]")
+        err_console.print(f"[dim]{escape(err.hint)}[/]")
 
 
 def progress_bar(transient: bool = True) -> Progress:
@@ -104,5 +106,5 @@ def table_of(rows: list[dict[str, Any]], title: str | None = None, columns: list
     columns = columns or (list(rows[0]) if rows else [])
     table = Table(*columns, title=title)
     for row in rows:
-        table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
+        table.add_row(*["" if row.get(c) is None else escape(str(row.get(c))) for c in columns])
     return table

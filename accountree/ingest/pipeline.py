@@ -533,6 +533,9 @@ def _final_select(spec: TableSpec, present: list[str], import_id: int, now: date
         rate = exp.select(col("rate", "r")).from_(exp.table_("__rates").as_("r")).where(col("currency", "r").eq(currency)).limit(1)
         projections.append((src(amount) * exp.func("coalesce", exp.Subquery(this=rate), exp.Literal.number(1)))
                            .as_(converted, quoted=True))
+    if spec.name in ("accounts", "relationships"):
+        # A CRM import owns what it writes: a row a registry created becomes the CRM's.
+        projections.append(exp.Literal.string("crm").as_("source", quoted=True))
     projections.append(src("__attributes").as_("attributes", quoted=True))
     hashed = [*present, "__attributes"]
     row_hash = exp.func("md5", exp.func("concat_ws", exp.Literal.string("\x1f"),

@@ -41,6 +41,8 @@ class DuckDBEngine(Engine):
         except duckdb.Error as err:
             raise WorkspaceError(f"{path} is not a DuckDB workspace: {err}") from err
         self.con.execute("SET preserve_insertion_order = true")
+        # DuckDB's own progress bar prints to standard output, into --json and exported CSV.
+        self.con.execute("SET enable_progress_bar_print = false")
         # Bounded memory: beyond the limit DuckDB spills to its temp directory, so a 1 GB import
         # or a 1M-account build runs on a small machine. ACCOUNTREE_MEMORY_LIMIT overrides it.
         limit = memory_limit or os.environ.get("ACCOUNTREE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
