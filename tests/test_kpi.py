@@ -230,3 +230,20 @@ def test_icp_grade_from_scores_moves_the_cross_sell_score(workspace, tmp_path: P
     assert targets[("U", "P2")] == (67.6, "A")  # 60.1 + 15 · (1 - 0.5)
     assert targets[("G", "P1")] == (50.5, "D")  # 58.0 - 15 · 0.5
     assert targets[("F", "P3")] == (51.7, None)
+
+
+def test_refresh_reads_the_scope_deals_through_an_index(workspace, tmp_path: Path) -> None:
+    from accountree.kpi.pipeline import DEALS_INDEX, SCOPE_DEALS
+
+    valmont(workspace, tmp_path)
+    build_kpis(workspace, AS_OF)
+    workspace.engine.execute("UPDATE deals SET amount_rc = 1100 WHERE deal_id = 'd1'")
+    refresh_accounts(workspace, ["F"], AS_OF)
+    refresh_accounts(workspace, ["F"], AS_OF)  # the index is created once; the scope table is dropped
+    assert account_kpis(workspace, "F")["revenue_cy"] == 1100
+    assert group_rollup(workspace, "G")["revenue_cy"] == 1100
+    assert not workspace.engine.table_exists(SCOPE_DEALS)
+    indexes = ("SELECT count(*) FROM duckdb_indexes() WHERE index_name = ? AND schema_name = ?"
+               if workspace.engine.name == "duckdb" else
+               "SELECT count(*) FROM pg_indexes WHERE indexname = ? AND schemaname = ?")  # tests run in parallel schemas
+    assert workspace.engine.scalar(indexes, [DEALS_INDEX, workspace.engine.schema]) == 1

@@ -30,9 +30,17 @@ CHUNK_ACCOUNTS = 200_000
 _CHUNK = "TRUE /*chunk*/"
 
 
-def _steps(ws: Workspace) -> list[tuple[str, str, str, str]]:
+def _tables(ws: Workspace) -> set[str]:
+    """Tables of the workspace's schema, in one catalog query (a refresh checks several)."""
+    rows = ws.engine.fetchall("SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+                              [ws.engine.schema])
+    return {r[0] for r in rows}
+
+
+def _steps(ws: Workspace, tables: set[str] | None = None) -> list[tuple[str, str, str, str]]:
     """(table, query, scope kind, key column) in dependency order."""
-    has_grades = ws.engine.table_exists("scores") and "grade" in ws.engine.table_columns("scores")
+    tables = _tables(ws) if tables is None else tables
+    has_grades = "scores" in tables and "grade" in ws.engine.table_columns("scores")
     return [
         ("kpi_account_products", ACCOUNT_PRODUCTS, "accounts", "account_id"),
         ("account_kpis", ACCOUNT_KPIS, "accounts", "account_id"),
@@ -41,8 +49,9 @@ def _steps(ws: Workspace) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def _check_inputs(ws: Workspace) -> None:
-    missing = [t for t in HIERARCHY_TABLES if not ws.engine.table_exists(t)]
+def _check_inputs(ws: Workspace, tables: set[str] | None = None) -> None:
+    tables = _tables(ws) if tables is None else tables
+    missing = [t for t in HIERARCHY_TABLES if t not in tables]
     if missing:
         raise NotFoundError(f"the KPIs need the hierarchy, which has not been built ({', '.join(missing)} missing)",
                             hint="Run `accountree build` (the hierarchy stage runs before the KPIs).")
@@ -98,6 +107,19 @@ def _build(ws: Workspace, params: dict[str, Any], chunks: int, rules: KpiRules) 
         ws.set_meta("kpi_as_of", params["as_of"].isoformat())
 
 
+# A refresh reads the deals of a few accounts; without an index on `deals.account_id` each of its
+# two deal queries scans the whole table (0.7 s at 10M deals, 4 ms with the index). The index is
+# created by the first refresh, not by the full build, which never needs it (17 s at 10M deals on
+# a loaded 2-core machine); on PostgreSQL it is an ordinary b-tree.
+DEALS_INDEX = "kpi_deals_account_id"
+SCOPE_DEALS = "kpi_scope_deals"
+_SCOPE_DEALS_SQL = "CREATE TEMPORARY TABLE kpi_scope_deals AS SELECT * FROM deals WHERE TRUE /*scope:accounts:account_id*/"
+
+
+def _index_deals(ws: Workspace) -> None:
+    ws.engine.execute(f"CREATE INDEX IF NOT EXISTS {DEALS_INDEX} ON deals (account_id)")  # a no-op once there
+
+
 def _ids(ws: Workspace, sql: str, ids: list[str]) -> list[str]:
     """Ids returned by `sql`, whose `TRUE /*scope:accounts:…*/` marker is narrowed to `ids`."""
     text, params = scoped(sql, Scope(accounts=ids))
@@ -127,18 +149,26 @@ def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | No
     links, once the hierarchy is rebuilt, with the child and its old parent. `as_of` defaults to
     the as-of date of the last full build, so the refreshed rows match the rest of the tables.
     """
-    _check_inputs(ws)
+    tables = _tables(ws)
+    _check_inputs(ws, tables)
     if as_of is None:
         last = ws.meta("kpi_as_of")
         as_of = date.fromisoformat(last) if last else date.today()
     rules = rules or load_rules(ws)
     params = rules.params(as_of)
-    steps = _steps(ws)
-    if any(not ws.engine.table_exists(t) for t, *_ in steps):
+    steps = _steps(ws, tables)
+    if any(t not in tables for t, *_ in steps):
         return build_kpis(ws, as_of, rules)
+    _index_deals(ws)
     with ws.engine.transaction():
         scope = find_scope(ws, account_ids)
+        # The scope's deals, fetched once by the index alone (DuckDB uses an index only when the
+        # id filter is the scan's only filter); the account queries then read this small table.
+        text, ids = scoped(_SCOPE_DEALS_SQL, scope)
+        ws.engine.execute(f"DROP TABLE IF EXISTS {SCOPE_DEALS}")
+        ws.engine.execute(text, ids)
         for table, query, kind, key in steps:
+            query = query.replace("FROM deals\n", f"FROM {SCOPE_DEALS}\n")
             marker = f"TRUE /*scope:{kind}:{key}*/"
             if table == "group_kpis":  # also rows of ancestors that left the refreshed groups
                 marker += " OR TRUE /*scope:groups:group_head_id*/"
@@ -147,4 +177,5 @@ def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | No
             sql, ids = scoped(query.replace(_CHUNK, "TRUE"), scope)
             ws.engine.execute(f'INSERT INTO "{table}" {sql}', used_params(sql, params) | ids)
         record_statuses(ws, params, scope)
+        ws.engine.execute(f"DROP TABLE {SCOPE_DEALS}")
     return {"as_of": as_of.isoformat(), "accounts": len(scope.accounts), "groups": len(scope.groups)}

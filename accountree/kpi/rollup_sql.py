@@ -14,13 +14,18 @@ WITH c AS (
     SELECT ancestor_id, descendant_id, consolidated, weight
     FROM hierarchy_closure
     WHERE TRUE /*scope:ingroups:ancestor_id*/
-), products AS (
-    SELECT ancestor_id, string_agg(product, '; ' ORDER BY product) AS products, count(*) AS products_count
-    FROM (SELECT DISTINCT c.ancestor_id, p.product
-          FROM c JOIN kpi_account_products p ON p.account_id = c.descendant_id
-          WHERE c.consolidated AND p.first_purchase IS NOT NULL AND p.product IS NOT NULL
-            AND TRUE /*scope:ingroups:p.account_id*/) gp
-    GROUP BY ancestor_id
+), products AS (  -- ordered list as a running window (see account_sql.ORDERED_LIST_NOTE)
+    SELECT ancestor_id, products, products_count
+    FROM (SELECT ancestor_id,
+                 string_agg(product, '; ') OVER (PARTITION BY ancestor_id ORDER BY product
+                                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS products,
+                 row_number() OVER (PARTITION BY ancestor_id ORDER BY product) AS products_count,
+                 count(*) OVER (PARTITION BY ancestor_id) AS n
+          FROM (SELECT DISTINCT c.ancestor_id, p.product
+                FROM c JOIN kpi_account_products p ON p.account_id = c.descendant_id
+                WHERE c.consolidated AND p.first_purchase IS NOT NULL AND p.product IS NOT NULL
+                  AND TRUE /*scope:ingroups:p.account_id*/) gp) x
+    WHERE products_count = n
 ), roll AS (
     SELECT c.ancestor_id AS account_id,
            count(*) FILTER (WHERE c.consolidated) AS entities,
@@ -109,6 +114,10 @@ WITH members AS (
     SELECT m.group_id, m.account_id, m.parent_id, p.product
     FROM kpi_account_products p JOIN members m ON m.account_id = p.account_id
     WHERE p.first_purchase IS NOT NULL AND p.product IS NOT NULL AND TRUE /*scope:ingroups:p.account_id*/
+), owned AS (  -- any product row of a member (bought or in pipeline): not a target for it
+    SELECT p.account_id, p.product
+    FROM kpi_account_products p JOIN members m ON m.account_id = p.account_id
+    WHERE p.product IS NOT NULL AND TRUE /*scope:ingroups:p.account_id*/
 ), group_products AS (
     SELECT group_id, product, count(*) AS buyers FROM bought GROUP BY group_id, product
 ), sibling_buyers AS (
@@ -118,9 +127,7 @@ WITH members AS (
     FROM members m
     JOIN sizes s ON s.group_id = m.group_id
     JOIN group_products gp ON gp.group_id = m.group_id
-    WHERE NOT EXISTS (SELECT 1 FROM kpi_account_products ap
-                      WHERE ap.account_id = m.account_id AND ap.product = gp.product
-                        AND TRUE /*scope:ingroups:ap.account_id*/)
+    WHERE NOT EXISTS (SELECT 1 FROM owned o WHERE o.account_id = m.account_id AND o.product = gp.product)
 ), placed AS (
     SELECT p.account_id, p.group_id, p.product, p.buyers, p.sisters,
            coalesce(sb.n, 0) AS sibling_buyers, pb.account_id IS NOT NULL AS parent_buys,
@@ -128,9 +135,7 @@ WITH members AS (
            CASE WHEN sb.n > 0 OR pb.account_id IS NOT NULL THEN 1.0 ELSE 0.5 END AS proximity
     FROM pairs p
     LEFT JOIN sibling_buyers sb ON sb.parent_id = p.parent_id AND sb.product = p.product
-    LEFT JOIN kpi_account_products pb
-           ON pb.account_id = p.parent_id AND pb.product = p.product AND pb.first_purchase IS NOT NULL
-          AND TRUE /*scope:ingroups:pb.account_id*/
+    LEFT JOIN bought pb ON pb.account_id = p.parent_id AND pb.product = p.product  -- the parent: same group
 ), numbered AS (
     SELECT placed.*, row_number() OVER (PARTITION BY account_id
                                         ORDER BY $w_adoption * adoption + $w_proximity * proximity DESC, product)
