@@ -124,15 +124,31 @@ def export_command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or parquet.")] = "csv",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file [default: standard output].")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the exportable tables.")] = False,
+    target: Annotated[str | None, typer.Option(help="With `crm`: hubspot or salesforce.")] = None,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Export a table (bundle column names, header row) to CSV, JSON or Parquet."""
+    """Export a table (bundle column names, header row) to CSV, JSON or Parquet.
+
+    `export crm --target hubspot|salesforce` writes the import-ready CRM update file (scores,
+    grades, tiers, group head and parent)."""
     from accountree.errors import ConfigError
     from accountree.export_formats import write_export
     from accountree.exports import all_exports, export_query
 
     def action() -> None:
+        if table == "crm":
+            from accountree.scoring.crm import export_crm_file
+
+            if target not in ("hubspot", "salesforce"):
+                raise ConfigError("export crm needs --target hubspot or --target salesforce")
+            with workspace(workspace_) as ws:
+                done = export_crm_file(ws, target, out or Path(f"crm_{target}.csv"))
+            if as_json:
+                print_json(done)
+            else:
+                err_console.print(f"{done['rows']:,} rows written to {done['file']} ({target} fields: {', '.join(done['fields'])})")
+            return
         if list_ or table is None:
             exports = all_exports()
             if as_json:

@@ -55,3 +55,17 @@ def test_unknown_export_and_bad_options_are_clear(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "--format must be" in result.output
     result = runner.invoke(app, ["status", "-w", str(tmp_path / "missing" / "w.duckdb")])
     assert result.exit_code == 1 and "does not exist" in " ".join(result.output.split())
+
+
+def test_export_crm_alias_writes_the_crm_file(tmp_path: Path) -> None:
+    ws = str(tmp_path / "w.duckdb")
+    write(tmp_path / "b" / "accounts.csv", "account_id,name,domain,industry,employees,country\n"
+                                          "0015g01,Alpha SAS,alpha.fr,Software,120,FR\n")
+    assert runner.invoke(app, ["import", str(tmp_path / "b"), "-w", ws]).exit_code == 0
+    assert runner.invoke(app, ["build", "-w", ws]).exit_code == 0
+    out = tmp_path / "sf.csv"
+    result = runner.invoke(app, ["export", "crm", "--target", "salesforce", "--out", str(out), "-w", ws, "--json"])
+    assert result.exit_code == 0, result.output
+    header, row = out.read_text(encoding="utf-8").splitlines()
+    assert header.startswith("Id,") and "ICP_Grade__c" in header and row.startswith("0015g01,")
+    assert runner.invoke(app, ["export", "crm", "-w", ws]).exit_code == 1
