@@ -7,13 +7,12 @@ and the build options returning a short summary dict that the CLI prints.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from accountree.plugins import capability_modules
 from accountree.store import Workspace
 
 STAGE_MODULES = (
@@ -36,18 +35,7 @@ class BuildStage:
 
 
 def stages() -> list[BuildStage]:
-    found = []
-    for module_name in STAGE_MODULES:
-        if importlib.util.find_spec(module_name.rsplit(".", 1)[0]) is None:
-            continue
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name == module_name:
-                continue
-            raise
-        found.append(module.STAGE)
-    return found
+    return [module.STAGE for module in capability_modules(STAGE_MODULES)]
 
 
 def build(ws: Workspace, options: BuildOptions | None = None,

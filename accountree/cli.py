@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +19,7 @@ from accountree.console import (
     table_of,
     workspace,
 )
+from accountree.plugins import capability_modules
 
 app = typer.Typer(
     name="accountree",
@@ -251,15 +250,7 @@ def _demo_admin(ws) -> str | None:
 
 
 def _register_capabilities() -> None:
-    for module_name in CLI_MODULES:
-        if importlib.util.find_spec(module_name.rsplit(".", 1)[0]) is None:
-            continue
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name == module_name:
-                continue
-            raise
+    for module in capability_modules(CLI_MODULES):
         module.register(app)
 
 

@@ -7,8 +7,6 @@ imported again. Capabilities add their own exports by listing `EXPORTS` in an `e
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,6 +14,7 @@ from sqlglot import exp
 
 from accountree.errors import NotFoundError
 from accountree.ingest.contract import TABLES
+from accountree.plugins import capability_modules
 from accountree.store import Workspace
 
 CAPABILITY_MODULES = (
@@ -65,15 +64,7 @@ CORE_EXPORTS = [
 
 def all_exports() -> dict[str, ExportSpec]:
     found = {e.name: e for e in CORE_EXPORTS}
-    for module_name in CAPABILITY_MODULES:
-        if importlib.util.find_spec(module_name.rsplit(".", 1)[0]) is None:
-            continue
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name == module_name:
-                continue
-            raise
+    for module in capability_modules(CAPABILITY_MODULES):
         for spec in module.EXPORTS:
             found[spec.name] = spec
     return found
