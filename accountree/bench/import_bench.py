@@ -21,6 +21,7 @@ COUNTRIES = "['FR','DE','GB','ES','IT','US','BE','CH']"
 def generate_files(folder: Path, accounts: int, deals: int) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     files = {"accounts": folder / "accounts.csv", "deals": folder / "deals.csv"}
     con.execute(
         f"""COPY (SELECT 'A' || i AS account_id, 'Société ' || i || ' SAS' AS name,
@@ -54,6 +55,7 @@ def _import(folder: str, workspace: str) -> int:
 
 def _raw_load(folder: str, workspace: str) -> int:
     con = duckdb.connect(workspace)
+    con.execute("SET enable_progress_bar = false")
     rows = 0
     for name, delim in (("accounts", ","), ("deals", ";")):
         rel = con.read_csv(str(Path(folder) / f"{name}.csv"), header=True, delimiter=delim, all_varchar=True)
