@@ -58,9 +58,7 @@ def _check_inputs(ws: Workspace, tables: set[str] | None = None) -> None:
 
 
 def _replace_table(ws: Workspace, table: str, sql: str, params: dict) -> None:
-    """`Engine.replace_table`, whose DROP renders without the table name on sqlglot 30.30 (reported)."""
-    ws.engine.execute(f'DROP TABLE IF EXISTS "{table}"')
-    ws.engine.execute(f'CREATE TABLE "{table}" AS {sql}', params)
+    ws.engine.replace_table(table, sql, params)
 
 
 def _load_wallet_shares(ws: Workspace, rules: KpiRules) -> None:
