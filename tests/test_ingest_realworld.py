@@ -304,12 +304,12 @@ def test_cli_json_on_every_path_and_never_a_traceback(tmp_path: Path) -> None:
     assert dry["dry_run"] is True and dry["import_id"] is None and dry["files"][0]["rows"] == 1
 
 
-# -- real exports from /work/shared/data (no licence to commit them) ------------------------------
+# -- real exports from ../shared/data beside the checkout (no licence to commit them) -- ------------------------------
 
 def _shared(relative: str) -> Path:
     path = SHARED_DATA / relative
     if not path.exists():
-        pytest.skip(f"{path} is not here: the real-data tests need /work/shared/data (not committable)")
+        pytest.skip(f"{path} is not here: the real-data tests need shared/data beside the checkout (not committable)")
     return path
 
 
