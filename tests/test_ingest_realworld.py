@@ -304,7 +304,7 @@ def test_cli_json_on_every_path_and_never_a_traceback(tmp_path: Path) -> None:
     assert dry["dry_run"] is True and dry["import_id"] is None and dry["files"][0]["rows"] == 1
 
 
-# -- real exports from ../shared/data beside the checkout (no licence to commit them) -- ------------------------------
+# -- real exports from ../shared/data beside the checkout (no licence to commit them) ---------------
 
 def _shared(relative: str) -> Path:
     path = SHARED_DATA / relative
