@@ -210,15 +210,58 @@ def test_exports_have_the_contract_columns(workspace, tmp_path: Path) -> None:
                      "status_history": 9}
 
 
-def test_cross_sell_in_chunks_equals_one_pass(duckdb_workspace, tmp_path: Path, monkeypatch) -> None:
-    from accountree.kpi import pipeline
+def _sets_bundle(tmp_path: Path, products: int) -> tuple[Path, dict[str, set[str]]]:
+    """Group H → C0, C1, C2 (C2 under C1); each entity buys its own slice of `products` products."""
+    bought = {a: {f"P{i:03d}" for i in range(products) if i % 4 == k} for k, a in enumerate(("H", "C0", "C1", "C2"))}
+    bought["C0"] |= {"P000"}  # shared with H
+    b = tmp_path / "sets"
+    write(b / "accounts.csv", "account_id,name,parent_id\nH,Head,\nC0,Zero,H\nC1,One,H\nC2,Two,C1\n")
+    rows = [f"{a}-{p},{a},{p},won,10,2026-01-0{1 + k}" for k, (a, ps) in enumerate(bought.items()) for p in sorted(ps)]
+    write(b / "deals.csv", "deal_id,account_id,product,stage,amount,close_date\n" + "\n".join(rows) + "\n")
+    return b, bought
 
-    valmont(duckdb_workspace, tmp_path)
-    build_kpis(duckdb_workspace, AS_OF)
-    one_pass = table_rows(duckdb_workspace, "cross_sell", "account_id,product")
-    monkeypatch.setattr(pipeline, "CHUNK_ACCOUNTS", 2)  # 6 accounts: 3 chunks of groups
-    build_kpis(duckdb_workspace, AS_OF)
-    assert table_rows(duckdb_workspace, "cross_sell", "account_id,product") == one_pass
+
+def test_product_sets_past_one_mask_word_and_new_products_in_a_refresh(workspace, tmp_path: Path) -> None:
+    """Sets are bit masks of 62 products per word (accountree.kpi.bits): lists, group unions and
+    cross-sell gaps must not depend on where a product's bit falls, nor on the refresh path."""
+    bundle, bought = _sets_bundle(tmp_path, 62)  # exactly one word
+    import_bundle(workspace, [str(bundle)])
+    from accountree.hierarchy.stage import build_hierarchy
+
+    build_hierarchy(workspace)
+    save_rules(workspace, "cross_sell: {max_per_entity: 500}\n")
+    build_kpis(workspace, AS_OF)
+
+    def check() -> None:
+        k = {r["account_id"]: r for r in table_rows(workspace, "account_kpis")}
+        for a, ps in bought.items():
+            assert (k[a]["products"], k[a]["products_count"]) == ("; ".join(sorted(ps)), len(ps)), a
+        g = {r["account_id"]: r for r in table_rows(workspace, "group_kpis")}
+        assert g["H"]["products"] == "; ".join(sorted(set().union(*bought.values())))
+        assert g["C1"]["products"] == "; ".join(sorted(bought["C1"] | bought["C2"]))
+        everything = set().union(*bought.values())
+        gaps = {(a, p) for a, ps in bought.items() for p in everything - ps}
+        assert {(r["account_id"], r["product"]) for r in table_rows(workspace, "cross_sell", "account_id,product")} == gaps
+
+    check()
+    # a 63rd product arrives: it needs a second word, so the refresh rebuilds every mask
+    workspace.engine.execute("INSERT INTO deals (deal_id, account_id, product, stage, amount, amount_rc, close_date) "
+                             "VALUES ('n1', 'C2', 'Z-new', 'won', 5, 5, ?)", [date(2026, 2, 1)])
+    bought["C2"].add("Z-new")
+    refresh_accounts(workspace, ["C2"], AS_OF)
+    assert workspace.engine.scalar("SELECT max(word) FROM kpi_product_bits") == 1
+    check()
+    # a 64th product fits the second word: the ordinary refresh path, equal to a full rebuild
+    workspace.engine.execute("INSERT INTO deals (deal_id, account_id, product, stage, amount, amount_rc, close_date) "
+                             "VALUES ('n2', 'C0', 'A-first', 'won', 5, 5, ?)", [date(2026, 3, 1)])
+    bought["C0"].add("A-first")
+    refresh_accounts(workspace, ["C0"], AS_OF)
+    check()
+    tables = {"account_kpis": "account_id", "group_kpis": "account_id", "cross_sell": "account_id,product"}
+    incremental = {t: table_rows(workspace, t, key) for t, key in tables.items()}
+    build_kpis(workspace, AS_OF)
+    check()
+    assert incremental == {t: table_rows(workspace, t, key) for t, key in tables.items()}
 
 
 def test_icp_grade_from_scores_moves_the_cross_sell_score(workspace, tmp_path: Path) -> None:

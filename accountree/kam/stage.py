@@ -75,7 +75,9 @@ def _alerts(ws: Workspace, inputs: KamInputs, portfolio: list[dict[str, Any]], m
         *restructuring(inputs, previous_parents, merged),
     ]
     if engine.table_exists("cross_sell"):
-        found += cross_sell(engine.fetch_dicts("SELECT * FROM cross_sell"), inputs, int(settings.cross_sell_per_account))
+        per_account = int(settings.cross_sell_per_account)  # only the best few of each account are read
+        found += cross_sell(engine.fetch_dicts("SELECT * FROM cross_sell WHERE entity_rank <= ?", [per_account]),
+                            inputs, per_account)
     else:
         inputs.missing.append(NEEDS["cross_sell"])
     previous = engine.fetch_dicts("SELECT * FROM kam_alerts") if engine.table_exists("kam_alerts") else []

@@ -1,32 +1,54 @@
 """Account-level KPIs as SQL: products bought, revenue and margin by year, lifecycle status.
 
-Every statement is static DuckDB-dialect text with `$name` parameters (see `KpiRules.params`).
+Every statement is DuckDB-dialect text with `$name` parameters (see `KpiRules.params`), generated
+for the workspace's number of product / seller-BU mask words (`accountree.kpi.bits`).
 `TRUE /*scope:…*/` marks where an incremental refresh narrows a statement to the accounts or
-groups it recomputes (`accountree.kpi.scope`); a full build leaves it `TRUE`.
+groups it recomputes (`accountree.kpi.scope`); a full build leaves it `TRUE`. `DEALS_SOURCE` is
+`deals` in a full build and the scope's copy of its deals in a refresh.
 
 Money is the reporting currency (`amount_rc`, `gross_margin_rc`). Revenue is booked at the close
 date of won deals closed on or before the as-of date; year columns are calendar years, `cy` the
 year of the as-of date. Open = any stage other than won / lost.
+
+The deals are read twice, each time in one pass: per account × product (`kpi_account_products`,
+what whitespace and the account's product detail show) and per account (`kpi_account_facts`:
+money by year, pipeline, and the sets of products bought / owned and of seller BUs as bit masks).
 """
 
 from __future__ import annotations
 
+from accountree.kpi import bits
+
 # One row per account × product (product NULL: deals without one) with a won deal by the as-of
-# date or an open deal: the only scan of the deals besides the seller BUs'. Account totals are
-# sums of these rows. `first_purchase` is NULL for a product only in pipeline.
+# date or an open deal. `first_purchase` is NULL for a product only in pipeline.
 ACCOUNT_PRODUCTS = """
-WITH d AS (
-    SELECT account_id, product, stage = 'won' AS won, close_date,
-           CAST(extract(year FROM close_date) AS INTEGER) AS yr,
-           coalesce(amount_rc, 0) AS amount, coalesce(gross_margin_rc, 0) AS margin
-    FROM deals
-    WHERE ((stage = 'won' AND close_date <= $as_of) OR stage NOT IN ('won', 'lost'))
-      AND TRUE /*scope:accounts:account_id*/
-)
 SELECT account_id, product,
        min(close_date) FILTER (WHERE won) AS first_purchase,
        max(close_date) FILTER (WHERE won) AS last_purchase,
        coalesce(sum(amount) FILTER (WHERE won), 0) AS revenue_total,
+       count(*) FILTER (WHERE won) AS won_deals,
+       coalesce(sum(amount) FILTER (WHERE NOT won), 0) AS open_pipeline,
+       count(*) FILTER (WHERE NOT won) AS open_deals
+FROM (SELECT account_id, product, stage = 'won' AS won, close_date, coalesce(amount_rc, 0) AS amount
+      FROM DEALS_SOURCE
+      WHERE ((stage = 'won' AND close_date <= $as_of) OR stage NOT IN ('won', 'lost'))
+        AND TRUE /*scope:accounts:account_id*/) d
+GROUP BY account_id, product
+"""
+
+_ACCOUNT_FACTS = """
+WITH d AS (
+    SELECT d.account_id, d.stage = 'won' AS won, d.close_date,
+           CAST(extract(year FROM d.close_date) AS INTEGER) AS yr,
+           coalesce(d.amount_rc, 0) AS amount, coalesce(d.gross_margin_rc, 0) AS margin,
+           p.word AS p_word, p.bit AS p_bit, u.word AS u_word, u.bit AS u_bit
+    FROM DEALS_SOURCE d
+    LEFT JOIN kpi_product_bits p ON p.product = d.product
+    LEFT JOIN kpi_bu_bits u ON u.seller_bu = d.seller_bu
+    WHERE ((d.stage = 'won' AND d.close_date <= $as_of) OR d.stage NOT IN ('won', 'lost'))
+      AND TRUE /*scope:accounts:d.account_id*/
+)
+SELECT account_id,
        coalesce(sum(amount) FILTER (WHERE won AND yr = $cy), 0) AS revenue_cy,
        coalesce(sum(amount) FILTER (WHERE won AND yr = $cy - 1), 0) AS revenue_py1,
        coalesce(sum(amount) FILTER (WHERE won AND yr = $cy - 2), 0) AS revenue_py2,
@@ -36,54 +58,34 @@ SELECT account_id, product,
        coalesce(sum(margin) FILTER (WHERE won AND yr = $cy - 2), 0) AS margin_py2,
        coalesce(sum(margin) FILTER (WHERE won AND yr = $cy - 3), 0) AS margin_py3,
        coalesce(sum(amount) FILTER (WHERE won AND close_date > $ttm_start), 0) AS revenue_ttm,
-       count(*) FILTER (WHERE won) AS won_deals,
+       min(close_date) FILTER (WHERE won) AS first_purchase,
+       max(close_date) FILTER (WHERE won) AS last_purchase,
        coalesce(sum(amount) FILTER (WHERE NOT won), 0) AS open_pipeline,
-       count(*) FILTER (WHERE NOT won) AS open_deals
+       count(*) FILTER (WHERE NOT won) AS open_deals,
+       BOUGHT,
+       OWNED,
+       BUS
 FROM d
-GROUP BY account_id, product
+GROUP BY account_id
 """
 
-# ORDERED_LIST_NOTE: `string_agg(x, '; ' ORDER BY x)` over many small groups is the slowest
-# operators of the build on DuckDB (it buffers and sorts each group apart: 25 s for 1M accounts
-# measured alone on a loaded machine); a running `string_agg` window sorts the rows once (5.7 s),
-# with the same text, on both engines. Keys are unique within a partition (distinct rows), so the order is total.
-ACCOUNT_KPIS = """
-WITH money AS (
-    SELECT account_id,
-           sum(revenue_cy) AS revenue_cy, sum(revenue_py1) AS revenue_py1,
-           sum(revenue_py2) AS revenue_py2, sum(revenue_py3) AS revenue_py3,
-           sum(margin_cy) AS margin_cy, sum(margin_py1) AS margin_py1,
-           sum(margin_py2) AS margin_py2, sum(margin_py3) AS margin_py3,
-           sum(revenue_ttm) AS revenue_ttm,
-           min(first_purchase) AS first_purchase, max(last_purchase) AS last_purchase,
-           sum(open_pipeline) AS open_pipeline, sum(open_deals) AS open_deals
-    FROM kpi_account_products
-    WHERE TRUE /*scope:accounts:account_id*/
-    GROUP BY account_id
+
+def account_facts(product_words: int, bu_words: int) -> str:
+    """Per account: money by year, pipeline, and its sets (`bought_*`: products with a won deal;
+    `owned_*`: bought or in open pipeline; `bus_*`: seller BUs with a won deal since py3 start)."""
+    return (_ACCOUNT_FACTS
+            .replace("BOUGHT", bits.bit_or("bought", product_words, "won", "p_word", "p_bit"))
+            .replace("OWNED", bits.bit_or("owned", product_words, "TRUE", "p_word", "p_bit"))
+            .replace("BUS", bits.bit_or("bus", bu_words, "won AND close_date >= $py3_start", "u_word", "u_bit")))
+
+
+_ACCOUNT_KPIS = """
+WITH facts AS (
+    SELECT * FROM kpi_account_facts WHERE TRUE /*scope:accounts:account_id*/
 ), plist AS (
-    -- ordered lists as a running window over rows sorted once (see ORDERED_LIST_NOTE below): the
-    -- last row of each account holds the whole list, and its row number is the count
-    SELECT account_id, products, products_count
-    FROM (SELECT account_id,
-                 string_agg(product, '; ') OVER (PARTITION BY account_id ORDER BY product
-                                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS products,
-                 row_number() OVER (PARTITION BY account_id ORDER BY product) AS products_count,
-                 count(*) OVER (PARTITION BY account_id) AS n
-          FROM kpi_account_products
-          WHERE product IS NOT NULL AND first_purchase IS NOT NULL AND TRUE /*scope:accounts:account_id*/) x
-    WHERE products_count = n
+    PRODUCT_TEXTS
 ), bus AS (
-    SELECT account_id, seller_bus, seller_bu_count
-    FROM (SELECT account_id,
-                 string_agg(seller_bu, '; ') OVER (PARTITION BY account_id ORDER BY seller_bu
-                                                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS seller_bus,
-                 row_number() OVER (PARTITION BY account_id ORDER BY seller_bu) AS seller_bu_count,
-                 count(*) OVER (PARTITION BY account_id) AS n
-          FROM (SELECT DISTINCT account_id, seller_bu
-                FROM deals
-                WHERE stage = 'won' AND close_date <= $as_of AND close_date >= $py3_start AND seller_bu IS NOT NULL
-                  AND TRUE /*scope:accounts:account_id*/) b) x
-    WHERE seller_bu_count = n
+    BU_TEXTS
 ), act AS (
     SELECT t.account_id, max(t."date") AS last_activity,
            count(*) FILTER (WHERE t."date" > $activity_since) AS activities_recent,
@@ -108,9 +110,9 @@ WITH money AS (
            a.annual_revenue_rc * coalesce(ws.share, $wallet_share) AS wallet_model
     FROM accounts a
     LEFT JOIN hierarchy h ON h.account_id = a.account_id AND TRUE /*scope:accounts:h.account_id*/
-    LEFT JOIN money m ON m.account_id = a.account_id
-    LEFT JOIN plist pl ON pl.account_id = a.account_id
-    LEFT JOIN bus b ON b.account_id = a.account_id
+    LEFT JOIN facts m ON m.account_id = a.account_id
+    LEFT JOIN plist pl ON SAME_PRODUCTS
+    LEFT JOIN bus b ON SAME_BUS
     LEFT JOIN act t ON t.account_id = a.account_id
     LEFT JOIN kpi_wallet_shares ws ON ws.industry = lower(a.industry)
     WHERE TRUE /*scope:accounts:a.account_id*/
@@ -156,3 +158,12 @@ SELECT account_id, name, group_head_id, parent_id,
        (revenue_cy + revenue_py1 + revenue_py2 + revenue_py3) > 0 AS buying
 FROM ranked
 """
+
+
+def account_kpis(product_words: int, bu_words: int) -> str:
+    return (_ACCOUNT_KPIS
+            .replace("PRODUCT_TEXTS", bits.texts(bits.PRODUCTS, "bought", product_words, "facts", "products",
+                                                 "products_count"))
+            .replace("BU_TEXTS", bits.texts(bits.BUS, "bus", bu_words, "facts", "seller_bus", "seller_bu_count"))
+            .replace("SAME_PRODUCTS", bits.same("bought", product_words, "pl", "m"))
+            .replace("SAME_BUS", bits.same("bus", bu_words, "b", "m")))

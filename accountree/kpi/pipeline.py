@@ -16,49 +16,49 @@ from typing import Any
 import pyarrow as pa
 
 from accountree.errors import NotFoundError
-from accountree.kpi.account_sql import ACCOUNT_KPIS, ACCOUNT_PRODUCTS
+from accountree.kpi import bits
+from accountree.kpi.account_sql import ACCOUNT_PRODUCTS, account_facts, account_kpis
 from accountree.kpi.history import record_statuses
-from accountree.kpi.rollup_sql import CROSS_SELL, CROSS_SELL_WITH_SCORES, GROUP_KPIS
+from accountree.kpi.rollup_sql import CROSS_SELL_VIEW, cross_sell, group_kpis
 from accountree.kpi.rules import KpiRules, load_rules
 from accountree.kpi.scope import Scope, scoped, used_params
 from accountree.store import Workspace
 
 HIERARCHY_TABLES = ("hierarchy", "hierarchy_closure")
-# Cross-sell ranks every (entity, product) gap of a group with a window; on DuckDB, whose window
-# operator must hold its input, large workspaces are ranked in chunks of groups to stay in memory.
-CHUNK_ACCOUNTS = 200_000
-_CHUNK = "TRUE /*chunk*/"
+CROSS_SELL = "cross_sell"  # a view over `kpi_cross_sell` (see rollup_sql.CROSS_SELL_VIEW)
 
 
-def _tables(ws: Workspace) -> set[str]:
-    """Tables of the workspace's schema, in one catalog query (a refresh checks several)."""
-    rows = ws.engine.fetchall("SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+def _tables(ws: Workspace) -> dict[str, str]:
+    """Tables and views of the workspace's schema (name → type), in one catalog query."""
+    rows = ws.engine.fetchall("SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = ?",
                               [ws.engine.schema])
-    return {r[0] for r in rows}
+    return {r[0]: r[1] for r in rows}
 
 
-def _steps(ws: Workspace, tables: set[str] | None = None) -> list[tuple[str, str, str, str]]:
+def _words(ws: Workspace) -> tuple[int, int]:
+    return (int(ws.engine.scalar(bits.words_sql(bits.PRODUCTS))), int(ws.engine.scalar(bits.words_sql(bits.BUS))))
+
+
+def _steps(ws: Workspace, tables: dict[str, str] | None = None) -> list[tuple[str, str, str, str]]:
     """(table, query, scope kind, key column) in dependency order."""
     tables = _tables(ws) if tables is None else tables
     has_grades = "scores" in tables and "grade" in ws.engine.table_columns("scores")
+    product_words, bu_words = _words(ws)
     return [
         ("kpi_account_products", ACCOUNT_PRODUCTS, "accounts", "account_id"),
-        ("account_kpis", ACCOUNT_KPIS, "accounts", "account_id"),
-        ("group_kpis", GROUP_KPIS, "ingroups", "account_id"),
-        ("cross_sell", CROSS_SELL_WITH_SCORES if has_grades else CROSS_SELL, "groups", "group_id"),
+        ("kpi_account_facts", account_facts(product_words, bu_words), "accounts", "account_id"),
+        ("account_kpis", account_kpis(product_words, bu_words), "accounts", "account_id"),
+        ("group_kpis", group_kpis(product_words), "ingroups", "account_id"),
+        ("kpi_cross_sell", cross_sell(product_words, has_grades), "groups", "group_id"),
     ]
 
 
-def _check_inputs(ws: Workspace, tables: set[str] | None = None) -> None:
+def _check_inputs(ws: Workspace, tables: dict[str, str] | None = None) -> None:
     tables = _tables(ws) if tables is None else tables
     missing = [t for t in HIERARCHY_TABLES if t not in tables]
     if missing:
         raise NotFoundError(f"the KPIs need the hierarchy, which has not been built ({', '.join(missing)} missing)",
                             hint="Run `accountree build` (the hierarchy stage runs before the KPIs).")
-
-
-def _replace_table(ws: Workspace, table: str, sql: str, params: dict) -> None:
-    ws.engine.replace_table(table, sql, params)
 
 
 def _load_wallet_shares(ws: Workspace, rules: KpiRules) -> None:
@@ -68,50 +68,59 @@ def _load_wallet_shares(ws: Workspace, rules: KpiRules) -> None:
         ws.engine.insert_arrow("kpi_wallet_shares", pa.table({"industry": list(shares), "share": list(shares.values())}))
 
 
+def _drop_cross_sell(ws: Workspace, tables: dict[str, str]) -> None:
+    """The view goes before the tables it reads are replaced (PostgreSQL refuses to drop them
+    under it); a workspace built before the view existed has a `cross_sell` table instead."""
+    kind = tables.get(CROSS_SELL)
+    if kind is not None:
+        ws.engine.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {CROSS_SELL}")
+
+
+def _create_cross_sell(ws: Workspace) -> None:
+    (view,) = ws.engine.render(CROSS_SELL_VIEW)
+    ws.engine._execute(f"CREATE VIEW {CROSS_SELL} AS {view}", None)
+
+
 def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None) -> dict[str, Any]:
     """Recompute every KPI table from scratch; returns row counts."""
-    _check_inputs(ws)
+    tables = _tables(ws)
+    _check_inputs(ws, tables)
     rules = rules or load_rules(ws)
     params = rules.params(as_of)
     duckdb = ws.engine.name == "duckdb"
-    chunks = -(-int(ws.engine.scalar("SELECT count(*) FROM accounts")) // CHUNK_ACCOUNTS) if duckdb else 1
     if duckdb:  # derived tables need no insertion order, which costs memory on large builds
         ws.engine.execute("SET preserve_insertion_order = false")
     try:
-        _build(ws, params, max(chunks, 1), rules)
+        with ws.engine.transaction():
+            _drop_cross_sell(ws, tables)
+            _load_wallet_shares(ws, rules)
+            for kind in (bits.PRODUCTS, bits.BUS):
+                ws.engine.replace_table(kind[0], bits.dictionary_sql(kind))
+            for table, query, _, _ in _steps(ws, tables):
+                sql, _ = scoped(query.replace("DEALS_SOURCE", "deals"))
+                ws.engine.replace_table(table, sql, used_params(sql, params))
+            _create_cross_sell(ws)
+            record_statuses(ws, params, None)
+            ws.set_meta("kpi_as_of", params["as_of"].isoformat())
     finally:
         if duckdb:
             ws.engine.execute("SET preserve_insertion_order = true")
-    counts = {t: ws.engine.scalar(f'SELECT count(*) FROM "{t}"') for t, *_ in _steps(ws)}  # noqa: S608 - fixed names
+    counts = {t: ws.engine.scalar(f'SELECT count(*) FROM "{table}"')  # noqa: S608 - fixed names
+              for t, table in (("kpi_account_products", "kpi_account_products"), ("account_kpis", "account_kpis"),
+                               ("group_kpis", "group_kpis"), (CROSS_SELL, "kpi_cross_sell"))}
     return {"as_of": as_of.isoformat(), **counts}
 
 
-def _build(ws: Workspace, params: dict[str, Any], chunks: int, rules: KpiRules) -> None:
-    with ws.engine.transaction():
-        _load_wallet_shares(ws, rules)
-        for table, query, _, _ in _steps(ws):
-            sql, _ = scoped(query)
-            if _CHUNK in sql and chunks > 1:
-                sql = sql.replace(_CHUNK, "hash(group_head_id) % $chunks = $chunk")
-                for chunk in range(chunks):
-                    run = params | {"chunks": chunks, "chunk": chunk}
-                    if chunk == 0:
-                        _replace_table(ws, table, sql, used_params(sql, run))
-                    else:
-                        ws.engine.execute(f'INSERT INTO "{table}" {sql}', used_params(sql, run))
-                continue
-            _replace_table(ws, table, sql.replace(_CHUNK, "TRUE"), used_params(sql, params))
-        record_statuses(ws, params, None)
-        ws.set_meta("kpi_as_of", params["as_of"].isoformat())
-
-
 # A refresh reads the deals of a few accounts; without an index on `deals.account_id` each of its
-# two deal queries scans the whole table (0.7 s at 10M deals, 4 ms with the index). The index is
+# deal queries scans the whole table (0.7 s at 10M deals, 4 ms with the index). The index is
 # created by the first refresh, not by the full build, which never needs it (17 s at 10M deals on
 # a loaded 2-core machine); on PostgreSQL it is an ordinary b-tree.
 DEALS_INDEX = "kpi_deals_account_id"
 SCOPE_DEALS = "kpi_scope_deals"
 _SCOPE_DEALS_SQL = "CREATE TEMPORARY TABLE kpi_scope_deals AS SELECT * FROM deals WHERE TRUE /*scope:accounts:account_id*/"
+# Every table a refresh rewrites must exist (else it runs a full build).
+_REFRESHED = ("kpi_product_bits", "kpi_bu_bits", "kpi_account_products", "kpi_account_facts", "account_kpis",
+              "group_kpis", "kpi_cross_sell", CROSS_SELL)
 
 
 def _index_deals(ws: Workspace) -> None:
@@ -154,10 +163,10 @@ def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | No
         as_of = date.fromisoformat(last) if last else date.today()
     rules = rules or load_rules(ws)
     params = rules.params(as_of)
-    steps = _steps(ws, tables)
-    if any(t not in tables for t, *_ in steps):
+    if any(t not in tables for t in _REFRESHED):
         return build_kpis(ws, as_of, rules)
     _index_deals(ws)
+    words = _words(ws)
     with ws.engine.transaction():
         scope = find_scope(ws, account_ids)
         # The scope's deals, fetched once by the index alone (DuckDB uses an index only when the
@@ -165,15 +174,21 @@ def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | No
         text, ids = scoped(_SCOPE_DEALS_SQL, scope)
         ws.engine.execute(f"DROP TABLE IF EXISTS {SCOPE_DEALS}")
         ws.engine.execute(text, ids)
-        for table, query, kind, key in steps:
-            query = query.replace("FROM deals\n", f"FROM {SCOPE_DEALS}\n")
-            marker = f"TRUE /*scope:{kind}:{key}*/"
-            if table == "group_kpis":  # also rows of ancestors that left the refreshed groups
-                marker += " OR TRUE /*scope:groups:group_head_id*/"
-            delete, ids = scoped(f'DELETE FROM "{table}" WHERE {marker}', scope)  # noqa: S608 - static names
-            ws.engine.execute(delete, ids)
-            sql, ids = scoped(query.replace(_CHUNK, "TRUE"), scope)
-            ws.engine.execute(f'INSERT INTO "{table}" {sql}', used_params(sql, params) | ids)
-        record_statuses(ws, params, scope)
+        for kind in (bits.PRODUCTS, bits.BUS):  # new products / BUs take the next free positions
+            ws.engine.execute(bits.append_sql(kind, SCOPE_DEALS))
+        grown = _words(ws) != words
+        if not grown:
+            for table, query, kind, key in _steps(ws, tables):
+                query = query.replace("DEALS_SOURCE", SCOPE_DEALS)
+                marker = f"TRUE /*scope:{kind}:{key}*/"
+                if table == "group_kpis":  # also rows of ancestors that left the refreshed groups
+                    marker += " OR TRUE /*scope:groups:group_head_id*/"
+                delete, ids = scoped(f'DELETE FROM "{table}" WHERE {marker}', scope)  # noqa: S608 - static names
+                ws.engine.execute(delete, ids)
+                sql, ids = scoped(query, scope)
+                ws.engine.execute(f'INSERT INTO "{table}" {sql}', used_params(sql, params) | ids)
+            record_statuses(ws, params, scope)
         ws.engine.execute(f"DROP TABLE {SCOPE_DEALS}")
+    if grown:  # a set needs one more word than the tables hold: every mask is rebuilt
+        return build_kpis(ws, as_of, rules)
     return {"as_of": as_of.isoformat(), "accounts": len(scope.accounts), "groups": len(scope.groups)}

@@ -9,23 +9,13 @@ included — is counted once in any total.
 
 from __future__ import annotations
 
-GROUP_KPIS = """
+from accountree.kpi import bits
+
+_GROUP_KPIS = """
 WITH c AS (
     SELECT ancestor_id, descendant_id, consolidated, weight
     FROM hierarchy_closure
     WHERE TRUE /*scope:ingroups:ancestor_id*/
-), products AS (  -- ordered list as a running window (see account_sql.ORDERED_LIST_NOTE)
-    SELECT ancestor_id, products, products_count
-    FROM (SELECT ancestor_id,
-                 string_agg(product, '; ') OVER (PARTITION BY ancestor_id ORDER BY product
-                                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS products,
-                 row_number() OVER (PARTITION BY ancestor_id ORDER BY product) AS products_count,
-                 count(*) OVER (PARTITION BY ancestor_id) AS n
-          FROM (SELECT DISTINCT c.ancestor_id, p.product
-                FROM c JOIN kpi_account_products p ON p.account_id = c.descendant_id
-                WHERE c.consolidated AND p.first_purchase IS NOT NULL AND p.product IS NOT NULL
-                  AND TRUE /*scope:ingroups:p.account_id*/) gp) x
-    WHERE products_count = n
 ), roll AS (
     SELECT c.ancestor_id AS account_id,
            count(*) FILTER (WHERE c.consolidated) AS entities,
@@ -65,12 +55,16 @@ WITH c AS (
            min(CASE k.status_code WHEN 'customer' THEN $grank_customer WHEN 'opportunity' THEN $grank_opportunity
                     WHEN 'mqa' THEN $grank_mqa WHEN 'engaged' THEN $grank_engaged
                     WHEN 'former_customer' THEN $grank_former_customer ELSE $grank_dormant END)
-               FILTER (WHERE c.consolidated) AS group_rank
+               FILTER (WHERE c.consolidated) AS group_rank,
+           GROUP_BOUGHT
     FROM c
     JOIN account_kpis k ON k.account_id = c.descendant_id
     LEFT JOIN hierarchy h ON h.account_id = c.descendant_id
+    LEFT JOIN kpi_account_facts f ON f.account_id = c.descendant_id
     GROUP BY c.ancestor_id
     HAVING count(*) > 1
+), products AS (
+    PRODUCT_TEXTS
 )
 SELECT r.account_id, h.name, h.group_head_id, h.level,
        CASE r.group_rank WHEN $grank_customer THEN 'customer group' WHEN $grank_opportunity THEN 'opportunity group'
@@ -94,59 +88,74 @@ SELECT r.account_id, h.name, h.group_head_id, h.level,
        p.products, coalesce(p.products_count, 0) AS products_count
 FROM roll r
 JOIN hierarchy h ON h.account_id = r.account_id AND TRUE /*scope:ingroups:h.account_id*/
-LEFT JOIN products p ON p.ancestor_id = r.account_id
+LEFT JOIN products p ON SAME_PRODUCTS
 """
+
+
+
+def group_kpis(product_words: int) -> str:
+    """Roll-ups; the group's products are the OR of its consolidated entities' `bought_*` sets."""
+    return (_GROUP_KPIS
+            .replace("GROUP_BOUGHT", bits.merge("bought", product_words, "f", "c.consolidated"))
+            .replace("PRODUCT_TEXTS", bits.texts(bits.PRODUCTS, "bought", product_words, "roll", "products",
+                                                 "products_count"))
+            .replace("SAME_PRODUCTS", bits.same("bought", product_words, "p", "r")))
+
 
 # Cross-sell: (entity, product) pairs where other entities of the same group (same group head)
 # bought the product and this entity never did nor has it in open pipeline. Score 0–100 =
 # adoption (buyers ÷ other entities) + proximity (1 if the parent or a direct sibling buys, else
 # 0.5) + size (log employees) + ICP grade (A 1 … D 0, none 0.5) + open pipeline on other products.
-# Pairs are ranked on narrow rows first (the entity's own factors do not change its ranking);
-# names and reasons are only built for the `max_per_entity` kept.
+# The build keeps narrow rows (`kpi_cross_sell`): the gaps are bit tests on the member's `owned_*`
+# set, proximity a bit test on the set its parent and siblings bought; pairs are ranked on those
+# (the entity's own factors do not change its ranking) and the best `max_per_entity` are kept.
+# Names and the reason in words are added on read by the `cross_sell` view.
 _CROSS_SELL = """
 WITH members AS (
-    SELECT account_id, group_head_id AS group_id, parent_id
-    FROM account_kpis
-    WHERE group_head_id IS NOT NULL AND TRUE /*scope:groups:group_head_id*/ AND TRUE /*chunk*/
+    SELECT k.account_id, k.group_head_id AS group_id, k.parent_id, k.employees, k.open_deals, k.open_pipeline,
+           MEMBER_SETS
+    FROM account_kpis k
+    LEFT JOIN kpi_account_facts f ON f.account_id = k.account_id
+    WHERE k.group_head_id IS NOT NULL AND TRUE /*scope:groups:k.group_head_id*/
 ), sizes AS (
     SELECT group_id, count(*) - 1 AS sisters FROM members GROUP BY group_id HAVING count(*) > 1
 ), bought AS (
-    SELECT m.group_id, m.account_id, m.parent_id, p.product
-    FROM kpi_account_products p JOIN members m ON m.account_id = p.account_id
+    SELECT m.group_id, m.parent_id, p.product
+    FROM kpi_account_products p
+    JOIN members m ON m.account_id = p.account_id
     WHERE p.first_purchase IS NOT NULL AND p.product IS NOT NULL AND TRUE /*scope:ingroups:p.account_id*/
-), owned AS (  -- any product row of a member (bought or in pipeline): not a target for it
-    SELECT p.account_id, p.product
-    FROM kpi_account_products p JOIN members m ON m.account_id = p.account_id
-    WHERE p.product IS NOT NULL AND TRUE /*scope:ingroups:p.account_id*/
 ), group_products AS (
-    SELECT group_id, product, count(*) AS buyers FROM bought GROUP BY group_id, product
-), sibling_buyers AS (
-    SELECT parent_id, product, count(*) AS n FROM bought WHERE parent_id IS NOT NULL GROUP BY parent_id, product
-), pairs AS (
-    SELECT m.account_id, m.group_id, m.parent_id, gp.product, gp.buyers, s.sisters
+    SELECT g.group_id, g.product, g.buyers, b.word, b.bit
+    FROM (SELECT group_id, product, count(*) AS buyers FROM bought GROUP BY group_id, product) g
+    JOIN kpi_product_bits b ON b.product = g.product
+), near AS (  -- per parent: what its children (the direct siblings) bought, and what it bought
+    SELECT c.parent_id, KIDS_SETS, PARENT_SETS
+    FROM (SELECT parent_id, KIDS_MERGE FROM members WHERE parent_id IS NOT NULL GROUP BY parent_id) c
+    LEFT JOIN members pm ON pm.account_id = c.parent_id  -- the parent: same group
+), placed AS (  -- narrow rows: the window sorts everything it carries
+    SELECT m.account_id, gp.product, gp.buyers, s.sisters,
+           coalesce(PARENT_HAS, FALSE) AS parent_buys,
+           CASE WHEN KIDS_HAS OR PARENT_HAS THEN 1.0 ELSE 0.5 END AS proximity
     FROM members m
     JOIN sizes s ON s.group_id = m.group_id
     JOIN group_products gp ON gp.group_id = m.group_id
-    WHERE NOT EXISTS (SELECT 1 FROM owned o WHERE o.account_id = m.account_id AND o.product = gp.product)
-), placed AS (
-    SELECT p.account_id, p.group_id, p.product, p.buyers, p.sisters,
-           coalesce(sb.n, 0) AS sibling_buyers, pb.account_id IS NOT NULL AS parent_buys,
-           CAST(p.buyers AS DOUBLE) / p.sisters AS adoption,
-           CASE WHEN sb.n > 0 OR pb.account_id IS NOT NULL THEN 1.0 ELSE 0.5 END AS proximity
-    FROM pairs p
-    LEFT JOIN sibling_buyers sb ON sb.parent_id = p.parent_id AND sb.product = p.product
-    LEFT JOIN bought pb ON pb.account_id = p.parent_id AND pb.product = p.product  -- the parent: same group
+    LEFT JOIN near n ON n.parent_id = m.parent_id
+    WHERE NOT (OWNED_HAS)
 ), numbered AS (
     SELECT placed.*, row_number() OVER (PARTITION BY account_id
-                                        ORDER BY $w_adoption * adoption + $w_proximity * proximity DESC, product)
+                                        ORDER BY $w_adoption * buyers / sisters + $w_proximity * proximity DESC, product)
                      AS entity_rank
     FROM placed
+), sibling_buyers AS (
+    SELECT parent_id, product, count(*) AS n FROM bought WHERE parent_id IS NOT NULL GROUP BY parent_id, product
 ), kept AS (
-    SELECT n.*, k.name, k.status, k.status_code, k.open_deals, k.open_pipeline, ICP_GRADE AS icp_grade,
-           least(1.0, ln(1 + coalesce(k.employees, 0)) / ln(1 + $size_full)) AS size_factor,
-           CASE WHEN k.open_deals > 0 THEN 1.0 ELSE 0.0 END AS pipeline_factor
+    SELECT n.*, m.group_id, m.open_pipeline, CAST(n.buyers AS DOUBLE) / n.sisters AS adoption,
+           coalesce(sb.n, 0) AS sibling_buyers, ICP_GRADE AS icp_grade,
+           least(1.0, ln(1 + coalesce(m.employees, 0)) / ln(1 + $size_full)) AS size_factor,
+           CASE WHEN m.open_deals > 0 THEN 1.0 ELSE 0.0 END AS pipeline_factor
     FROM numbered n
-    JOIN account_kpis k ON k.account_id = n.account_id AND TRUE /*scope:ingroups:k.account_id*/
+    JOIN members m ON m.account_id = n.account_id
+    LEFT JOIN sibling_buyers sb ON sb.parent_id = m.parent_id AND sb.product = n.product
     ICP_JOIN
     WHERE n.entity_rank <= $max_per_entity
 ), scored AS (
@@ -155,33 +164,53 @@ WITH members AS (
                 WHEN 'D' THEN 0.0 ELSE 0.5 END AS icp_factor
     FROM kept
 )
-SELECT n.group_id, g.name AS group_name, n.account_id, n.name, n.status, n.product,
-       coalesce(pr.name, n.product) AS product_name,
-       CAST(round(CAST($w_adoption * n.adoption + $w_proximity * n.proximity + $w_size * n.size_factor
-                       + $w_icp * n.icp_factor + $w_pipeline * n.pipeline_factor AS DECIMAL(12, 4)), 1) AS DOUBLE)
-           AS score,
-       n.entity_rank, n.buyers, n.sisters, n.sibling_buyers, n.parent_buys, n.adoption, n.proximity,
-       n.size_factor, n.icp_grade, n.icp_factor, n.open_pipeline,
-       n.status_code <> 'customer' AS non_customer,
-       CAST(n.buyers AS VARCHAR) || ' of ' || CAST(n.sisters AS VARCHAR)
-           || CASE WHEN n.account_id = n.group_id THEN ' entities of its group '
-                   WHEN n.sisters = 1 THEN ' other entity in ' ELSE ' other entities in ' END
-           || coalesce(g.name, n.group_id) || CASE WHEN n.buyers = 1 THEN ' buys ' ELSE ' buy ' END
-           || coalesce(pr.name, n.product)
-           || CASE WHEN n.parent_buys AND n.sibling_buyers > 0 THEN ' (its parent and '
-                        || CAST(n.sibling_buyers AS VARCHAR) || ' direct sibling'
-                        || CASE WHEN n.sibling_buyers > 1 THEN 's)' ELSE ')' END
-                   WHEN n.parent_buys THEN ' (its parent does)'
-                   WHEN n.sibling_buyers > 0 THEN ' (' || CAST(n.sibling_buyers AS VARCHAR) || ' direct sibling'
-                        || CASE WHEN n.sibling_buyers > 1 THEN 's)' ELSE ')' END
-                   ELSE '' END
-           || '; this one is ' || n.status
-           || CASE WHEN n.open_deals > 0 THEN ' with open pipeline on other products' ELSE '' END AS reason
-FROM scored n
-LEFT JOIN account_kpis g ON g.account_id = n.group_id AND TRUE /*scope:groups:g.account_id*/
-LEFT JOIN products pr ON pr.product_id = n.product
+SELECT group_id, account_id, product,
+       CAST(round(CAST($w_adoption * adoption + $w_proximity * proximity + $w_size * size_factor
+                       + $w_icp * icp_factor + $w_pipeline * pipeline_factor AS DECIMAL(12, 4)), 1) AS DOUBLE) AS score,
+       entity_rank, buyers, sisters, sibling_buyers, parent_buys, adoption, proximity, size_factor,
+       icp_grade, icp_factor, open_pipeline
+FROM scored
 """
 
-CROSS_SELL = _CROSS_SELL.replace("ICP_GRADE", "CAST(NULL AS VARCHAR)").replace("ICP_JOIN", "")
-CROSS_SELL_WITH_SCORES = _CROSS_SELL.replace("ICP_GRADE", "sc.grade").replace(
-    "ICP_JOIN", "LEFT JOIN scores sc ON sc.account_id = n.account_id")
+
+def cross_sell(product_words: int, with_scores: bool) -> str:
+    sets = ",\n           ".join([f"coalesce(f.owned_{w}, 0) AS owned_{w}" for w in range(product_words)]
+                                  + [f"coalesce(f.bought_{w}, 0) AS bought_{w}" for w in range(product_words)])
+    kids = ", ".join(f"c.bought_{w} AS kids_{w}" for w in range(product_words))
+    parent = ", ".join(f"coalesce(pm.bought_{w}, 0) AS parent_{w}" for w in range(product_words))
+    return (_CROSS_SELL
+            .replace("MEMBER_SETS", sets)
+            .replace("KIDS_SETS", kids).replace("PARENT_SETS", parent)
+            .replace("KIDS_MERGE", bits.merge("bought", product_words, "members"))
+            .replace("KIDS_HAS", bits.has("kids", product_words, "n", "gp"))
+            .replace("PARENT_HAS", bits.has("parent", product_words, "n", "gp"))
+            .replace("OWNED_HAS", bits.has("owned", product_words, "m", "gp"))
+            .replace("ICP_GRADE", "sc.grade" if with_scores else "CAST(NULL AS VARCHAR)")
+            .replace("ICP_JOIN", "LEFT JOIN scores sc ON sc.account_id = n.account_id" if with_scores else ""))
+
+
+# The public `cross_sell` relation: the kept pairs with names, status and the reason in words.
+CROSS_SELL_VIEW = """
+SELECT x.group_id, g.name AS group_name, x.account_id, k.name, k.status, x.product,
+       coalesce(pr.name, x.product) AS product_name, x.score, x.entity_rank, x.buyers, x.sisters,
+       x.sibling_buyers, x.parent_buys, x.adoption, x.proximity, x.size_factor, x.icp_grade, x.icp_factor,
+       x.open_pipeline, k.status_code <> 'customer' AS non_customer,
+       CAST(x.buyers AS VARCHAR) || ' of ' || CAST(x.sisters AS VARCHAR)
+           || CASE WHEN x.account_id = x.group_id THEN ' entities of its group '
+                   WHEN x.sisters = 1 THEN ' other entity in ' ELSE ' other entities in ' END
+           || coalesce(g.name, x.group_id) || CASE WHEN x.buyers = 1 THEN ' buys ' ELSE ' buy ' END
+           || coalesce(pr.name, x.product)
+           || CASE WHEN x.parent_buys AND x.sibling_buyers > 0 THEN ' (its parent and '
+                        || CAST(x.sibling_buyers AS VARCHAR) || ' direct sibling'
+                        || CASE WHEN x.sibling_buyers > 1 THEN 's)' ELSE ')' END
+                   WHEN x.parent_buys THEN ' (its parent does)'
+                   WHEN x.sibling_buyers > 0 THEN ' (' || CAST(x.sibling_buyers AS VARCHAR) || ' direct sibling'
+                        || CASE WHEN x.sibling_buyers > 1 THEN 's)' ELSE ')' END
+                   ELSE '' END
+           || '; this one is ' || k.status
+           || CASE WHEN k.open_deals > 0 THEN ' with open pipeline on other products' ELSE '' END AS reason
+FROM kpi_cross_sell x
+JOIN account_kpis k ON k.account_id = x.account_id
+LEFT JOIN account_kpis g ON g.account_id = x.group_id
+LEFT JOIN products pr ON pr.product_id = x.product
+"""
