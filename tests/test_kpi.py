@@ -276,16 +276,15 @@ def test_icp_grade_from_scores_moves_the_cross_sell_score(workspace, tmp_path: P
 
 
 def test_refresh_reads_the_scope_deals_through_an_index(workspace, tmp_path: Path) -> None:
-    from accountree.kpi.pipeline import DEALS_INDEX, SCOPE_DEALS
+    from accountree.kpi.refresh import DEALS_INDEX
 
     valmont(workspace, tmp_path)
     build_kpis(workspace, AS_OF)
     workspace.engine.execute("UPDATE deals SET amount_rc = 1100 WHERE deal_id = 'd1'")
     refresh_accounts(workspace, ["F"], AS_OF)
-    refresh_accounts(workspace, ["F"], AS_OF)  # the index is created once; the scope table is dropped
+    refresh_accounts(workspace, ["F"], AS_OF)  # the index is created once
     assert account_kpis(workspace, "F")["revenue_cy"] == 1100
     assert group_rollup(workspace, "G")["revenue_cy"] == 1100
-    assert not workspace.engine.table_exists(SCOPE_DEALS)
     indexes = ("SELECT count(*) FROM duckdb_indexes() WHERE index_name = ? AND schema_name = ?"
                if workspace.engine.name == "duckdb" else
                "SELECT count(*) FROM pg_indexes WHERE indexname = ? AND schemaname = ?")  # tests run in parallel schemas

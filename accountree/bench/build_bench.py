@@ -5,7 +5,8 @@
 companies, a 50/50 joint venture every 50 blocks, deals over 5 years, 2 activities per account),
 then measures, each in a fresh process (wall time and peak RSS):
 - the full build: the hierarchy stage (when installed) and the KPI stage;
-- an incremental refresh after changing one deal (median of `repeats`);
+- an incremental refresh after changing one deal: the first after the build (it creates the
+  refresh's lookup indexes, see accountree.kpi.refresh) and the median of the next five;
 - the SQL floor: minimal hand-written DuckDB SQL for the core of the same job (group heads by
   pointer jumping, per-account revenue by year, roll-up through a closure table);
 - a naive pandas + networkx implementation of the same core KPIs, on `naive_accounts` accounts
@@ -104,7 +105,7 @@ def full_build(path: str) -> dict[str, Any]:
         summary = build_kpis(ws, AS_OF)
         t2 = time.perf_counter()
         incremental = []
-        for i in range(5):
+        for i in range(6):  # the first also creates the refresh's lookup indexes
             deal_id, account = ws.engine.fetchone(
                 "SELECT deal_id, account_id FROM deals WHERE deal_id = ?", [f"D{1000 + i * 7919}"])
             ws.engine.execute("UPDATE deals SET amount_rc = amount_rc + 1 WHERE deal_id = ?", [deal_id])
@@ -202,7 +203,9 @@ def run_build_bench(accounts: int = 1_000_000, deals_per_account: int = 10, naiv
             "kpi_seconds": round(build["result"]["kpi_seconds"], 2),
             "full_build_seconds": round(build["result"]["hierarchy_seconds"] + build["result"]["kpi_seconds"], 2),
             "peak_mb": round(build["peak_mb"]),
-            "incremental_ms": round(statistics.median(build["result"]["incremental_seconds"]) * 1000, 1),
+            # the first refresh after a build creates the lookup indexes (accountree.kpi.refresh)
+            "incremental_first_ms": round(build["result"]["incremental_seconds"][0] * 1000, 1),
+            "incremental_ms": round(statistics.median(build["result"]["incremental_seconds"][1:]) * 1000, 1),
             "incremental_ms_all": [round(s * 1000, 1) for s in build["result"]["incremental_seconds"]],
             "floor_seconds": round(flo["result"]["seconds"], 2), "floor_peak_mb": round(flo["peak_mb"]),
             "rows": build["result"]["rows"],

@@ -51,16 +51,27 @@ _SOURCES = {
 }
 
 
-def _statement(template: str, scope: str) -> str:
+HISTORY = "kpi_status_history"
+
+
+def _statement(template: str, scope: str, history: str, tables: dict[str, str]) -> str:
     current, filter_ = _SOURCES[scope]
-    return template.replace("SCOPE", scope).replace("CURRENT", current).replace("FILTER", filter_)
+    for table, copy in tables.items():
+        current = current.replace(f"FROM {table})", f"FROM {copy})")
+    return (template.replace("SCOPE", scope).replace("CURRENT", current).replace("FILTER", filter_)
+            .replace(HISTORY, history))
 
 
-def record_statuses(ws: Workspace, params: dict, scope: Scope | None) -> None:
-    """Apply this build's statuses to the history (inside the caller's transaction); all or `scope`."""
+def record_statuses(ws: Workspace, params: dict, scope: Scope | None, history: str = HISTORY,
+                    tables: dict[str, str] | None = None, id_tables: str | None = None) -> None:
+    """Apply this build's statuses to the history (inside the caller's transaction); all or `scope`.
+
+    An incremental refresh passes its copies: `history` (the scope's history rows), `tables`
+    (`account_kpis` / `group_kpis` → their refreshed rows) and `id_tables` (see `scoped`).
+    """
     run_params = {"as_of": params["as_of"], "recorded_at": datetime.now(UTC).replace(tzinfo=None)}
     for kind in _SOURCES:
         for template in (_CORRECT, _CLOSE, _OPEN):
-            sql, ids = scoped(_statement(template, kind), scope)
+            sql, ids = scoped(_statement(template, kind, history, tables or {}), scope, id_tables)
             ws.engine.execute(sql, used_params(sql, run_params) | ids)
 

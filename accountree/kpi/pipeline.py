@@ -16,16 +16,19 @@ from typing import Any
 import pyarrow as pa
 
 from accountree.errors import NotFoundError
-from accountree.kpi import bits
+from accountree.kpi import bits, refresh
 from accountree.kpi.account_sql import ACCOUNT_PRODUCTS, account_facts, account_kpis
 from accountree.kpi.history import record_statuses
 from accountree.kpi.rollup_sql import CROSS_SELL_VIEW, cross_sell, group_kpis
 from accountree.kpi.rules import KpiRules, load_rules
-from accountree.kpi.scope import Scope, scoped, used_params
+from accountree.kpi.scope import scoped, used_params
 from accountree.store import Workspace
 
 HIERARCHY_TABLES = ("hierarchy", "hierarchy_closure")
 CROSS_SELL = "cross_sell"  # a view over `kpi_cross_sell` (see rollup_sql.CROSS_SELL_VIEW)
+# Every table a refresh rewrites must exist (else it runs a full build).
+_REFRESHED = ("kpi_product_bits", "kpi_bu_bits", "kpi_account_products", "kpi_account_facts", "account_kpis",
+              "group_kpis", "kpi_cross_sell", CROSS_SELL)
 
 
 def _tables(ws: Workspace) -> dict[str, str]:
@@ -35,15 +38,10 @@ def _tables(ws: Workspace) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
-def _words(ws: Workspace) -> tuple[int, int]:
-    return (int(ws.engine.scalar(bits.words_sql(bits.PRODUCTS))), int(ws.engine.scalar(bits.words_sql(bits.BUS))))
-
-
-def _steps(ws: Workspace, tables: dict[str, str] | None = None) -> list[tuple[str, str, str, str]]:
-    """(table, query, scope kind, key column) in dependency order."""
-    tables = _tables(ws) if tables is None else tables
+def _steps(ws: Workspace, tables: dict[str, str], words: tuple[int, int]) -> list[tuple[str, str, str, str]]:
+    """(table, query, scope kind, key column) in dependency order, for `words` mask words."""
     has_grades = "scores" in tables and "grade" in ws.engine.table_columns("scores")
-    product_words, bu_words = _words(ws)
+    product_words, bu_words = words
     return [
         ("kpi_account_products", ACCOUNT_PRODUCTS, "accounts", "account_id"),
         ("kpi_account_facts", account_facts(product_words, bu_words), "accounts", "account_id"),
@@ -96,10 +94,11 @@ def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None) -> dic
             _load_wallet_shares(ws, rules)
             for kind in (bits.PRODUCTS, bits.BUS):
                 ws.engine.replace_table(kind[0], bits.dictionary_sql(kind))
-            for table, query, _, _ in _steps(ws, tables):
+            for table, query, _, _ in _steps(ws, tables, refresh.words(ws)):
                 sql, _ = scoped(query.replace("DEALS_SOURCE", "deals"))
                 ws.engine.replace_table(table, sql, used_params(sql, params))
             _create_cross_sell(ws)
+            refresh.drop_history_index(ws)
             record_statuses(ws, params, None)
             ws.set_meta("kpi_as_of", params["as_of"].isoformat())
     finally:
@@ -111,43 +110,6 @@ def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None) -> dic
     return {"as_of": as_of.isoformat(), **counts}
 
 
-# A refresh reads the deals of a few accounts; without an index on `deals.account_id` each of its
-# deal queries scans the whole table (0.7 s at 10M deals, 4 ms with the index). The index is
-# created by the first refresh, not by the full build, which never needs it (17 s at 10M deals on
-# a loaded 2-core machine); on PostgreSQL it is an ordinary b-tree.
-DEALS_INDEX = "kpi_deals_account_id"
-SCOPE_DEALS = "kpi_scope_deals"
-_SCOPE_DEALS_SQL = "CREATE TEMPORARY TABLE kpi_scope_deals AS SELECT * FROM deals WHERE TRUE /*scope:accounts:account_id*/"
-# Every table a refresh rewrites must exist (else it runs a full build).
-_REFRESHED = ("kpi_product_bits", "kpi_bu_bits", "kpi_account_products", "kpi_account_facts", "account_kpis",
-              "group_kpis", "kpi_cross_sell", CROSS_SELL)
-
-
-def _index_deals(ws: Workspace) -> None:
-    ws.engine.execute(f"CREATE INDEX IF NOT EXISTS {DEALS_INDEX} ON deals (account_id)")  # a no-op once there
-
-
-def _ids(ws: Workspace, sql: str, ids: list[str]) -> list[str]:
-    """Ids returned by `sql`, whose `TRUE /*scope:accounts:…*/` marker is narrowed to `ids`."""
-    text, params = scoped(sql, Scope(accounts=ids))
-    return sorted({r[0] for r in ws.engine.fetchall(text, params) if r[0] is not None})
-
-
-def find_scope(ws: Workspace, account_ids: Iterable[str]) -> Scope:
-    given = sorted(set(account_ids))
-    # the touched accounts' subtrees: a moved subsidiary takes its descendants along
-    accounts = sorted(set(given) | set(_ids(
-        ws, "SELECT descendant_id FROM hierarchy_closure WHERE TRUE /*scope:accounts:ancestor_id*/", given)))
-    # groups to recompute: the group of every ancestor now (a JV sits under two groups) and the
-    # group each account belonged to at the last build (it may have moved out of it)
-    groups = set(_ids(ws, "SELECT h.group_head_id FROM hierarchy_closure c JOIN hierarchy h ON h.account_id = c.ancestor_id "
-                          "WHERE TRUE /*scope:accounts:c.descendant_id*/", accounts))
-    groups |= set(_ids(ws, "SELECT group_head_id FROM account_kpis WHERE TRUE /*scope:accounts:account_id*/", accounts))
-    groups |= set(_ids(ws, "SELECT group_head_id FROM group_kpis WHERE TRUE /*scope:accounts:account_id*/", accounts))
-    members = _ids(ws, "SELECT account_id FROM hierarchy WHERE TRUE /*scope:accounts:group_head_id*/", sorted(groups))
-    return Scope(accounts=accounts, groups=sorted(groups), ingroups=members)
-
-
 def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | None = None,
                      rules: KpiRules | None = None) -> dict[str, Any]:
     """Recompute the KPIs of `account_ids` (and their subtrees) and of every group they are in.
@@ -155,6 +117,7 @@ def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | No
     Call it after a change to deals, activities or accounts of these accounts; after a change of
     links, once the hierarchy is rebuilt, with the child and its old parent. `as_of` defaults to
     the as-of date of the last full build, so the refreshed rows match the rest of the tables.
+    How: `accountree.kpi.refresh`.
     """
     tables = _tables(ws)
     _check_inputs(ws, tables)
@@ -165,30 +128,12 @@ def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | No
     params = rules.params(as_of)
     if any(t not in tables for t in _REFRESHED):
         return build_kpis(ws, as_of, rules)
-    _index_deals(ws)
-    words = _words(ws)
+    refresh.ensure_indexes(ws, tables)
+    words = refresh.words(ws)
+    steps = _steps(ws, tables, words)
     with ws.engine.transaction():
-        scope = find_scope(ws, account_ids)
-        # The scope's deals, fetched once by the index alone (DuckDB uses an index only when the
-        # id filter is the scan's only filter); the account queries then read this small table.
-        text, ids = scoped(_SCOPE_DEALS_SQL, scope)
-        ws.engine.execute(f"DROP TABLE IF EXISTS {SCOPE_DEALS}")
-        ws.engine.execute(text, ids)
-        for kind in (bits.PRODUCTS, bits.BUS):  # new products / BUs take the next free positions
-            ws.engine.execute(bits.append_sql(kind, SCOPE_DEALS))
-        grown = _words(ws) != words
-        if not grown:
-            for table, query, kind, key in _steps(ws, tables):
-                query = query.replace("DEALS_SOURCE", SCOPE_DEALS)
-                marker = f"TRUE /*scope:{kind}:{key}*/"
-                if table == "group_kpis":  # also rows of ancestors that left the refreshed groups
-                    marker += " OR TRUE /*scope:groups:group_head_id*/"
-                delete, ids = scoped(f'DELETE FROM "{table}" WHERE {marker}', scope)  # noqa: S608 - static names
-                ws.engine.execute(delete, ids)
-                sql, ids = scoped(query, scope)
-                ws.engine.execute(f'INSERT INTO "{table}" {sql}', used_params(sql, params) | ids)
-            record_statuses(ws, params, scope)
-        ws.engine.execute(f"DROP TABLE {SCOPE_DEALS}")
-    if grown:  # a set needs one more word than the tables hold: every mask is rebuilt
+        scope = refresh.find_scope(ws, account_ids)
+        done = refresh.refresh_scope(ws, scope, steps, params, tables, words)
+    if not done:  # a set needs one more word than the tables hold: every mask is rebuilt
         return build_kpis(ws, as_of, rules)
     return {"as_of": as_of.isoformat(), "accounts": len(scope.accounts), "groups": len(scope.groups)}

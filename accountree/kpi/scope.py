@@ -24,13 +24,20 @@ class Scope:
     ingroups: list[str] = field(default_factory=list)
 
 
-def scoped(sql: str, scope: Scope | None = None) -> tuple[str, dict[str, str]]:
-    """The statement for a full build (`scope` None) or narrowed to `scope`, with its id parameters."""
+def scoped(sql: str, scope: Scope | None = None, id_tables: str | None = None) -> tuple[str, dict[str, str]]:
+    """The statement for a full build (`scope` None) or narrowed to `scope`, with its id parameters.
+
+    With `id_tables` (a name prefix), each marker reads the ids from the table `<prefix><kind>`
+    (one `id` column) instead of parameters: no limit on their number, for statements that run
+    on the small copies of an incremental refresh.
+    """
     params: dict[str, str] = {}
 
     def narrow(match: re.Match) -> str:
         if scope is None:
             return "TRUE"
+        if id_tables is not None:
+            return f"{match.group(2)} IN (SELECT id FROM {id_tables}{match.group(1)})"  # noqa: S608 - fixed names
         ids = getattr(scope, match.group(1))
         if not ids:
             return "FALSE"
