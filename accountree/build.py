@@ -17,7 +17,7 @@ from accountree.store import Workspace
 
 STAGE_MODULES = (
     "accountree.registry.stage", "accountree.hierarchy.stage", "accountree.kpi.stage", "accountree.scoring.stage", "accountree.kam.stage",
-    "accountree.orchestration.stage",
+    "accountree.orchestration.stage", "accountree.api.stage",
 )
 
 

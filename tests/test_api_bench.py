@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 from datetime import date
 
-from accountree.bench.api_bench import BIG_GROUP, _pct, _plan, _write_big_group
+from accountree.api import readmodel
+from accountree.bench.api_bench import BIG_GROUP, _pct, _plan, _write_big_group, ensure_read_model
+from accountree.store import open_workspace
+from tests import test_api_fixtures as fx
 
 
 def test_big_group_has_the_asked_size_and_one_head(tmp_path) -> None:
@@ -24,3 +27,16 @@ def test_plan_mixes_views_at_the_asked_rate() -> None:
     kinds = [k for _, k, _ in plan]
     assert 0.4 < kinds.count("account_360") / len(kinds) < 0.6
     assert _pct([5, 1, 3, 2, 4], 0.5) == 3 and _pct([5, 1, 3, 2, 4], 0.95) == 5
+
+
+def test_a_reused_bench_workspace_gets_a_current_read_model(tmp_path) -> None:
+    """A workspace made before the read model existed (or changed since) is brought up to date."""
+    location = str(tmp_path / "bench.duckdb")
+    with open_workspace(location) as ws:
+        fx.build_workspace(ws, tmp_path / "bundle")
+        ws.engine.execute("DELETE FROM workspace_meta WHERE key = ?", [readmodel.STAMP_KEY])
+        assert not readmodel.state(ws.engine)[0]
+    assert ensure_read_model(location, fx.AS_OF) > 0
+    with open_workspace(location) as ws:
+        assert readmodel.state(ws.engine)[0]
+        assert ws.engine.scalar("SELECT count(*) FROM api_account_360") == 8

@@ -185,10 +185,12 @@ def json_ready(table: pa.Table) -> pa.Table:
 class ScopedReader:
     """The only database handle routers get: read queries, scoped to the caller's BU."""
 
-    def __init__(self, engine: Engine, principal: Principal, catalog: TableCatalog) -> None:
+    def __init__(self, engine: Engine, principal: Principal, catalog: TableCatalog, read_model: bool = False) -> None:
         self.engine = engine
         self.principal = principal
         self.catalog = catalog
+        # The build's read model (accountree.api.readmodel) matches the workspace: reads may use it.
+        self.read_model = read_model
 
     def _scoped(self, sql: str | exp.Expression) -> str:
         text = sql.sql(dialect="duckdb") if isinstance(sql, exp.Expression) else sql
@@ -226,15 +228,26 @@ class ScopedReader:
     def columns(self, table: str) -> tuple[str, ...]:
         return self.catalog.columns(self.engine).get(table, ())
 
-    def other_bu_activity(self, account_id: str) -> list[dict[str, Any]]:
+    def other_bu_activity(self, account_id: str, counts: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         """What other BUs do on a shared account, as counts only: 'Services BU: 3 deals, 2 activities'.
 
         The one deliberate look past the BU filter, so it returns aggregates and BU names, never records.
+        `counts`: every BU's counts on the account as the build's read model keeps them (`bu_counts`).
         """
         bu = self.principal.scope_bu
         if bu is None:
             return []
-        rows = self.engine.fetch_dicts(
+        if counts is not None:
+            rows = [dict(c) for c in counts if c["bu_id"] != bu]
+        else:
+            rows = self._other_bu_rows(account_id, bu)
+        for row in rows:
+            parts = [f"{row[k]} {k}" for k in ("deals", "activities", "contacts") if row[k]]
+            row["summary"] = f"{row['bu_name']}: {', '.join(parts)}"
+        return rows
+
+    def _other_bu_rows(self, account_id: str, bu: str) -> list[dict[str, Any]]:
+        return self.engine.fetch_dicts(
             "WITH x AS ("
             " SELECT seller_bu, 'deals' AS kind FROM deals WHERE account_id = ? AND seller_bu <> ?"
             " UNION ALL SELECT seller_bu, 'activities' FROM activities WHERE account_id = ? AND seller_bu <> ?"
@@ -246,7 +259,3 @@ class ScopedReader:
             " FROM x LEFT JOIN seller_bus b ON b.bu_id = x.seller_bu GROUP BY x.seller_bu ORDER BY x.seller_bu",
             [account_id, bu] * 3,
         )
-        for row in rows:
-            parts = [f"{row[k]} {k}" for k in ("deals", "activities", "contacts") if row[k]]
-            row["summary"] = f"{row['bu_name']}: {', '.join(parts)}"
-        return rows

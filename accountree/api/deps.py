@@ -61,6 +61,7 @@ class Context:
     engine: Engine
     server: Server
     ip: str
+    stamp: str = ""  # the workspace's state when the request started: part of every cache key
 
     @property
     def ws(self):
@@ -70,13 +71,21 @@ class Context:
     def audit(self, action: str, target_type: str | None, target_id: str | None, details: dict | None = None) -> None:
         """Record a write; a write also makes every cached read stale."""
         audit(self.engine, self.principal, action, target_type, target_id, details, self.ip)
-        self.server.cache.clear()
+        self.server.changed()
 
     def cached(self, name: str, args: tuple, compute):
-        return self.server.cached(self.principal, name, args, compute)
+        return self.server.cached(self.principal, self.stamp, name, args, compute)
 
     def cached_json(self, name: str, args: tuple, compute):
-        return self.server.cached_json(self.principal, name, args, compute)
+        return self.server.cached_json(self.principal, self.stamp, name, args, compute)
+
+
+def make_context(request: Request, engine: Engine, principal: Principal) -> Context:
+    """The request's context: the reader uses the build's read model while it matches the workspace."""
+    server = server_of(request)
+    fresh, stamp = server.model_state(engine)
+    reader = ScopedReader(engine, principal, server.catalog, read_model=fresh)
+    return Context(principal, reader, engine, server, client_ip(request), stamp)
 
 
 def context(request: Request, engine: EngineDep) -> Context:
@@ -84,8 +93,7 @@ def context(request: Request, engine: EngineDep) -> Context:
     if principal is None:
         raise AuthenticationError("authentication required",
                                   hint="Send `Authorization: Bearer <token>` (create one with `accountree user token NAME`).")
-    server = server_of(request)
-    return Context(principal, ScopedReader(engine, principal, server.catalog), engine, server, client_ip(request))
+    return make_context(request, engine, principal)
 
 
 Ctx = Annotated[Context, Depends(context)]

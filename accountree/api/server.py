@@ -42,11 +42,12 @@ def to_json_bytes(value: Any) -> bytes:
 
 
 class ReadCache:
-    """Results of the heavy read models (account 360, group view, tree slices), per caller scope.
+    """Results of the heavy reads (account 360, group view, tree slices), per caller scope.
 
-    Derived data changes only when something is written: through this server (every write clears
-    the cache) or, on PostgreSQL, by another process such as `accountree build` — hence the TTL.
-    A DuckDB file has a single writer while the server holds it, so its TTL can be long.
+    Keys carry the workspace's stamp (`accountree.api.readmodel.current_stamp`), so a build, an
+    import or an edit made by another process changes the key within a second; writes through
+    this server clear the cache. One computation per key at a time: requests asking for a key
+    being computed wait for it instead of running the same queries side by side.
     """
 
     def __init__(self, ttl: float, max_entries: int = 4000) -> None:
@@ -54,23 +55,48 @@ class ReadCache:
         self.max_entries = max_entries
         self._data: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        self._running: dict[tuple, threading.Event] = {}
         self.hits = self.misses = 0
 
+    def _get(self, key: tuple, now: float) -> tuple[bool, Any]:
+        hit = self._data.get(key)
+        if hit and now - hit[0] < self.ttl:
+            self._data.move_to_end(key)
+            self.hits += 1
+            return True, hit[1]
+        return False, None
+
     def get_or_compute(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        now = time.monotonic()
         with self._lock:
-            hit = self._data.get(key)
-            if hit and now - hit[0] < self.ttl:
-                self._data.move_to_end(key)
-                self.hits += 1
-                return hit[1]
-        self.misses += 1
-        value = compute()
-        with self._lock:
-            self._data[key] = (now, value)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
-        return value
+            found, value = self._get(key, time.monotonic())
+            if found:
+                return value
+            running = self._running.get(key)
+            if running is None:
+                running = self._running[key] = threading.Event()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            running.wait(timeout=60)
+            with self._lock:
+                found, value = self._get(key, time.monotonic())
+            if found:
+                return value
+            return compute()  # the first computation failed (e.g. not found): answer for ourselves
+        try:
+            self.misses += 1
+            at = time.monotonic()
+            value = compute()
+            with self._lock:
+                self._data[key] = (at, value)
+                while len(self._data) > self.max_entries:
+                    self._data.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
+            running.set()
 
     def clear(self) -> None:
         with self._lock:
@@ -85,18 +111,46 @@ class Server:
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     secure_cookies: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # How long the workspace's stamp is trusted before it is read again (one small query).
+    state_ttl: float = 1.0
 
     def __post_init__(self) -> None:
         self.secret = server_secret(self.ws)
-        self.cache = ReadCache(ttl=300.0 if self.ws.engine.name == "duckdb" else 15.0)
+        self.cache = ReadCache(ttl=600.0 if self.ws.engine.name == "duckdb" else 60.0)
+        self._state: tuple[bool, str] = (False, "")
+        self._state_at = -1e9
+        self._state_lock = threading.Lock()
 
-    def cached(self, principal: Principal, name: str, args: tuple, compute: Callable[[], Any]) -> Any:
-        """A read model's result for this caller's BU scope (never shared across scopes)."""
-        return self.cache.get_or_compute((name, args, principal.scope_bu), compute)
+    def model_state(self, engine: Engine) -> tuple[bool, str]:
+        """(the build's read model matches the workspace, the workspace's stamp), re-read each second."""
+        from accountree.api import readmodel
 
-    def cached_json(self, principal: Principal, name: str, args: tuple, compute: Callable[[], Any]) -> Response:
-        """Same, serialised once: a 10,000-entity group's JSON is not re-encoded on every request."""
-        body = self.cache.get_or_compute(("json", name, args, principal.scope_bu), lambda: to_json_bytes(compute()))
+        if time.monotonic() - self._state_at < self.state_ttl:
+            return self._state
+        with self._state_lock:
+            if time.monotonic() - self._state_at >= self.state_ttl:
+                self._state = readmodel.state(engine)
+                self._state_at = time.monotonic()
+            return self._state
+
+    def changed(self) -> None:
+        """Something was written: forget cached reads and read the stamp again."""
+        self._state_at = -1e9
+        self.cache.clear()
+
+    def cached(self, principal: Principal, stamp: str, name: str, args: tuple, compute: Callable[[], Any]) -> Any:
+        """A read's result for this caller's BU scope (never shared across scopes) and workspace state."""
+        return self.cache.get_or_compute((name, args, principal.scope_bu, stamp), compute)
+
+    def cached_json(self, principal: Principal, stamp: str, name: str, args: tuple,
+                    compute: Callable[[], Any]) -> Response:
+        """Same, serialised once: a 10,000-entity group's JSON is not re-encoded on every request.
+        `compute` may return the JSON bytes themselves (the read model's account 360)."""
+        def encoded() -> bytes:
+            value = compute()
+            return value if isinstance(value, bytes) else to_json_bytes(value)
+
+        body = self.cache.get_or_compute(("json", name, args, principal.scope_bu, stamp), encoded)
         return Response(body, media_type="application/json")
 
     @contextmanager

@@ -9,6 +9,8 @@ with a hint instead of pretending.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +35,27 @@ def _service(module: str, name: str, what: str):
     return fn
 
 
+@contextmanager
+def _keeping_read_model(ctx: Context, accounts: list[str], whole_groups: bool = False) -> Iterator[None]:
+    """Inside the write's transaction: if the build's read model matched the workspace before the
+    write, recompute the rows it changes (`accounts`, plus every member of their groups before and
+    after when the write moves sub-trees: links, merges) and record the new stamp, so reads stay on
+    the model (~1 s at a million accounts). A model already stale is left to the next build."""
+    from accountree.api import readmodel
+
+    fresh = readmodel.state(ctx.engine)[0]
+    before = readmodel.group_heads(ctx.engine, accounts) if fresh and whole_groups else set()
+    yield
+    if fresh:
+        after = readmodel.group_heads(ctx.engine, accounts) if whole_groups else set()
+        readmodel.refresh(ctx.ws, accounts, before | after)
+
+
+def _account_of(ctx: Context, table: str, key: str, value: str) -> list[str]:
+    rows = ctx.engine.fetchall(f"SELECT account_id FROM {table} WHERE {key} = ?", [value])  # noqa: S608 - fixed names
+    return [r[0] for r in rows if r[0]]
+
+
 def set_buying_role(ctx: Context, contact_id: str, role: str) -> dict[str, Any]:
     if role not in BUYING_ROLES:
         raise ConfigError(f"unknown buying role {role!r}", hint=f"Roles: {', '.join(BUYING_ROLES)}.")
@@ -40,10 +63,10 @@ def set_buying_role(ctx: Context, contact_id: str, role: str) -> dict[str, Any]:
     if not ctx.reader.scalar("SELECT count(*) FROM contacts WHERE contact_id = ?", [contact_id]):
         raise NotFoundError(f"no contact {contact_id!r}")
     set_role = _service("accountree.kam.stakeholders", "set_buying_role", "editing buying roles")
-    with ctx.engine.transaction():
+    with ctx.engine.transaction(), _keeping_read_model(ctx, _account_of(ctx, "contacts", "contact_id", contact_id)):
         result = set_role(ctx.ws, contact_id, role, ctx.principal.username)
         ctx.audit("set_buying_role", "contact", contact_id, {"buying_role": role})
-    ctx.server.cache.clear()  # again after the commit: a read racing the write may have cached the old state
+    ctx.server.changed()  # again after the commit: a read racing the write may have cached the old state
     return {"contact_id": contact_id, "buying_role": role, "result": result}
 
 
@@ -54,10 +77,10 @@ def ack_alert(ctx: Context, alert_id: str, note: str | None) -> dict[str, Any]:
     if not ctx.reader.scalar("SELECT count(*) FROM kam_alerts WHERE alert_id = ?", [alert_id]):
         raise NotFoundError(f"no alert {alert_id!r}")
     acknowledge = _service("accountree.kam.alerts", "acknowledge", "acknowledging alerts")
-    with ctx.engine.transaction():
+    with ctx.engine.transaction(), _keeping_read_model(ctx, _account_of(ctx, "kam_alerts", "alert_id", alert_id)):
         result = acknowledge(ctx.ws, alert_id, ctx.principal.username)
         ctx.audit("ack_alert", "alert", alert_id, {"note": note} if note else None)
-    ctx.server.cache.clear()
+    ctx.server.changed()
     return {"alert_id": alert_id, "acknowledged_by": ctx.principal.username, "result": result}
 
 
@@ -69,10 +92,12 @@ def decide_duplicate(ctx: Context, pair_id: str, decision: str) -> dict[str, Any
         raise FeatureUnavailableError("the duplicate review queue has not been computed yet",
                                       hint="Run `accountree build` (or `accountree resolve`) and reload.")
     decide = _service("accountree.resolve.service", "decide", "deciding on duplicates")
-    with ctx.engine.transaction():
+    pair = ctx.engine.fetchall("SELECT account_id_l, account_id_r FROM duplicate_candidates WHERE pair_id = ?", [pair_id])
+    accounts = [a for a in (pair[0] if pair else ()) if a]
+    with ctx.engine.transaction(), _keeping_read_model(ctx, accounts, whole_groups=decision == "accept"):
         result = decide(ctx.ws, pair_id, decision, user=ctx.principal.username)
         ctx.audit(f"duplicate_{decision}", "duplicate_pair", pair_id, {"result": result})
-    ctx.server.cache.clear()
+    ctx.server.changed()
     return {"pair_id": pair_id, "decision": decision, "result": result}
 
 
@@ -82,11 +107,11 @@ def add_link(ctx: Context, child_id: str, parent_id: str, relation: str, ownersh
         if not ctx.reader.scalar("SELECT count(*) FROM accounts WHERE account_id = ?", [account]):
             raise NotFoundError(f"no account {account!r}")
     link = _service("accountree.hierarchy.service", "link", "editing hierarchy links")
-    with ctx.engine.transaction():
+    with ctx.engine.transaction(), _keeping_read_model(ctx, [child_id, parent_id], whole_groups=True):
         result = link(ctx.ws, child_id, parent_id, relation=relation, ownership_pct=ownership_pct,
                       user=ctx.principal.username)
         ctx.audit("add_link", "account", child_id, {"parent_id": parent_id, "relation": relation,
                                                      "ownership_pct": ownership_pct})
     ctx.server.catalog.expire()
-    ctx.server.cache.clear()
+    ctx.server.changed()
     return {"child_id": child_id, "parent_id": parent_id, "relation": relation, "result": result}

@@ -65,11 +65,14 @@ def bench_build(
 
 @bench_app.command("api")
 def bench_api(
-    accounts: Annotated[int, typer.Option(help="Accounts in the generated workspace.")] = 50_000,
+    accounts: Annotated[int, typer.Option(
+        help="Accounts in the generated workspace; the issue's figure is 1000000 (~10 min to prepare: keep it "
+             "with --workspace).")] = 50_000,
     group_entities: Annotated[int, typer.Option(help="Entities of the big group.")] = 10_000,
     rate: Annotated[float, typer.Option(help="Requests per second offered.")] = 200.0,
     duration: Annotated[float, typer.Option(help="Seconds of load.")] = 20.0,
-    workspace: Annotated[str | None, typer.Option(help="Reuse a bench workspace.")] = None,
+    workspace: Annotated[str | None, typer.Option(
+        help="Bench workspace to reuse, or to create there and keep if the path does not exist.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Account-360 and group-view latency (p50/p95) under load from a second process on loopback."""

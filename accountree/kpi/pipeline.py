@@ -10,7 +10,7 @@ narrowed by `accountree.kpi.scope`. Same SQL on both paths, so a refresh gives e
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -134,6 +134,8 @@ def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | No
     with ws.engine.transaction():
         scope = refresh.find_scope(ws, account_ids)
         done = refresh.refresh_scope(ws, scope, steps, params, tables, words)
+        # readers that cache what they derived from the KPI tables (the API's read model) see the change
+        ws.set_meta("kpi_refreshed_at", datetime.now(UTC).isoformat())
     if not done:  # a set needs one more word than the tables hold: every mask is rebuilt
         return build_kpis(ws, as_of, rules)
     return {"as_of": as_of.isoformat(), "accounts": len(scope.accounts), "groups": len(scope.groups)}

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,7 +25,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from accountree.api.access import Principal, ScopedReader
-from accountree.api.deps import SESSION_COOKIE, Context, EngineDep, identify, server_of
+from accountree.api.deps import SESSION_COOKIE, Context, EngineDep, identify, make_context, server_of
 from accountree.errors import AccountreeError, PermissionDeniedError
 
 HERE = Path(__file__).parent
@@ -34,6 +35,9 @@ _STATIC_VERSION = str(int(max(p.stat().st_mtime for p in (HERE / "static").rglob
 
 def static(path: str) -> str:
     return f"/static/{path}?v={_STATIC_VERSION}"
+
+
+_ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 
 def fmt(value: Any) -> str:
@@ -53,6 +57,8 @@ def fmt(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False, default=str)[:300]
+    if isinstance(value, str) and _ISO_TIMESTAMP.match(value):  # a timestamp read as JSON (account 360)
+        return value[:16].replace("T", " ")
     return str(value)
 
 
@@ -109,10 +115,8 @@ def page(request: Request, engine: EngineDep) -> PageContext:
     if principal is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
-    server = server_of(request)
-    reader = ScopedReader(engine, principal, server.catalog)
-    ctx = Context(principal, reader, engine, server, request.client.host if request.client else "unknown")
-    return PageContext(request, principal, reader, ctx)
+    ctx = make_context(request, engine, principal)
+    return PageContext(request, principal, ctx.reader, ctx)
 
 
 Page = Annotated[PageContext, Depends(page)]

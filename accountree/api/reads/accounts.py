@@ -7,6 +7,7 @@ a section whose table is missing says so instead of failing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,8 +168,25 @@ def account_facts(r: ScopedReader, account_id: str) -> dict[str, dict[str, Any] 
     return facts
 
 
+def account_360_json(r: ScopedReader, account_id: str) -> bytes:
+    """The account 360 as JSON: from the build's read model when it is current, else live."""
+    if r.read_model:
+        from accountree.api.reads.model import account_360_json as from_model
+
+        return from_model(r, account_id)
+    from accountree.api.server import to_json_bytes
+
+    return to_json_bytes(live_account_360(r, account_id))
+
+
 def account_360(r: ScopedReader, account_id: str) -> dict[str, Any]:
-    """Everything about one account the caller may see, section by section."""
+    """Everything about one account the caller may see, section by section, as JSON values (dates as
+    ISO text) whichever way it was read, so the API and the pages show the same."""
+    return json.loads(account_360_json(r, account_id))
+
+
+def live_account_360(r: ScopedReader, account_id: str) -> dict[str, Any]:
+    """The account 360 from the workspace's tables (the reference the read model reproduces)."""
     from accountree.api.reads import stakeholders
 
     facts = account_facts(r, account_id)

@@ -12,6 +12,8 @@ from accountree.api.access import ScopedReader
 from accountree.errors import AccountreeError
 
 BUILD_HINT = "Run `accountree build` (or `accountree demo`) and reload."
+# Children shown per tree node (the rest are counted in `more_children`); the read model ranks by it.
+MAX_CHILDREN = 60
 # Accented letters of the languages our users write (French, German, Spanish, Italian, Portuguese…)
 ACCENTS_FROM = "àáâãäåāçćčèéêëēěìíîïīñńòóôõöøōùúûüūýÿžšł"
 ACCENTS_TO = "aaaaaaaccceeeeeeiiiiinnooooooouuuuuyyzsl"

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from accountree.api.access import ScopedReader
-from accountree.api.reads.common import ACCENTS_FROM, ACCENTS_TO, Page, needs_build, section
+from accountree.api.reads import model
+from accountree.api.reads.common import ACCENTS_FROM, ACCENTS_TO, MAX_CHILDREN, Page, needs_build, section
 from accountree.errors import NotFoundError
 
-MAX_CHILDREN = 60
 YEARS = ("cy", "py1", "py2", "py3")
 
 
@@ -99,12 +99,58 @@ def _node(r: ScopedReader, account_id: str) -> dict[str, Any]:
     return row
 
 
+class _LiveNodes:
+    """Tree nodes read from the hierarchy, KPI and score tables."""
+
+    def __init__(self, r: ScopedReader) -> None:
+        self.r = r
+
+    def node(self, account_id: str) -> tuple[dict[str, Any], str | None]:
+        row = _node(self.r, account_id)
+        head = (self.r.scalar("SELECT group_head_id FROM hierarchy WHERE account_id = ?", [account_id])
+                if "group_head_id" in self.r.columns("hierarchy") else None)
+        return row, head
+
+    def children(self, parents: list[str]) -> list[dict[str, Any]]:
+        return _children(self.r, parents)
+
+    def shared_jvs(self, parents: list[str]) -> list[dict[str, Any]]:
+        return _shared_jvs(self.r, parents)
+
+    def parent_of(self, account_id: str) -> str | None:
+        return self.r.scalar("SELECT parent_id FROM hierarchy WHERE account_id = ?", [account_id])
+
+
+class _ModelNodes:
+    """The same nodes from the build's read model (`api_tree_nodes`, indexed on id and parent)."""
+
+    def __init__(self, r: ScopedReader) -> None:
+        self.r = r
+
+    def node(self, account_id: str) -> tuple[dict[str, Any], str | None]:
+        return model.node(self.r, account_id)
+
+    def children(self, parents: list[str]) -> list[dict[str, Any]]:
+        return model.children(self.r, parents) if parents else []
+
+    def shared_jvs(self, parents: list[str]) -> list[dict[str, Any]]:
+        return model.shared_jvs(self.r, parents)
+
+    def parent_of(self, account_id: str) -> str | None:
+        return model.parent_of(self.r, account_id)
+
+
+def _nodes(r: ScopedReader) -> _LiveNodes | _ModelNodes:
+    return _ModelNodes(r) if r.read_model else _LiveNodes(r)
+
+
 def ancestors(r: ScopedReader, account_id: str) -> list[str]:
     """Ids from the group head down to `account_id` (inclusive)."""
+    src = _nodes(r)
     chain = [account_id]
     seen = {account_id}
     while True:
-        parent = r.scalar("SELECT parent_id FROM hierarchy WHERE account_id = ?", [chain[-1]])
+        parent = src.parent_of(chain[-1])
         if not parent or parent in seen or len(chain) > 64:
             return list(reversed(chain))
         chain.append(parent)
@@ -115,12 +161,11 @@ def tree(r: ScopedReader, group_id: str, root: str | None = None, depth: int = 2
          focus: str | None = None) -> dict[str, Any]:
     """The sub-tree under `root` (default: the group head), `depth` levels deep."""
     _require_hierarchy(r)
+    src = _nodes(r)
     root = root or group_id
-    top = _node(r, root)
-    if "group_head_id" in r.columns("hierarchy"):
-        head = r.scalar("SELECT group_head_id FROM hierarchy WHERE account_id = ?", [root])
-        if head != group_id:
-            raise NotFoundError(f"{root!r} is not in group {group_id!r}")
+    top, head = src.node(root)
+    if "group_head_id" in r.columns("hierarchy") and head != group_id:
+        raise NotFoundError(f"{root!r} is not in group {group_id!r}")
     nodes = {root: top}
     frontier = [root]
     expand: set[str] = set()
@@ -129,10 +174,10 @@ def tree(r: ScopedReader, group_id: str, root: str | None = None, depth: int = 2
         raise NotFoundError(f"{focus!r} is not under {root!r}")
     for level in range(max(depth, len(path))):
         wanted = [n for n in frontier if level < depth or n in path]
-        rows = _children(r, wanted)
+        rows = src.children(wanted)
         for row in rows:
             nodes[row["account_id"]] = row
-        for row in _shared_jvs(r, wanted) if wanted else []:
+        for row in src.shared_jvs(wanted) if wanted else []:
             if row["account_id"] not in nodes:
                 row["parent_id"] = row.pop("shown_under")
                 nodes[row["account_id"]] = row
@@ -143,7 +188,7 @@ def tree(r: ScopedReader, group_id: str, root: str | None = None, depth: int = 2
     if path:  # the focused entity may sit beyond the MAX_CHILDREN shown under its parent
         for cid in path[1:]:
             if cid not in nodes:
-                nodes[cid] = {**_node(r, cid), "rn": 0}
+                nodes[cid] = {**src.node(cid)[0], "rn": 0}
     for row in nodes.values():
         row["children"] = []
         row["loaded"] = row["account_id"] in expand
@@ -162,7 +207,7 @@ def tree(r: ScopedReader, group_id: str, root: str | None = None, depth: int = 2
 def group_view(r: ScopedReader, group_id: str) -> dict[str, Any]:
     """The group page: head, consolidated KPIs by year, JVs, whitespace and cross-sell."""
     _require_hierarchy(r)
-    head = _node(r, group_id)
+    head = _nodes(r).node(group_id)[0]
     members = "SELECT account_id FROM hierarchy WHERE group_head_id = ?"
     counts = r.fetchone_dict(
         "SELECT count(*) AS entities, count(DISTINCT a.country) AS countries FROM hierarchy h "
@@ -173,7 +218,7 @@ def group_view(r: ScopedReader, group_id: str) -> dict[str, Any]:
         "kpis": section(r, "group_kpis", lambda: _group_kpis(r, group_id)),
         "statuses": section(r, "account_kpis", lambda: r.fetch_dicts(
             f"SELECT k.status, count(*) AS entities FROM account_kpis k WHERE k.account_id IN ({members}) "  # noqa: S608
-            "GROUP BY k.status ORDER BY entities DESC", [group_id])),
+            "GROUP BY k.status ORDER BY entities DESC, k.status", [group_id])),
         "joint_ventures": _joint_ventures(r, group_id),
         "whitespace": section(r, "kpi_account_products", lambda: whitespace(r, group_id)),
         "cross_sell": section(r, "cross_sell", lambda: r.fetch_dicts(

@@ -41,7 +41,7 @@ def account_360(account_id: AccountId, ctx: Ctx) -> dict[str, Any]:
     """KPIs, hierarchy position, score, key-account data, alerts, deals, stakeholders, activities and
     campaigns; each section says `available: false` with a hint until the build computed it. A BU
     member gets their BU's records and `other_bus`, a count-only line per other BU."""
-    return ctx.cached_json("account_360", (account_id,), lambda: reads.account_360(ctx.reader, account_id))
+    return ctx.cached_json("account_360", (account_id,), lambda: reads.account_360_json(ctx.reader, account_id))
 
 
 @router.get("/accounts/{account_id}/stakeholders", summary="Stakeholders, org chart and MEDDIC gaps")

@@ -24,6 +24,10 @@ def status(ctx: Ctx) -> dict[str, Any]:
                   "kam", "alerts", "duplicate_candidates"):
         info["computed"][table] = ctx.reader.has(table)
     info["accounts"] = int(ctx.reader.scalar("SELECT count(*) FROM accounts") or 0)
+    # account 360s and trees come from the build's read model while it matches the workspace;
+    # after an import or edit made outside the server they are read live (slower) until the next build
+    info["read_model"] = {"current": ctx.reader.read_model,
+                          "hint": None if ctx.reader.read_model else "Run `accountree build` for fast account 360s."}
     info["user"] = {"username": ctx.principal.username, "role": ctx.principal.role, "bu_id": ctx.principal.bu_id}
     return info
 

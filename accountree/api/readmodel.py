@@ -1,0 +1,486 @@
+"""The API's read model: the account 360 and the group tree, precomputed by the build.
+
+A live account 360 is about fifteen queries, each a scan of a large table in DuckDB: at a million
+accounts that cannot hold 200 requests/s on two cores. The `api` build stage (the last one) writes,
+from the same tables and with the same rules as the live read functions:
+
+- `api_account_360`: one row per account, the **shared** sections (account, hierarchy position
+  and children, KPIs, score, score details, key account, open alerts, status history) as ready
+  JSON text, the account's shared contacts (contacts without a seller BU) and, per seller BU,
+  the counts of deals, activities and contacts behind the count-only `other_bus` lines;
+- `api_account_records`: one row per account and seller BU, that BU's **private** records
+  (deals, stakeholders, activities, campaigns, MEDDIC) as JSON. The table has a
+  `seller_bu` column, so the `ScopedReader` rewrites it like every BU-owned table: a BU member
+  reads their BU's row and nothing else; corporate roles read every row;
+- `api_tree_nodes`: one row per account, the tree node (hierarchy facts, status, revenue, grade)
+  with its rank among its siblings; `api_tree_jvs`: joint ventures shown under a second parent.
+
+Each table is sorted and indexed on its look-up key, so a 360 costs two index look-ups.
+
+**Freshness.** The stage records a *stamp* of what it was built from: a mark (table comment) on
+every table it reads — `accountree build`, `accountree score` or a hierarchy rebuild replace a
+table and drop the mark — plus the counts of the tables users edit (imports, manual links, merges,
+buying roles, alert acknowledgements) and the workspace settings. The server compares it with the
+workspace's current stamp (at most once a second): when they differ, reads fall back to the live
+queries until the next build. Writes made through the API refresh the rows they touch in their
+own transaction and record the new stamp, so the read model stays in use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from accountree.api.access import table_rules
+from accountree.api.reads.common import MAX_CHILDREN
+from accountree.store import Workspace
+from accountree.store.engine import Engine
+
+SHARED = "api_account_360"
+RECORDS = "api_account_records"
+NODES = "api_tree_nodes"
+JVS = "api_tree_jvs"
+SCOPE = "api_refresh_scope"
+TABLES = (SHARED, RECORDS, NODES, JVS)
+STAMP_KEY = "api.read_model.stamp"
+# The read model's layout: part of the stamp, so a model written by another version is not used.
+MODEL_VERSION = 2
+MARK_PREFIX = "accountree api read model "
+BUILD_HINT = "Run `accountree build` (or `accountree demo`) and reload."
+
+# Every table the read model reads: a build that replaces one of them drops its mark.
+DEPENDENCIES = ("accounts", "account_aliases", "hierarchy", "account_kpis", "scores", "score_details",
+                "kam_accounts", "kam_alerts", "kam_alert_acks", "kpi_status_history", "kam_meddic", "deals",
+                "contacts", "kam_contact_roles", "kam_stakeholders", "activities", "campaigns",
+                "campaign_accounts", "seller_bus", "relationships")
+# Tables users change outside a build, with what tells that they changed.
+EDITED = (("imports", ("count(*)", "max(import_id)")), ("manual_links", ("count(*)", "max(created_at)")),
+          ("hierarchy_changes", ("count(*)", "max(change_id)")), ("merges", ("count(*)", "max(merged_at)",
+                                                                             "max(undone_at)")),
+          ("account_aliases", ("count(*)",)), ("kam_contact_roles", ("count(*)", "max(set_at)")),
+          ("kam_alert_acks", ("count(*)", "max(acknowledged_at)")))
+# Sections of the shared body read only these tables; none may be BU-owned (checked at build).
+SHARED_SOURCES = ("accounts", "hierarchy", "account_kpis", "scores", "score_details", "kam_accounts", "kam_alerts",
+                  "kam_alert_acks", "kpi_status_history", "relationships")
+HIDDEN = ("row_hash", "import_id")
+MAX_CHILDREN_360 = 50
+
+
+def q(name: str) -> str:
+    """A quoted identifier (names come from the catalogue, never from a request)."""
+    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
+
+
+def lit(text: str) -> str:
+    return exp.Literal.string(text).sql(dialect="duckdb")
+
+
+def unavailable(table: str) -> str:
+    return '{"available":false,"hint":' + _json_str(BUILD_HINT) + ',"table":' + _json_str(table) + "}"
+
+
+def _json_str(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+# -- the catalogue, with types ------------------------------------------------------------------
+class Catalog:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        rows = engine.fetchall(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
+            "ORDER BY table_name, ordinal_position", [engine.schema])
+        self.types: dict[str, dict[str, str]] = {}
+        for table, column, dtype in rows:
+            self.types.setdefault(table, {})[column] = str(dtype).upper()
+
+    def has(self, table: str) -> bool:
+        return table in self.types
+
+    def columns(self, table: str) -> list[str]:
+        return list(self.types.get(table, {}))
+
+    def out(self, alias: str, table: str, column: str) -> str:
+        """`alias.column` as the live API would return it (DuckDB: ISO timestamps, JSON as text)."""
+        ref = f"{alias}.{q(column)}"
+        dtype = self.types.get(table, {}).get(column, "")
+        if dtype in ("TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE"):
+            # as Python's isoformat(): six digits of microseconds when there are some (the engines'
+            # own JSON drops trailing zeros). The quoted "T" keeps PostgreSQL's to_char from reading TH.
+            fmt = '%Y-%m-%d"T"%H:%M:%S' if self.engine.name == "postgres" else "%Y-%m-%dT%H:%M:%S"
+            return (f"CASE WHEN date_trunc('second', {ref}) = {ref} THEN strftime({ref}, '{fmt}') "
+                    f"ELSE strftime({ref}, '{fmt}.%f') END")
+        if dtype == "JSON" and self.engine.name == "duckdb":  # DuckDB hands JSON columns over as text
+            return f"CAST({ref} AS VARCHAR)"
+        return ref
+
+
+@dataclass
+class Rows:
+    """A JSON rendering of rows: per key, one object (`limit=None, one=True`) or an ordered array."""
+
+    source: str                      # FROM … [WHERE …] (aliases inside)
+    keys: list[str]                  # key expressions (become k0, k1, …)
+    outs: list[tuple[str, str]]      # (output name, expression)
+    order: str = ""                  # ORDER BY of the array (and of the rank)
+    limit: int | None = None
+    one: bool = False                # a single object per key (no array)
+    partition: list[str] | None = None  # rank partition (default: the keys)
+
+    def sql(self) -> str:
+        keys = ", ".join(f"{k} AS k{i}" for i, k in enumerate(self.keys))
+        outs = ", ".join(f"{expr} AS o{i}" for i, (_, expr) in enumerate(self.outs))
+        part = ", ".join(self.partition or self.keys)
+        ranked = not self.one or self.partition
+        rank = (f", row_number() OVER (PARTITION BY {part} ORDER BY {self.order or self.keys[0]}) AS rn, "
+                f"count(*) OVER (PARTITION BY {part}) AS n") if ranked else ""
+        names = ", ".join(f"v.o{i} AS {q(name)}" for i, (name, _) in enumerate(self.outs))
+        kv = ", ".join(f"v.k{i}" for i in range(len(self.keys))) + (", v.rn, v.n" if ranked else "")
+        inner = (f"SELECT {kv}, CAST(to_json(e) AS VARCHAR) AS j "  # noqa: S608 - names from the catalogue
+                 f"FROM (SELECT {keys}, {outs}{rank} FROM {self.source}) v, LATERAL (SELECT {names}) e")
+        if self.one:
+            return inner
+        where = f" WHERE v.rn <= {int(self.limit)}" if self.limit else ""
+        kw = ", ".join(f"w.k{i}" for i in range(len(self.keys)))
+        return (f"SELECT {kw}, '[' || string_agg(w.j, ',' ORDER BY w.rn) || ']' AS j, max(w.n) AS n "  # noqa: S608
+                f"FROM ({inner}{where}) w GROUP BY {kw}")
+
+
+def _outs(cat: Catalog, alias: str, table: str, columns: Iterable[str] | None = None,
+          skip: Iterable[str] = ()) -> list[tuple[str, str]]:
+    have = cat.columns(table)
+    wanted = [c for c in (columns if columns is not None else have) if c in have and c not in set(skip)]
+    return [(c, cat.out(alias, table, c)) for c in wanted]
+
+
+def _in_scope(column: str, scoped: bool) -> str:
+    return f" AND {column} IN (SELECT account_id FROM {SCOPE})" if scoped else ""  # noqa: S608 - fixed names
+
+
+# -- the shared body -----------------------------------------------------------------------------
+def _stakeholder_rows(cat: Catalog, scoped: bool, shared: bool) -> Rows:
+    """Contacts as the live `stakeholders()` returns them: shared ones (no BU) or per BU."""
+    outs = _outs(cat, "c", "contacts", ("contact_id", "name", "title", "email", "buying_role", "reports_to",
+                                        "start_date", "end_date", "seller_bu"))
+    source = "contacts c"
+    if cat.has("kam_contact_roles"):
+        outs = [(n, "coalesce(r.buying_role, c.buying_role)" if n == "buying_role" else e) for n, e in outs]
+        source += " LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id"
+    if cat.has("kam_stakeholders"):
+        outs += _outs(cat, "ks", "kam_stakeholders", ("strength", "last_interaction", "interactions", "sentiment"))
+        source += " LEFT JOIN kam_stakeholders ks ON ks.contact_id = c.contact_id"
+    where = "c.seller_bu IS NULL" if shared else "c.seller_bu IS NOT NULL"
+    keys = ["c.account_id"] if shared else ["c.account_id", "c.seller_bu"]
+    return Rows(f"{source} WHERE {where}{_in_scope('c.account_id', scoped)}", keys, outs,
+                "c.end_date IS NOT NULL, c.name, c.contact_id", 500)
+
+
+def shared_sql(cat: Catalog, scoped: bool) -> str:
+    """`account_id, body, shared_contacts`: body is the inner text of the 360's shared sections."""
+    ctes = {"acc": Rows(f"accounts a WHERE true{_in_scope('a.account_id', scoped)}", ["a.account_id"],
+                        _outs(cat, "a", "accounts", skip=HIDDEN), one=True)}
+    sections: list[tuple[str, str]] = [("account", "acc.j")]
+
+    def fact(name: str, table: str, alias: str, extra: str = "") -> None:
+        if not cat.has(table):
+            sections.append((name, lit(unavailable(table))))
+            return
+        ctes[alias] = Rows(f"{table} {alias} WHERE true{extra}{_in_scope(f'{alias}.account_id', scoped)}",
+                           [f"{alias}.account_id"], _outs(cat, alias, table), one=True)
+        sections.append((name, f"""'{{"available":true,"data":' || coalesce({alias}.j, 'null') || '}}'"""))
+
+    def listing(name: str, alias: str, rows: Rows | None, table: str) -> None:
+        if rows is None:
+            sections.append((name, lit(unavailable(table))))
+            return
+        ctes[alias] = rows
+        sections.append((name, f"""'{{"available":true,"data":' || coalesce({alias}.j, '[]') || '}}'"""))
+
+    # hierarchy: the row, the names of parent and group head, the first children by name
+    if cat.has("hierarchy"):
+        hcols = cat.columns("hierarchy")
+        outs = _outs(cat, "h", "hierarchy")
+        source = "hierarchy h"
+        if {"parent_id", "group_head_id"} <= set(hcols):
+            outs += [("parent_name", "p.name"), ("group_head_name", "g.name")]
+            source += (" LEFT JOIN accounts p ON p.account_id = h.parent_id"
+                       " LEFT JOIN accounts g ON g.account_id = h.group_head_id")
+        if "parent_id" in hcols:
+            ctes["kids"] = Rows(f"hierarchy h JOIN accounts a ON a.account_id = h.account_id "
+                                f"WHERE h.parent_id IS NOT NULL{_in_scope('h.parent_id', scoped)}",
+                                ["h.parent_id"], [("account_id", "h.account_id"), ("name", "a.name")],
+                                "a.name, h.account_id", MAX_CHILDREN_360)
+            outs.append(("children", "CAST(coalesce(kids.j, '[]') AS JSON)"))
+            source += " LEFT JOIN kids ON kids.k0 = h.account_id"
+        ctes["hier"] = Rows(f"{source} WHERE true{_in_scope('h.account_id', scoped)}", ["h.account_id"], outs,
+                            one=True)
+        sections.append(("hierarchy", """'{"available":true,"data":' || coalesce(hier.j, 'null') || '}'"""))
+    else:
+        sections.append(("hierarchy", lit(unavailable("hierarchy"))))
+    fact("kpis", "account_kpis", "k")
+    fact("score", "scores", "s")
+    listing("score_details", "sd", Rows(
+        f"score_details d WHERE true{_in_scope('d.account_id', scoped)}", ["d.account_id"],
+        _outs(cat, "d", "score_details", ("pillar", "criterion", "field", "value", "rule", "points", "max_points",
+                                          "weight", "contribution")), "d.pillar, d.criterion")
+        if cat.has("score_details") else None, "score_details")
+    scope_cond = " AND ka.scope = 'account'" if "scope" in cat.columns("kam_accounts") else ""
+    fact("key_account", "kam_accounts", "ka", scope_cond)
+    alerts = None
+    if cat.has("kam_alerts"):
+        acks = cat.has("kam_alert_acks")
+        source = ("kam_alerts al" + (" LEFT JOIN kam_alert_acks ak ON ak.alert_id = al.alert_id" if acks else "")
+                  + " LEFT JOIN accounts ac ON ac.account_id = al.account_id"
+                  + " WHERE " + ("ak.alert_id IS NULL" if acks else "true") + _in_scope("al.account_id", scoped))
+        outs = [(c, cat.out("al", "kam_alerts", c)) for c in ("alert_id", "account_id")]
+        outs.append(("account_name", "ac.name"))
+        outs += [(c, cat.out("al", "kam_alerts", c)) for c in ("kind", "subject", "reason", "created_at", "owner")]
+        outs.append(("acknowledged", "false"))
+        alerts = Rows(source, ["al.account_id"], outs, "al.created_at DESC, al.alert_id", 50)
+    listing("alerts", "alr", alerts, "kam_alerts")
+    history = None
+    if cat.has("kpi_status_history"):
+        history = Rows(f"kpi_status_history sh WHERE sh.scope = 'account'{_in_scope('sh.account_id', scoped)}",
+                       ["sh.account_id"], _outs(cat, "sh", "kpi_status_history",
+                                                ("status", "entered_on", "left_on", "previous_status")),
+                       "sh.entered_on DESC, sh.status", 30)
+    listing("status_history", "hist", history, "kpi_status_history")
+    ctes["sc"] = _stakeholder_rows(cat, scoped, shared=True)
+    # per seller BU, how many deals, activities and contacts: the count-only `other_bus` lines
+    counts = " UNION ALL ".join(
+        f"SELECT x.account_id, x.seller_bu, '{kind}' AS kind FROM {kind} x WHERE x.seller_bu IS NOT NULL"  # noqa: S608
+        f"{_in_scope('x.account_id', scoped)}" for kind in ("deals", "activities", "contacts"))
+    ctes["buc"] = Rows(
+        f"(SELECT u.account_id, u.seller_bu, coalesce(max(b.name), u.seller_bu) AS bu_name, "  # noqa: S608
+        "count(*) FILTER (WHERE u.kind = 'deals') AS deals, count(*) FILTER (WHERE u.kind = 'activities') AS activities, "
+        f"count(*) FILTER (WHERE u.kind = 'contacts') AS contacts FROM ({counts}) u "
+        "LEFT JOIN seller_bus b ON b.bu_id = u.seller_bu GROUP BY u.account_id, u.seller_bu) bc",
+        ["bc.account_id"], [("bu_id", "bc.seller_bu"), ("bu_name", "bc.bu_name"), ("deals", "bc.deals"),
+                            ("activities", "bc.activities"), ("contacts", "bc.contacts")], "bc.seller_bu")
+
+    body = " || ',' || ".join(f"{lit(_json_str(name) + ':')} || {expr}" for name, expr in sections)
+    joins = "".join(f" LEFT JOIN {alias} ON {alias}.k0 = acc.k0" for alias in ctes
+                    if alias not in ("acc", "kids"))
+    with_ = ", ".join(f"{alias} AS ({rows.sql()})" for alias, rows in ctes.items())
+    return (f"WITH {with_} SELECT acc.k0 AS account_id, {body} AS body, "  # noqa: S608 - built from the catalogue
+            f"coalesce(sc.j, '[]') AS shared_contacts, coalesce(buc.j, '[]') AS bu_counts FROM acc{joins}")
+
+
+# -- private records, one row per account and seller BU ---------------------------------------
+def records_sql(cat: Catalog, scoped: bool) -> str:
+    parts: dict[str, Rows] = {
+        "d": Rows(f"deals d WHERE true{_in_scope('d.account_id', scoped)}", ["d.account_id", "d.seller_bu"],
+                  _outs(cat, "d", "deals", ("deal_id", "seller_bu", "product", "stage", "amount_rc", "gross_margin_rc",
+                                            "created_at", "close_date", "owner")),
+                  "d.close_date DESC NULLS LAST, d.deal_id", 200),
+        "c": _stakeholder_rows(cat, scoped, shared=False),
+        "t": Rows(f"activities t WHERE true{_in_scope('t.account_id', scoped)}", ["t.account_id", "t.seller_bu"],
+                  _outs(cat, "t", "activities", ("activity_id", "date", "type", "topic", "weight", "seller_bu")),
+                  't."date" DESC, t.activity_id', 50),
+        "cp": Rows(f"campaign_accounts ca JOIN campaigns cm ON cm.campaign_id = ca.campaign_id "
+                   f"WHERE true{_in_scope('ca.account_id', scoped)}", ["ca.account_id", "cm.seller_bu"],
+                   _outs(cat, "cm", "campaigns", ("campaign_id", "name", "seller_bu", "channel", "start_date",
+                                                  "end_date")), "cm.start_date DESC, cm.campaign_id"),
+    }
+    if cat.has("kam_meddic"):
+        parts["m"] = Rows(f"kam_meddic m LEFT JOIN deals md ON md.deal_id = m.deal_id "
+                          f"WHERE true{_in_scope('m.account_id', scoped)}", ["m.account_id", "md.seller_bu"],
+                          _outs(cat, "m", "kam_meddic"), "m.amount_rc DESC NULLS LAST, m.deal_id", 20)
+    names = {"d": "deals", "c": "stakeholders", "t": "activities", "cp": "campaigns", "m": "meddic"}
+    keys = " UNION ".join(f"SELECT k0, k1 FROM {a}" for a in parts)  # noqa: S608 - CTE names
+    body = " || ',' || ".join(f"{lit(_json_str(names[a]) + ':')} || coalesce({a}.j, '[]')" for a in parts)
+    joins = "".join(f" LEFT JOIN {a} ON {a}.k0 = keys.k0 AND coalesce({a}.k1, '') = coalesce(keys.k1, '') "
+                    f"AND ({a}.k1 IS NULL) = (keys.k1 IS NULL)" for a in parts)
+    with_ = ", ".join(f"{a} AS ({rows.sql()})" for a, rows in parts.items())
+    return (f"WITH {with_}, keys AS ({keys}) SELECT keys.k0 AS account_id, keys.k1 AS seller_bu, "  # noqa: S608
+            f"'{{' || {body} || '}}' AS body FROM keys{joins} "
+            # sorted: a BU member's look-up (account and BU filters) is pruned by DuckDB's zone maps
+            "ORDER BY keys.k0, keys.k1")
+
+
+# -- tree nodes ------------------------------------------------------------------------------
+def _node_outs(cat: Catalog) -> tuple[list[tuple[str, str]], str]:
+    """The live tree's node columns (`reads.groups._node_columns`) and their joins."""
+    outs = _outs(cat, "h", "hierarchy", ("account_id", "name", "parent_id", "level", "relation", "ownership_pct",
+                                         "is_joint_venture", "descendants", "has_issue"))
+    joins = ""
+    if cat.has("account_kpis"):
+        outs += _outs(cat, "k", "account_kpis", ("status", "revenue_cy", "margin_cy"))
+        joins += " LEFT JOIN account_kpis k ON k.account_id = h.account_id"
+    if "grade" in cat.columns("scores"):
+        outs += _outs(cat, "s", "scores", ("grade",))
+        joins += " LEFT JOIN scores s ON s.account_id = h.account_id"
+    return outs, joins
+
+
+def nodes_sql(cat: Catalog, scoped: bool) -> str:
+    outs, joins = _node_outs(cat)
+    hcols = cat.columns("hierarchy")
+    order = "h.descendants DESC NULLS LAST, h.name, h.account_id" if "descendants" in hcols else "h.name, h.account_id"
+    head = "h.group_head_id" if "group_head_id" in hcols else "CAST(NULL AS VARCHAR)"
+    rows = Rows(f"hierarchy h{joins} WHERE true{_in_scope('h.account_id', scoped)}",
+                ["h.account_id", "h.parent_id", head], outs, order, one=True, partition=["h.parent_id"])
+    # `listed_under`: the parent, for the first MAX_CHILDREN children only — a single-column filter, so
+    # DuckDB answers `listed_under IN (…)` from the index (it scans the table when a second filter is added)
+    return (f"SELECT x.k0 AS account_id, x.k1 AS parent_id, x.k2 AS group_head_id, x.rn, x.n AS siblings, "  # noqa: S608
+            f"CASE WHEN x.rn <= {int(MAX_CHILDREN)} THEN x.k1 END AS listed_under, x.j AS node FROM ({rows.sql()}) x")
+
+
+def jvs_sql(cat: Catalog) -> str:
+    outs, joins = _node_outs(cat)
+    outs.append(("held_pct", "rel.ownership_pct"))
+    rows = Rows(f"relationships rel JOIN hierarchy h ON h.account_id = rel.child_id{joins} "
+                "WHERE rel.relation = 'joint_venture' AND (h.parent_id IS NULL OR h.parent_id <> rel.parent_id)",
+                ["rel.parent_id", "rel.child_id"], outs, one=True)
+    return (f"SELECT x.k0 AS shown_under, x.k1 AS account_id, x.j AS node FROM ({rows.sql()}) x "  # noqa: S608
+            "ORDER BY x.k0, x.k1")
+
+
+# -- the stamp ---------------------------------------------------------------------------------
+def _marks(engine: Engine) -> dict[str, str | None]:
+    if engine.name == "duckdb":
+        rows = engine.fetchall("SELECT table_name, comment FROM duckdb_tables() "
+                               "WHERE database_name = current_database() AND schema_name = current_schema()")
+    else:
+        rows = engine.fetchall(
+            "--native\nSELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'")
+    return {str(t): c for t, c in rows}
+
+
+def current_stamp(engine: Engine, marks: dict[str, str | None] | None = None) -> str:
+    """A fingerprint of everything the read model is computed from (see the module docstring)."""
+    marks = _marks(engine) if marks is None else marks
+    parts: list[Any] = [MODEL_VERSION, *sorted((t, marks[t]) for t in DEPENDENCIES if t in marks)]
+    stats = [f"(SELECT CAST({e} AS VARCHAR) FROM {q(t)})"  # noqa: S608 - fixed names
+             for t, exprs in EDITED if t in marks for e in exprs]
+    if stats:
+        parts.append(engine.fetchone(f"SELECT {', '.join(stats)}"))
+    parts.append(engine.fetchall("SELECT key, value FROM workspace_meta WHERE key NOT LIKE 'api%' ORDER BY key"))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def recorded_stamp(engine: Engine) -> str | None:
+    if not engine.table_exists("workspace_meta"):
+        return None
+    return engine.scalar("SELECT value FROM workspace_meta WHERE key = ?", [STAMP_KEY])
+
+
+def state(engine: Engine) -> tuple[bool, str]:
+    """(the read model matches the workspace, the workspace's stamp)."""
+    marks = _marks(engine)
+    stamp = current_stamp(engine, marks)
+    if not all(t in marks for t in (*TABLES, "workspace_meta")):
+        return False, stamp
+    recorded = engine.scalar("SELECT value FROM workspace_meta WHERE key = ?", [STAMP_KEY])
+    return recorded == stamp, stamp
+
+
+def _record(ws: Workspace) -> str:
+    """Mark every table read (a replaced table loses its mark) and store the resulting stamp."""
+    engine = ws.engine
+    mark = MARK_PREFIX + uuid.uuid4().hex[:12]
+    marks = _marks(engine)
+    for table in DEPENDENCIES:
+        if table in marks:
+            engine.execute(f"COMMENT ON TABLE {q(table)} IS {lit(mark)}")
+    stamp = current_stamp(engine)
+    ws.set_meta(STAMP_KEY, stamp)
+    return stamp
+
+
+def _forget(ws: Workspace) -> None:
+    ws.engine.execute("DELETE FROM workspace_meta WHERE key = ?", [STAMP_KEY])
+
+
+# -- build and refresh -------------------------------------------------------------------------
+def _index(engine: Engine, table: str, column: str) -> None:
+    engine.execute(f"CREATE INDEX {q(f'{table}_{column}_idx')} ON {q(table)} ({q(column)})")
+
+
+def _leaks(cat: Catalog) -> list[str]:
+    """Shared sources that a BU filter would apply to: they must not feed the shared body."""
+    owned = {t for t, _ in table_rules({t: tuple(cat.columns(t)) for t in cat.types})}
+    return [t for t in SHARED_SOURCES if t in owned]
+
+
+def build(ws: Workspace) -> dict[str, Any]:
+    """(Re)write the read model from the workspace; returns its row counts."""
+    engine = ws.engine
+    cat = Catalog(engine)
+    leaks = _leaks(cat)
+    with engine.transaction():
+        if leaks or not cat.has("hierarchy"):
+            for table in TABLES:
+                engine.execute(exp.Drop(tables=[exp.table_(table, quoted=True)], kind="TABLE", exists=True))
+            _forget(ws)
+            why = f"BU-owned shared sources: {', '.join(leaks)}" if leaks else "no hierarchy yet"
+            return {"read_model": f"not built ({why}); the API reads live"}
+        engine.replace_table(SHARED, shared_sql(cat, False))
+        engine.replace_table(RECORDS, records_sql(cat, False))
+        engine.replace_table(NODES, nodes_sql(cat, False))
+        engine.replace_table(JVS, jvs_sql(cat))
+        for table, column in ((SHARED, "account_id"), (RECORDS, "account_id"), (NODES, "account_id"),
+                              (NODES, "listed_under")):
+            _index(engine, table, column)
+        _record(ws)
+    counts = {t: int(engine.scalar(f"SELECT count(*) FROM {q(t)}") or 0) for t in TABLES}  # noqa: S608
+    return {"accounts": counts[SHARED], "bu_records": counts[RECORDS], "tree_nodes": counts[NODES]}
+
+
+def group_heads(engine: Engine, account_ids: Iterable[str]) -> set[str]:
+    """Group heads of these accounts in the hierarchy and in the read model (before a change)."""
+    ids = [a for a in dict.fromkeys(account_ids) if a]
+    if not ids:
+        return set()
+    marks = ", ".join("?" * len(ids))
+    heads: set[str] = set()
+    for table in ("hierarchy", NODES):
+        if engine.table_exists(table):
+            heads |= {r[0] for r in engine.fetchall(
+                f"SELECT DISTINCT group_head_id FROM {q(table)} WHERE account_id IN ({marks})", ids) if r[0]}  # noqa: S608
+    return heads
+
+
+def refresh(ws: Workspace, account_ids: Iterable[str], heads: Iterable[str] = ()) -> int:
+    """Recompute the rows of these accounts and of every member of the groups `heads` (a link or a
+    merge moves whole sub-trees); then record the new stamp. Call inside the write's transaction,
+    only when the read model was fresh before the write. Returns the accounts refreshed."""
+    engine = ws.engine
+    cat = Catalog(engine)
+    ids = set(a for a in account_ids if a)
+    heads = [h for h in dict.fromkeys(heads) if h]
+    if heads:
+        marks = ", ".join("?" * len(heads))
+        for table in ("hierarchy", NODES):
+            if cat.has(table):
+                ids |= {r[0] for r in engine.fetchall(
+                    f"SELECT account_id FROM {q(table)} WHERE group_head_id IN ({marks})", heads)}  # noqa: S608
+    if _leaks(cat) or not all(cat.has(t) for t in TABLES):
+        _forget(ws)
+        return 0
+    with engine.transaction():
+        engine.execute(exp.Drop(tables=[exp.table_(SCOPE, quoted=True)], kind="TABLE", exists=True))
+        # temporary: private to this connection (each request has its own DuckDB cursor)
+        engine.execute(f"CREATE TEMPORARY TABLE {q(SCOPE)} (account_id VARCHAR)")
+        engine.insert_arrow(SCOPE, pa.table({"account_id": pa.array(sorted(ids), pa.string())}))
+        statements = [(SHARED, shared_sql(cat, True)), (RECORDS, records_sql(cat, True))]
+        if heads:  # tree ranks are per parent: only whole groups are refreshed
+            statements.append((NODES, nodes_sql(cat, True)))
+        for table, select in statements:
+            engine.execute(f"DELETE FROM {q(table)} WHERE account_id IN (SELECT account_id FROM {q(SCOPE)})")  # noqa: S608
+            engine.execute(f"INSERT INTO {q(table)} {select}")
+        if heads:
+            engine.execute(f"DELETE FROM {q(JVS)}")  # noqa: S608 - a few rows: rewritten whole
+            engine.execute(f"INSERT INTO {q(JVS)} {jvs_sql(cat)}")
+        engine.execute(exp.Drop(tables=[exp.table_(SCOPE, quoted=True)], kind="TABLE", exists=True))
+        _record(ws)
+    return len(ids)

@@ -1,0 +1,17 @@
+"""The `api` build stage, last in the build: the read model of the REST API and the dashboard
+(`accountree.api.readmodel`) — account 360s, BU records and tree nodes, one indexed row each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accountree.api import readmodel
+from accountree.build import BuildOptions, BuildStage
+from accountree.store import Workspace
+
+
+def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
+    return readmodel.build(ws)
+
+
+STAGE = BuildStage("api", "API read model: account 360s, BU records and tree nodes, one indexed row each", run)
