@@ -59,11 +59,11 @@ def _survivors(ws: Workspace) -> dict[str, str]:
 def test_resolve_merges_duplicates_and_keeps_siblings_apart(loaded: Workspace) -> None:
     ws = loaded
     summary = resolve(ws, ResolveOptions(), user="tester")
-    assert summary["merged_records"] == 2
+    assert summary["merged_records"] == 3
     survivors = _survivors(ws)
     assert len(survivors) == 10  # one row per imported id, merged ones included
-    # A4 has a deal and a contact, A3 one deal: A4 survives; B2 has two deals
-    assert survivors["A3"] == "A4" and survivors["B1"] == "B2"
+    # A4 has a deal and a contact, A3 one deal: A4 survives; B2 has two deals; D2 a contact
+    assert survivors["A3"] == "A4" and survivors["B1"] == "B2" and survivors["D1"] == "D2"
     # siblings of one group and two look-alike companies stay apart
     assert {survivors[i] for i in ("A1", "A2", "E1", "E2")} == {"A1", "A2", "E1", "E2"}
     rows = {r[0]: r for r in ws.engine.fetchall(export_query(ws, "resolution"))}
@@ -76,9 +76,19 @@ def test_resolve_merges_duplicates_and_keeps_siblings_apart(loaded: Workspace) -
     assert ws.engine.fetchall("SELECT child_id, parent_id FROM relationships WHERE child_id LIKE 'A%'") == [("A4", "A1")]
     alias = ws.engine.fetchone("SELECT survivor_id, merged_by FROM account_aliases WHERE old_id = 'A3'")
     assert alias == ("A4", "tester")
-    # the review queue: parent vs subsidiary look-alike and the P&G pair
-    queue = {(c["account_id_l"], c["account_id_r"]) for c in candidates(ws)}
-    assert ("D1", "D2") in queue and all("A2" not in p for p in queue)
+    # same name, country and industry, nothing against: merged at the default threshold (0.75)
+    pg = ws.engine.fetchone("SELECT match_probability, method FROM duplicate_candidates WHERE pair_id = ?",
+                            [pair_id("D1", "D2")])
+    assert pg[1] == "auto" and 0.75 <= pg[0] < 0.95
+    # the review queue: the group head and its subsidiary's look-alike ("Airbus" / "AIRBUS OPERATIONS")
+    queue = [(c["account_id_l"], c["account_id_r"], c["guard"]) for c in candidates(ws)]
+    assert queue == [("A1", "A4", "extra words: operations")]
+
+
+def test_a_stricter_auto_threshold_queues_the_less_sure_pairs(loaded: Workspace) -> None:
+    summary = resolve(loaded, ResolveOptions(auto_threshold=0.95))
+    assert summary["merged_records"] == 2
+    assert ("D1", "D2") in {(c["account_id_l"], c["account_id_r"]) for c in candidates(loaded)}
 
 
 def test_undo_restores_everything_and_the_pair_never_comes_back(loaded: Workspace) -> None:
@@ -105,7 +115,8 @@ def test_undo_restores_everything_and_the_pair_never_comes_back(loaded: Workspac
 
 def test_review_decisions_are_remembered(loaded: Workspace) -> None:
     ws = loaded
-    resolve(ws)
+    strict = ResolveOptions(auto_threshold=0.95)  # so that the P&G pair waits for a reviewer
+    resolve(ws, strict)
     queue = {(c["account_id_l"], c["account_id_r"]): c for c in candidates(ws)}
     pg = queue[("D1", "D2")]
     assert pg["left"]["name"] == "Procter & Gamble Company" and pg["evidence"]["name"]["level"]
@@ -114,7 +125,7 @@ def test_review_decisions_are_remembered(loaded: Workspace) -> None:
         decide(ws, c["pair_id"], "reject", user="rev")
     decide(ws, pg["pair_id"], "skip")
     assert candidates(ws, "skipped")[0]["pair_id"] == pg["pair_id"]
-    resolve(ws)  # skipped pairs come back, rejected ones never
+    resolve(ws, strict)  # skipped pairs come back, rejected ones never
     pending = {c["pair_id"] for c in candidates(ws)}
     assert pending == {pg["pair_id"]}
     result = decide(ws, pg["pair_id"], "accept", user="rev")
@@ -155,11 +166,11 @@ def test_cli_resolve_auto_and_exports(loaded: Workspace, engine_location: str) -
     runner = CliRunner()
     out = runner.invoke(app, ["resolve", "--auto", "--json", "-w", location])
     assert out.exit_code == 0, out.output
-    assert json.loads(out.stdout)["merged_records"] == 2
+    assert json.loads(out.stdout)["merged_records"] == 3
     out = runner.invoke(app, ["export", "resolution", "-w", location])
     assert out.stdout.splitlines()[0] == '"account_id","survivor_id","match_probability"'
     out = runner.invoke(app, ["review", "--json", "-w", location])
-    assert len(json.loads(out.stdout)) == 2
+    assert len(json.loads(out.stdout)) == 1
     out = runner.invoke(app, ["resolve", "undo", "1", "-w", location])
     assert out.exit_code == 0, out.output
     out = runner.invoke(app, ["resolve", "undo", "99", "-w", location])
@@ -172,7 +183,7 @@ def test_interactive_review_loop(loaded: Workspace, monkeypatch: pytest.MonkeyPa
     from accountree.resolve.commands import _review_loop
 
     ws = loaded
-    resolve(ws)
+    resolve(ws, ResolveOptions(auto_threshold=0.95))  # two pairs to review
     answers = iter(["r", "a", "q"])
     monkeypatch.setattr(Prompt, "ask", lambda *a, **k: next(answers))
     counts = _review_loop(ws, limit=None)

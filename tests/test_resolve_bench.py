@@ -1,8 +1,33 @@
-"""The resolve benchmark on a small demo: metrics are computed and auto-merges stay precise."""
+"""The resolve benchmark: metrics computed by hand, the issue's target on the demo, and labelled real
+data (Chicago early-childhood sites, ROR affiliation strings) from ../shared/data when it is there."""
 
 from __future__ import annotations
 
-from accountree.bench.resolve_bench import _prf, _true_pairs, run_resolve_bench
+from pathlib import Path
+
+import pytest
+
+from accountree.bench.resolve_bench import (
+    CHICAGO,
+    ROR,
+    _prf,
+    _true_pairs,
+    load_chicago,
+    load_ror,
+    run_resolve_bench,
+    score_records,
+)
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not SHARED.exists():  # the repository may sit elsewhere than /work/main
+    SHARED = Path("/work/shared/data")
+
+
+def _shared(relative: Path) -> Path:
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"{path} is not here: the real-data tests need shared/data beside the checkout (not committable)")
+    return path
 
 
 def test_metrics_by_hand() -> None:
@@ -18,3 +43,33 @@ def test_small_demo_bench() -> None:
     assert result["auto"]["precision"] >= 0.95
     assert result["auto"]["recall"] >= 0.7
     assert set(result["review_queue"]) >= {"precision", "recall", "f1"}
+
+
+def test_demo_meets_the_target_at_the_default_threshold() -> None:
+    """Issue 3: F1 ≥ 0.95 with precision ≥ 0.98 at the auto-merge threshold (measured 0.98 / 1.000;
+    seeds 1, 42, 2026 and 10k-200k accounts in accountree/resolve/README.md)."""
+    result = run_resolve_bench(accounts=2000, seed=7)
+    assert result["auto_threshold"] == 0.75
+    assert result["auto"]["precision"] >= 0.98
+    assert result["auto"]["f1"] >= 0.95
+
+
+def test_real_chicago_sites() -> None:
+    """3,337 site records from 9 lists, 6,608 true pairs (measured: precision 0.99, recall 0.34):
+    sites named "Agency – Site" differ by whole words, which the sibling guard sends to review."""
+    records, truth = load_chicago(_shared(CHICAGO))
+    result = score_records(records, truth)
+    assert result["auto"]["true"] == 6608
+    assert result["auto"]["precision"] >= 0.98
+    assert result["auto"]["recall"] >= 0.3
+    assert result["review_queue"]["precision"] >= 0.9
+
+
+def test_real_ror_strings_abstain_rather_than_guess() -> None:
+    """Affiliation strings (department, institution and address in one field, nothing else): name
+    evidence alone seldom reaches a threshold; what is proposed is right."""
+    records, truth = load_ror(_shared(ROR), rows=3000)
+    result = score_records(records, truth)
+    assert result["auto"]["precision"] >= 0.98
+    assert result["review_queue"]["precision"] >= 0.8
+    assert result["auto"]["predicted"] + result["review_queue"]["predicted"] < 100

@@ -29,6 +29,7 @@ from typing import Any
 import pyarrow as pa
 
 from accountree.resolve.pipeline import ResolveOptions, find_candidates
+from accountree.resolve.service import _clusters
 
 
 def _true_pairs(entity_of: dict[str, str]) -> set[tuple[str, str]]:
@@ -65,25 +66,47 @@ def score_records(records: pa.Table, entity_of: dict[str, str], options: Resolve
         finally:
             ws.close()
     truth = _true_pairs(entity_of)
-    auto = {(c.account_id_l, c.account_id_r) for c in found.by_decision("auto")}
-    # clusters of auto pairs (transitive closure), as the merge would make them
-    parent: dict[str, str] = {}
-
-    def root(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            x = parent[x]
-        return x
-
-    for a, b in sorted(auto):
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    review = {(c.account_id_l, c.account_id_r) for c in found.by_decision("review")}
+    # clusters of auto pairs (transitive closure), as `resolve` would merge them
+    groups, held = _clusters(found.by_decision("auto"), found)
+    survivor_of = {m.account_id: group.members[0].account_id for group in groups for m in group.members}
+    auto = {(c.account_id_l, c.account_id_r) for c in found.by_decision("auto") if c not in held}
+    review = {(c.account_id_l, c.account_id_r) for c in found.by_decision("review") + held}
     return {
         "records": records.num_rows, "pairs_scored": found.scored_pairs, "seconds": round(seconds, 2),
-        "auto": _prf(_cluster_pairs({x: root(x) for x in parent}), truth),
+        "auto": _prf(_cluster_pairs(survivor_of), truth),
         "review_queue": _prf(review, truth), "auto_plus_review": _prf(auto | review, truth),
     }
+
+
+SHARED_DATA = Path("/work/shared/data")
+CHICAGO = Path("chicago-ece-sites-dedupe") / "csv_example_input_with_true_ids.csv"
+ROR = Path("ror-affiliation-matching") / "20230628_Crossref_publisher_asserted_affiliation_string_ROR_IDs.csv"
+
+
+def load_chicago(path: str | Path, country: str | None = "US") -> tuple[pa.Table, dict[str, str]]:
+    """Chicago early-childhood sites (dedupe-examples, see shared/data): records and true entities.
+
+    As accounts: `Site name` -> name, `Address` -> city (the only location field; sites of one
+    agency differ by it), `Website` -> website; every site is in Chicago, so country "US" (None
+    to leave it out, as in an export without countries)."""
+    with Path(path).open(encoding="utf-8", errors="replace", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    records = pa.table({
+        "account_id": [r["Id"] for r in rows], "name": [r["Site name"] for r in rows],
+        "city": [r["Address"] or None for r in rows], "website": [r["Website"] or None for r in rows],
+        "country": [country] * len(rows),
+    })
+    return records, {r["Id"]: r["True Id"] for r in rows}
+
+
+def load_ror(path: str | Path, rows: int = 3000) -> tuple[pa.Table, dict[str, str]]:
+    """The first `rows` labelled ROR affiliation strings (Crossref set, see shared/data): the string
+    is the name, nothing else is known; the ROR id is the true entity."""
+    with Path(path).open(encoding="utf-8-sig", newline="") as fh:
+        labelled = [r for r in csv.DictReader(fh) if r["ror_id"]][:rows]
+    ids = [f"R{i:05d}" for i in range(len(labelled))]
+    records = pa.table({"account_id": ids, "name": [r["affiliation"] for r in labelled]})
+    return records, {i: r["ror_id"] for i, r in zip(ids, labelled, strict=True)}
 
 
 def run_resolve_bench(accounts: int = 2000, seed: int = 7, options: ResolveOptions | None = None,

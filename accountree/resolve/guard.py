@@ -11,30 +11,36 @@ domain (the very reason HubSpot's domain-keyed dedup collapses subsidiaries into
 - `drop` — cannot be the same record: two different values of one registry id (LEI, SIREN,
   SIRET, D-U-N-S: a site and its legal entity share a SIREN but not a SIRET), one account is the
   other's parent or ancestor, or each name has a distinguishing word the other lacks
-  ("defence space" vs "operations") — unless a LEI/SIRET/D-U-N-S is equal, then `review`.
-  Two different legal forms (GmbH / GmbH & Co. KG, S.p.A. / S.r.l.) are two legal entities too
-  (bilingual twins such as Belgian SA/NV are the same form).
+  ("defence space" vs "operations", "fund 2" vs "fund 3") — unless a LEI/SIRET/D-U-N-S is equal,
+  then `review`. Two different legal forms (GmbH / GmbH & Co. KG, S.p.A. / S.r.l.) are two legal
+  entities too (one form in two languages, SA/NV, or with its single-shareholder mark, SAS/SASU,
+  is one form).
 - `review` — never merged automatically: one name has words the other lacks ("Kessler" vs
   "Kessler Énergie": a parent and its subsidiary look like that) — dropped instead when both
   accounts already sit in the same group (same top parent): a group's own entities are
-  siblings; or the two records give different cities (two sites?).
+  siblings; the names differ by one word two typos apart; the two records give different places
+  (two sites?); each record's domain spells its own name and the names differ (two companies
+  with near names); the two records sit in two different groups.
 - `ok` — no objection; the probability decides.
 
 Words are compared after normalisation, and two words are the same word when equal, when one
 abbreviates the other ("svcs"/"services", "tech"/"technologies", "dtl"/"deutschland": same first
-letter, the short one a prefix or a subsequence of the long one) or when they differ by one typo.
-Legal-form debris, "Sté", "Cie", "& Co" and single letters never distinguish; "Group",
-"Holding", "International" do (a group's holding and its international arm are entities of their own).
+letter, the short one a short prefix or subsequence of the long one) or when they differ by one
+typo. Legal-form debris, "Sté", "Cie", "& Co", single letters and a trailing word that mistypes
+the other record's legal form ("GsBH" for GmbH) never distinguish; "Group", "Holding",
+"International" and numbers do (a group's holding and its international arm are entities of
+their own).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
-from accountree.resolve.normalize import legal_form
+from accountree.resolve.normalize import GENERIC_WORDS, form_words, legal_form
 
 # Words that never tell two companies apart ("Sté", "Cie", "Ets", "& Co").
 _WEAK = frozenset({"ste", "cie", "etablissements", "co", "company", "corp", "the"})
@@ -44,10 +50,16 @@ _GENERIC_SPELLINGS = {
     "holding": "holding", "holdings": "holding", "international": "intl", "compagnie": "cie",
     "company": "co", "corporation": "corp", "aktiengesellschaft": "ag", "limited": "ltd", "incorporated": "inc",
 }
-# Legal forms that name the same form in two languages (Belgium: SA/NV, SRL/BV), and the
-# "GmbH u. Co. KG" spelling the normaliser reads as KG.
-_SAME_FORMS = ({"SA", "NV"}, {"BV", "S.r.l."}, {"KG", "GmbH & Co. KG"})
+# Legal forms that name one form: in two languages (Belgium: SA/NV, SRL/BV), with or without the
+# single-shareholder mark (SAS/SASU, SARL/EURL, S.L./S.L.U., S.A./S.A.U.: the same company after a
+# share transfer), "Co., Ltd." / "Ltd", and the "KG" a rep types for a "GmbH & Co. KG".
+_SAME_FORMS = ({"SA", "NV", "S.A.U."}, {"BV", "S.r.l."}, {"SAS", "SASU"}, {"SARL", "EURL"}, {"S.L.", "S.L.U."},
+               {"Ltd", "Co. Ltd"}, {"KG", "GmbH & Co. KG"})
+# The normaliser's spellings of generic words ("Internacional" -> "intl"): a word of their own, never
+# an abbreviation of another ("intl" is not "industrial").
+_GENERIC = GENERIC_WORDS
 IDS = ("lei", "siren", "siret", "duns")
+_CITY_WORD = re.compile(r"[a-z0-9]+")
 STRONG_IDS = ("lei", "siret", "duns")
 
 
@@ -73,10 +85,12 @@ _FORM_WORDS = ("gmbh", "inc", "ltd", "limited", "llc", "corp", "plc", "sarl", "s
 @lru_cache(maxsize=1 << 16)
 def _weak(token: str) -> bool:
     """A word that never distinguishes two companies: connectors' leftovers, legal-form debris."""
+    if token.isdigit():
+        return False
     if len(token) <= 1 or token in _WEAK or legal_form(f"x {token}") is not None:
         return True
-    # 4+ letters: one typo away; 3 letters: the same letters swapped ("nic"), not any word one letter off
-    return any(OSA.distance(token, f, score_cutoff=1) <= 1 if len(f) >= 4 else sorted(token) == sorted(f)
+    # 4+ letters: one typo away; 3 letters: two neighbours swapped ("nic"; not "dtl", Deutschland)
+    return any(OSA.distance(token, f, score_cutoff=1) <= 1 and (len(f) >= 4 or sorted(token) == sorted(f))
                for f in _FORM_WORDS if len(token) >= 3)
 
 
@@ -92,18 +106,73 @@ def _subsequence(short: str, long: str) -> bool:
 
 @lru_cache(maxsize=1 << 18)
 def same_word(a: str, b: str) -> bool:
-    """Equal, an abbreviation of one another, or one typo apart."""
+    """Equal, an abbreviation of one another, or one typo apart.
+
+    An abbreviation starts with the same letter and is short next to the word: a prefix of at
+    most 65 % of it ("tech", "distrib", "assoc"; not "reti" for "retail"), or a subsequence of at
+    most 60 % that ends like the word or has 3 letters ("svcs", "mgmt", "dtl"; not "bremau"
+    for "bremhausen"). Numbers only match themselves ("Fund 2" is not "Fund 3")."""
     if a == b:
         return True
+    if any(ch.isdigit() for ch in a + b) or a in _GENERIC or b in _GENERIC:
+        return False
     short, long = (a, b) if len(a) <= len(b) else (b, a)
-    if len(short) >= 3 and short[0] == long[0] and (long.startswith(short) or (
-            len(long) >= len(short) + 2 and _subsequence(short, long))):
-        return True
+    if len(short) >= 3 and short[0] == long[0]:
+        if long.startswith(short) and len(short) <= 0.65 * len(long):
+            return True
+        if (len(short) <= 0.6 * len(long) and (short[-1] == long[-1] or len(short) == 3)
+                and _subsequence(short, long)):
+            return True
     return len(short) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1
 
 
-def extra_words(left: list[str], right: list[str]) -> tuple[list[str], list[str]]:
-    """Distinguishing words of each name that have no counterpart in the other."""
+@lru_cache(maxsize=1 << 16)
+def same_city(a: str, b: str) -> bool:
+    """Equal, one typo apart, or one names the place more precisely ("frankfurt" / "frankfurt am
+    main", "1073 w maxwell st" / "1073 w maxwell": no distinguishing word on both sides)."""
+    if a == b:
+        return True
+    words_a, words_b = _CITY_WORD.findall(a), _CITY_WORD.findall(b)
+    numbers_a, numbers_b = [w for w in words_a if w.isdigit()], [w for w in words_b if w.isdigit()]
+    if numbers_a and numbers_b and numbers_a != numbers_b:  # another street number, another district
+        return False
+    if min(len(a), len(b)) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1:
+        return True
+    extra_a, extra_b = extra_words(words_a, words_b)
+    return not (extra_a and extra_b)
+
+
+def _close(a: str, b: str) -> bool:
+    """Two words of 6+ letters two typos apart (not the same word for `same_word`)."""
+    return min(len(a), len(b)) >= 6 and not any(ch.isdigit() for ch in a + b) and OSA.distance(
+        a, b, score_cutoff=2) <= 2
+
+
+@lru_cache(maxsize=1 << 16)
+def _form_typo(token: str, form: str | None) -> bool:
+    """`token` is the legal form `form` (of the other record) mistyped: one typo from a word of it,
+    the first letter kept or only letters swapped ("GsBH", "S.r.A.", "Ld", "AGG", "SSA"; not "Gas"
+    for "SAS")."""
+    if form is None or token.isdigit():
+        return False
+    return any(OSA.distance(token, word, score_cutoff=1) <= 1 and max(len(token), len(word)) >= 3
+               and (token[0] == word[0] or sorted(token) == sorted(word)) for word in form_words(form))
+
+
+def _without_form_typos(tokens: list[str], other: list[str], other_form: str | None) -> list[str]:
+    """`tokens` without the trailing words that mistype the other record's legal form."""
+    out = list(tokens)
+    while len(out) > 1 and out[-1] not in other and (len(out[-1]) == 1 or _form_typo(out[-1], other_form)):
+        out.pop()
+    return out
+
+
+def extra_words(left: list[str], right: list[str], form_left: str | None = None,
+                form_right: str | None = None) -> tuple[list[str], list[str]]:
+    """Distinguishing words of each name that have no counterpart in the other. With the legal
+    forms of the two records, a trailing word of one name that mistypes the other's form is none."""
+    if form_left or form_right:
+        left, right = _without_form_typos(left, right, form_right), _without_form_typos(right, left, form_left)
     left, right = [_canonical(w) for w in left], [_canonical(w) for w in right]
     unmatched_right = list(right)
     extra_left = []
@@ -132,6 +201,16 @@ class Record:
     city: str | None
     ancestors: frozenset[str]  # parent, grand-parent… (account ids)
     top: str  # the top of its group (itself when it has no parent)
+    domain_stem: str | None = None  # `features.domain_stem` of its domain
+
+
+def _spells_name(stem: str, tokens: list[str]) -> bool:
+    """The domain stem spells the name, or words of it in a row, up to one letter: "lamelleprime" /
+    "lamelle prime", "navares" / "industrias navares", "calaresnova" / "corporacion calares nova",
+    "martinyasociados" / "martin asociados"."""
+    compact = stem.replace("-", "")
+    runs = ("".join(tokens[i:j]) for i in range(len(tokens)) for j in range(i + 1, len(tokens) + 1))
+    return len(compact) >= 4 and any(len(run) >= 4 and OSA.distance(compact, run, score_cutoff=1) <= 1 for run in runs)
 
 
 def check(id_l: str, left: Record, id_r: str, right: Record) -> Verdict:
@@ -144,14 +223,25 @@ def check(id_l: str, left: Record, id_r: str, right: Record) -> Verdict:
     strong = any(left.ids.get(k) and left.ids.get(k) == right.ids.get(k) for k in STRONG_IDS)
     if not same_form(left.form, right.form):
         return Verdict("review" if strong else "drop", f"different legal forms: {left.form} / {right.form}")
-    extra_l, extra_r = extra_words(left.tokens, right.tokens)
+    extra_l, extra_r = extra_words(left.tokens, right.tokens, left.form, right.form)
     if extra_l and extra_r:
+        if len(extra_l) == len(extra_r) == 1 and _close(extra_l[0], extra_r[0]):
+            # two typos apart: two mistyped copies of one name ("indstrial" / "induustrial"), or two
+            # companies ("birchwood" / "birchford"): a reviewer decides
+            return Verdict("review", f"close words: {extra_l[0]} / {extra_r[0]}")
         reason = f"different words: {' '.join(extra_l)} / {' '.join(extra_r)}"
         return Verdict("review" if strong else "drop", reason)
     if extra_l or extra_r:
         reason = f"extra words: {' '.join(extra_l or extra_r)}"
         same_group = left.top == right.top and (left.ancestors or right.ancestors)
         return Verdict("drop" if same_group and not strong else "review", reason)
-    if left.city and right.city and left.city != right.city and not same_word(left.city, right.city):
+    if left.city and right.city and not same_city(left.city, right.city):
         return Verdict("review", f"different cities: {left.city} / {right.city}")
+    if (left.domain_stem and right.domain_stem and left.domain_stem != right.domain_stem
+            and left.tokens != right.tokens and _spells_name(left.domain_stem, left.tokens)
+            and _spells_name(right.domain_stem, right.tokens)):
+        # "Lamelle Prime" (lamelleprime.com) / "Lavelle Prime" (lavelleprime.be): each site spells its own name
+        return Verdict("review", f"each domain spells its own name: {left.domain_stem} / {right.domain_stem}")
+    if left.ancestors and right.ancestors and left.top != right.top:
+        return Verdict("review", "in two different groups")
     return Verdict("ok")

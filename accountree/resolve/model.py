@@ -1,25 +1,32 @@
 """The probabilistic record-linkage model (splink, Fellegi-Sunter) on an in-memory DuckDB.
 
-`score_pairs(features, seed)` trains the model without labels and returns every blocked pair with
-its match probability and the level each comparison fell into (the evidence):
+`score_pairs(features, options)` trains the model without labels and returns the blocked pairs at
+or above `options.floor` with their match probability and the level each comparison fell into
+(the evidence):
 
 - **Blocking** keeps the work sub-quadratic: a pair is only compared when the two records share
-  a normalised name, a registry id (SIREN, LEI, D-U-N-S), a domain, or *within one country* one
-  of their name keys (the name with one word left out: a typo or an abbreviation changes one
-  word, so the two names still share the key that leaves it out; see `features.name_keys`).
-- **Comparisons**: name (exact, same words in another order, one typo, Jaro-Winkler ≥ 0.95 or two
-  typos, ≥ 0.88 or most words shared, ≥ 0.80), registry identifiers (one of LEI / SIRET / D-U-N-S equal, SIREN equal,
-  conflicting, unknown), domain (equal, same stem on another TLD, different), country, city,
-  industry.
-- **Training**: u probabilities by random sampling (seeded, so the model is deterministic), m
-  probabilities by expectation-maximisation over three blocking passes (brand and country;
-  domain; normalised name) so that every comparison is estimated from pairs it did not block on.
+  a normalised name, a registry id (SIREN, LEI, D-U-N-S), a domain in one country, or *within one
+  country* one of their name keys (the name with one word left out, the name itself, first
+  letters + initials, one-letter deletions of a one-word name; keys held by more than
+  `features.MAX_KEY_RECORDS` records of a country are left out; see `features.name_keys`).
+- **Comparisons**: name (exact, same words in another order, one typo, same words up to
+  abbreviations and typos, Jaro-Winkler ≥ 0.95 or two typos, ≥ 0.88 or most words shared,
+  ≥ 0.80), registry identifiers (conflicting, one of LEI / SIRET / D-U-N-S equal, SIREN equal),
+  domain (equal, same stem on another TLD, different), country, city, industry.
+- **Training** (`score_pairs`): prior from near-certain rules; u by random sampling (seeded, so
+  the model is deterministic), then **u of every level recounted on the blocked pairs**
+  (`_blocked_u`) — the levels that matter (same name, one typo, same id…) are rare among random
+  pairs, a 1 M-pair sample stops seeing them as the workspace grows, and splink then falls back
+  to arbitrary default u: the weights stopped growing while the prior kept shrinking ~1/n, so
+  recall fell with the size of the workspace; m by EM on pairs sharing a name, floored at
+  `M_FLOOR` (`_floor_m`).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import duckdb
@@ -32,13 +39,18 @@ _NAME_LEVELS = [
      "is_null_level": True},
     {"sql_condition": "name_norm_l = name_norm_r", "label_for_charts": "same name", "m_probability": 0.55},
     {"sql_condition": "name_sorted_l = name_sorted_r", "label_for_charts": "same words", "m_probability": 0.02},
-    {"sql_condition": "levenshtein(name_norm_l, name_norm_r) <= 1", "label_for_charts": "one typo",
+    # the length tests cost nothing and spare most pairs the edit distance (which is at least the length gap)
+    {"sql_condition": "abs(len(name_norm_l) - len(name_norm_r)) <= 1 AND levenshtein(name_norm_l, name_norm_r) <= 1",
+     "label_for_charts": "one typo",
      "m_probability": 0.2},
-    {"sql_condition": "jaro_winkler_similarity(name_norm_l, name_norm_r) >= 0.85 "
-                      "AND accountree_same_words(tokens_l, tokens_r)", "label_for_charts": "same words up to "
+    # (a Python function: the Jaro-Winkler gate keeps it to the few pairs that may pass; 0.85 called
+    # it 3.6 times as often for 1 % more of its true pairs, which reach a lower level anyway)
+    {"sql_condition": "jaro_winkler_similarity(name_norm_l, name_norm_r) >= 0.9 "
+                      "AND accountree_same_words(tokens_l, tokens_r, legal_form_l, legal_form_r)", "label_for_charts": "same words up to "
      "abbreviations and typos", "m_probability": 0.1},
     {"sql_condition": "jaro_winkler_similarity(name_norm_l, name_norm_r) >= 0.95 OR "
-                      "(levenshtein(name_norm_l, name_norm_r) <= 2 AND len(name_norm_l) >= 10)",
+                      "(len(name_norm_l) >= 10 AND abs(len(name_norm_l) - len(name_norm_r)) <= 2 "
+                      "AND levenshtein(name_norm_l, name_norm_r) <= 2)",
      "label_for_charts": "name very similar", "m_probability": 0.06},
     {"sql_condition": "jaro_winkler_similarity(name_norm_l, name_norm_r) >= 0.88 OR "
                       "len(list_intersect(tokens_l, tokens_r)) * 3 >= 2 * greatest(len(tokens_l), len(tokens_r))",
@@ -89,9 +101,9 @@ COMPARISONS = {
     "city": _simple("city", 0.85, fuzzy=True),
     "industry": _simple("industry", 0.85),
 }
-BLOCKING_RULES = (("name_norm",), ("siren",), ("lei",), ("duns",), ("domain",))
-# Exploding rule: records sharing one of their `name_keys` (the name minus one word) in a country.
-NAME_KEY_RULE = ("name_keys", "country")
+BLOCKING_RULES = (("name_norm",), ("siren",), ("lei",), ("duns",), ("domain", "block_country"))
+# Exploding rule: records sharing one of their `name_keys` (`features.name_keys`) in a country.
+NAME_KEY_RULE = ("name_keys", "block_country")  # block_country: the country, "" when unknown
 # EM passes. Pairs sharing a normalised name are mostly duplicates, so EM there separates them
 # well and estimates every comparison but the name. Passes blocked on brand or domain are not
 # used: their pairs are dominated by sibling companies of one group, which EM then learns as
@@ -103,6 +115,13 @@ DETERMINISTIC_RULES = (
     "l.lei = r.lei", "l.siret = r.siret",
 )
 PRIOR_RECALL = 0.6
+# Least m of a level EM trained (see `_floor_m`).
+M_FLOOR = 0.02
+# A level's sampled u is trusted only when the random sample saw about this many pairs there.
+MIN_SAMPLED_PAIRS = 10
+# Columns that make each comparison null when missing (a pair is compared when both records have one).
+NULL_COLUMNS = {"name": ("name_norm",), "ids": ("lei", "siren", "duns"), "domain": ("domain",),
+                "country": ("country",), "city": ("city",), "industry": ("industry",)}
 # Below this many accounts EM has too few pairs to learn from: the documented m defaults are kept.
 MIN_EM_RECORDS = 500
 
@@ -116,18 +135,21 @@ class ModelOptions:
     memory_limit: str = "4GB"  # of the linkage's DuckDB; beyond it DuckDB spills to disk
 
 
-def _same_words(left: list[str] | None, right: list[str] | None) -> bool:
+def _same_words(left: list[str] | None, right: list[str] | None, form_l: str | None = None,
+                form_r: str | None = None) -> bool:
     """Both names have the same distinguishing words, word by word, abbreviations and typos
-    allowed ("kessler svcs" / "kessler services"): the guard's alignment, as a model level."""
+    allowed ("kessler svcs" / "kessler services"; a trailing word that mistypes the other record's
+    legal form is none): the guard's alignment, as a model level."""
     if not left or not right:
         return False
-    extra_l, extra_r = extra_words(left, right)
+    extra_l, extra_r = extra_words(left, right, form_l, form_r)
     return not extra_l and not extra_r
 
 
-def _same_words_arrow(left: pa.Array, right: pa.Array) -> pa.Array:
+def _same_words_arrow(left: pa.Array, right: pa.Array, form_l: pa.Array, form_r: pa.Array) -> pa.Array:
     """`_same_words` over Arrow batches (one Python call per vector, not per pair)."""
-    return pa.array([_same_words(a, b) for a, b in zip(left.to_pylist(), right.to_pylist(), strict=True)], pa.bool_())
+    return pa.array([_same_words(*row) for row in zip(left.to_pylist(), right.to_pylist(), form_l.to_pylist(),
+                                                       form_r.to_pylist(), strict=True)], pa.bool_())
 
 
 def _prior(n: int) -> float:
@@ -135,28 +157,149 @@ def _prior(n: int) -> float:
     return min(0.5, max(1e-9, 0.05 / max(n - 1, 1)))
 
 
-def score_pairs(features: pa.Table, options: ModelOptions | None = None) -> tuple[pa.Table, dict]:
-    """Train the model on `features` and score the blocked pairs.
+def _nonnull_pairs(features: pa.Table, columns: tuple[str, ...]) -> int:
+    """Pairs of records for which a comparison is not null: both records have a value in at least
+    one of `columns` (exact, from the counts of each presence pattern; no pair is enumerated)."""
+    present = [[v is not None for v in features.column(c).to_pylist()] for c in columns]
+    patterns = Counter(zip(*present, strict=True))
+    total = 0
+    items = sorted(patterns.items())
+    for i, (a, ca) in enumerate(items):
+        for b, cb in items[i:]:
+            if any(x and y for x, y in zip(a, b, strict=True)):
+                total += ca * (ca - 1) // 2 if a == b else ca * cb
+    return total
 
-    Returns (pairs, model_summary): pairs has `unique_id_l, unique_id_r, match_weight,
-    match_probability` and one `mw_<comparison>` match weight per comparison; model_summary
-    maps each comparison to its level labels and match weights (for the evidence).
+
+def _blocked_u(con: duckdb.DuckDBPyConnection, table: str, linker, features: pa.Table,
+               u_max_pairs: float) -> dict[str, dict[int, float]]:
+    """u of every level from the blocked pairs: count(level) / non-null pairs of the comparison.
+
+    Blocking keeps every pair that agrees on a name, a registry id or a domain and nearly every pair
+    whose names are one typo or one word apart, so those counts are exact lower bounds of the
+    random-pair counts; the random sample only sees such pairs when the workspace is small (a
+    level seen in none of 1 M sampled pairs gets an arbitrary default u, which made the model lose
+    recall as the workspace grew). A level keeps its sampled u when the sample saw it often enough
+    (≥ MIN_SAMPLED_PAIRS times) and that u is the larger: the common levels (different names,
+    same country…) are mostly outside the blocks. Returns, per comparison, level -> u used."""
+    used: dict[str, dict[int, float]] = {}
+    for comparison in linker._settings_obj.comparisons:
+        name = comparison.output_column_name
+        gamma = comparison._gamma_column_name
+        counts = dict(con.execute(f"SELECT {gamma}, count(*) FROM {table} GROUP BY 1").fetchall())  # noqa: S608
+        nonnull = _nonnull_pairs(features, NULL_COLUMNS[name])
+        sampled_nonnull = min(u_max_pairs, nonnull)
+        used[name] = {}
+        for level in comparison._comparison_levels_excluding_null:
+            if level._is_else_level:
+                continue
+            exact = counts.get(level.comparison_vector_value, 0) / nonnull if nonnull else 0.0
+            sampled = level._u_probability if isinstance(level._u_probability, float) else 0.0
+            if sampled * sampled_nonnull < MIN_SAMPLED_PAIRS:
+                sampled = 0.0
+            if max(exact, sampled) > 0:
+                used[name][level.comparison_vector_value] = max(exact, sampled)
+    _apply_u(linker, used)
+    return used
+
+
+def _floor_m(linker) -> None:
+    """m of every level EM trained, at least M_FLOOR. EM learns from pairs sharing a name; when
+    none of them disagrees on, say, the domain, "domain different" is not observed and splink would
+    keep its default m (0.3) — in a small workspace — while one such pair in a larger one gives
+    m = 0.002 (-9 bits): the same evidence would weigh differently with the workspace size, and a
+    duplicate whose rep typed another industry would be lost. The floor bounds that penalty."""
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison._comparison_levels_excluding_null:
+            if level._trained_m_probabilities:
+                trained = level._trained_m_median or 0.0
+                level.m_probability = max(trained, M_FLOOR)
+
+
+def _apply_u(linker, used: dict[str, dict[int, float]]) -> None:
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison._comparison_levels_excluding_null:
+            u = used.get(comparison.output_column_name, {}).get(level.comparison_vector_value)
+            if u is not None:
+                level.u_probability = u
+
+
+def _compare_blocked_pairs(linker, con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Compare every blocked pair once; `table` (a view) gives its comparison levels (gamma_<comparison>).
+
+    splink's predict gives per-comparison match weights, not levels; the weights are set for this
+    pass to -(level + 1) (m = 2^-(level+1), u = 1: exact in floating point, 0 for a null level),
+    so each weight names its level. The trained m and u are put back afterwards."""
+    saved = []
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison._comparison_levels_excluding_null:
+            saved.append((level, level._m_probability, level._u_probability))
+            level._m_probability = 2.0 ** -(level.comparison_vector_value + 1)
+            level._u_probability = 1.0
+    try:
+        compared = linker.inference.predict(warning_mode="never")
+    finally:
+        for level, m, u in saved:
+            level._m_probability, level._u_probability = m, u
+    levels = ", ".join(f"CAST(-mw_{c} - 1 AS TINYINT) AS gamma_{c}" for c in COMPARISONS)
+    con.execute(f"CREATE VIEW {table} AS SELECT unique_id_l, unique_id_r, {levels} "  # noqa: S608 - constants
+                f"FROM {compared.physical_name}")  # a view: the pairs are stored once
+
+
+def _weights_sql(linker) -> tuple[list[str], str]:
+    """Per comparison `CASE gamma … END AS mw_<name>` (trained weights, 0 when null), and the prior weight."""
+    settings = linker._settings_obj
+    parts = []
+    for comparison in settings.comparisons:
+        gamma = comparison._gamma_column_name
+        whens = []
+        for level in comparison._comparison_levels_excluding_null:
+            weight = level._log2_bayes_factor
+            weight = max(-60.0, min(60.0, weight)) if math.isfinite(weight) else (60.0 if weight > 0 else -60.0)
+            whens.append(f"WHEN {int(level.comparison_vector_value)} THEN CAST({weight!r} AS DOUBLE)")
+        parts.append(f"CASE {gamma} {' '.join(whens)} ELSE CAST(0 AS DOUBLE) END AS mw_{comparison.output_column_name}")
+    prior = settings._probability_two_random_records_match
+    return parts, repr(math.log2(prior / (1 - prior)))
+
+
+@dataclass
+class Scored:
+    """`pairs`: `unique_id_l, unique_id_r, match_weight, match_probability`, and per comparison its
+    level `gamma_<comparison>` (-1: null) and match weight `mw_<comparison>`, for the pairs at or
+    above the floor; `model`: per comparison, its levels' labels and weights (for the evidence);
+    `compared`: blocked pairs compared; `prior`: probability that two random records match."""
+
+    pairs: pa.Table
+    model: dict
+    compared: int = 0
+    prior: float | None = None
+
+
+def score_pairs(features: pa.Table, options: ModelOptions | None = None) -> Scored:
+    """Train the model on `features` and score the blocked pairs (see `Scored`).
+
+    Steps: prior from near-certain rules; u by random sampling; every blocked pair compared once
+    (splink's predict without threshold, kept in the linkage DuckDB: the comparison levels); u of
+    the rare levels recounted on those pairs (`_blocked_u`); m by EM; then the weights are summed
+    over the stored comparison levels in SQL and the pairs below `floor` left out.
     """
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     options = options or ModelOptions()
-    empty = pa.table({"unique_id_l": pa.array([], pa.string()), "unique_id_r": pa.array([], pa.string()),
-                      "match_weight": pa.array([], pa.float64()), "match_probability": pa.array([], pa.float64())})
     if features.num_rows < 2:
-        return empty, {}
+        return Scored(pa.table({"unique_id_l": pa.array([], pa.string()), "unique_id_r": pa.array([], pa.string()),
+                                "match_weight": pa.array([], pa.float64()),
+                                "match_probability": pa.array([], pa.float64())}), {})
     for name in ("splink", "splink.internals"):
         logging.getLogger(name).setLevel(logging.ERROR)
     con = duckdb.connect(":memory:")
     con.execute("SET threads = 2")
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET preserve_insertion_order = false")
     con.execute("SET memory_limit = ?", [options.memory_limit])
-    con.create_function("accountree_same_words", _same_words_arrow, [duckdb.list_type(str), duckdb.list_type(str)],
-                        bool, type="arrow", side_effects=False)
+    con.create_function("accountree_same_words", _same_words_arrow,
+                        [duckdb.list_type(str), duckdb.list_type(str), str, str], bool, type="arrow",
+                        side_effects=False, null_handling="special")
     db_api = DuckDBAPI(connection=con)
     data = db_api.register(features, table_name="accounts_features")
     settings = SettingsCreator(
@@ -180,30 +323,42 @@ def score_pairs(features: pa.Table, options: ModelOptions | None = None) -> tupl
             linker._settings_obj._probability_two_random_records_match = _prior(features.num_rows)
     linker.training.estimate_u_using_random_sampling(max_pairs=options.u_max_pairs, seed=options.seed,
                                                      num_chunks=1 if features.num_rows < 20_000 else 10)
+    _compare_blocked_pairs(linker, con, "accountree_gammas")
+    u_used = _blocked_u(con, "accountree_gammas", linker, features, options.u_max_pairs)
     for cols in TRAINING_BLOCKS if features.num_rows >= MIN_EM_RECORDS else ():
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(block_on(*cols))
         except Exception as err:  # too few pairs in a small workspace: keep the defaults
             logging.getLogger(__name__).info("EM pass %s skipped: %s", cols, err)
-    predictions = linker.inference.predict(threshold_match_probability=options.floor, warning_mode="never")
+    _apply_u(linker, u_used)  # EM puts the sampled u back when it ends
+    _floor_m(linker)
+    parts, prior_weight = _weights_sql(linker)
     weights = [f"mw_{c}" for c in COMPARISONS]
-    columns = ", ".join(["unique_id_l", "unique_id_r", "match_weight", "match_probability", *weights])
-    query = f"SELECT {columns} FROM {predictions.physical_name} ORDER BY unique_id_l, unique_id_r"  # noqa: S608
+    gammas = [f"gamma_{c}" for c in COMPARISONS]
+    total = " + ".join([prior_weight, *weights])
+    least = min(max(options.floor, 1e-12), 1 - 1e-12)  # a review threshold of 1 keeps what rounds to 1
+    floor = math.log2(least / (1 - least))
+    query = (f"SELECT unique_id_l, unique_id_r, {total} AS match_weight, "  # noqa: S608 - numbers from the model
+             f"1 / (1 + pow(2, -({total}))) AS match_probability, {', '.join(gammas + weights)} "
+             f"FROM (SELECT unique_id_l, unique_id_r, {', '.join(gammas + parts)} FROM accountree_gammas) "
+             f"WHERE {total} >= {floor!r} ORDER BY unique_id_l, unique_id_r")
     result = con.sql(query).to_arrow_table()
+    compared = con.execute("SELECT count(*) FROM accountree_gammas").fetchone()[0]
+    prior = linker._settings_obj._probability_two_random_records_match
     summary = model_summary(linker)
     con.close()
-    return result, summary
+    return Scored(result, summary, compared, prior)
 
 
 def model_summary(linker) -> dict[str, list[dict]]:
-    """Per comparison, per level index (gamma): its label and trained match weight."""
+    """Per comparison, per level index (gamma): its label and the match weight the model uses."""
     out: dict[str, list[dict]] = {}
     for comparison in linker._settings_obj.comparisons:
         levels = []
         for level in comparison.comparison_levels:
             if level.is_null_level:
                 continue
-            weight = level._log2_bayes_factor if level._has_estimated_values or level._has_estimated_u_values else None
+            weight = level._log2_bayes_factor
             levels.append({"gamma": level.comparison_vector_value, "label": level.label_for_charts,
                            "weight": None if weight is None or math.isinf(weight) else round(weight, 2)})
         out[comparison.output_column_name] = levels

@@ -22,10 +22,12 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from cleanco.clean import get_unique_terms
+from rapidfuzz.distance import OSA
 from unidecode import unidecode
 
 __all__ = [
-    "normalize_name", "normalize_names", "legal_form", "name_tokens", "brand_key",
+    "normalize_name", "normalize_names", "normalize_names_and_forms", "legal_form", "form_words",
+    "looks_like_legal_form", "name_tokens", "brand_key", "GENERIC_WORDS",
     "normalize_domain", "is_free_mail_domain", "FREE_MAIL_DOMAINS",
 ]
 
@@ -39,6 +41,7 @@ _WEB_SUFFIX_RE = re.compile(r"\.(?:com|net|org|io|co\.uk|de|fr)\b")
 # any other dot separates words ("Co.Ltd", "3.5").
 _ABBREV_DOT_RE = re.compile(r"(?<![a-z0-9])([a-z])\.")
 _NON_WORD_RE = re.compile(r"[^a-z0-9&]+")
+_UND_RE = re.compile(r"(?<=[a-z]{2}) u\. ")
 
 # Connectors are unified by dropping them: "Procter & Gamble" == "Procter and Gamble".
 _CONNECTORS = frozenset({"&", "and", "et", "und", "y", "e", "en", "og", "och", "the"})
@@ -54,6 +57,8 @@ def _tokens(text: str) -> list[str]:
         text = unidecode(text)
     text = text.lower()
     if "." in text:
+        if " u. " in text:  # "Forschung u. Entwicklung", "GmbH u. Co. KG": u. = und
+            text = _UND_RE.sub(" und ", text)
         text = _ABBREV_DOT_RE.sub(r"\1", _WEB_SUFFIX_RE.sub(" ", text))
     if "'" in text or "`" in text:
         text = text.replace("'", "").replace("`", "")  # "L'Oréal" -> "loreal", "Lowe's" -> "lowes"
@@ -83,23 +88,26 @@ def _tokens(text: str) -> list[str]:
 _CANONICAL_FORMS: dict[str, tuple[str, ...]] = {
     # France
     "SAS": ("SAS", "S.A.S.", "société par actions simplifiée"),
-    "SASU": ("SASU", "S.A.S.U.", "société par actions simplifiée unipersonnelle"),
+    "SASU": ("SASU", "S.A.S.U.", "société par actions simplifiée unipersonnelle", "SAS à associé unique",
+             "SAS associé unique", "SAS unipersonnelle", "société par actions simplifiée à associé unique"),
     "SA": ("SA", "S.A.", "société anonyme", "sociedad anónima", "sociedade anónima", "S/A", "Spółka Akcyjna"),
     "SARL": ("SARL", "S.A.R.L.", "S.à r.l.", "société à responsabilité limitée"),
-    "EURL": ("EURL",), "SNC": ("SNC", "S.N.C.", "société en nom collectif"),
+    "EURL": ("EURL", "E.U.R.L.", "SARL à associé unique", "SARL associé unique", "SARL unipersonnelle",
+             "entreprise unipersonnelle à responsabilité limitée"), "SNC": ("SNC", "S.N.C.", "société en nom collectif"),
     "SCA": ("SCA", "S.C.A."), "SCS": ("SCS",), "SCI": ("SCI", "société civile immobilière"),
     "SCOP": ("SCOP",), "SELARL": ("SELARL",), "SELAS": ("SELAS",), "GIE": ("GIE",),
     "SEM": ("SEM", "SAEM"),
     # Germany, Austria, Switzerland
-    "GmbH": ("GmbH", "G.m.b.H.", "GesmbH", "Ges.m.b.H.", "mbH", "Gesellschaft mit beschränkter Haftung"),
-    "GmbH & Co. KG": ("GmbH & Co. KG", "GmbH und Co. KG", "GmbH & Co KG", "GmbH & Co"),
+    "GmbH": ("GmbH", "G.m.b.H.", "GesmbH", "Ges.m.b.H.", "mbH", "Gesellschaft mit beschränkter Haftung", "gGmbH"),
+    "GmbH & Co. KG": ("GmbH & Co. KG", "GmbH und Co. KG", "GmbH & Co KG", "GmbH & Co", "GmbH & Cie KG",
+                      "GmbH & Co. Kommanditgesellschaft"),
     "GmbH & Co. KGaA": ("GmbH & Co. KGaA",), "GmbH & Co. OHG": ("GmbH & Co. OHG",),
     "AG & Co. KG": ("AG & Co. KG",), "AG & Co. KGaA": ("AG & Co. KGaA",), "SE & Co. KG": ("SE & Co. KG",),
     "SE & Co. KGaA": ("SE & Co. KGaA",), "UG & Co. KG": ("UG (haftungsbeschränkt) & Co. KG", "UG & Co. KG"),
     "AG": ("AG", "A.G.", "Aktiengesellschaft"), "KG": ("KG", "Kommanditgesellschaft"),
     "KGaA": ("KGaA", "Kommanditgesellschaft auf Aktien"), "OHG": ("OHG",), "GbR": ("GbR",),
     "UG": ("UG", "UG (haftungsbeschränkt)"), "e.V.": ("e.V.", "eingetragener Verein"), "eG": ("eG",),
-    "Sagl": ("Sagl",), "PartG": ("PartG", "PartG mbB"),
+    "e.K.": ("e.K.", "e.Kfm.", "e.Kfr.", "eingetragener Kaufmann", "eingetragene Kauffrau"), "Sagl": ("Sagl",), "PartG": ("PartG", "PartG mbB"),
     # Europe-wide
     "SE": ("SE", "Societas Europaea"),
     # English-speaking countries and Asia
@@ -120,7 +128,8 @@ _CANONICAL_FORMS: dict[str, tuple[str, ...]] = {
     "S.L.U.": ("S.L.U.", "SLU"), "S.A.U.": ("S.A.U.", "SAU"), "S.A. de C.V.": ("S.A. de C.V.", "SA de CV"),
     "S. de R.L.": ("S. de R.L.", "S. de R.L. de C.V."), "S.A.B. de C.V.": ("S.A.B. de C.V.",),
     "Ltda": ("Ltda", "Ltda."), "Lda": ("Lda", "Lda."), "S.p.A.": ("S.p.A.", "SpA", "società per azioni"),
-    "S.r.l.": ("S.r.l.", "Srl", "società a responsabilità limitata", "S.R.L.S.", "Srls"),
+    "S.r.l.": ("S.r.l.", "Srl", "società a responsabilità limitata", "S.R.L.S.", "Srls",
+              "S.r.l. unipersonale"),
     "S.a.p.a.": ("S.a.p.a.",), "S.c.a.r.l.": ("S.c.a.r.l.", "Scarl", "S.C.R.L.", "SCRL"),
     # Benelux
     "NV": ("NV", "N.V.", "naamloze vennootschap"), "BV": ("BV", "B.V.", "besloten vennootschap"),
@@ -162,6 +171,9 @@ _PREFIX_SPELLINGS: dict[str, tuple[str, ...]] = {
 }
 # Not legal forms but noise that opens names: Indian "M/S" (Messrs), Australian trust names.
 _PREFIX_NOISE: tuple[tuple[str, ...], ...] = (("ms",), ("trustee", "for"))
+# Status notes written after the legal form: "GmbH i.L." (in liquidation), "GmbH i.Gr." (being founded).
+_SUFFIX_NOISE_SPELLINGS = ("i.L.", "i.Liq.", "i.Gr.", "in Liquidation", "en liquidation", "in liquidazione",
+                           "in Gründung")
 # cleanco terms that are too often a meaningful last word (a region, a country, a bank, a role).
 _CLEANCO_EXCLUDED = frozenset({
     "uk", "eu", "ca", "at", "ok", "ec", "ent", "etat", "ong", "ba", "bm", "bl", "fa", "ps", "ep",
@@ -203,6 +215,8 @@ def _build_forms() -> dict[tuple[str, ...], str]:
 _SUFFIX_FORMS = _build_forms()
 _SUFFIX_SIZES = _sizes_by(_SUFFIX_FORMS, -1)
 _PREFIX_FORMS = _spelling_table(_PREFIX_SPELLINGS)
+_SUFFIX_NOISE = sorted({tuple(_tokens(s)) for s in _SUFFIX_NOISE_SPELLINGS}, key=len, reverse=True)  # longest first
+_SUFFIX_NOISE_LAST = frozenset(key[-1] for key in _SUFFIX_NOISE)
 _PREFIX_SIZES = _sizes_by(_PREFIX_FORMS, 0)
 
 # ---------------------------------------------------------------------------------------------
@@ -211,7 +225,7 @@ _PREFIX_SIZES = _sizes_by(_PREFIX_FORMS, 0)
 
 _CANONICAL_WORDS: dict[str, str] = {
     **dict.fromkeys(("societe", "ste", "soc", "society", "societa", "sociedade", "gesellschaft"), "ste"),
-    **dict.fromkeys(("groupe", "group", "grupo", "gruppo", "gruppe", "groep", "grp"), "group"),
+    **dict.fromkeys(("groupe", "group", "grupo", "gruppo", "gruppe", "groep", "grp", "gpo"), "group"),
     **dict.fromkeys(("international", "internationale", "internacional", "internazionale", "intl"), "intl"),
     **dict.fromkeys(("compagnie", "cie", "compania", "cia", "compagnia", "companhia"), "cie"),
     **dict.fromkeys(("holding", "holdings", "hldg", "hldgs"), "holding"),
@@ -219,6 +233,8 @@ _CANONICAL_WORDS: dict[str, str] = {
     **dict.fromkeys(("manufacturing", "mfg"), "mfg"),
     "st": "saint", "sainte": "saint", "ets": "etablissements",
 }
+# The spellings generic words are unified to ("intl", "group", "ste"…).
+GENERIC_WORDS: frozenset[str] = frozenset(_CANONICAL_WORDS.values())
 _STOP_WORDS = frozenset({
     "the", "of", "a", "an", "de", "des", "du", "la", "le", "les", "l", "d", "der", "die", "das", "den",
     "dem", "del", "della", "di", "da", "do", "dos", "el", "los", "las", "il", "lo", "het",
@@ -234,6 +250,15 @@ def _clean(name: str) -> tuple[list[str], str | None]:
     """Tokens with legal forms removed (never down to nothing), and the first legal form found."""
     tokens = _tokens(name)
     form: str | None = None
+    if "capital" in tokens:  # "SAS au capital de 10 000 euros" (French letterheads)
+        at = next((i for i in range(1, len(tokens) - 1) if tokens[i] == "au" and tokens[i + 1] == "capital"), 0)
+        if at:
+            del tokens[at:]
+    if len(tokens) > 2 and tokens[-1] in _SUFFIX_NOISE_LAST:  # "GmbH i.L."
+        for noise in _SUFFIX_NOISE:
+            if len(tokens) > len(noise) + 1 and tuple(tokens[-len(noise):]) == noise:
+                del tokens[-len(noise):]
+                break
     while len(tokens) > 1:  # strip trailing forms, longest first ("GmbH & Co. KG" before "KG")
         for size in _SUFFIX_SIZES.get(tokens[-1], ()):
             label = _SUFFIX_FORMS.get(tuple(tokens[-size:])) if size < len(tokens) else None
@@ -286,15 +311,27 @@ def normalize_name(name: str | None) -> str:
 
 def normalize_names(names: Iterable[str | None]) -> list[str]:
     """`normalize_name` over a column; repeated names are computed once."""
-    memo: dict[object, str] = {}
-    out = []
+    return normalize_names_and_forms(names)[0]
+
+
+def normalize_names_and_forms(names: Iterable[str | None]) -> tuple[list[str], list[str | None]]:
+    """`normalize_name` and `legal_form` over a column, each name cleaned once."""
+    memo: dict[object, tuple[str, str | None]] = {}
+    keys: list[str] = []
+    forms: list[str | None] = []
     for name in names:
-        key = memo.get(name)
-        if key is None:
+        found = memo.get(name)
+        if found is None:
             text = _text(name)
-            key = memo[name] = " ".join(_clean(text)[0]) if text else ""
-        out.append(key)
-    return out
+            if text:
+                tokens, form = _clean(text)
+                found = (" ".join(tokens), form)
+            else:
+                found = ("", None)
+            memo[name] = found
+        keys.append(found[0])
+        forms.append(found[1])
+    return keys, forms
 
 
 def legal_form(name: str | None) -> str | None:
@@ -302,6 +339,32 @@ def legal_form(name: str | None) -> str | None:
     or at its start for the forms written first ("OOO Gazprom" -> "OOO"); None when there is none."""
     text = _text(name)
     return _cached(text)[1] if text else None
+
+
+@lru_cache(maxsize=1024)
+def form_words(label: str) -> frozenset[str]:
+    """Words of the spellings of a legal form label, and each spelling written as one word:
+    "GmbH & Co. KG" -> {"gmbh", "co", "kg", "gmbhcokg", "und", "gmbhundcokg", …}."""
+    words: set[str] = set()
+    for key, found in _SUFFIX_FORMS.items():
+        if found == label:
+            words.update(key)
+            words.add("".join(key))
+    return frozenset(words)
+
+
+# Words of the curated legal forms, to recognise one mistyped ("GsBH", "S.r.A.", "Ltdd").
+_FORM_WORDS = sorted({w for spellings in _CANONICAL_FORMS.values() for sp in spellings for w in _tokens(sp)
+                      if len(w) >= 2 and w not in _STOP_WORDS})
+
+
+@lru_cache(maxsize=1 << 16)
+def looks_like_legal_form(token: str) -> bool:
+    """A legal form or one typo away from a word of one (≥ 3 letters on a side): "gsbh", "ltdd",
+    "sra". Loose ("gas" ~ "sas"): for blocking keys, not for deciding."""
+    if legal_form(f"x {token}") is not None:
+        return True
+    return any(OSA.distance(token, w, score_cutoff=1) <= 1 and max(len(w), len(token)) >= 3 for w in _FORM_WORDS)
 
 
 def name_tokens(name: str | None) -> list[str]:

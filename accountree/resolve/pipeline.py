@@ -7,24 +7,26 @@ blocked pairs and classifies each one:
 - `auto`   — probability ≥ `auto_threshold` and the guard has no objection: merged by `resolve`;
 - `review` — probability ≥ `review_threshold` (or above `auto_threshold` but held back by the
   guard): goes to the review queue;
-- below `review_threshold`, or dropped by the guard, or already rejected by a reviewer: nothing.
+- below `review_threshold` (never returned by the model), or dropped by the guard, or already
+  rejected by a reviewer: nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
 from accountree.errors import ConfigError
 from accountree.resolve.features import ACCOUNT_FIELDS, build_features
-from accountree.resolve.guard import Record, check
+from accountree.resolve.guard import Record, Verdict, check
 from accountree.resolve.model import ModelOptions, score_pairs
 from accountree.store import Workspace
 
-DEFAULT_AUTO = 0.95
+DEFAULT_AUTO = 0.75  # README "Decisions": between the evidence patterns that are sure and those that are not
 DEFAULT_REVIEW = 0.5
 
 
@@ -39,7 +41,7 @@ class ResolveOptions:
         if not 0 < self.review_threshold <= self.auto_threshold <= 1:
             raise ConfigError(
                 f"thresholds must satisfy 0 < review ({self.review_threshold}) <= auto ({self.auto_threshold}) <= 1",
-                hint="e.g. --auto-threshold 0.95 --review-threshold 0.5",
+                hint="e.g. --auto-threshold 0.75 --review-threshold 0.5",
             )
 
 
@@ -51,16 +53,21 @@ class Candidate:
     match_probability: float
     match_weight: float
     evidence: dict
-    decision: str  # auto | review | drop
+    decision: str  # auto | review
     guard: str | None = None
 
 
 @dataclass
 class Found:
     candidates: list[Candidate] = field(default_factory=list)
-    scored_pairs: int = 0
+    scored_pairs: int = 0  # blocked pairs compared by the model
     accounts: int = 0
     model: dict = field(default_factory=dict)
+    prior: float | None = None  # the model's probability that two random records match
+    dropped: int = 0  # pairs at or above the review threshold that the guard ruled out
+    rejected: set[frozenset[str]] = field(default_factory=set)
+    # the guard's verdict on any two accounts (reviewers' rejections included), for the merge clusters
+    verdict: Callable[[str, str], Verdict] = field(default=lambda a, b: Verdict("ok"))
 
     def by_decision(self, decision: str) -> list[Candidate]:
         return [c for c in self.candidates if c.decision == decision]
@@ -111,55 +118,64 @@ def rejected_pairs(ws: Workspace) -> set[frozenset[str]]:
     return {frozenset((alias.get(a, a), alias.get(b, b))) for a, b in rows}
 
 
-def _label(summary: dict, comparison: str, weight: float) -> str:
-    if abs(weight) < 1e-9:
+def _label(summary: dict, comparison: str, gamma: int) -> str:
+    if gamma < 0:
         return f"{comparison} missing"
-    best = min(summary.get(comparison, []), key=lambda lv: abs((lv["weight"] or 0) - weight), default=None)
-    return best["label"] if best else comparison
+    return next((lv["label"] for lv in summary.get(comparison, []) if lv["gamma"] == gamma), comparison)
 
 
 def find_candidates(ws: Workspace, options: ResolveOptions | None = None, accounts: pa.Table | None = None) -> Found:
+    """Score the blocked pairs and classify those at or above the review threshold (the others are
+    dropped without a look: nothing is written for them)."""
     options = options or ResolveOptions()
     options.check()
     accounts = load_accounts(ws) if accounts is None else accounts
     features = build_features(accounts)
-    pairs, summary = score_pairs(features, ModelOptions(seed=options.seed, u_max_pairs=options.u_max_pairs,
-                                                        floor=min(options.review_threshold, 0.05)))
-    found = Found(scored_pairs=pairs.num_rows, accounts=accounts.num_rows, model=summary)
-    if pairs.num_rows == 0:
-        return found
+    scored = score_pairs(features, ModelOptions(seed=options.seed, u_max_pairs=options.u_max_pairs,
+                                                floor=options.review_threshold))
+    pairs, summary = scored.pairs, scored.model
+    found = Found(scored_pairs=scored.compared, accounts=accounts.num_rows, model=summary, prior=scored.prior)
     index = {uid: i for i, uid in enumerate(features.column("unique_id").to_pylist())}
     tokens = features.column("tokens").to_pylist()
     ids = {k: features.column(k).to_pylist() for k in ("lei", "siren", "siret", "duns")}
     forms, cities = features.column("legal_form").to_pylist(), features.column("city").to_pylist()
+    stems = features.column("domain_stem").to_pylist()
     parents = _parents(ws, accounts)
-    rejected = rejected_pairs(ws)
+    found.rejected = rejected_pairs(ws)
     records: dict[str, Record] = {}
 
     def record(uid: str) -> Record:
         if uid not in records:
             i = index[uid]
             ancestors, top = _ancestry(uid, parents)
-            records[uid] = Record(tokens[i], {k: v[i] for k, v in ids.items()}, forms[i], cities[i], ancestors, top)
+            records[uid] = Record(tokens[i], {k: v[i] for k, v in ids.items()}, forms[i], cities[i], ancestors, top,
+                                  stems[i])
         return records[uid]
 
-    mw_cols = [c for c in pairs.column_names if c.startswith("mw_")]
-    for row in pairs.to_pylist():
-        p = float(row["match_probability"])
-        a, b = sorted((row["unique_id_l"], row["unique_id_r"]))
-        verdict = check(a, record(a), b, record(b))
-        if frozenset((a, b)) in rejected:
-            decision, reason = "drop", "rejected by a reviewer"
-        elif verdict.action == "drop":
-            decision, reason = "drop", verdict.reason
-        elif p >= options.auto_threshold and verdict.action == "ok":
+    def verdict(a: str, b: str) -> Verdict:
+        a, b = sorted((a, b))
+        if frozenset((a, b)) in found.rejected:
+            return Verdict("drop", "rejected by a reviewer")
+        return check(a, record(a), b, record(b))
+
+    found.verdict = verdict
+    comparisons = [c[3:] for c in pairs.column_names if c.startswith("mw_")]
+    columns = {c: pairs.column(c).to_pylist() for c in pairs.column_names}
+    for k in range(pairs.num_rows):
+        p = float(columns["match_probability"][k])
+        a, b = sorted((columns["unique_id_l"][k], columns["unique_id_r"][k]))
+        v = verdict(a, b)
+        if v.action == "drop":  # counted, never written
+            found.dropped += v.reason != "rejected by a reviewer"
+            continue
+        if p >= options.auto_threshold and v.action == "ok":
             decision, reason = "auto", None
-        elif p >= options.review_threshold:
-            decision, reason = "review", verdict.reason
         else:
-            decision, reason = "drop", None
-        evidence = {c[3:]: {"level": _label(summary, c[3:], row[c]), "weight": round(row[c], 2)} for c in mw_cols}
-        found.candidates.append(Candidate(pair_id(a, b), a, b, p, float(row["match_weight"]), evidence, decision, reason))
+            decision, reason = "review", v.reason
+        evidence = {c: {"level": _label(summary, c, columns[f"gamma_{c}"][k]), "weight": round(columns[f"mw_{c}"][k], 2)}
+                    for c in comparisons}
+        found.candidates.append(Candidate(pair_id(a, b), a, b, p, float(columns["match_weight"][k]), evidence,
+                                          decision, reason))
     return found
 
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+from itertools import combinations
 from typing import Any
 
 import pyarrow as pa
@@ -27,8 +28,9 @@ _SHOWN = ("account_id", "name", "domain", "country", "city", "industry", "siren"
 
 
 def _clusters(auto: list[Candidate], found: Found) -> tuple[list[Group], list[Candidate]]:
-    """Connected components of the automatic pairs; a component holding a pair the guard dropped
-    (A~C and C~B but A and B are siblings) goes to review instead of being merged."""
+    """Connected components of the automatic pairs. A component is merged only if the guard has no
+    objection to any two of its members (A~C and C~B but A and B are siblings, or a reviewer rejected
+    A/B): otherwise its pairs go to review instead."""
     parent: dict[str, str] = {}
 
     def root(x: str) -> str:
@@ -45,9 +47,9 @@ def _clusters(auto: list[Candidate], found: Found) -> tuple[list[Group], list[Ca
     for c in sorted(auto, key=lambda c: -c.match_probability):
         for uid in (c.account_id_l, c.account_id_r):
             members.setdefault(root(uid), {}).setdefault(uid, Member(uid, c.match_probability, c.pair_id))
-    tainted = {root(c.account_id_l) for c in found.candidates if c.decision == "drop" and c.guard
-               and c.account_id_l in parent and c.account_id_r in parent
-               and root(c.account_id_l) == root(c.account_id_r)}
+    direct = {frozenset((c.account_id_l, c.account_id_r)) for c in auto}
+    tainted = {r for r, m in members.items() if len(m) > 2 and any(
+        frozenset(pair) not in direct and found.verdict(*pair).action == "drop" for pair in combinations(sorted(m), 2))}
     groups = [Group(list(m.values()), method="auto", reason="splink auto-merge")
               for r, m in sorted(members.items()) if r not in tainted]
     held = [c for c in auto if root(c.account_id_l) in tainted]
@@ -89,7 +91,7 @@ def resolve(ws: Workspace, options: ResolveOptions | None = None, *, apply: bool
         "accounts": found.accounts, "pairs_scored": found.scored_pairs,
         "auto_pairs": len(auto), "merged_records": len(merge_ids),
         "review_pending": int(engine.scalar("SELECT count(*) FROM duplicate_candidates WHERE status = 'pending'")),
-        "held_by_guard": sum(1 for c in found.candidates if c.decision == "drop" and c.guard),
+        "held_by_guard": found.dropped,
         "auto_threshold": options.auto_threshold, "review_threshold": options.review_threshold,
         "applied": apply,
     }
