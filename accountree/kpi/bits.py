@@ -70,7 +70,7 @@ def bit_or(name: str, words: int, condition: str, word: str = "b.word", bit: str
 
 def merge(name: str, words: int, alias: str, condition: str = "TRUE") -> str:
     """Aggregate columns `name_k`: the OR of existing masks `alias.name_k` over rows where `condition` holds."""
-    return ",\n".join(f"coalesce(bit_or({alias}.{name}_{w}) FILTER (WHERE {condition}), 0) AS {name}_{w}"
+    return ",\n".join(f"coalesce(bit_or(CASE WHEN {condition} THEN {alias}.{name}_{w} END), 0) AS {name}_{w}"
                       for w in range(words))
 
 

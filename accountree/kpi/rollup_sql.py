@@ -18,31 +18,31 @@ WITH c AS (
     WHERE TRUE /*scope:ingroups:ancestor_id*/
 ), roll AS (
     SELECT c.ancestor_id AS account_id,
-           count(*) FILTER (WHERE c.consolidated) AS entities,
-           count(*) FILTER (WHERE c.consolidated AND k.status_code = 'customer') AS customer_entities,
-           count(*) FILTER (WHERE c.consolidated AND k.status_code = 'opportunity') AS opportunity_entities,
-           count(*) FILTER (WHERE c.consolidated AND k.status_code = 'mqa') AS mqa_entities,
-           count(*) FILTER (WHERE c.consolidated AND k.status_code = 'engaged') AS engaged_entities,
-           count(*) FILTER (WHERE c.consolidated AND k.status_code = 'former_customer') AS former_customer_entities,
-           count(*) FILTER (WHERE c.consolidated AND k.status_code = 'dormant') AS dormant_entities,
-           count(*) FILTER (WHERE c.consolidated AND k.buying) AS buying_entities,
-           count(*) FILTER (WHERE c.consolidated AND h.relation = 'business_unit') AS business_units,
-           count(*) FILTER (WHERE c.consolidated AND h.relation = 'business_unit' AND k.buying) AS buying_business_units,
-           count(*) FILTER (WHERE c.consolidated AND c.descendant_id <> c.ancestor_id
-                            AND coalesce(h.relation, 'subsidiary') <> 'business_unit') AS subsidiaries,
-           count(*) FILTER (WHERE c.consolidated AND c.descendant_id <> c.ancestor_id
-                            AND coalesce(h.relation, 'subsidiary') <> 'business_unit' AND k.buying) AS buying_subsidiaries,
-           count(*) FILTER (WHERE NOT c.consolidated) AS jv_entities,
-           coalesce(sum(k.revenue_cy) FILTER (WHERE c.consolidated), 0) AS revenue_cy,
-           coalesce(sum(k.revenue_py1) FILTER (WHERE c.consolidated), 0) AS revenue_py1,
-           coalesce(sum(k.revenue_py2) FILTER (WHERE c.consolidated), 0) AS revenue_py2,
-           coalesce(sum(k.revenue_py3) FILTER (WHERE c.consolidated), 0) AS revenue_py3,
-           coalesce(sum(k.margin_cy) FILTER (WHERE c.consolidated), 0) AS margin_cy,
-           coalesce(sum(k.margin_py1) FILTER (WHERE c.consolidated), 0) AS margin_py1,
-           coalesce(sum(k.margin_py2) FILTER (WHERE c.consolidated), 0) AS margin_py2,
-           coalesce(sum(k.margin_py3) FILTER (WHERE c.consolidated), 0) AS margin_py3,
-           coalesce(sum(k.open_pipeline) FILTER (WHERE c.consolidated), 0) AS open_pipeline,
-           coalesce(sum(k.revenue_ttm) FILTER (WHERE c.consolidated), 0) AS revenue_ttm,
+           CAST(sum(CASE WHEN c.consolidated THEN 1 ELSE 0 END) AS BIGINT) AS entities,
+           CAST(sum(CASE WHEN c.consolidated AND k.status_code = 'customer' THEN 1 ELSE 0 END) AS BIGINT) AS customer_entities,
+           CAST(sum(CASE WHEN c.consolidated AND k.status_code = 'opportunity' THEN 1 ELSE 0 END) AS BIGINT) AS opportunity_entities,
+           CAST(sum(CASE WHEN c.consolidated AND k.status_code = 'mqa' THEN 1 ELSE 0 END) AS BIGINT) AS mqa_entities,
+           CAST(sum(CASE WHEN c.consolidated AND k.status_code = 'engaged' THEN 1 ELSE 0 END) AS BIGINT) AS engaged_entities,
+           CAST(sum(CASE WHEN c.consolidated AND k.status_code = 'former_customer' THEN 1 ELSE 0 END) AS BIGINT) AS former_customer_entities,
+           CAST(sum(CASE WHEN c.consolidated AND k.status_code = 'dormant' THEN 1 ELSE 0 END) AS BIGINT) AS dormant_entities,
+           CAST(sum(CASE WHEN c.consolidated AND k.buying THEN 1 ELSE 0 END) AS BIGINT) AS buying_entities,
+           CAST(sum(CASE WHEN c.consolidated AND h.relation = 'business_unit' THEN 1 ELSE 0 END) AS BIGINT) AS business_units,
+           CAST(sum(CASE WHEN c.consolidated AND h.relation = 'business_unit' AND k.buying THEN 1 ELSE 0 END) AS BIGINT) AS buying_business_units,
+           CAST(sum(CASE WHEN c.consolidated AND c.descendant_id <> c.ancestor_id
+                            AND coalesce(h.relation, 'subsidiary') <> 'business_unit' THEN 1 ELSE 0 END) AS BIGINT) AS subsidiaries,
+           CAST(sum(CASE WHEN c.consolidated AND c.descendant_id <> c.ancestor_id
+                            AND coalesce(h.relation, 'subsidiary') <> 'business_unit' AND k.buying THEN 1 ELSE 0 END) AS BIGINT) AS buying_subsidiaries,
+           CAST(sum(CASE WHEN NOT c.consolidated THEN 1 ELSE 0 END) AS BIGINT) AS jv_entities,
+           sum(CASE WHEN c.consolidated THEN k.revenue_cy ELSE 0 END) AS revenue_cy,
+           sum(CASE WHEN c.consolidated THEN k.revenue_py1 ELSE 0 END) AS revenue_py1,
+           sum(CASE WHEN c.consolidated THEN k.revenue_py2 ELSE 0 END) AS revenue_py2,
+           sum(CASE WHEN c.consolidated THEN k.revenue_py3 ELSE 0 END) AS revenue_py3,
+           sum(CASE WHEN c.consolidated THEN k.margin_cy ELSE 0 END) AS margin_cy,
+           sum(CASE WHEN c.consolidated THEN k.margin_py1 ELSE 0 END) AS margin_py1,
+           sum(CASE WHEN c.consolidated THEN k.margin_py2 ELSE 0 END) AS margin_py2,
+           sum(CASE WHEN c.consolidated THEN k.margin_py3 ELSE 0 END) AS margin_py3,
+           sum(CASE WHEN c.consolidated THEN k.open_pipeline ELSE 0 END) AS open_pipeline,
+           sum(CASE WHEN c.consolidated THEN k.revenue_ttm ELSE 0 END) AS revenue_ttm,
            sum(k.revenue_cy * c.weight) AS revenue_cy_weighted,
            sum(k.revenue_py1 * c.weight) AS revenue_py1_weighted,
            sum(k.revenue_py2 * c.weight) AS revenue_py2_weighted,
@@ -52,10 +52,10 @@ WITH c AS (
            sum(k.margin_py2 * c.weight) AS margin_py2_weighted,
            sum(k.margin_py3 * c.weight) AS margin_py3_weighted,
            sum(k.open_pipeline * c.weight) AS open_pipeline_weighted,
-           min(CASE k.status_code WHEN 'customer' THEN $grank_customer WHEN 'opportunity' THEN $grank_opportunity
-                    WHEN 'mqa' THEN $grank_mqa WHEN 'engaged' THEN $grank_engaged
-                    WHEN 'former_customer' THEN $grank_former_customer ELSE $grank_dormant END)
-               FILTER (WHERE c.consolidated) AS group_rank,
+           min(CASE WHEN c.consolidated THEN
+                    CASE k.status_code WHEN 'customer' THEN $grank_customer WHEN 'opportunity' THEN $grank_opportunity
+                         WHEN 'mqa' THEN $grank_mqa WHEN 'engaged' THEN $grank_engaged
+                         WHEN 'former_customer' THEN $grank_former_customer ELSE $grank_dormant END END) AS group_rank,
            GROUP_BOUGHT
     FROM c
     JOIN account_kpis k ON k.account_id = c.descendant_id
