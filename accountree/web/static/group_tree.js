@@ -56,7 +56,7 @@
           return `<b>${n.name}</b><br>${n.status || 'status unknown'}` +
             (n.revenue_cy != null ? ` · ${atChart.money(n.revenue_cy)}` : '') + (n.grade ? ` · grade ${n.grade}` : '') +
             (n.relation ? `<br>${n.relation}${n.ownership_pct != null ? ' · ' + n.ownership_pct + ' %' : ''}` : '') +
-            ((n.descendants || 0) > 0 ? `<br>${n.descendants} entities below` : '') +
+            ((n.descendants || 0) > 0 ? `<br>${n.descendants} ${n.descendants === 1 ? 'entity' : 'entities'} below` : '') +
             (n.is_joint_venture ? '<br><b>Joint venture</b> — shared with another parent' : '') +
             '<br><span style="color:#6b7588">click: expand · double-click: open</span>';
         }},
@@ -89,7 +89,7 @@
       if (!panel || !n) return;
       const bits = [n.status ? `<span class="badge" style="background:${atChart.statusColor(n.status)};color:#fff">${esc(n.status)}</span>` : '',
         n.revenue_cy != null ? `${atChart.money(n.revenue_cy)} CY` : '', n.grade ? `grade ${esc(n.grade)}` : '',
-        (n.descendants || 0) > 0 ? `${n.descendants} entities below` : '', n.is_joint_venture ? '<span class="badge jv">JV · shared</span>' : ''];
+        (n.descendants || 0) > 0 ? `${n.descendants} ${n.descendants === 1 ? 'entity' : 'entities'} below` : '', n.is_joint_venture ? '<span class="badge jv">JV · shared</span>' : ''];
       panel.innerHTML = `<b>${esc(n.name)}</b> ${bits.filter(Boolean).join(' · ')} ` +
         `<a class="btn small primary" id="open-account" href="/accounts/${encodeURIComponent(n.account_id)}">Open account 360 →</a>`;
     }
