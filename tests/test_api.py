@@ -171,3 +171,40 @@ def test_sections_say_run_build_on_an_unbuilt_workspace(tmp_path) -> None:
         assert_error(client.get(f"{V1}/nothing-here", headers=headers), 404, "NotFoundError")
         assert_error(client.delete(f"{V1}/accounts", headers=headers), 405)
     ws.close()
+
+
+def test_concurrent_write_conflicts_answer_409_with_a_retry_hint() -> None:
+    """Two requests saving the same row at once on DuckDB (a cursor each): the later one fails with
+    a real transaction conflict, answered 409 (retry), not 500."""
+    import duckdb
+    import pytest
+    from fastapi import FastAPI
+
+    from accountree.api.app import install_error_handlers, is_write_conflict
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INTEGER, v INTEGER)")
+    con.execute("INSERT INTO t VALUES (1, 0)")
+    first, second = con.cursor(), con.cursor()
+    first.execute("BEGIN")
+    first.execute("UPDATE t SET v = 1 WHERE i = 1")
+    second.execute("BEGIN")
+    with pytest.raises(duckdb.TransactionException) as conflict:
+        second.execute("UPDATE t SET v = 2 WHERE i = 1")
+    assert is_write_conflict(conflict.value) and not is_write_conflict(ValueError("conflict"))
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/api/v1/conflict")
+    def conflicting() -> None:
+        raise conflict.value
+
+    @app.get("/api/v1/broken")
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    body = assert_error(client.get("/api/v1/conflict"), 409, "WriteConflict")
+    assert "Retry" in body["hint"]
+    assert assert_error(client.get("/api/v1/broken"), 500, "InternalError")["message"].startswith("an unexpected")

@@ -24,6 +24,24 @@ HTTP_ERRORS = {401: "AuthenticationError", 403: "PermissionDeniedError", 404: "N
                405: "MethodNotAllowed", 413: "PayloadTooLarge"}
 
 
+def is_write_conflict(err: BaseException) -> bool:
+    """A concurrent-write conflict of the engine (DuckDB's optimistic transactions, PostgreSQL's
+    serialisation and lock failures): the transaction was rolled back and a retry can succeed."""
+    try:
+        import duckdb
+
+        if isinstance(err, duckdb.TransactionException) and "conflict" in str(err).lower():
+            return True
+    except ImportError:  # pragma: no cover - duckdb is a dependency
+        pass
+    try:
+        from psycopg import errors as pg
+
+        return isinstance(err, (pg.SerializationFailure, pg.DeadlockDetected, pg.LockNotAvailable))
+    except ImportError:  # pragma: no cover
+        return False
+
+
 def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
@@ -58,6 +76,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, err: Exception) -> Response:
+        if is_write_conflict(err):  # two requests saved the same rows at once: the later one wrote nothing
+            return _error(request, 409, {
+                "error": "WriteConflict",
+                "message": "another change to the same records was being saved at the same moment; nothing was written",
+                "hint": "Retry the request."})
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return _error(request, 500, {"error": "InternalError",
                                      "message": "an unexpected error occurred; it has been logged",
