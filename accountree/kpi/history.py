@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from accountree.kpi.scope import Scope, scoped, used_params
+from accountree.kpi.scope import scoped, used_params
 from accountree.store import Workspace
 
 _CORRECT = """
@@ -62,16 +62,16 @@ def _statement(template: str, scope: str, history: str, tables: dict[str, str]) 
             .replace(HISTORY, history))
 
 
-def record_statuses(ws: Workspace, params: dict, scope: Scope | None, history: str = HISTORY,
-                    tables: dict[str, str] | None = None, id_tables: str | None = None) -> None:
-    """Apply this build's statuses to the history (inside the caller's transaction); all or `scope`.
+def record_statuses(ws: Workspace, params: dict, history: str = HISTORY, tables: dict[str, str] | None = None,
+                    id_tables: str | None = None) -> None:
+    """Apply this build's statuses to the history (inside the caller's transaction).
 
     An incremental refresh passes its copies: `history` (the scope's history rows), `tables`
-    (`account_kpis` / `group_kpis` → their refreshed rows) and `id_tables` (see `scoped`).
+    (`account_kpis` / `group_kpis` → their refreshed rows) and `id_tables`, the scope (see `scoped`).
     """
     run_params = {"as_of": params["as_of"], "recorded_at": datetime.now(UTC).replace(tzinfo=None)}
     for kind in _SOURCES:
         for template in (_CORRECT, _CLOSE, _OPEN):
-            sql, ids = scoped(_statement(template, kind, history, tables or {}), scope, id_tables)
-            ws.engine.execute(sql, used_params(sql, run_params) | ids)
+            sql = scoped(_statement(template, kind, history, tables or {}), id_tables)
+            ws.engine.execute(sql, used_params(sql, run_params))
 

@@ -95,18 +95,19 @@ def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None) -> dic
             for kind in (bits.PRODUCTS, bits.BUS):
                 ws.engine.replace_table(kind[0], bits.dictionary_sql(kind))
             for table, query, _, _ in _steps(ws, tables, refresh.words(ws)):
-                sql, _ = scoped(query.replace("DEALS_SOURCE", "deals"))
+                sql = scoped(query.replace("DEALS_SOURCE", "deals"))
                 ws.engine.replace_table(table, sql, used_params(sql, params))
             _create_cross_sell(ws)
             refresh.drop_history_index(ws)
-            record_statuses(ws, params, None)
+            record_statuses(ws, params)
             ws.set_meta("kpi_as_of", params["as_of"].isoformat())
     finally:
         if duckdb:
             ws.engine.execute("SET preserve_insertion_order = true")
-    counts = {t: ws.engine.scalar(f'SELECT count(*) FROM "{table}"')  # noqa: S608 - fixed names
-              for t, table in (("kpi_account_products", "kpi_account_products"), ("account_kpis", "account_kpis"),
-                               ("group_kpis", "group_kpis"), (CROSS_SELL, "kpi_cross_sell"))}
+    counted = {"kpi_account_products": "kpi_account_products", "account_kpis": "account_kpis",
+               "group_kpis": "group_kpis", CROSS_SELL: "kpi_cross_sell"}  # the view's rows, counted on its table
+    counts = {name: ws.engine.scalar(f'SELECT count(*) FROM "{table}"')  # noqa: S608 - fixed names
+              for name, table in counted.items()}
     return {"as_of": as_of.isoformat(), **counts}
 
 

@@ -37,7 +37,7 @@ from accountree.kpi.scope import Scope, scoped, used_params
 from accountree.store import Workspace
 
 PREFIX = "kpi_r_"  # temporary tables of a refresh
-IDS = PREFIX + "ids_"  # id tables: kpi_r_ids_accounts, …_groups, …_ingroups, …_needed
+IDS = PREFIX + "ids_"  # id tables: kpi_r_ids_accounts, …_groups, …_ingroups
 BATCH = 2048  # ids per lookup statement (PostgreSQL takes at most 65 535 parameters)
 
 # (table, column) pairs a refresh looks up by id
@@ -79,9 +79,11 @@ def _batches(ids: list[str]) -> Iterable[list[str]]:
         yield chunk + chunk[-1:] * ((1 << (len(chunk) - 1).bit_length()) - len(chunk))
 
 
-def _in(column: str, ids: list[str]) -> tuple[str, dict[str, str]]:
-    names = {f"id_{i}": v for i, v in enumerate(ids)}
-    return f"{column} IN ({', '.join('$' + n for n in names)})", names
+def _where_in(column: str, ids: Iterable[str]) -> Iterable[tuple[str, dict[str, str]]]:
+    """`column IN ($id_0, …)` and its parameters, one per batch of the distinct ids."""
+    for chunk in _batches(sorted(set(ids))):
+        names = {f"id_{i}": v for i, v in enumerate(chunk)}
+        yield f"{column} IN ({', '.join('$' + n for n in names)})", names
 
 
 def _create(ws: Workspace, table: str, select: str, params: dict | None = None) -> None:
@@ -98,11 +100,9 @@ def _create(ws: Workspace, table: str, select: str, params: dict | None = None) 
 DEAL_COLUMNS = "account_id, product, seller_bu, stage, close_date, amount_rc, gross_margin_rc"
 
 
-def copy_rows(ws: Workspace, source: str, column: str, ids: list[str], target: str, columns: str = "*") -> None:
+def copy_rows(ws: Workspace, source: str, column: str, ids: Iterable[str], target: str, columns: str = "*") -> None:
     """A temporary `target` with the rows of `source` whose `column` is in `ids` (index lookups)."""
-    batches = list(_batches(sorted(set(ids)))) or [[]]
-    for i, chunk in enumerate(batches):
-        where, params = _in(column, chunk) if chunk else ("FALSE", {})
+    for i, (where, params) in enumerate(list(_where_in(column, ids)) or [("FALSE", {})]):
         select = f"SELECT {columns} FROM {source} WHERE {where}"  # noqa: S608 - fixed names
         if i == 0:
             _create(ws, target, select, params)
@@ -110,9 +110,8 @@ def copy_rows(ws: Workspace, source: str, column: str, ids: list[str], target: s
             ws.engine.execute(f"INSERT INTO {target} {select}", params)
 
 
-def delete_rows(ws: Workspace, table: str, column: str, ids: list[str]) -> None:
-    for chunk in _batches(sorted(set(ids))):
-        where, params = _in(column, chunk)
+def delete_rows(ws: Workspace, table: str, column: str, ids: Iterable[str]) -> None:
+    for where, params in _where_in(column, ids):
         ws.engine.execute(f"DELETE FROM {table} WHERE {where}", params)  # noqa: S608 - fixed names
 
 
@@ -122,10 +121,9 @@ def _id_table(ws: Workspace, kind: str, ids: list[str]) -> None:
         ws.engine.insert_arrow(IDS + kind, pa.table({"id": pa.array(sorted(set(ids)), pa.string())}))
 
 
-def _ids(ws: Workspace, table: str, column: str, key: str, ids: list[str]) -> set[str]:
+def _ids(ws: Workspace, table: str, column: str, key: str, ids: Iterable[str]) -> set[str]:
     out: set[str] = set()
-    for chunk in _batches(sorted(set(ids))):
-        where, params = _in(key, chunk)
+    for where, params in _where_in(key, ids):
         out |= {r[0] for r in ws.engine.fetchall(f"SELECT {column} FROM {table} WHERE {where}", params)  # noqa: S608
                 if r[0] is not None}
     return out
@@ -135,14 +133,14 @@ def find_scope(ws: Workspace, account_ids: Iterable[str]) -> Scope:
     """Every lookup is one id filter alone, so an index answers it."""
     given = set(account_ids)
     # the touched accounts' subtrees: a moved subsidiary takes its descendants along
-    accounts = given | _ids(ws, "hierarchy_closure", "descendant_id", "ancestor_id", sorted(given))
+    accounts = given | _ids(ws, "hierarchy_closure", "descendant_id", "ancestor_id", given)
     # groups to recompute: the group of every ancestor now (a JV sits under two groups) and the
     # group each account belonged to at the last build (it may have moved out of it)
-    ancestors = _ids(ws, "hierarchy_closure", "ancestor_id", "descendant_id", sorted(accounts))
-    groups = _ids(ws, "hierarchy", "group_head_id", "account_id", sorted(ancestors | accounts))
-    groups |= _ids(ws, "account_kpis", "group_head_id", "account_id", sorted(accounts))
-    groups |= _ids(ws, "group_kpis", "group_head_id", "account_id", sorted(accounts))
-    members = _ids(ws, "hierarchy", "account_id", "group_head_id", sorted(groups))
+    ancestors = _ids(ws, "hierarchy_closure", "ancestor_id", "descendant_id", accounts)
+    groups = _ids(ws, "hierarchy", "group_head_id", "account_id", ancestors | accounts)
+    groups |= _ids(ws, "account_kpis", "group_head_id", "account_id", accounts)
+    groups |= _ids(ws, "group_kpis", "group_head_id", "account_id", accounts)
+    members = _ids(ws, "hierarchy", "account_id", "group_head_id", groups)
     return Scope(accounts=sorted(accounts), groups=sorted(groups), ingroups=sorted(members))
 
 
@@ -180,7 +178,7 @@ def refresh_scope(ws: Workspace, scope: Scope, steps: list[tuple[str, str, str, 
         copy_rows(ws, "scores", "account_id", members, PREFIX + "scores")
     fresh: dict[str, str] = {}
     for table, query, kind, key in steps:
-        sql, _ = scoped(_on_copies(query.replace("DEALS_SOURCE", "deals")), scope, IDS)
+        sql = scoped(_on_copies(query.replace("DEALS_SOURCE", "deals")), IDS)
         new = f"{PREFIX}new_{table}"
         _create(ws, new, sql, used_params(sql, params))
         fresh[table] = new
@@ -196,7 +194,7 @@ def refresh_scope(ws: Workspace, scope: Scope, steps: list[tuple[str, str, str, 
             ws.engine.execute(f"INSERT INTO {PREFIX}{table} SELECT * FROM {new}")  # noqa: S608
     history_ids = sorted(set(accounts) | set(members))
     copy_rows(ws, HISTORY, "account_id", history_ids, PREFIX + "history")
-    record_statuses(ws, params, scope, history=PREFIX + "history",
+    record_statuses(ws, params, history=PREFIX + "history",
                     tables={"account_kpis": fresh["account_kpis"], "group_kpis": fresh["group_kpis"]}, id_tables=IDS)
     delete_rows(ws, HISTORY, "account_id", history_ids)
     ws.engine.execute(f"INSERT INTO {HISTORY} SELECT * FROM {PREFIX}history")  # noqa: S608 - fixed names
