@@ -181,6 +181,15 @@ def test_rules_are_validated_and_change_the_statuses(workspace, tmp_path: Path) 
         group_rollup(workspace, "L")
 
 
+def test_refresh_of_an_unknown_account_says_so_and_writes_nothing(duckdb_workspace, tmp_path: Path) -> None:
+    valmont(duckdb_workspace, tmp_path)
+    build_kpis(duckdb_workspace, AS_OF)
+    before = table_rows(duckdb_workspace, "account_kpis")
+    with pytest.raises(NotFoundError, match="no account NOPE"):
+        refresh_accounts(duckdb_workspace, ["F", "NOPE"], AS_OF)
+    assert table_rows(duckdb_workspace, "account_kpis") == before
+
+
 def test_build_without_hierarchy_says_what_to_run(duckdb_workspace) -> None:
     with pytest.raises(NotFoundError, match="hierarchy"):
         build_kpis(duckdb_workspace, AS_OF)

@@ -129,6 +129,11 @@ def _ids(ws: Workspace, table: str, column: str, key: str, ids: Iterable[str]) -
     return out
 
 
+def known_ids(ws: Workspace, table: str, ids: Iterable[str]) -> set[str]:
+    """Those of `ids` that are an `account_id` of `table`."""
+    return _ids(ws, table, "account_id", "account_id", ids)
+
+
 def find_scope(ws: Workspace, account_ids: Iterable[str]) -> Scope:
     """Every lookup is one id filter alone, so an index answers it."""
     given = set(account_ids)
