@@ -16,6 +16,9 @@ WITH c AS (
     SELECT ancestor_id, descendant_id, consolidated, weight
     FROM hierarchy_closure
     WHERE TRUE /*scope:ingroups:ancestor_id*/
+      -- only ancestors with descendants get a row: leaves (most accounts) are not aggregated at all
+      AND ancestor_id IN (SELECT ancestor_id FROM hierarchy_closure
+                          WHERE depth > 0 AND TRUE /*scope:ingroups:ancestor_id*/)
 ), roll AS (
     SELECT c.ancestor_id AS account_id,
            CAST(sum(CASE WHEN c.consolidated THEN 1 ELSE 0 END) AS BIGINT) AS entities,
@@ -62,7 +65,6 @@ WITH c AS (
     LEFT JOIN hierarchy h ON h.account_id = c.descendant_id
     LEFT JOIN kpi_account_facts f ON f.account_id = c.descendant_id
     GROUP BY c.ancestor_id
-    HAVING count(*) > 1
 ), products AS (
     PRODUCT_TEXTS
 )
@@ -107,56 +109,72 @@ def group_kpis(product_words: int) -> str:
 # adoption (buyers ÷ other entities) + proximity (1 if the parent or a direct sibling buys, else
 # 0.5) + size (log employees) + ICP grade (A 1 … D 0, none 0.5) + open pipeline on other products.
 # The build keeps narrow rows (`kpi_cross_sell`): the gaps are bit tests on the member's `owned_*`
-# set, proximity a bit test on the set its parent and siblings bought; pairs are ranked on those
-# (the entity's own factors do not change its ranking) and the best `max_per_entity` are kept.
-# Names and the reason in words are added on read by the `cross_sell` view.
+# set, proximity a bit test on the sets its parent and its parent's children bought; pairs are
+# ranked on those (the entity's own factors do not change its ranking) and the best
+# `max_per_entity` are kept. Names and the reason in words are added on read by the `cross_sell` view.
+#
+# The (entity × product) candidates are the one large intermediate (9M at 1M accounts): they carry
+# integers only — the entity's statement-local key `mk`, its group's `gk` and parent's `pk` (the
+# head's and the parent's `mk`), the product's `ord` (its place by name) — and the ranking has one
+# sort key, so DuckDB keeps each entity's top N in a hash aggregate instead of sorting every pair.
 _CROSS_SELL = """
-WITH members AS (  -- `mk`: a key local to this statement (the CTE is materialised once), cheap to sort on
+WITH sizes AS (  -- groups of two entities or more: standalone companies have no sisters
+    SELECT group_head_id AS group_id, count(*) - 1 AS sisters
+    FROM account_kpis
+    WHERE group_head_id IS NOT NULL AND TRUE /*scope:groups:group_head_id*/
+    GROUP BY group_head_id
+    HAVING count(*) > 1
+), m0 AS (
     SELECT row_number() OVER () AS mk, k.account_id, k.group_head_id AS group_id, k.parent_id, k.employees,
-           k.open_deals, k.open_pipeline,
+           k.open_deals, k.open_pipeline, s.sisters,
            MEMBER_SETS
     FROM account_kpis k
+    JOIN sizes s ON s.group_id = k.group_head_id
     LEFT JOIN kpi_account_facts f ON f.account_id = k.account_id
-    WHERE k.group_head_id IS NOT NULL AND TRUE /*scope:groups:k.group_head_id*/
-), sizes AS (
-    SELECT group_id, count(*) - 1 AS sisters FROM members GROUP BY group_id HAVING count(*) > 1
+), kids AS (  -- per parent: what its children bought
+    SELECT parent_id, KIDS_MERGE FROM m0 WHERE parent_id IS NOT NULL GROUP BY parent_id
+), members AS (
+    SELECT m.*, g.mk AS gk, pm.mk AS pk, KIDS_SETS, PARENT_SETS
+    FROM m0 m
+    JOIN m0 g ON g.account_id = m.group_id
+    LEFT JOIN m0 pm ON pm.account_id = m.parent_id  -- the parent: same group
+    LEFT JOIN kids c ON c.parent_id = m.parent_id
+), dictionary AS (
+    SELECT product, word, bit, row_number() OVER (ORDER BY product) AS ord FROM kpi_product_bits
 ), bought AS (
-    SELECT m.group_id, m.parent_id, p.product
+    SELECT m.gk, m.pk, b.ord
     FROM kpi_account_products p
     JOIN members m ON m.account_id = p.account_id
-    WHERE p.first_purchase IS NOT NULL AND p.product IS NOT NULL AND TRUE /*scope:ingroups:p.account_id*/
+    JOIN dictionary b ON b.product = p.product
+    WHERE p.first_purchase IS NOT NULL AND TRUE /*scope:ingroups:p.account_id*/
 ), group_products AS (
-    SELECT g.group_id, g.product, g.buyers, b.word, b.bit
-    FROM (SELECT group_id, product, count(*) AS buyers FROM bought GROUP BY group_id, product) g
-    JOIN kpi_product_bits b ON b.product = g.product
-), near AS (  -- per parent: what its children (the direct siblings) bought, and what it bought
-    SELECT c.parent_id, KIDS_SETS, PARENT_SETS
-    FROM (SELECT parent_id, KIDS_MERGE FROM members WHERE parent_id IS NOT NULL GROUP BY parent_id) c
-    LEFT JOIN members pm ON pm.account_id = c.parent_id  -- the parent: same group
-), placed AS (  -- narrow rows: the window sorts everything it carries
-    SELECT m.mk, gp.product, gp.buyers, s.sisters,
+    SELECT g.gk, g.ord, g.buyers, b.word, b.bit
+    FROM (SELECT gk, ord, count(*) AS buyers FROM bought GROUP BY gk, ord) g
+    JOIN dictionary b ON b.ord = g.ord
+), placed AS (
+    SELECT m.mk, gp.ord, gp.buyers, m.sisters,
            coalesce(PARENT_HAS, FALSE) AS parent_buys,
            CASE WHEN KIDS_HAS OR PARENT_HAS THEN 1.0 ELSE 0.5 END AS proximity
     FROM members m
-    JOIN sizes s ON s.group_id = m.group_id
-    JOIN group_products gp ON gp.group_id = m.group_id
-    LEFT JOIN near n ON n.parent_id = m.parent_id
+    JOIN group_products gp ON gp.gk = m.gk
     WHERE NOT (OWNED_HAS)
-), numbered AS (
-    SELECT placed.*, row_number() OVER (PARTITION BY mk
-                                        ORDER BY $w_adoption * buyers / sisters + $w_proximity * proximity DESC, product)
-                     AS entity_rank
+), numbered AS (  -- one sort key: the rank factors to 1e-4, then the product by name
+    SELECT placed.*,
+           row_number() OVER (PARTITION BY mk
+                              ORDER BY CAST(round(($w_adoption * buyers / sisters + $w_proximity * proximity) * 10000)
+                                            AS BIGINT) * 1048576 - ord DESC) AS entity_rank
     FROM placed
 ), sibling_buyers AS (
-    SELECT parent_id, product, count(*) AS n FROM bought WHERE parent_id IS NOT NULL GROUP BY parent_id, product
+    SELECT pk, ord, count(*) AS n FROM bought WHERE pk IS NOT NULL GROUP BY pk, ord
 ), kept AS (
-    SELECT n.*, m.account_id, m.group_id, m.open_pipeline, CAST(n.buyers AS DOUBLE) / n.sisters AS adoption,
+    SELECT n.*, m.account_id, m.group_id, m.open_pipeline, d.product, CAST(n.buyers AS DOUBLE) / n.sisters AS adoption,
            coalesce(sb.n, 0) AS sibling_buyers, ICP_GRADE AS icp_grade,
            least(1.0, ln(1 + coalesce(m.employees, 0)) / ln(1 + $size_full)) AS size_factor,
            CASE WHEN m.open_deals > 0 THEN 1.0 ELSE 0.0 END AS pipeline_factor
     FROM numbered n
     JOIN members m ON m.mk = n.mk
-    LEFT JOIN sibling_buyers sb ON sb.parent_id = m.parent_id AND sb.product = n.product
+    JOIN dictionary d ON d.ord = n.ord
+    LEFT JOIN sibling_buyers sb ON sb.pk = m.pk AND sb.ord = n.ord
     ICP_JOIN
     WHERE n.entity_rank <= $max_per_entity
 ), scored AS (
@@ -177,14 +195,14 @@ FROM scored
 def cross_sell(product_words: int, with_scores: bool) -> str:
     sets = ",\n           ".join([f"coalesce(f.owned_{w}, 0) AS owned_{w}" for w in range(product_words)]
                                   + [f"coalesce(f.bought_{w}, 0) AS bought_{w}" for w in range(product_words)])
-    kids = ", ".join(f"c.bought_{w} AS kids_{w}" for w in range(product_words))
+    kids = ", ".join(f"coalesce(c.bought_{w}, 0) AS kids_{w}" for w in range(product_words))
     parent = ", ".join(f"coalesce(pm.bought_{w}, 0) AS parent_{w}" for w in range(product_words))
     return (_CROSS_SELL
             .replace("MEMBER_SETS", sets)
             .replace("KIDS_SETS", kids).replace("PARENT_SETS", parent)
-            .replace("KIDS_MERGE", bits.merge("bought", product_words, "members"))
-            .replace("KIDS_HAS", bits.has("kids", product_words, "n", "gp"))
-            .replace("PARENT_HAS", bits.has("parent", product_words, "n", "gp"))
+            .replace("KIDS_MERGE", bits.merge("bought", product_words, "m0"))
+            .replace("KIDS_HAS", bits.has("kids", product_words, "m", "gp"))
+            .replace("PARENT_HAS", bits.has("parent", product_words, "m", "gp"))
             .replace("OWNED_HAS", bits.has("owned", product_words, "m", "gp"))
             .replace("ICP_GRADE", "sc.grade" if with_scores else "CAST(NULL AS VARCHAR)")
             .replace("ICP_JOIN", "LEFT JOIN scores sc ON sc.account_id = m.account_id" if with_scores else ""))
