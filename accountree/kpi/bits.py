@@ -51,6 +51,14 @@ def append_sql(kind: tuple[str, str], source: str) -> str:
     return APPEND.format(table=kind[0], column=kind[1], source=source)
 
 
+def unknown_sql(source: str) -> str:
+    """One boolean: does `source` (deals) hold a product or seller BU the dictionaries lack?"""
+    return " OR ".join(
+        f"EXISTS (SELECT 1 FROM {source} d WHERE d.{column} IS NOT NULL "  # noqa: S608 - fixed names
+        f"AND NOT EXISTS (SELECT 1 FROM {table} b WHERE b.{column} = d.{column}))"
+        for table, column in (PRODUCTS, BUS)).join(("SELECT ", ""))
+
+
 def words_sql(kind: tuple[str, str]) -> str:
     return f"SELECT coalesce(max(word), 0) + 1 FROM {kind[0]}"  # noqa: S608 - fixed table names
 

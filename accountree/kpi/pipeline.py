@@ -133,7 +133,7 @@ def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | No
     account_ids = set(account_ids)
     # an id neither in the accounts nor in the last build is a typo (a removed account is known
     # to account_kpis: refreshing it clears its rows)
-    unknown = account_ids - refresh.known_ids(ws, "accounts", account_ids) - refresh.known_ids(ws, "account_kpis", account_ids)
+    unknown = account_ids - refresh.known_ids(ws, account_ids)
     if unknown:
         raise NotFoundError(f"no account {', '.join(sorted(unknown))} in this workspace; nothing was refreshed",
                             hint="Check the ids (`accountree export accounts`).")

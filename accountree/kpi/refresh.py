@@ -29,8 +29,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import pyarrow as pa
-
 from accountree.kpi import bits
 from accountree.kpi.history import HISTORY, record_statuses
 from accountree.kpi.scope import Scope, scoped, used_params
@@ -62,8 +60,10 @@ def index_name(table: str, column: str) -> str:
 
 
 def ensure_indexes(ws: Workspace, tables: dict[str, str]) -> None:
+    """Creates the lookup indexes a build dropped (one catalog query when they are all there)."""
+    existing = ws.engine.index_names()
     for table, column in LOOKUPS:
-        if tables.get(table) == "BASE TABLE":
+        if tables.get(table) == "BASE TABLE" and index_name(table, column) not in existing:
             ws.engine.execute(f"CREATE INDEX IF NOT EXISTS {index_name(table, column)} ON {table} ({column})")
 
 
@@ -100,10 +100,18 @@ def _create(ws: Workspace, table: str, select: str, params: dict | None = None) 
 DEAL_COLUMNS = "account_id, product, seller_bu, stage, close_date, amount_rc, gross_margin_rc"
 
 
-def copy_rows(ws: Workspace, source: str, column: str, ids: Iterable[str], target: str, columns: str = "*") -> None:
-    """A temporary `target` with the rows of `source` whose `column` is in `ids` (index lookups)."""
-    for i, (where, params) in enumerate(list(_where_in(column, ids)) or [("FALSE", {})]):
+def copy_rows(ws: Workspace, source: str, column: str, ids: Iterable[str], target: str, columns: str = "*",
+              plus: str | None = None) -> None:
+    """A temporary `target` with the rows of `source` whose `column` is in `ids` (index lookups),
+    and the rows of the table `plus` when given (same columns), in as few statements as possible."""
+    batches = list(_where_in(column, ids))
+    if not batches:
+        _create(ws, target, f"SELECT {columns} FROM {plus or source} WHERE {'TRUE' if plus else 'FALSE'}")  # noqa: S608
+        return
+    for i, (where, params) in enumerate(batches):
         select = f"SELECT {columns} FROM {source} WHERE {where}"  # noqa: S608 - fixed names
+        if plus and i == len(batches) - 1:
+            select += f" UNION ALL SELECT {columns} FROM {plus}"  # noqa: S608 - fixed names
         if i == 0:
             _create(ws, target, select, params)
         else:
@@ -116,22 +124,46 @@ def delete_rows(ws: Workspace, table: str, column: str, ids: Iterable[str]) -> N
 
 
 def _id_table(ws: Workspace, kind: str, ids: list[str]) -> None:
-    _create(ws, IDS + kind, "SELECT CAST(NULL AS VARCHAR) AS id WHERE FALSE")
-    if ids:
-        ws.engine.insert_arrow(IDS + kind, pa.table({"id": pa.array(sorted(set(ids)), pa.string())}))
+    """One statement: the ids travel as one array parameter."""
+    _create(ws, IDS + kind, "SELECT unnest(CAST($ids AS VARCHAR[])) AS id", {"ids": sorted(set(ids))})
 
 
-def _ids(ws: Workspace, table: str, column: str, key: str, ids: Iterable[str]) -> set[str]:
+def _lookup(ws: Workspace, parts: list[tuple[str, str, str, Iterable[str]]]) -> set[str]:
+    """The non-null `column` of the rows of `table` whose `key` is in `ids`, for every
+    (table, column, key, ids) of `parts`, in one statement per batch: a UNION ALL of lookups,
+    each a single id filter an index answers."""
+    selects: list[str] = []
+    params: dict[str, str] = {}
     out: set[str] = set()
-    for where, params in _where_in(key, ids):
-        out |= {r[0] for r in ws.engine.fetchall(f"SELECT {column} FROM {table} WHERE {where}", params)  # noqa: S608
-                if r[0] is not None}
+
+    def flush() -> None:
+        if selects:
+            rows = ws.engine.fetchall(" UNION ALL ".join(selects), dict(params))
+            out.update(r[0] for r in rows if r[0] is not None)
+            selects.clear()
+            params.clear()
+
+    for table, column, key, ids in parts:
+        for where, names in _where_in(key, ids):
+            if len(params) + len(names) > BATCH * 2:
+                flush()
+            prefix = f"p{len(selects)}_"
+            renamed = {prefix + k: v for k, v in names.items()}
+            where = re.sub(r"\$(id_\d+)", "$" + prefix + r"\1", where)
+            selects.append(f"SELECT {column} FROM {table} WHERE {where}")  # noqa: S608 - fixed names
+            params.update(renamed)
+    flush()
     return out
 
 
-def known_ids(ws: Workspace, table: str, ids: Iterable[str]) -> set[str]:
-    """Those of `ids` that are an `account_id` of `table`."""
-    return _ids(ws, table, "account_id", "account_id", ids)
+def _ids(ws: Workspace, table: str, column: str, key: str, ids: Iterable[str]) -> set[str]:
+    return _lookup(ws, [(table, column, key, ids)])
+
+
+def known_ids(ws: Workspace, ids: Iterable[str]) -> set[str]:
+    """Those of `ids` that are an account, or were one at the last build (`account_kpis`)."""
+    ids = list(ids)
+    return _lookup(ws, [("accounts", "account_id", "account_id", ids), ("account_kpis", "account_id", "account_id", ids)])
 
 
 def find_scope(ws: Workspace, account_ids: Iterable[str]) -> Scope:
@@ -142,9 +174,9 @@ def find_scope(ws: Workspace, account_ids: Iterable[str]) -> Scope:
     # groups to recompute: the group of every ancestor now (a JV sits under two groups) and the
     # group each account belonged to at the last build (it may have moved out of it)
     ancestors = _ids(ws, "hierarchy_closure", "ancestor_id", "descendant_id", accounts)
-    groups = _ids(ws, "hierarchy", "group_head_id", "account_id", ancestors | accounts)
-    groups |= _ids(ws, "account_kpis", "group_head_id", "account_id", accounts)
-    groups |= _ids(ws, "group_kpis", "group_head_id", "account_id", accounts)
+    groups = _lookup(ws, [("hierarchy", "group_head_id", "account_id", ancestors | accounts),
+                          ("account_kpis", "group_head_id", "account_id", accounts),
+                          ("group_kpis", "group_head_id", "account_id", accounts)])
     members = _ids(ws, "hierarchy", "account_id", "group_head_id", groups)
     return Scope(accounts=sorted(accounts), groups=sorted(groups), ingroups=sorted(members))
 
@@ -166,10 +198,11 @@ def refresh_scope(ws: Workspace, scope: Scope, steps: list[tuple[str, str, str, 
     new product or BU needs one more mask word: the caller then runs a full build."""
     accounts, groups, members = scope.accounts, scope.groups, scope.ingroups
     copy_rows(ws, "deals", "account_id", accounts, PREFIX + "deals", DEAL_COLUMNS)
-    for kind in (bits.PRODUCTS, bits.BUS):  # new products / BUs take the next free positions
-        ws.engine.execute(bits.append_sql(kind, PREFIX + "deals"))
-    if words(ws) != steps_words:
-        return False
+    if ws.engine.scalar(bits.unknown_sql(PREFIX + "deals")):  # new products / BUs take the next free positions
+        for kind in (bits.PRODUCTS, bits.BUS):
+            ws.engine.execute(bits.append_sql(kind, PREFIX + "deals"))
+        if words(ws) != steps_words:
+            return False
     copy_rows(ws, "hierarchy_closure", "ancestor_id", members, PREFIX + "hierarchy_closure")
     descendants = {r[0] for r in ws.engine.fetchall(f"SELECT DISTINCT descendant_id FROM {PREFIX}hierarchy_closure")}  # noqa: S608
     # every account a step reads: the scope, its groups' members, and stakes (JVs) below them
@@ -195,8 +228,7 @@ def refresh_scope(ws: Workspace, scope: Scope, steps: list[tuple[str, str, str, 
         ws.engine.execute(f'INSERT INTO "{table}" SELECT * FROM {new}')  # noqa: S608 - fixed names
         if table in INPUTS:  # the copy later steps read: the new rows and the others they need
             rest = sorted(set(needed) - set(accounts))
-            copy_rows(ws, table, "account_id", rest, PREFIX + table)
-            ws.engine.execute(f"INSERT INTO {PREFIX}{table} SELECT * FROM {new}")  # noqa: S608
+            copy_rows(ws, table, "account_id", rest, PREFIX + table, plus=new)
     history_ids = sorted(set(accounts) | set(members))
     copy_rows(ws, HISTORY, "account_id", history_ids, PREFIX + "history")
     record_statuses(ws, params, history=PREFIX + "history",

@@ -66,6 +66,9 @@ class DuckDBEngine(Engine):
     def _empty_result(self, statement: str, params: Params) -> pa.Table:
         return self.con.sql(statement, params=params).to_arrow_table()
 
+    def _index_names_sql(self) -> str:
+        return "SELECT index_name FROM duckdb_indexes() WHERE schema_name = ? AND database_name = current_database()"
+
     def _json_keys_sql(self, table: str, column: str) -> str:
         return template("SELECT DISTINCT unnest(json_keys(:c)) FROM :t WHERE :c IS NOT NULL", t=table, c=column)
 

@@ -90,6 +90,13 @@ class Engine(ABC):
         )
         return [r[0] for r in rows]
 
+    def index_names(self) -> set[str]:
+        """Names of the indexes in the workspace's schema (one catalog query)."""
+        return {r[0] for r in self.fetchall(self._index_names_sql(), [self.schema])}
+
+    @abstractmethod
+    def _index_names_sql(self) -> str: ...
+
     def replace_table(self, table: str, select_sql: str, params: Params = None) -> None:
         """(Re)create a derived table from a query, atomically with the caller's transaction."""
         name = exp.table_(table, quoted=True)

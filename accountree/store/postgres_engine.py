@@ -85,6 +85,9 @@ class PostgresEngine(Engine):
         statements = super().render(sql)
         return tuple(_escape_percent(s) for s in statements)
 
+    def _index_names_sql(self) -> str:
+        return "--native\nSELECT indexname FROM pg_indexes WHERE schemaname = %s"
+
     def _json_keys_sql(self, table: str, column: str) -> str:
         t, c = exp.to_identifier(table, quoted=True).sql("postgres"), exp.to_identifier(column, quoted=True).sql("postgres")
         return f"--native\nSELECT DISTINCT json_object_keys({c}) FROM {t} WHERE json_typeof({c}) = 'object'"

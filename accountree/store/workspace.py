@@ -125,9 +125,8 @@ class Workspace:
         return self.engine.scalar("SELECT value FROM workspace_meta WHERE key = ?", [key])
 
     def set_meta(self, key: str, value: str) -> None:
-        with self.engine.transaction():
-            self.engine.execute("DELETE FROM workspace_meta WHERE key = ?", [key])
-            self.engine.execute("INSERT INTO workspace_meta VALUES (?, ?)", [key, value])
+        self.engine.execute("INSERT INTO workspace_meta VALUES (?, ?) "
+                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
 
     @property
     def reporting_currency(self) -> str:
