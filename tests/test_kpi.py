@@ -167,6 +167,38 @@ def test_incremental_refresh_equals_full_rebuild(workspace, tmp_path: Path) -> N
     assert incremental == {t: table_rows(workspace, t, keys.get(t, "account_id")) for t in tables}
 
 
+def _history(ws) -> list[tuple]:
+    return sorted(ws.engine.fetchall("SELECT scope, account_id, status, entered_on, left_on, previous_status "
+                                     "FROM kpi_status_history"), key=str)
+
+
+def test_refresh_writes_the_status_history_a_full_build_writes(workspace, tmp_path: Path) -> None:
+    valmont(workspace, tmp_path)
+    build_kpis(workspace, AS_OF)
+    before = _history(workspace)
+    # a deal whose amount changes: no status changes, the history is left as it is
+    workspace.engine.execute("UPDATE deals SET amount_rc = amount_rc + 1 WHERE deal_id = 'd1'")
+    refresh_accounts(workspace, ["F"], AS_OF)
+    assert _history(workspace) == before
+    # a month later U wins a deal: U becomes a customer; refresh and full build agree on the history
+    later = date(2026, 7, 31)
+    workspace.engine.execute("INSERT INTO deals (deal_id, account_id, product, stage, amount, amount_rc, "
+                             "gross_margin_rc, close_date) VALUES ('d10', 'U', 'P2', 'won', 50, 50, 5, ?)",
+                             [date(2026, 7, 15)])
+    workspace.engine.execute("CREATE TABLE history_before AS SELECT * FROM kpi_status_history")
+    refresh_accounts(workspace, ["U"], later)
+    refreshed = _history(workspace)
+    assert ("account", "U", "Customer", later, None, "Opportunity") in refreshed
+    workspace.engine.execute("DELETE FROM kpi_status_history")
+    workspace.engine.execute("INSERT INTO kpi_status_history SELECT * FROM history_before")
+    build_kpis(workspace, later)
+    rebuilt = _history(workspace)
+    # the full build also sees the month's other changes (G's activities age); U's rows and its group's agree
+    in_scope = {("account", "U"), ("group", "G")}
+    assert [r for r in refreshed if r[:2] in in_scope] == [r for r in rebuilt if r[:2] in in_scope]
+    assert len([r for r in rebuilt if r[:2] in in_scope]) == 3
+
+
 def test_rules_are_validated_and_change_the_statuses(workspace, tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         parse_rules("lifecycle:\n  customer_months: 0\n  precedence: [customer]\ncross_sell: {weights: {size: -1}}\n")

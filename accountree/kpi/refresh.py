@@ -18,7 +18,8 @@ refresh at 1M accounts). A refresh therefore:
    tables), stores the new rows in a temporary table, deletes the step's rows from the real table
    by id and inserts the new ones; the copy later steps read is the new rows plus the other rows
    they need, again by id;
-4. records status history the same way: copy the scope's history, apply, replace it by id.
+4. records status history the same way: copy the scope's history, apply, replace it by id —
+   unless no status changed (`_HISTORY_CHANGES`), the common case.
 
 Same statements as the full build, so the same numbers (tested on both engines).
 """
@@ -231,8 +232,32 @@ def refresh_scope(ws: Workspace, scope: Scope, steps: list[tuple[str, str, str, 
             copy_rows(ws, table, "account_id", rest, PREFIX + table, plus=new)
     history_ids = sorted(set(accounts) | set(members))
     copy_rows(ws, HISTORY, "account_id", history_ids, PREFIX + "history")
-    record_statuses(ws, params, history=PREFIX + "history",
-                    tables={"account_kpis": fresh["account_kpis"], "group_kpis": fresh["group_kpis"]}, id_tables=IDS)
-    delete_rows(ws, HISTORY, "account_id", history_ids)
-    ws.engine.execute(f"INSERT INTO {HISTORY} SELECT * FROM {PREFIX}history")  # noqa: S608 - fixed names
+    if ws.engine.scalar(_HISTORY_CHANGES.format(accounts=fresh["account_kpis"], groups=fresh["group_kpis"])):
+        record_statuses(ws, params, history=PREFIX + "history",
+                        tables={"account_kpis": fresh["account_kpis"], "group_kpis": fresh["group_kpis"]}, id_tables=IDS)
+        delete_rows(ws, HISTORY, "account_id", history_ids)
+        ws.engine.execute(f"INSERT INTO {HISTORY} SELECT * FROM {PREFIX}history")  # noqa: S608 - fixed names
     return True
+
+
+# Does the refresh change the status history? Not when every recomputed status is the status of an
+# open stay and every open stay in scope still has its status: then `record_statuses` would neither
+# correct, close nor open a stay (most refreshes — a deal amount changes, not a status), and its
+# statements are skipped.
+_HISTORY_CHANGES = f"""
+WITH current_statuses AS (
+    SELECT 'account' AS scope, account_id, status FROM {{accounts}}
+    UNION ALL SELECT 'group', account_id, group_status FROM {{groups}}
+), open_stays AS (
+    SELECT scope, account_id, status FROM {PREFIX}history h
+    WHERE left_on IS NULL
+      AND ((scope = 'account' AND account_id IN (SELECT id FROM {IDS}accounts))
+           OR (scope = 'group' AND account_id IN (SELECT id FROM {IDS}ingroups)))
+)
+SELECT EXISTS (SELECT 1 FROM current_statuses k
+               WHERE NOT EXISTS (SELECT 1 FROM open_stays o
+                                 WHERE o.scope = k.scope AND o.account_id = k.account_id AND o.status = k.status))
+    OR EXISTS (SELECT 1 FROM open_stays o
+               WHERE NOT EXISTS (SELECT 1 FROM current_statuses k
+                                 WHERE k.scope = o.scope AND k.account_id = o.account_id AND k.status = o.status))
+"""  # noqa: S608 - fixed names
