@@ -23,8 +23,8 @@ WITH stakes AS (
                       '; ' ORDER BY parent_id) AS stakeholders
     FROM hierarchy_edges WHERE NOT is_control GROUP BY child_id
 ),
-sizes AS (SELECT ancestor_id, count(*) - 1 AS descendants FROM hierarchy_closure WHERE consolidated
-          GROUP BY ancestor_id),
+sizes AS (SELECT ancestor_id, count(*) AS descendants FROM hierarchy_closure WHERE consolidated AND depth > 0
+          GROUP BY ancestor_id),  -- leaves (most accounts) have no row: 0
 flagged AS (SELECT DISTINCT account_id FROM _hier_issue_members)
 SELECT a.account_id, a.name, t.parent_id, t.group_head_id, t.level, t.path,
        CASE WHEN t.parent_id IS NOT NULL THEN t.relation WHEN s.child_id IS NOT NULL THEN 'joint_venture' END AS relation,
