@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,6 +16,7 @@ from accountree.console import (
     print_json,
     progress_bar,
     run,
+    run_on,
     table_of,
     workspace,
 )
@@ -97,12 +98,7 @@ def status(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> N
     """What is in the workspace: tables, computed results, last import."""
     from accountree.status import workspace_status
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            info = workspace_status(ws)
-        if as_json:
-            print_json(info)
-            return
+    def show(info: dict[str, Any]) -> None:
         console.print(f"[bold]workspace[/] {info['workspace']} ([cyan]{info['engine']}[/], schema v{info['schema_version']}, "
                       f"reporting currency {info['reporting_currency']})")
         rows = [{"table": t, "rows": f"{n:,}"} for t, n in {**info["tables"], **info["computed"]}.items()]
@@ -114,7 +110,7 @@ def status(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> N
         else:
             console.print("no import yet — try [bold]accountree demo[/] or [bold]accountree import FOLDER[/]")
 
-    run(as_json, action)
+    run_on(workspace_, as_json, workspace_status, show)
 
 
 @app.command("export")

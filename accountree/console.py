@@ -1,7 +1,8 @@
 """What every command shares: the workspace and --json options, output, and error handling.
 
-Commands are thin: they parse options, call one service function, and hand its result to
-`emit`. `run` turns an `AccountreeError` into a clear message and its exit code, never a traceback.
+Commands are thin: they parse options, call one service function, and print its result
+(`run_on` does all of that for the usual command). `run` turns an `AccountreeError` into a clear
+message and its exit code, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -25,6 +26,8 @@ from accountree.store import Workspace, open_workspace
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
+
+T = TypeVar("T")
 
 WorkspaceOption = Annotated[
     str | None,
@@ -74,6 +77,27 @@ def run(as_json: bool, action: Callable[[], Any]) -> Any:
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted; nothing more was written[/]")
         raise typer.Exit(130) from None
+
+
+def run_on(
+    location: str | None, as_json: bool, compute: Callable[[Workspace], T], show: Callable[[T], None]
+) -> T:
+    """The usual command body: open the workspace, `compute` on it, close it, then print the result.
+
+    The result is printed as JSON with --json, else by `show`. All of it runs under `run`, so user
+    errors become a message (or JSON) and the error's exit code.
+    """
+
+    def action() -> T:
+        with workspace(location) as ws:
+            result = compute(ws)
+        if as_json:
+            print_json(result)
+        else:
+            show(result)
+        return result
+
+    return run(as_json, action)
 
 
 def show_error(err: AccountreeError) -> None:

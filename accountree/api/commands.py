@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +15,7 @@ from accountree.console import (
     err_console,
     print_json,
     run,
+    run_on,
     table_of,
     workspace,
 )
@@ -63,15 +64,10 @@ def user_list(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -
     """List the users and their roles."""
     from accountree.api.auth import list_users
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            users = list_users(ws.engine)
-        if as_json:
-            print_json(users)
-        else:
-            console.print(table_of(users, columns=["username", "role", "bu_id", "created_at", "disabled"]))
+    def show(users: list[dict[str, Any]]) -> None:
+        console.print(table_of(users, columns=["username", "role", "bu_id", "created_at", "disabled"]))
 
-    run(as_json, action)
+    run_on(workspace_, as_json, lambda ws: list_users(ws.engine), show)
 
 
 @user_app.command("token")
@@ -84,16 +80,11 @@ def user_token(
     """Create an API token for NAME; it is printed once and only its hash is kept."""
     from accountree.api.auth import new_token
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            secret = new_token(ws, name, label)
-        if as_json:
-            print_json({"username": name, "token": secret})
-        else:
-            sys.stdout.write(secret + "\n")
-            err_console.print("[dim]Keep it now: it is not stored and cannot be shown again.[/]")
+    def show(result: dict[str, Any]) -> None:
+        sys.stdout.write(result["token"] + "\n")
+        err_console.print("[dim]Keep it now: it is not stored and cannot be shown again.[/]")
 
-    run(as_json, action)
+    run_on(workspace_, as_json, lambda ws: {"username": name, "token": new_token(ws, name, label)}, show)
 
 
 def ensure_demo_admin(ws) -> str | None:

@@ -11,7 +11,8 @@ import typer
 from rich.markup import escape
 from rich.tree import Tree
 
-from accountree.console import JsonOption, WorkspaceOption, console, print_json, run, table_of, workspace
+from accountree.console import JsonOption, WorkspaceOption, console, run_on, table_of
+from accountree.store import Workspace
 
 hierarchy_app = typer.Typer(help="Hierarchy issues, manual-link history and settings.", no_args_is_help=True)
 
@@ -81,12 +82,7 @@ def tree(
     """Print the group of an account as a tree: heads, subsidiaries, joint ventures, issues."""
     from accountree.hierarchy.service import group_tree
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            result = group_tree(ws, account_id, max_depth=depth, max_children=max_children or None)
-        if as_json:
-            print_json(result)
-            return
+    def show(result: dict[str, Any]) -> None:
         console.print(f"group of [bold]{escape(result['account_id'])}[/]: head {escape(result['group_head_id'])}, "
                       f"{result['group_size']:,} consolidated account(s); path {escape(result['path'])}")
         if result["owners"]:
@@ -97,7 +93,8 @@ def tree(
             console.print(f"[bold red]{len(result['issues'])} hierarchy issue(s) in this group[/]")
             _print_issues(result["issues"])
 
-    run(as_json, action)
+    run_on(workspace_, as_json,
+           lambda ws: group_tree(ws, account_id, max_depth=depth, max_children=max_children or None), show)
 
 
 def _print_change(change: dict[str, Any]) -> None:
@@ -127,12 +124,8 @@ def link(
     """Set a parent by hand; it wins over CRM and registry links and survives later imports."""
     from accountree.hierarchy import service
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            change = service.link(ws, child, parent, relation, pct, note=note, rebuild=not no_rebuild)
-        print_json(change) if as_json else _print_change(change)
-
-    run(as_json, action)
+    run_on(workspace_, as_json, lambda ws: service.link(ws, child, parent, relation, pct, note=note,
+                                                        rebuild=not no_rebuild), _print_change)
 
 
 def unlink(
@@ -146,12 +139,8 @@ def unlink(
     """Remove a parent by hand (or all of them); later imports restating it do not bring it back."""
     from accountree.hierarchy import service
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            change = service.unlink(ws, child, parent, note=note, rebuild=not no_rebuild)
-        print_json(change) if as_json else _print_change(change)
-
-    run(as_json, action)
+    run_on(workspace_, as_json, lambda ws: service.unlink(ws, child, parent, note=note, rebuild=not no_rebuild),
+           _print_change)
 
 
 @hierarchy_app.command("issues")
@@ -163,17 +152,13 @@ def issues_command(
     """Bad structures found by the last build: which accounts, which links, the suggested fix."""
     from accountree.hierarchy.service import issues
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            found = issues(ws, kind=kind)
-        if as_json:
-            print_json(found)
-        elif not found:
+    def show(found: list[dict[str, Any]]) -> None:
+        if not found:
             console.print("[bold green]✓[/] no hierarchy issue")
         else:
             _print_issues(found)
 
-    run(as_json, action)
+    run_on(workspace_, as_json, lambda ws: issues(ws, kind=kind), show)
 
 
 @hierarchy_app.command("changes")
@@ -185,16 +170,11 @@ def changes_command(
     """Who linked or unlinked what, when (newest first)."""
     from accountree.hierarchy.service import changes
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            found = changes(ws, account_id)
-        if as_json:
-            print_json(found)
-        else:
-            console.print(table_of(found, columns=["change_id", "changed_at", "changed_by", "action", "child_id",
-                                                   "parent_id", "note"]))
+    def show(found: list[dict[str, Any]]) -> None:
+        console.print(table_of(found, columns=["change_id", "changed_at", "changed_by", "action", "child_id",
+                                               "parent_id", "note"]))
 
-    run(as_json, action)
+    run_on(workspace_, as_json, lambda ws: changes(ws, account_id), show)
 
 
 @hierarchy_app.command("settings")
@@ -208,18 +188,18 @@ def settings_command(
     """Show or change the control threshold and the precedence of link sources."""
     from accountree.hierarchy.settings import load_settings, save_settings
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            changed = control_threshold is not None or precedence is not None or max_depth is not None
-            settings = (save_settings(ws, control_threshold=control_threshold, precedence=precedence,
-                                      max_depth=max_depth) if changed else load_settings(ws))
-        if as_json:
-            print_json(settings.model_dump())
-            return
-        console.print(f"control threshold: above {settings.control_threshold:g} %")
-        console.print(f"precedence: {' > '.join(settings.precedence)}")
-        console.print(f"max depth: {settings.max_depth} levels below the group head")
+    changed = control_threshold is not None or precedence is not None or max_depth is not None
+
+    def compute(ws: Workspace) -> dict[str, Any]:
+        settings = (save_settings(ws, control_threshold=control_threshold, precedence=precedence,
+                                  max_depth=max_depth) if changed else load_settings(ws))
+        return settings.model_dump()
+
+    def show(settings: dict[str, Any]) -> None:
+        console.print(f"control threshold: above {settings['control_threshold']:g} %")
+        console.print(f"precedence: {' > '.join(settings['precedence'])}")
+        console.print(f"max depth: {settings['max_depth']} levels below the group head")
         if changed:
             console.print("[dim]run `accountree build` to apply[/]")
 
-    run(as_json, action)
+    run_on(workspace_, as_json, compute, show)

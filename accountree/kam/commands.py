@@ -8,7 +8,17 @@ import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from accountree.console import JsonOption, WorkspaceOption, console, print_json, run, table_of, workspace
+from accountree.console import (
+    JsonOption,
+    WorkspaceOption,
+    console,
+    print_json,
+    run,
+    run_on,
+    table_of,
+    workspace,
+)
+from accountree.store import Workspace
 
 _STRENGTH = {"strong": "green", "medium": "yellow", "weak": "dark_orange", "none": "bright_black"}
 
@@ -72,18 +82,16 @@ def register(app: typer.Typer) -> None:
         """Print the client org chart: roles, relationship strength, last interaction; people who left greyed."""
         from accountree.kam.stakeholders import buying_committee, org_chart
 
-        def action() -> None:
-            with workspace(workspace_) as ws:
-                chart = org_chart(ws, account_id, group=group)
-                committee = buying_committee(ws, account_id, group=group)
-            if as_json:
-                print_json({**chart, "buying_committee": committee})
-                return
+        def compute(ws: Workspace) -> dict[str, Any]:
+            chart = org_chart(ws, account_id, group=group)
+            return {**chart, "buying_committee": buying_committee(ws, account_id, group=group)}
+
+        def show(chart: dict[str, Any]) -> None:
             console.print(chart_tree(chart))
-            for message in committee["messages"]:
+            for message in chart["buying_committee"]["messages"]:
                 console.print(f"[yellow]![/] {message}")
 
-        run(as_json, action)
+        run_on(workspace_, as_json, compute, show)
 
     @alerts_app.callback()
     def alerts_command(
@@ -99,15 +107,9 @@ def register(app: typer.Typer) -> None:
             return
         from accountree.kam.alerts import alerts
 
-        def action() -> None:
-            with workspace(workspace_) as ws:
-                rows = alerts(ws, owner=owner, include_acknowledged=all_, account_id=account)
-            if as_json:
-                print_json(rows)
-                return
-            console.print(alerts_table(rows, all_))
-
-        run(as_json, action)
+        run_on(workspace_, as_json,
+               lambda ws: alerts(ws, owner=owner, include_acknowledged=all_, account_id=account),
+               lambda rows: console.print(alerts_table(rows, all_)))
 
     @alerts_app.command("ack")
     def ack_command(
@@ -118,34 +120,24 @@ def register(app: typer.Typer) -> None:
         """Acknowledge an alert; it stays acknowledged across rebuilds."""
         from accountree.kam.alerts import acknowledge
 
-        def action() -> None:
-            with workspace(workspace_) as ws:
-                result = acknowledge(ws, alert_id)
-            if as_json:
-                print_json(result)
-            else:
-                console.print(f"[bold green]✓[/] alert {alert_id} acknowledged by {result['acknowledged_by']}")
+        def show(result: dict[str, Any]) -> None:
+            console.print(f"[bold green]✓[/] alert {alert_id} acknowledged by {result['acknowledged_by']}")
 
-        run(as_json, action)
+        run_on(workspace_, as_json, lambda ws: acknowledge(ws, alert_id), show)
 
     @kam_app.command("coverage")
     def coverage_command(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> None:
         """Accounts per owner against 3–5 strategic / 20–50 mid-market / 100+ SMB per AE."""
         from accountree.kam.views import coverage
 
-        def action() -> None:
-            with workspace(workspace_) as ws:
-                report = coverage(ws)
-            if as_json:
-                print_json(report)
-                return
+        def show(report: dict[str, Any]) -> None:
             console.print(table_of(report["owners"], title="accounts per owner"))
             unc = report["uncovered"]
             console.print(f"overloaded: {', '.join(report['overloaded']) or 'nobody'}; "
                           f"uncovered accounts: {unc['accounts']} ({unc['strategic']} strategic, "
                           f"{unc['midmarket']} mid-market, {unc['smb']} SMB)")
 
-        run(as_json, action)
+        run_on(workspace_, as_json, coverage, show)
 
     @kam_app.command("matrix")
     def matrix_command(
@@ -156,18 +148,13 @@ def register(app: typer.Typer) -> None:
         """The potential × effort matrix, with the reading of each quadrant."""
         from accountree.kam.views import matrix
 
-        def action() -> None:
-            with workspace(workspace_) as ws:
-                result = matrix(ws, "group" if group else "account")
-            if as_json:
-                print_json(result)
-                return
+        def show(result: dict[str, Any]) -> None:
             rows = [{"quadrant": name, "potential": q["potential"], "effort": q["effort"], "accounts": q["count"],
                      "potential 3y": f"{q['potential_3y']:,.0f}", "reading": q["reading"]}
                     for name, q in result["quadrants"].items()]
             console.print(table_of(rows, title="potential × effort"))
 
-        run(as_json, action)
+        run_on(workspace_, as_json, lambda ws: matrix(ws, "group" if group else "account"), show)
 
     @kam_app.command("meddic")
     def meddic_command(
@@ -210,15 +197,10 @@ def register(app: typer.Typer) -> None:
         """Set a contact's buying role (kept over CRM re-imports)."""
         from accountree.kam.stakeholders import set_buying_role
 
-        def action() -> None:
-            with workspace(workspace_) as ws:
-                result = set_buying_role(ws, contact_id, role)
-            if as_json:
-                print_json(result)
-            else:
-                console.print(f"[bold green]✓[/] {contact_id}: {result['buying_role'] or 'role cleared'}")
+        def show(result: dict[str, Any]) -> None:
+            console.print(f"[bold green]✓[/] {contact_id}: {result['buying_role'] or 'role cleared'}")
 
-        run(as_json, action)
+        run_on(workspace_, as_json, lambda ws: set_buying_role(ws, contact_id, role), show)
 
     @kam_app.command("settings")
     def settings_command(
@@ -232,12 +214,10 @@ def register(app: typer.Typer) -> None:
 
         from accountree.kam.settings import load_settings, set_setting
 
-        def action() -> None:
-            with workspace(workspace_) as ws:
-                settings = set_setting(ws, name, value or "") if name else load_settings(ws)
-            if as_json:
-                print_json(asdict(settings))
-            else:
-                console.print(table_of([{"setting": k, "value": f"{v:g}"} for k, v in asdict(settings).items()]))
+        def compute(ws: Workspace) -> dict[str, Any]:
+            return asdict(set_setting(ws, name, value or "") if name else load_settings(ws))
 
-        run(as_json, action)
+        def show(settings: dict[str, Any]) -> None:
+            console.print(table_of([{"setting": k, "value": f"{v:g}"} for k, v in settings.items()]))
+
+        run_on(workspace_, as_json, compute, show)

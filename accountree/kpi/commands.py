@@ -8,7 +8,17 @@ from typing import Annotated, Any
 
 import typer
 
-from accountree.console import JsonOption, WorkspaceOption, console, print_json, run, table_of, workspace
+from accountree.console import (
+    JsonOption,
+    WorkspaceOption,
+    console,
+    print_json,
+    run,
+    run_on,
+    table_of,
+    workspace,
+)
+from accountree.store import Workspace
 
 kpis_app = typer.Typer(help="KPI rules, incremental refresh, one account's or group's figures, cross-sell.",
                        no_args_is_help=True)
@@ -18,10 +28,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(kpis_app, name="kpis")
 
 
-def _show(data: Any, as_json: bool, columns: list[str] | None = None) -> None:
-    if as_json:
-        print_json(data)
-    elif isinstance(data, list):
+def _show(data: Any, columns: list[str] | None = None) -> None:
+    """A list as a table; a dict as field / value rows (its lists left out)."""
+    if isinstance(data, list):
         console.print(table_of(data, columns=columns))
     else:
         console.print(table_of([{"field": k, "value": v} for k, v in data.items() if not isinstance(v, list)]))
@@ -37,25 +46,21 @@ def rules_command(
     from accountree.errors import ConfigError
     from accountree.kpi.rules import load_rules, save_rules
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            if file is None:
-                rules = load_rules(ws)
-            else:
-                if not file.is_file():
-                    raise ConfigError(f"no rules file at {file}", hint="Pass a YAML file (see accountree/kpi/rules.yaml).")
-                rules = save_rules(ws, file.read_text(encoding="utf-8"))
-        data = rules.model_dump()
-        if as_json:
-            print_json(data)
-        else:
-            import yaml
+    def compute(ws: Workspace) -> dict[str, Any]:
+        if file is None:
+            return load_rules(ws).model_dump()
+        if not file.is_file():
+            raise ConfigError(f"no rules file at {file}", hint="Pass a YAML file (see accountree/kpi/rules.yaml).")
+        return save_rules(ws, file.read_text(encoding="utf-8")).model_dump()
 
-            console.print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-            if file is not None:
-                console.print("[bold green]✓[/] saved; run `accountree build` to apply")
+    def show(data: dict[str, Any]) -> None:
+        import yaml
 
-    run(as_json, action)
+        console.print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+        if file is not None:
+            console.print("[bold green]✓[/] saved; run `accountree build` to apply")
+
+    run_on(workspace_, as_json, compute, show)
 
 
 @kpis_app.command("refresh")
@@ -75,7 +80,8 @@ def refresh_command(
         except ValueError:
             raise ConfigError(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}") from None
         with workspace(workspace_) as ws:
-            _show(refresh_accounts(ws, account_ids, day), as_json)
+            result = refresh_accounts(ws, account_ids, day)
+        print_json(result) if as_json else _show(result)
 
     run(as_json, action)
 
@@ -85,11 +91,7 @@ def account_command(account_id: str, workspace_: WorkspaceOption = None, as_json
     """One account's KPIs, products and status history."""
     from accountree.kpi.service import account_kpis
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            _show(account_kpis(ws, account_id), as_json)
-
-    run(as_json, action)
+    run_on(workspace_, as_json, lambda ws: account_kpis(ws, account_id), _show)
 
 
 @kpis_app.command("group")
@@ -97,11 +99,7 @@ def group_command(account_id: str, workspace_: WorkspaceOption = None, as_json: 
     """Roll-up of an account's subtree (any level): consolidated and ownership-weighted."""
     from accountree.kpi.service import group_rollup
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            _show(group_rollup(ws, account_id), as_json)
-
-    run(as_json, action)
+    run_on(workspace_, as_json, lambda ws: group_rollup(ws, account_id), _show)
 
 
 @kpis_app.command("cross-sell")
@@ -114,8 +112,5 @@ def cross_sell_command(
     """Cross-sell targets, best first, with the reason."""
     from accountree.kpi.service import cross_sell
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            _show(cross_sell(ws, group_id, limit), as_json, ["score", "account_id", "name", "product", "reason"])
-
-    run(as_json, action)
+    run_on(workspace_, as_json, lambda ws: cross_sell(ws, group_id, limit),
+           lambda rows: _show(rows, ["score", "account_id", "name", "product", "reason"]))

@@ -13,9 +13,11 @@ from accountree.console import (
     print_json,
     progress_bar,
     run,
+    run_on,
     table_of,
     workspace,
 )
+from accountree.store import Workspace
 
 registry_app = typer.Typer(help="Company registries: GLEIF, D&B family trees, INSEE SIRENE.", no_args_is_help=True)
 
@@ -109,13 +111,11 @@ def attach_command(
     """Attach stored registry records again (after a CRM import or merges), without re-reading files."""
     from accountree.registry.service import reattach
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            results = reattach(ws, [s.lower() for s in sources or []] or None, create_accounts=create_accounts,
-                               match_names=match_names)
-        if as_json:
-            print_json(results)
-            return
+    def compute(ws: Workspace) -> dict[str, Any]:
+        return reattach(ws, [s.lower() for s in sources or []] or None, create_accounts=create_accounts,
+                        match_names=match_names)
+
+    def show(results: dict[str, Any]) -> None:
         if not results:
             console.print("no registry records stored yet — try [bold]accountree registry import gleif FILE[/]")
         for source, summary in results.items():
@@ -123,7 +123,7 @@ def attach_command(
             for line in _summary_lines(summary):
                 console.print(f"  [bold green]✓[/] {line}")
 
-    run(as_json, action)
+    run_on(workspace_, as_json, compute, show)
 
 
 @registry_app.command("status")
@@ -131,12 +131,7 @@ def status_command(workspace_: WorkspaceOption = None, as_json: JsonOption = Fal
     """Registry records per source, attach rates, registry-only accounts, tree links, discrepancies."""
     from accountree.registry.service import registry_status
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            info = registry_status(ws)
-        if as_json:
-            print_json(info)
-            return
+    def show(info: dict[str, Any]) -> None:
         if not info["sources"]:
             console.print("no registry records yet — try [bold]accountree registry import gleif FILE[/]")
             return
@@ -148,7 +143,7 @@ def status_command(workspace_: WorkspaceOption = None, as_json: JsonOption = Fal
         console.print(f"CRM accounts known to a registry: {info['crm_accounts_in_a_registry']:,} of "
                       f"{info['crm_accounts']:,}" + (f" ({rate:.1%})" if rate is not None else ""))
 
-    run(as_json, action)
+    run_on(workspace_, as_json, registry_status, show)
 
 
 def _cell(value: Any) -> str:

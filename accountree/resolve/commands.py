@@ -13,6 +13,7 @@ from accountree.console import (
     err_console,
     print_json,
     run,
+    run_on,
     table_of,
     workspace,
 )
@@ -91,16 +92,11 @@ def undo_command(
     """Undo a merge: the merged account comes back with its deals, contacts, activities and children."""
     from accountree.resolve.undo import undo_merge
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            result = undo_merge(ws, merge_id)
-        if as_json:
-            print_json(result)
-        else:
-            console.print(f"[bold green]✓[/] merge #{merge_id} undone: {result['restored']} is back "
-                          f"(the pair will not be proposed again)")
+    def show(result: dict[str, Any]) -> None:
+        console.print(f"[bold green]✓[/] merge #{merge_id} undone: {result['restored']} is back "
+                      f"(the pair will not be proposed again)")
 
-    run(as_json, action)
+    run_on(workspace_, as_json, lambda ws: undo_merge(ws, merge_id), show)
 
 
 def _show_pair(pair: dict[str, Any]) -> None:

@@ -16,9 +16,11 @@ from accountree.console import (
     err_console,
     print_json,
     run,
+    run_on,
     table_of,
     workspace,
 )
+from accountree.store import Workspace
 
 score_app = typer.Typer(help="ICP fit: points grid, learned model, grades A-F and tiers, CRM write-back.",
                         invoke_without_command=True)
@@ -52,19 +54,14 @@ def score(
         return
     from accountree.scoring import load_grid, save_grid, score_workspace
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            loaded, version = None, None
-            if grid is not None:
-                loaded = load_grid(grid)
-                version = save_grid(ws, loaded, grid.read_text(encoding="utf-8"))
-            result = score_workspace(ws, _day(as_of), loaded, version)
-        if as_json:
-            print_json(result)
-        else:
-            _summary("scores", result)
+    def compute(ws: Workspace) -> dict[str, Any]:
+        loaded, version = None, None
+        if grid is not None:
+            loaded = load_grid(grid)
+            version = save_grid(ws, loaded, grid.read_text(encoding="utf-8"))
+        return score_workspace(ws, _day(as_of), loaded, version)
 
-    run(as_json, action)
+    run_on(workspace_, as_json, compute, lambda result: _summary("scores", result))
 
 
 @score_app.command("init")
@@ -102,12 +99,7 @@ def train(
     """Learn the fit model from the best customers, store it as a new version, and re-score."""
     from accountree.scoring.training import train_model
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            result = train_model(ws, _day(as_of), note=note)
-        if as_json:
-            print_json(result)
-            return
+    def show(result: dict[str, Any]) -> None:
         m = result["metrics"]
         console.print(f"[bold green]✓[/] model v{result['model_version']}: {result['labelled']:,} labelled accounts, "
                       f"{result['positives']:,} best customers")
@@ -121,7 +113,7 @@ def train(
         for warning in result["warnings"]:
             err_console.print(f"[yellow]warning:[/] {warning}")
 
-    run(as_json, action)
+    run_on(workspace_, as_json, lambda ws: train_model(ws, _day(as_of), note=note), show)
 
 
 @score_app.command("refresh")
@@ -129,12 +121,8 @@ def refresh(as_of: AsOf = None, workspace_: WorkspaceOption = None, as_json: Jso
     """Re-score every account with the saved grid and the current model (after new data)."""
     from accountree.scoring import score_workspace
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            result = score_workspace(ws, _day(as_of))
-        print_json(result) if as_json else _summary("scores refreshed", result)
-
-    run(as_json, action)
+    run_on(workspace_, as_json, lambda ws: score_workspace(ws, _day(as_of)),
+           lambda result: _summary("scores refreshed", result))
 
 
 @score_app.command("explain")
@@ -146,12 +134,7 @@ def explain(
     """Why an account has its score and grade: every criterion's points and the model's top reasons."""
     from accountree.scoring import explain as explain_account
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            info = explain_account(ws, account_id)
-        if as_json:
-            print_json(info)
-            return
+    def show(info: dict[str, Any]) -> None:
         console.print(f"[bold]{account_id}[/]: grade {info['grade'] or '-'} ({info['tier'] or 'unscored'}), "
                       f"grid score {info['grid_score']}, model score {info['model_score']}, graded on {info['graded_on']}")
         if info["unscored_reason"]:
@@ -164,7 +147,7 @@ def explain(
                     for r in model["top_positive"] + model["top_negative"]]
             console.print(table_of(rows, title=f"model v{model['version']}"))
 
-    run(as_json, action)
+    run_on(workspace_, as_json, lambda ws: explain_account(ws, account_id), show)
 
 
 @score_app.command("status")
@@ -172,15 +155,14 @@ def status(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> N
     """Current model, when it was trained (warns when too old), grade distribution, unscored reasons."""
     from accountree.scoring import grade_distribution, model_status, unscored
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            info = {"model": model_status(ws)}
-            if ws.engine.table_exists("scores"):
-                info["grades"] = grade_distribution(ws)
-                info["unscored"] = unscored(ws, limit=0)["by_reason"]
-        if as_json:
-            print_json(info)
-            return
+    def compute(ws: Workspace) -> dict[str, Any]:
+        info = {"model": model_status(ws)}
+        if ws.engine.table_exists("scores"):
+            info["grades"] = grade_distribution(ws)
+            info["unscored"] = unscored(ws, limit=0)["by_reason"]
+        return info
+
+    def show(info: dict[str, Any]) -> None:
         model = info["model"]
         if model["model_version"]:
             console.print(f"model v{model['model_version']} trained {model['trained_at']} ({model['age_days']} days ago); "
@@ -192,7 +174,7 @@ def status(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> N
             if info["unscored"]:
                 console.print(table_of(info["unscored"], title="reasons"))
 
-    run(as_json, action)
+    run_on(workspace_, as_json, compute, show)
 
 
 @score_app.command("models")
@@ -200,18 +182,13 @@ def models(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> N
     """Every trained model version with its metrics; the current one is marked."""
     from accountree.scoring import model_versions
 
-    def action() -> None:
-        with workspace(workspace_) as ws:
-            rows = model_versions(ws)
-        if as_json:
-            print_json(rows)
-            return
+    def show(rows: list[dict[str, Any]]) -> None:
         console.print(table_of([{"version": r["version"], "current": "✓" if r["current"] else "", "trained_at": r["trained_at"],
                                  "labelled": r["labelled"], "best customers": r["positives"], "data hash": r["data_hash"],
                                  "AUC model": r["metrics"].get("auc_model"), "AUC grid": r["metrics"].get("auc_grid")}
                                 for r in rows]))
 
-    run(as_json, action)
+    run_on(workspace_, as_json, model_versions, show)
 
 
 @score_app.command("use-model")
