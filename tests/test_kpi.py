@@ -199,6 +199,28 @@ def test_refresh_writes_the_status_history_a_full_build_writes(workspace, tmp_pa
     assert len([r for r in rebuilt if r[:2] in in_scope]) == 3
 
 
+def test_refresh_of_a_standalone_company_and_of_a_dissolved_stake(workspace, tmp_path: Path) -> None:
+    """The refresh skips the roll-up and cross-sell statements when their rows are provably none
+    (no descendant, no sister): the tables must still be what a full build writes."""
+    valmont(workspace, tmp_path)
+    build_kpis(workspace, AS_OF)
+    tables = ("kpi_account_products", "account_kpis", "group_kpis", "cross_sell")
+    keys = {"kpi_account_products": "account_id,product", "cross_sell": "account_id,product"}
+    assert "O" in {r["account_id"] for r in table_rows(workspace, "group_kpis")}  # O holds half of the JV
+    # Orion sells its stake in the JV: O is a standalone company now, with no roll-up row
+    make_hierarchy(workspace, [link for link in LINKS if link[:2] != ("J", "O")])
+    refresh_accounts(workspace, ["J", "O"], AS_OF)
+    # and a deal of that standalone company changes
+    workspace.engine.execute("UPDATE deals SET amount_rc = amount_rc + 5 WHERE deal_id = 'd8'")
+    refresh_accounts(workspace, ["O"], AS_OF)
+    incremental = {t: table_rows(workspace, t, keys.get(t, "account_id")) for t in tables}
+    history = _history(workspace)
+    assert "O" not in {r["account_id"] for r in incremental["group_kpis"]}
+    build_kpis(workspace, AS_OF)
+    assert incremental == {t: table_rows(workspace, t, keys.get(t, "account_id")) for t in tables}
+    assert history == _history(workspace)
+
+
 def test_rules_are_validated_and_change_the_statuses(workspace, tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         parse_rules("lifecycle:\n  customer_months: 0\n  precedence: [customer]\ncross_sell: {weights: {size: -1}}\n")

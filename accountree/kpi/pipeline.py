@@ -9,6 +9,7 @@ narrowed by `accountree.kpi.scope`. Same SQL on both paths, so a refresh gives e
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -79,12 +80,15 @@ def _create_cross_sell(ws: Workspace) -> None:
     ws.engine._execute(f"CREATE VIEW {CROSS_SELL} AS {view}", None)
 
 
-def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None) -> dict[str, Any]:
-    """Recompute every KPI table from scratch; returns row counts."""
+def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None,
+               timings: dict[str, float] | None = None) -> dict[str, Any]:
+    """Recompute every KPI table from scratch; returns row counts. `timings`, when given, receives
+    the seconds each step took (`accountree bench build` prints them)."""
     tables = _tables(ws)
     _check_inputs(ws, tables)
     rules = rules or load_rules(ws)
     params = rules.params(as_of)
+    clock: dict[str, float] = {}
     duckdb = ws.engine.name == "duckdb"
     if duckdb:  # derived tables need no insertion order, which costs memory on large builds
         ws.engine.execute("SET preserve_insertion_order = false")
@@ -96,14 +100,22 @@ def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None) -> dic
                 ws.engine.replace_table(kind[0], bits.dictionary_sql(kind))
             for table, query, _, _ in _steps(ws, tables, refresh.words(ws)):
                 sql = scoped(query.replace("DEALS_SOURCE", "deals"))
+                start = time.perf_counter()
                 ws.engine.replace_table(table, sql, used_params(sql, params))
+                clock[table] = time.perf_counter() - start
             _create_cross_sell(ws)
             refresh.drop_history_index(ws)
+            start = time.perf_counter()
             record_statuses(ws, params)
+            clock["kpi_status_history"] = time.perf_counter() - start
             ws.set_meta("kpi_as_of", params["as_of"].isoformat())
+            start = time.perf_counter()
+        clock["commit"] = time.perf_counter() - start
     finally:
         if duckdb:
             ws.engine.execute("SET preserve_insertion_order = true")
+    if timings is not None:
+        timings.update(clock)
     counted = {"kpi_account_products": "kpi_account_products", "account_kpis": "account_kpis",
                "group_kpis": "group_kpis", CROSS_SELL: "kpi_cross_sell"}  # the view's rows, counted on its table
     counts = {name: ws.engine.scalar(f'SELECT count(*) FROM "{table}"')  # noqa: S608 - fixed names

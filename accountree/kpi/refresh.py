@@ -205,7 +205,16 @@ def refresh_scope(ws: Workspace, scope: Scope, steps: list[tuple[str, str, str, 
         if words(ws) != steps_words:
             return False
     copy_rows(ws, "hierarchy_closure", "ancestor_id", members, PREFIX + "hierarchy_closure")
-    descendants = {r[0] for r in ws.engine.fetchall(f"SELECT DISTINCT descendant_id FROM {PREFIX}hierarchy_closure")}  # noqa: S608
+    pairs = ws.engine.fetchall(f"SELECT DISTINCT descendant_id, depth > 0 FROM {PREFIX}hierarchy_closure")  # noqa: S608
+    descendants = {r[0] for r in pairs}
+    # Steps whose rows are provably none are not run (their new rows: an empty table; the old rows are
+    # still deleted): roll-ups need an ancestor with a descendant, cross-sell a group of two. Most
+    # accounts of a CRM are standalone companies: their refresh skips both.
+    empty = set()
+    if not any(r[1] for r in pairs):
+        empty.add("group_kpis")
+    if len(members) < 2:
+        empty.add("kpi_cross_sell")
     # every account a step reads: the scope, its groups' members, and stakes (JVs) below them
     needed = sorted(set(accounts) | set(members) | descendants)
     for kind, ids in (("accounts", accounts), ("groups", groups), ("ingroups", members)):
@@ -219,14 +228,18 @@ def refresh_scope(ws: Workspace, scope: Scope, steps: list[tuple[str, str, str, 
     for table, query, kind, key in steps:
         sql = scoped(_on_copies(query.replace("DEALS_SOURCE", "deals")), IDS)
         new = f"{PREFIX}new_{table}"
-        _create(ws, new, sql, used_params(sql, params))
+        if table in empty:
+            _create(ws, new, f"SELECT * FROM {table} WHERE FALSE")  # noqa: S608 - fixed names
+        else:
+            _create(ws, new, sql, used_params(sql, params))
         fresh[table] = new
         if table == "group_kpis":  # also rows of ancestors that left the refreshed groups
             delete_rows(ws, table, "account_id", members)
             delete_rows(ws, table, "group_head_id", groups)
         else:
             delete_rows(ws, table, key, getattr(scope, kind))
-        ws.engine.execute(f'INSERT INTO "{table}" SELECT * FROM {new}')  # noqa: S608 - fixed names
+        if table not in empty:
+            ws.engine.execute(f'INSERT INTO "{table}" SELECT * FROM {new}')  # noqa: S608 - fixed names
         if table in INPUTS:  # the copy later steps read: the new rows and the others they need
             rest = sorted(set(needed) - set(accounts))
             copy_rows(ws, table, "account_id", rest, PREFIX + table, plus=new)
