@@ -221,6 +221,19 @@ def test_refresh_of_a_standalone_company_and_of_a_dissolved_stake(workspace, tmp
     assert history == _history(workspace)
 
 
+def test_refresh_lookups_span_several_batches(workspace, tmp_path: Path, monkeypatch) -> None:
+    """Id lookups go in batches (parameters per statement are limited): with batches of 2, one
+    lookup statement holds several batches of several tables, and statements are flushed."""
+    from accountree.kpi import refresh
+
+    valmont(workspace, tmp_path)
+    build_kpis(workspace, AS_OF)
+    monkeypatch.setattr(refresh, "BATCH", 2)
+    ids = ["G", "F", "L", "U", "J", "O", "nobody", "ghost"]
+    assert refresh.known_ids(workspace, ids) == {"G", "F", "L", "U", "J", "O"}
+    assert refresh.find_scope(workspace, ["L"]).groups == ["G"]
+
+
 def test_rules_are_validated_and_change_the_statuses(workspace, tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         parse_rules("lifecycle:\n  customer_months: 0\n  precedence: [customer]\ncross_sell: {weights: {size: -1}}\n")

@@ -80,10 +80,11 @@ def _batches(ids: list[str]) -> Iterable[list[str]]:
         yield chunk + chunk[-1:] * ((1 << (len(chunk) - 1).bit_length()) - len(chunk))
 
 
-def _where_in(column: str, ids: Iterable[str]) -> Iterable[tuple[str, dict[str, str]]]:
-    """`column IN ($id_0, …)` and its parameters, one per batch of the distinct ids."""
-    for chunk in _batches(sorted(set(ids))):
-        names = {f"id_{i}": v for i, v in enumerate(chunk)}
+def _where_in(column: str, ids: Iterable[str], prefix: str = "id") -> Iterable[tuple[str, dict[str, str]]]:
+    """`column IN ($id_0_0, …)` and its parameters, one per batch of the distinct ids. Names carry
+    the batch number, and `prefix` keeps several such filters apart in one statement."""
+    for b, chunk in enumerate(_batches(sorted(set(ids)))):
+        names = {f"{prefix}_{b}_{i}": v for i, v in enumerate(chunk)}
         yield f"{column} IN ({', '.join('$' + n for n in names)})", names
 
 
@@ -144,15 +145,12 @@ def _lookup(ws: Workspace, parts: list[tuple[str, str, str, Iterable[str]]]) -> 
             selects.clear()
             params.clear()
 
-    for table, column, key, ids in parts:
-        for where, names in _where_in(key, ids):
+    for n, (table, column, key, ids) in enumerate(parts):
+        for where, names in _where_in(key, ids, prefix=f"p{n}"):
             if len(params) + len(names) > BATCH * 2:
                 flush()
-            prefix = f"p{len(selects)}_"
-            renamed = {prefix + k: v for k, v in names.items()}
-            where = re.sub(r"\$(id_\d+)", "$" + prefix + r"\1", where)
             selects.append(f"SELECT {column} FROM {table} WHERE {where}")  # noqa: S608 - fixed names
-            params.update(renamed)
+            params.update(names)
     flush()
     return out
 
@@ -210,7 +208,7 @@ def refresh_scope(ws: Workspace, scope: Scope, steps: list[tuple[str, str, str, 
     # Steps whose rows are provably none are not run (their new rows: an empty table; the old rows are
     # still deleted): roll-ups need an ancestor with a descendant, cross-sell a group of two. Most
     # accounts of a CRM are standalone companies: their refresh skips both.
-    empty = set()
+    empty: set[str] = set()
     if not any(r[1] for r in pairs):
         empty.add("group_kpis")
     if len(members) < 2:
