@@ -351,6 +351,42 @@ def test_icp_grade_from_scores_moves_the_cross_sell_score(workspace, tmp_path: P
     assert targets[("F", "P3")] == (51.7, None)
 
 
+def test_refresh_keeps_the_cross_sell_rows_only_when_nothing_they_read_changed(workspace, tmp_path: Path,
+                                                                              monkeypatch) -> None:
+    """The refresh skips the cross-sell step when the scope's product sets, group, parent, size,
+    pipeline and grades are unchanged; every edit below must still leave what a full build writes."""
+    from accountree.kpi import refresh
+
+    valmont(workspace, tmp_path)
+    workspace.engine.execute("CREATE TABLE scores (account_id VARCHAR, grade VARCHAR)")
+    workspace.engine.execute("INSERT INTO scores VALUES ('U', 'A'), ('G', 'D')")
+    build_kpis(workspace, AS_OF)
+    created: list[str] = []
+    create = refresh._create
+    monkeypatch.setattr(refresh, "_create", lambda ws, table, *a: (created.append(table), create(ws, table, *a))[1])
+    tables = ("kpi_account_products", "account_kpis", "group_kpis", "cross_sell")
+    keys = {"kpi_account_products": "account_id,product", "cross_sell": "account_id,product"}
+
+    def refreshed_as_built(account: str, change: str) -> bool:
+        workspace.engine.execute(change)
+        created.clear()
+        refresh_accounts(workspace, [account], AS_OF)
+        incremental = {t: table_rows(workspace, t, keys.get(t, "account_id")) for t in tables}
+        build_kpis(workspace, AS_OF)
+        assert incremental == {t: table_rows(workspace, t, keys.get(t, "account_id")) for t in tables}, change
+        return "kpi_r_new_kpi_cross_sell" in created
+
+    # a won deal's amount: revenue moves, the product sets do not — the cross-sell rows stand
+    assert not refreshed_as_built("F", "UPDATE deals SET amount_rc = amount_rc + 7 WHERE deal_id = 'd1'")
+    assert not refreshed_as_built("U", "UPDATE deals SET amount_rc = 5 WHERE deal_id = 'd5'")  # a lost deal
+    # what cross-sell reads: pipeline, a grade, a size, a product set
+    assert refreshed_as_built("U", "UPDATE deals SET amount_rc = 4000 WHERE deal_id = 'd4'")
+    assert refreshed_as_built("U", "UPDATE scores SET grade = 'C' WHERE account_id = 'U'")
+    assert refreshed_as_built("G", "DELETE FROM scores WHERE account_id = 'G'")
+    assert refreshed_as_built("L", "UPDATE accounts SET employees = 9000 WHERE account_id = 'L'")
+    assert refreshed_as_built("L", "UPDATE deals SET product = 'P2' WHERE deal_id = 'd3'")
+
+
 def test_refresh_reads_the_scope_deals_through_an_index(workspace, tmp_path: Path) -> None:
     from accountree.kpi.refresh import DEALS_INDEX
 

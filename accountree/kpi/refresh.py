@@ -17,9 +17,13 @@ refresh at 1M accounts). A refresh therefore:
 3. runs each step's statement on the copies (table names swapped, scope markers reading small id
    tables), stores the new rows in a temporary table, deletes the step's rows from the real table
    by id and inserts the new ones; the copy later steps read is the new rows plus the other rows
-   they need, again by id;
+   they need, again by id, made just before the first step that reads it. The cross-sell step is
+   skipped when the scope's new rows equal its old ones in everything cross-sell reads
+   (`_CROSS_SELL_INPUTS`: product sets, group, parent, size, pipeline, grades) — most edits of a
+   deal or an activity: its rows stand as they are;
 4. records status history the same way: copy the scope's history, apply, replace it by id —
-   unless no status changed (`_HISTORY_CHANGES`), the common case.
+   unless no status changed (`_HISTORY_CHANGES`, asked of the history by index lookups), the
+   common case.
 
 Same statements as the full build, so the same numbers (tested on both engines).
 """
@@ -223,14 +227,25 @@ def refresh_scope(ws: Workspace, scope: Scope, steps: list[tuple[str, str, str, 
     if "scores" in tables:
         copy_rows(ws, "scores", "account_id", members, PREFIX + "scores")
     fresh: dict[str, str] = {}
+    pending: dict[str, str] = {}  # refreshed inputs whose copy for later steps is not made yet → their new rows
+    rest = sorted(set(needed) - set(accounts))
+    changed: dict[str, bool] = {}
+    graded = any("JOIN scores sc" in query for table, query, _, _ in steps if table == "kpi_cross_sell")
     for table, query, kind, key in steps:
+        if table == "kpi_cross_sell" and not (changed["kpi_account_facts"] or changed["account_kpis"]):
+            continue  # its rows stand: nothing they are computed from changed (see _CROSS_SELL_INPUTS)
         sql = scoped(_on_copies(query.replace("DEALS_SOURCE", "deals")), IDS)
+        for source in [t for t in pending if re.search(rf"\b(FROM|JOIN)\s+{PREFIX}{t}\b", sql)]:
+            # the copy a step reads: the new rows and the others it needs
+            copy_rows(ws, source, "account_id", rest, PREFIX + source, plus=pending.pop(source))
         new = f"{PREFIX}new_{table}"
         if table in empty:
             _create(ws, new, f"SELECT * FROM {table} WHERE FALSE")  # noqa: S608 - fixed names
         else:
             _create(ws, new, sql, used_params(sql, params))
         fresh[table] = new
+        if table in _CROSS_SELL_INPUTS:  # before the old rows go
+            changed[table] = "kpi_cross_sell" in empty or _changed(ws, table, new, scope, steps_words[0], graded)
         if table == "group_kpis":  # also rows of ancestors that left the refreshed groups
             delete_rows(ws, table, "account_id", members)
             delete_rows(ws, table, "group_head_id", groups)
@@ -238,17 +253,71 @@ def refresh_scope(ws: Workspace, scope: Scope, steps: list[tuple[str, str, str, 
             delete_rows(ws, table, key, getattr(scope, kind))
         if table not in empty:
             ws.engine.execute(f'INSERT INTO "{table}" SELECT * FROM {new}')  # noqa: S608 - fixed names
-        if table in INPUTS:  # the copy later steps read: the new rows and the others they need
-            rest = sorted(set(needed) - set(accounts))
-            copy_rows(ws, table, "account_id", rest, PREFIX + table, plus=new)
+        if table in INPUTS:
+            pending[table] = new
     history_ids = sorted(set(accounts) | set(members))
-    copy_rows(ws, HISTORY, "account_id", history_ids, PREFIX + "history")
-    if ws.engine.scalar(_HISTORY_CHANGES.format(accounts=fresh["account_kpis"], groups=fresh["group_kpis"])):
-        record_statuses(ws, params, history=PREFIX + "history",
-                        tables={"account_kpis": fresh["account_kpis"], "group_kpis": fresh["group_kpis"]}, id_tables=IDS)
-        delete_rows(ws, HISTORY, "account_id", history_ids)
-        ws.engine.execute(f"INSERT INTO {HISTORY} SELECT * FROM {PREFIX}history")  # noqa: S608 - fixed names
+    if not _history_changes(ws, history_ids, fresh):
+        return True
+    copy_rows(ws, HISTORY, "account_id", history_ids, PREFIX + "history")  # (twice for a large scope: rare)
+    record_statuses(ws, params, history=PREFIX + "history",
+                    tables={"account_kpis": fresh["account_kpis"], "group_kpis": fresh["group_kpis"]}, id_tables=IDS)
+    delete_rows(ws, HISTORY, "account_id", history_ids)
+    ws.engine.execute(f"INSERT INTO {HISTORY} SELECT * FROM {PREFIX}history")  # noqa: S608 - fixed names
     return True
+
+
+# What the cross-sell rows of a group are computed from, per table a refresh rewrites before them:
+# the members' product sets and, from their KPIs, group, parent, size and pipeline (their status
+# is added on read, by the view). The refresh compares a scope's new rows with its old ones in
+# these columns, and the cross-sell grades with the scores: when none differs — most edits of a
+# deal (an amount, a lost deal) or of an activity — the group's cross-sell rows stand and the
+# step is not run.
+_CROSS_SELL_INPUTS = {
+    "kpi_account_facts": ("owned", "bought"),  # mask words
+    "account_kpis": ("group_head_id", "parent_id", "employees", "open_deals", "open_pipeline"),
+}
+
+
+def _changed(ws: Workspace, table: str, new: str, scope: Scope, product_words: int, graded: bool) -> bool:
+    """Do the new rows of `table` differ from its old rows (not yet deleted) in what cross-sell
+    reads? With the account KPIs, the grades on the groups' cross-sell rows are compared too."""
+    batches = list(_where_in("account_id", scope.accounts))
+    group_batches = list(_where_in("group_id", scope.groups, prefix="g"))
+    if len(batches) != 1 or len(group_batches) > 1:
+        return True  # a large scope: not worth proving
+    where, params = batches[0]
+    names = _CROSS_SELL_INPUTS[table]
+    columns = ([f"{n}_{w}" for n in names for w in range(product_words)] if table == "kpi_account_facts"
+               else list(names))
+    differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in columns)
+    # each lookup alone on its scan (a materialized CTE), so that an index answers it
+    sql = f"""
+    WITH o AS MATERIALIZED (SELECT * FROM {table} WHERE {where})
+    SELECT EXISTS (SELECT 1 FROM {new} n FULL OUTER JOIN o ON o.account_id = n.account_id
+                   WHERE n.account_id IS NULL OR o.account_id IS NULL OR {differs})"""  # noqa: S608 - fixed names
+    if table == "account_kpis" and graded and group_batches:
+        group_where, group_params = group_batches[0]
+        params = {**params, **group_params}
+        sql = sql.replace("SELECT EXISTS", f"""
+    , x AS MATERIALIZED (SELECT account_id, icp_grade FROM kpi_cross_sell WHERE {group_where})
+    SELECT EXISTS (SELECT 1 FROM x LEFT JOIN {PREFIX}scores sc ON sc.account_id = x.account_id
+                   WHERE x.account_id IN (SELECT id FROM {IDS}accounts) AND x.icp_grade IS DISTINCT FROM sc.grade)
+        OR EXISTS""", 1)  # noqa: S608 - fixed names
+    return bool(ws.engine.scalar(sql, params))
+
+
+def _history_changes(ws: Workspace, ids: list[str], fresh: dict[str, str]) -> bool:
+    """`_HISTORY_CHANGES` read straight from the history by index lookups (no copy of it) when the
+    ids fit one batch; else on a copy."""
+    batches = list(_where_in("account_id", ids))
+    if len(batches) == 1:
+        where, params = batches[0]
+        history = f"(SELECT * FROM {HISTORY} WHERE {where})"  # noqa: S608 - fixed names
+    else:
+        copy_rows(ws, HISTORY, "account_id", ids, PREFIX + "history")
+        history, params = PREFIX + "history", {}
+    sql = _HISTORY_CHANGES.format(accounts=fresh["account_kpis"], groups=fresh["group_kpis"], history=history)
+    return bool(ws.engine.scalar(sql, params))
 
 
 # Does the refresh change the status history? Not when every recomputed status is the status of an
@@ -259,8 +328,10 @@ _HISTORY_CHANGES = f"""
 WITH current_statuses AS (
     SELECT 'account' AS scope, account_id, status FROM {{accounts}}
     UNION ALL SELECT 'group', account_id, group_status FROM {{groups}}
+), stays AS MATERIALIZED (  -- the lookup alone: another filter on the scan would stop the index
+    SELECT * FROM {{history}} h
 ), open_stays AS (
-    SELECT scope, account_id, status FROM {PREFIX}history h
+    SELECT scope, account_id, status FROM stays
     WHERE left_on IS NULL
       AND ((scope = 'account' AND account_id IN (SELECT id FROM {IDS}accounts))
            OR (scope = 'group' AND account_id IN (SELECT id FROM {IDS}ingroups)))
