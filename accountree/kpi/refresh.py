@@ -256,9 +256,17 @@ def refresh_scope(ws: Workspace, scope: Scope, steps: list[tuple[str, str, str, 
         if table in INPUTS:
             pending[table] = new
     history_ids = sorted(set(accounts) | set(members))
-    if not _history_changes(ws, history_ids, fresh):
+    batches = list(_where_in("account_id", history_ids))
+    if len(batches) == 1:  # asked of the history by index lookups: no copy unless a status changed
+        history, history_params = f"(SELECT * FROM {HISTORY} WHERE {batches[0][0]})", batches[0][1]  # noqa: S608
+    else:
+        copy_rows(ws, HISTORY, "account_id", history_ids, PREFIX + "history")
+        history, history_params = PREFIX + "history", {}
+    changes = _HISTORY_CHANGES.format(accounts=fresh["account_kpis"], groups=fresh["group_kpis"], history=history)
+    if not ws.engine.scalar(changes, history_params):
         return True
-    copy_rows(ws, HISTORY, "account_id", history_ids, PREFIX + "history")  # (twice for a large scope: rare)
+    if len(batches) == 1:
+        copy_rows(ws, HISTORY, "account_id", history_ids, PREFIX + "history")
     record_statuses(ws, params, history=PREFIX + "history",
                     tables={"account_kpis": fresh["account_kpis"], "group_kpis": fresh["group_kpis"]}, id_tables=IDS)
     delete_rows(ws, HISTORY, "account_id", history_ids)
@@ -303,20 +311,6 @@ def _changed(ws: Workspace, table: str, new: str, scope: Scope, product_words: i
     SELECT EXISTS (SELECT 1 FROM x LEFT JOIN {PREFIX}scores sc ON sc.account_id = x.account_id
                    WHERE x.account_id IN (SELECT id FROM {IDS}accounts) AND x.icp_grade IS DISTINCT FROM sc.grade)
         OR EXISTS""", 1)  # noqa: S608 - fixed names
-    return bool(ws.engine.scalar(sql, params))
-
-
-def _history_changes(ws: Workspace, ids: list[str], fresh: dict[str, str]) -> bool:
-    """`_HISTORY_CHANGES` read straight from the history by index lookups (no copy of it) when the
-    ids fit one batch; else on a copy."""
-    batches = list(_where_in("account_id", ids))
-    if len(batches) == 1:
-        where, params = batches[0]
-        history = f"(SELECT * FROM {HISTORY} WHERE {where})"  # noqa: S608 - fixed names
-    else:
-        copy_rows(ws, HISTORY, "account_id", ids, PREFIX + "history")
-        history, params = PREFIX + "history", {}
-    sql = _HISTORY_CHANGES.format(accounts=fresh["account_kpis"], groups=fresh["group_kpis"], history=history)
     return bool(ws.engine.scalar(sql, params))
 
 
