@@ -142,12 +142,10 @@ WITH sizes AS (  -- groups of two entities or more: standalone companies have no
     LEFT JOIN kids c ON c.parent_id = m.parent_id
 ), dictionary AS (
     SELECT product, word, bit, row_number() OVER (ORDER BY product) AS ord FROM kpi_product_bits
-), bought AS (
+), bought AS (  -- (entity, product) pairs of the members' `bought_*` sets
     SELECT m.gk, m.pk, b.ord
-    FROM kpi_account_products p
-    JOIN members m ON m.account_id = p.account_id
-    JOIN dictionary b ON b.product = p.product
-    WHERE p.first_purchase IS NOT NULL AND TRUE /*scope:ingroups:p.account_id*/
+    FROM members m CROSS JOIN dictionary b
+    WHERE MEMBER_BOUGHT
 ), group_products AS (
     SELECT g.gk, g.ord, g.buyers, b.word, b.bit
     FROM (SELECT gk, ord, count(*) AS buyers FROM bought GROUP BY gk, ord) g
@@ -204,6 +202,7 @@ def cross_sell(product_words: int, with_scores: bool) -> str:
             .replace("KIDS_HAS", bits.has("kids", product_words, "m", "gp"))
             .replace("PARENT_HAS", bits.has("parent", product_words, "m", "gp"))
             .replace("OWNED_HAS", bits.has("owned", product_words, "m", "gp"))
+            .replace("MEMBER_BOUGHT", bits.has("bought", product_words, "m", "b"))
             .replace("ICP_GRADE", "sc.grade" if with_scores else "CAST(NULL AS VARCHAR)")
             .replace("ICP_JOIN", "LEFT JOIN scores sc ON sc.account_id = m.account_id" if with_scores else ""))
 
