@@ -257,6 +257,24 @@ def test_refresh_of_an_unknown_account_says_so_and_writes_nothing(duckdb_workspa
     assert table_rows(duckdb_workspace, "account_kpis") == before
 
 
+def test_refresh_of_tables_an_earlier_version_built_rebuilds_them(workspace, tmp_path: Path) -> None:
+    """Tables built with another layout (an earlier version had no `account_kpis.relation`): the
+    refresh cannot insert its rows into them, so it runs a full build, which records the layout."""
+    valmont(workspace, tmp_path)
+    build_kpis(workspace, AS_OF)
+    expected = table_rows(workspace, "account_kpis")
+    workspace.engine.execute("ALTER TABLE account_kpis DROP COLUMN relation")
+    workspace.set_meta("kpi_layout", "1")
+    workspace.engine.execute("UPDATE deals SET amount_rc = amount_rc + 1 WHERE deal_id = 'd1'")
+    refresh_accounts(workspace, ["F"], AS_OF)
+    rows = table_rows(workspace, "account_kpis")
+    assert {r["account_id"]: r["relation"] for r in rows} == {"G": None, "F": "subsidiary", "L": "business_unit",
+                                                              "U": "subsidiary", "J": "joint_venture", "O": None}
+    assert [r["revenue_cy"] for r in rows if r["account_id"] == "F"] == \
+        [1 + next(r["revenue_cy"] for r in expected if r["account_id"] == "F")]
+    assert workspace.meta("kpi_layout") != "1"
+
+
 def test_build_without_hierarchy_says_what_to_run(duckdb_workspace) -> None:
     with pytest.raises(NotFoundError, match="hierarchy"):
         build_kpis(duckdb_workspace, AS_OF)

@@ -95,7 +95,7 @@ WITH facts AS (
     WHERE t."date" <= $as_of AND TRUE /*scope:accounts:t.account_id*/
     GROUP BY t.account_id
 ), base AS (
-    SELECT a.account_id, a.name, h.group_head_id, h.parent_id, a.employees, a.industry,
+    SELECT a.account_id, a.name, h.group_head_id, h.parent_id, h.relation, a.employees, a.industry,
            coalesce(m.revenue_cy, 0) AS revenue_cy, coalesce(m.revenue_py1, 0) AS revenue_py1,
            coalesce(m.revenue_py2, 0) AS revenue_py2, coalesce(m.revenue_py3, 0) AS revenue_py3,
            coalesce(m.margin_cy, 0) AS margin_cy, coalesce(m.margin_py1, 0) AS margin_py1,
@@ -130,7 +130,7 @@ WITH facts AS (
                $rank_dormant) AS status_rank
     FROM base
 )
-SELECT account_id, name, group_head_id, parent_id,
+SELECT account_id, name, group_head_id, parent_id, relation,
        CASE status_rank WHEN $rank_customer THEN 'customer' WHEN $rank_opportunity THEN 'opportunity'
             WHEN $rank_mqa THEN 'mqa' WHEN $rank_engaged THEN 'engaged'
             WHEN $rank_former_customer THEN 'former_customer' ELSE 'dormant' END AS status_code,

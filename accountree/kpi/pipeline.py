@@ -27,6 +27,9 @@ from accountree.store import Workspace
 
 HIERARCHY_TABLES = ("hierarchy", "hierarchy_closure")
 CROSS_SELL = "cross_sell"  # a view over `kpi_cross_sell` (see rollup_sql.CROSS_SELL_VIEW)
+# The KPI tables' layout: a build records it; a refresh of tables built with another layout (an
+# earlier version's columns) runs a full build instead of inserting rows that no longer fit.
+LAYOUT = "2"  # 2: account_kpis.relation
 # Every table a refresh rewrites must exist (else it runs a full build).
 _REFRESHED = ("kpi_product_bits", "kpi_bu_bits", "kpi_account_products", "kpi_account_facts", "account_kpis",
               "group_kpis", "kpi_cross_sell", CROSS_SELL)
@@ -109,6 +112,7 @@ def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None,
             record_statuses(ws, params)
             clock["kpi_status_history"] = time.perf_counter() - start
             ws.set_meta("kpi_as_of", params["as_of"].isoformat())
+            ws.set_meta("kpi_layout", LAYOUT)
             start = time.perf_counter()  # leaving the block commits
         clock["commit"] = time.perf_counter() - start
     finally:
@@ -139,7 +143,7 @@ def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | No
         as_of = date.fromisoformat(last) if last else date.today()
     rules = rules or load_rules(ws)
     params = rules.params(as_of)
-    if any(t not in tables for t in _REFRESHED):
+    if any(t not in tables for t in _REFRESHED) or ws.meta("kpi_layout") != LAYOUT:
         return build_kpis(ws, as_of, rules)
     refresh.ensure_indexes(ws, tables)
     account_ids = set(account_ids)

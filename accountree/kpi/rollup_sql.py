@@ -29,12 +29,12 @@ WITH c AS (
            CAST(sum(CASE WHEN c.consolidated AND k.status_code = 'former_customer' THEN 1 ELSE 0 END) AS BIGINT) AS former_customer_entities,
            CAST(sum(CASE WHEN c.consolidated AND k.status_code = 'dormant' THEN 1 ELSE 0 END) AS BIGINT) AS dormant_entities,
            CAST(sum(CASE WHEN c.consolidated AND k.buying THEN 1 ELSE 0 END) AS BIGINT) AS buying_entities,
-           CAST(sum(CASE WHEN c.consolidated AND h.relation = 'business_unit' THEN 1 ELSE 0 END) AS BIGINT) AS business_units,
-           CAST(sum(CASE WHEN c.consolidated AND h.relation = 'business_unit' AND k.buying THEN 1 ELSE 0 END) AS BIGINT) AS buying_business_units,
+           CAST(sum(CASE WHEN c.consolidated AND k.relation = 'business_unit' THEN 1 ELSE 0 END) AS BIGINT) AS business_units,
+           CAST(sum(CASE WHEN c.consolidated AND k.relation = 'business_unit' AND k.buying THEN 1 ELSE 0 END) AS BIGINT) AS buying_business_units,
            CAST(sum(CASE WHEN c.consolidated AND c.descendant_id <> c.ancestor_id
-                            AND coalesce(h.relation, 'subsidiary') <> 'business_unit' THEN 1 ELSE 0 END) AS BIGINT) AS subsidiaries,
+                            AND coalesce(k.relation, 'subsidiary') <> 'business_unit' THEN 1 ELSE 0 END) AS BIGINT) AS subsidiaries,
            CAST(sum(CASE WHEN c.consolidated AND c.descendant_id <> c.ancestor_id
-                            AND coalesce(h.relation, 'subsidiary') <> 'business_unit' AND k.buying THEN 1 ELSE 0 END) AS BIGINT) AS buying_subsidiaries,
+                            AND coalesce(k.relation, 'subsidiary') <> 'business_unit' AND k.buying THEN 1 ELSE 0 END) AS BIGINT) AS buying_subsidiaries,
            CAST(sum(CASE WHEN NOT c.consolidated THEN 1 ELSE 0 END) AS BIGINT) AS jv_entities,
            sum(CASE WHEN c.consolidated THEN k.revenue_cy ELSE 0 END) AS revenue_cy,
            sum(CASE WHEN c.consolidated THEN k.revenue_py1 ELSE 0 END) AS revenue_py1,
@@ -62,7 +62,6 @@ WITH c AS (
            GROUP_BOUGHT
     FROM c
     JOIN account_kpis k ON k.account_id = c.descendant_id
-    LEFT JOIN hierarchy h ON h.account_id = c.descendant_id
     LEFT JOIN kpi_account_facts f ON f.account_id = c.descendant_id
     GROUP BY c.ancestor_id
 ), products AS (
