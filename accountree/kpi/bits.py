@@ -52,11 +52,12 @@ def append_sql(kind: tuple[str, str], source: str) -> str:
 
 
 def unknown_sql(source: str) -> str:
-    """One boolean: does `source` (deals) hold a product or seller BU the dictionaries lack?"""
-    return " OR ".join(
-        f"EXISTS (SELECT 1 FROM {source} d WHERE d.{column} IS NOT NULL "  # noqa: S608 - fixed names
-        f"AND NOT EXISTS (SELECT 1 FROM {table} b WHERE b.{column} = d.{column}))"
-        for table, column in (PRODUCTS, BUS)).join(("SELECT ", ""))
+    """One boolean: does `source` (deals) hold a product or seller BU the dictionaries lack? (Outer
+    joins, not correlated NOT EXISTS: half the time on the few rows of a refresh.)"""
+    (pt, pc), (ut, uc) = PRODUCTS, BUS
+    return (f"SELECT coalesce(sum(CASE WHEN (d.{pc} IS NOT NULL AND p.{pc} IS NULL) "  # noqa: S608 - fixed names
+            f"OR (d.{uc} IS NOT NULL AND u.{uc} IS NULL) THEN 1 ELSE 0 END), 0) > 0 "
+            f"FROM {source} d LEFT JOIN {pt} p ON p.{pc} = d.{pc} LEFT JOIN {ut} u ON u.{uc} = d.{uc}")
 
 
 def words_sql(kind: tuple[str, str]) -> str:

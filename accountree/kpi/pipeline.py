@@ -21,7 +21,8 @@ from accountree.kpi import bits, refresh
 from accountree.kpi.account_sql import ACCOUNT_PRODUCTS, account_facts, account_kpis
 from accountree.kpi.history import record_statuses
 from accountree.kpi.rollup_sql import CROSS_SELL_VIEW, cross_sell, group_kpis
-from accountree.kpi.rules import KpiRules, load_rules
+from accountree.kpi.rules import META_KEY as RULES_KEY
+from accountree.kpi.rules import KpiRules, load_rules, parse_rules
 from accountree.kpi.scope import scoped, used_params
 from accountree.store import Workspace
 
@@ -138,12 +139,15 @@ def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | No
     """
     tables = _tables(ws)
     _check_inputs(ws, tables)
+    # the last build's as-of date and layout, and the rules, in one query
+    meta = dict(ws.engine.fetchall("SELECT key, value FROM workspace_meta WHERE key IN (?, ?, ?)",
+                                   ["kpi_as_of", "kpi_layout", RULES_KEY]))
     if as_of is None:
-        last = ws.meta("kpi_as_of")
+        last = meta.get("kpi_as_of")
         as_of = date.fromisoformat(last) if last else date.today()
-    rules = rules or load_rules(ws)
+    rules = rules or parse_rules(meta.get(RULES_KEY))
     params = rules.params(as_of)
-    if any(t not in tables for t in _REFRESHED) or ws.meta("kpi_layout") != LAYOUT:
+    if any(t not in tables for t in _REFRESHED) or meta.get("kpi_layout") != LAYOUT:
         return build_kpis(ws, as_of, rules)
     refresh.ensure_indexes(ws, tables)
     account_ids = set(account_ids)
