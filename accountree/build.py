@@ -43,8 +43,11 @@ def build(ws: Workspace, options: BuildOptions | None = None,
     options = options or BuildOptions()
     selected = [s for s in stages() if options.stages is None or s.name in options.stages]
     results: dict[str, dict[str, Any]] = {}
-    for i, stage in enumerate(selected):
-        if progress:
-            progress(stage.name, i, len(selected))
-        results[stage.name] = stage.run(ws, options)
+    # One transaction for every stage: a build that fails at any stage leaves the workspace as it
+    # was (never a new hierarchy under the old KPIs), and DuckDB writes the tables once, at the end.
+    with ws.engine.transaction():
+        for i, stage in enumerate(selected):
+            if progress:
+                progress(stage.name, i, len(selected))
+            results[stage.name] = stage.run(ws, options)
     return results

@@ -275,6 +275,38 @@ def test_refresh_of_tables_an_earlier_version_built_rebuilds_them(workspace, tmp
     assert workspace.meta("kpi_layout") != "1"
 
 
+def test_a_build_failing_at_a_later_stage_leaves_the_workspace_as_it_was(workspace, tmp_path: Path,
+                                                                         monkeypatch) -> None:
+    """`accountree build` runs its stages in one transaction: never a new hierarchy under old KPIs."""
+    from accountree import build as build_module
+    from accountree.build import BuildOptions, BuildStage, build
+
+    valmont(workspace, tmp_path)
+    for child, parent, relation, pct in LINKS:
+        workspace.engine.execute("INSERT INTO relationships (child_id, parent_id, relation, ownership_pct, source) "
+                                 "VALUES (?, ?, ?, ?, 'crm')", [child, parent, relation, pct])
+    options = BuildOptions(as_of=AS_OF, stages=["hierarchy", "kpis"])
+    build(workspace, options)
+    tables = ("hierarchy", "hierarchy_closure", "account_kpis", "group_kpis")
+    before = {t: table_rows(workspace, t, "ancestor_id,descendant_id" if t == "hierarchy_closure" else "account_id")
+              for t in tables}
+    assert {r["account_id"]: r["group_head_id"] for r in before["hierarchy"]}["L"] == "G"
+    workspace.engine.execute("UPDATE relationships SET parent_id = 'O', relation = 'subsidiary' WHERE child_id = 'L'")
+    hierarchy_stage = next(s for s in build_module.stages() if s.name == "hierarchy")
+
+    def fail(ws, options):
+        raise RuntimeError("the KPI stage fails")
+
+    monkeypatch.setattr(build_module, "stages", lambda: [hierarchy_stage, BuildStage("kpis", "fails", fail)])
+    with pytest.raises(RuntimeError, match="KPI stage fails"):
+        build(workspace, options)
+    assert before == {t: table_rows(workspace, t, "ancestor_id,descendant_id" if t == "hierarchy_closure"
+                                    else "account_id") for t in tables}
+    monkeypatch.undo()
+    build(workspace, options)  # and once it succeeds, L is in Orion's group
+    assert {r["account_id"]: r["group_head_id"] for r in table_rows(workspace, "hierarchy")}["L"] == "O"
+
+
 def test_build_without_hierarchy_says_what_to_run(duckdb_workspace) -> None:
     with pytest.raises(NotFoundError, match="hierarchy"):
         build_kpis(duckdb_workspace, AS_OF)

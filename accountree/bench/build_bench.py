@@ -4,7 +4,8 @@
 (`range()`: groups of 16 entities, 3 levels under the head, one third of the blocks standalone
 companies, a 50/50 joint venture every 50 blocks, deals over 5 years, 2 activities per account),
 then measures, each in a fresh process (wall time and peak RSS):
-- the full build: the hierarchy stage (when installed) and the KPI stage;
+- the full build: the hierarchy stage (when installed) and the KPI stage, in one transaction as
+  `accountree build` runs them (the commit, where DuckDB writes what is left, counts in the KPI time);
 - an incremental refresh after changing one deal: the first after the build (it creates the
   refresh's lookup indexes, see accountree.kpi.refresh) and the median of the next ten;
 - the SQL floor: minimal hand-written DuckDB SQL for the core of the same job (group heads by
@@ -100,12 +101,15 @@ def full_build(path: str) -> dict[str, Any]:
 
     with open_workspace(path) as ws:
         ws.engine.con.execute("SET enable_progress_bar = false")
-        t0 = time.perf_counter()
-        source = _hierarchy_tables(ws)
-        t1 = time.perf_counter()
         steps: dict[str, float] = {}
-        summary = build_kpis(ws, AS_OF, timings=steps)
+        t0 = time.perf_counter()
+        with ws.engine.transaction():  # as `accountree build`: one transaction, committed at the end
+            source = _hierarchy_tables(ws)
+            t1 = time.perf_counter()
+            summary = build_kpis(ws, AS_OF, timings=steps)
+            committing = time.perf_counter()
         t2 = time.perf_counter()
+        steps["commit"] = t2 - committing
         incremental = []
         for i in range(1 + REFRESHES):  # the first also creates the refresh's lookup indexes
             deal_id, account = ws.engine.fetchone(
