@@ -307,6 +307,30 @@ def test_a_build_failing_at_a_later_stage_leaves_the_workspace_as_it_was(workspa
     assert {r["account_id"]: r["group_head_id"] for r in table_rows(workspace, "hierarchy")}["L"] == "O"
 
 
+def test_a_refresh_runs_on_one_thread_and_gives_the_others_back(duckdb_workspace, tmp_path: Path,
+                                                               monkeypatch) -> None:
+    from accountree.kpi import refresh
+
+    ws = duckdb_workspace
+    valmont(ws, tmp_path)
+    build_kpis(ws, AS_OF)
+    threads = lambda: int(ws.engine.scalar("SELECT current_setting('threads')"))  # noqa: E731
+    ws.engine.execute("SET threads = 2")
+    seen = []
+    steps = refresh.refresh_scope
+
+    def spy(*args, **kwargs):
+        seen.append(threads())
+        return steps(*args, **kwargs)
+
+    monkeypatch.setattr(refresh, "refresh_scope", spy)
+    refresh_accounts(ws, ["F"], AS_OF)
+    assert (seen, threads()) == ([1], 2)
+    with pytest.raises(RuntimeError), ws.engine.small_work():
+        raise RuntimeError("a step fails")
+    assert threads() == 2
+
+
 def test_build_without_hierarchy_says_what_to_run(duckdb_workspace) -> None:
     with pytest.raises(NotFoundError, match="hierarchy"):
         build_kpis(duckdb_workspace, AS_OF)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -161,7 +162,9 @@ def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | No
     steps = _steps(ws, tables, words)
     with ws.engine.transaction():
         scope = refresh.find_scope(ws, account_ids)
-        done = refresh.refresh_scope(ws, scope, steps, params, tables, words)
+        small = len(scope.accounts) + len(scope.ingroups) <= refresh.BATCH  # a few groups, not a whole book
+        with ws.engine.small_work() if small else nullcontext():
+            done = refresh.refresh_scope(ws, scope, steps, params, tables, words)
         # readers that cache what they derived from the KPI tables (the API's read model) see the change
         ws.set_meta("kpi_refreshed_at", datetime.now(UTC).isoformat())
     if not done:  # a set needs one more word than the tables hold: every mask is rebuilt

@@ -96,6 +96,18 @@ class DuckDBEngine(Engine):
         return written
 
     @contextmanager
+    def small_work(self) -> Iterator[None]:
+        # One thread: each operator's parallel set-up (hash tables partitioned per thread, task
+        # scheduling) costs more than a few rows do. A one-deal refresh at 1M accounts, 200
+        # refreshes alternating in one process: ~8 % faster (median 215 vs 231 ms).
+        threads = self.con.execute("SELECT current_setting('threads')").fetchone()[0]
+        self.con.execute("SET threads = 1")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET threads = {int(threads)}")
+
+    @contextmanager
     def transaction(self) -> Iterator[None]:
         if self._depth:  # nested: the outer transaction decides
             self._depth += 1

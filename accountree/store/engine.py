@@ -117,6 +117,12 @@ class Engine(ABC):
     def insert_arrow(self, table: str, data: pa.Table | Iterable[pa.RecordBatch]) -> int:
         """Append Arrow data to an existing table (columns matched by name); returns rows written."""
 
+    @contextmanager
+    def small_work(self) -> Iterator[None]:
+        """Statements on a handful of rows (an incremental refresh): engines that parallelise every
+        statement may run them on one thread, cheaper to set up. Nothing changes elsewhere."""
+        yield
+
     @abstractmethod
     @contextmanager
     def transaction(self) -> Iterator[None]:
