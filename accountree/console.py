@@ -15,14 +15,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accountree.errors import AccountreeError
+from accountree.errors import AccountreeError, WorkspaceError
 from accountree.store import Workspace, open_workspace
+from accountree.store.duckdb_engine import DEFAULT_MEMORY_LIMIT
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -67,7 +69,14 @@ def workspace(location: str | None) -> Iterator[Workspace]:
 def run(as_json: bool, action: Callable[[], Any]) -> Any:
     """Run a command body; user errors become a message (or JSON) and the error's exit code."""
     try:
-        return action()
+        try:
+            return action()
+        except duckdb.OutOfMemoryException as err:  # the workspace's bounded memory (DuckDBEngine)
+            raise WorkspaceError(
+                "the work needed more memory than DuckDB is allowed; nothing was written "
+                f"({str(err).splitlines()[0]})",  # its other lines are SQL settings a user cannot pass
+                hint="Raise the limit, e.g. ACCOUNTREE_MEMORY_LIMIT=4GB (default "
+                     f"{DEFAULT_MEMORY_LIMIT}; beyond it DuckDB spills to disk where it can).") from err
     except AccountreeError as err:
         if as_json:
             print_json(err.to_dict())

@@ -69,3 +69,20 @@ def test_export_crm_alias_writes_the_crm_file(tmp_path: Path) -> None:
     header, row = out.read_text(encoding="utf-8").splitlines()
     assert header.startswith("Id,") and "ICP_Grade__c" in header and row.startswith("0015g01,")
     assert runner.invoke(app, ["export", "crm", "-w", ws]).exit_code == 1
+
+
+def test_a_build_beyond_the_memory_limit_says_how_to_raise_it_and_writes_nothing(tmp_path: Path,
+                                                                                 monkeypatch) -> None:
+    ws = str(tmp_path / "w.duckdb")
+    made = runner.invoke(app, ["demo", "--accounts", "300", "--no-build", "-w", ws, "--out", str(tmp_path / "demo")])
+    assert made.exit_code == 0, made.output
+    monkeypatch.setenv("ACCOUNTREE_MEMORY_LIMIT", "10MB")
+    result = runner.invoke(app, ["build", "-w", ws])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1, result.output
+    assert "more memory than DuckDB is allowed; nothing was written" in text and "ACCOUNTREE_MEMORY_LIMIT=4GB" in text
+    assert "Possible solutions" not in text and "Traceback" not in text
+    monkeypatch.delenv("ACCOUNTREE_MEMORY_LIMIT")
+    tables = json.loads(runner.invoke(app, ["status", "-w", ws, "--json"]).stdout)["tables"]
+    assert "hierarchy" not in tables and "account_kpis" not in tables  # the failed build left nothing
+    assert runner.invoke(app, ["build", "-w", ws]).exit_code == 0

@@ -71,3 +71,21 @@ def test_postgres_errors_hide_the_password() -> None:
     with pytest.raises(WorkspaceError) as caught:
         open_workspace("postgresql://bob:s3cret@127.0.0.1:1/none")
     assert "s3cret" not in caught.value.message and "***" in caught.value.message
+
+
+def test_engine_settings_for_a_block_come_back_even_when_its_transaction_fails(tmp_path) -> None:
+    """`small_work` / `bulk_work` set DuckDB settings for a block; a failed statement aborts the
+    transaction, so the previous values are set again after the rollback, and the error is the original one."""
+    import duckdb
+
+    with open_workspace(str(tmp_path / "w.duckdb")) as ws:
+        setting = lambda name: ws.engine.scalar("SELECT current_setting(?)", [name])  # noqa: E731
+        ws.engine.execute("SET threads = 2")
+        with (pytest.raises(duckdb.CatalogException), ws.engine.transaction(), ws.engine.bulk_work(),
+              ws.engine.small_work()):
+            assert (setting("threads"), setting("preserve_insertion_order")) == (1, False)
+            ws.engine.execute("SELECT * FROM no_such_table")
+        assert (setting("threads"), setting("preserve_insertion_order")) == (2, True)
+        with ws.engine.bulk_work():  # outside a transaction: back at once
+            assert setting("preserve_insertion_order") is False
+        assert setting("preserve_insertion_order") is True

@@ -42,6 +42,7 @@ from accountree.ingest.readers import StagedFile, column_letter, new_workdir, st
 from accountree.ingest.typing import call, col, from_src, problem_queries, src, typed_select
 from accountree.ingest.writer import write_tables
 from accountree.store import Workspace, current_user
+from accountree.store.duckdb_engine import DEFAULT_MEMORY_LIMIT
 from accountree.store.sql import template
 
 MAX_PROBLEMS = 10_000
@@ -100,7 +101,7 @@ def import_bundle(
     own_connection = con is not engine.staging_connection()
     workdir = new_workdir()
     if own_connection:  # a private in-memory DuckDB: bound its memory and spill to our work folder
-        con.execute("SET memory_limit = ?", [os.environ.get("ACCOUNTREE_MEMORY_LIMIT") or "3GB"])
+        con.execute("SET memory_limit = ?", [os.environ.get("ACCOUNTREE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT])
         con.execute("SET temp_directory = ?", [str(workdir / "spill")])
     created: list[str] = []
     try:

@@ -94,10 +94,7 @@ def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None,
     rules = rules or load_rules(ws)
     params = rules.params(as_of)
     clock: dict[str, float] = {}
-    duckdb = ws.engine.name == "duckdb"
-    if duckdb:  # derived tables need no insertion order, which costs memory on large builds
-        ws.engine.execute("SET preserve_insertion_order = false")
-    try:
+    with ws.engine.bulk_work():
         with ws.engine.transaction():
             _drop_cross_sell(ws, tables)
             _load_wallet_shares(ws, rules)
@@ -117,9 +114,6 @@ def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None,
             ws.set_meta("kpi_layout", LAYOUT)
             start = time.perf_counter()  # leaving the block commits
         clock["commit"] = time.perf_counter() - start
-    finally:
-        if duckdb:
-            ws.engine.execute("SET preserve_insertion_order = true")
     if timings is not None:
         timings.update(clock)
     counted = {"kpi_account_products": "kpi_account_products", "account_kpis": "account_kpis",

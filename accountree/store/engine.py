@@ -123,6 +123,12 @@ class Engine(ABC):
         statement may run them on one thread, cheaper to set up. Nothing changes elsewhere."""
         yield
 
+    @contextmanager
+    def bulk_work(self) -> Iterator[None]:
+        """Statements that write whole derived tables (a build): engines may drop guarantees those
+        tables do not need (DuckDB: insertion order, which costs memory). Nothing changes elsewhere."""
+        yield
+
     @abstractmethod
     @contextmanager
     def transaction(self) -> Iterator[None]:
