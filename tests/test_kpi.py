@@ -475,3 +475,23 @@ def test_refresh_reads_the_scope_deals_through_an_index(workspace, tmp_path: Pat
                if workspace.engine.name == "duckdb" else
                "SELECT count(*) FROM pg_indexes WHERE indexname = ? AND schemaname = ?")  # tests run in parallel schemas
     assert workspace.engine.scalar(indexes, [DEALS_INDEX, workspace.engine.schema]) == 1
+
+
+def test_refresh_indexes_the_hierarchy_once(workspace, tmp_path: Path) -> None:
+    """On PostgreSQL the hierarchy stage indexes its tables; the refresh uses those instead of
+    adding its own copy of each (DuckDB: the stage adds none, the refresh does)."""
+    from accountree.build import BuildOptions, build
+
+    valmont(workspace, tmp_path)
+    for child, parent, relation, pct in LINKS:
+        workspace.engine.execute("INSERT INTO relationships (child_id, parent_id, relation, ownership_pct, source) "
+                                 "VALUES (?, ?, ?, ?, 'crm')", [child, parent, relation, pct])
+    build(workspace, BuildOptions(as_of=AS_OF, stages=["hierarchy", "kpis"]))
+    refresh_accounts(workspace, ["F"], AS_OF)
+    names = workspace.engine.index_names()
+    for table, column in (("hierarchy", "account_id"), ("hierarchy", "group_head_id"),
+                          ("hierarchy_closure", "ancestor_id"), ("hierarchy_closure", "descendant_id")):
+        ours, stage = f"kpi_ix_{table}_{column}", f"ix_{table}_{column}"
+        assert (ours in names, stage in names) == ((False, True) if workspace.engine.name == "postgres"
+                                                   else (True, False))
+    assert account_kpis(workspace, "F")["revenue_cy"] == 1000
