@@ -453,8 +453,12 @@ def test_refresh_keeps_the_cross_sell_rows_only_when_nothing_they_read_changed(w
     # a won deal's amount: revenue moves, the product sets do not — the cross-sell rows stand
     assert not refreshed_as_built("F", "UPDATE deals SET amount_rc = amount_rc + 7 WHERE deal_id = 'd1'")
     assert not refreshed_as_built("U", "UPDATE deals SET amount_rc = 5 WHERE deal_id = 'd5'")  # a lost deal
-    # what cross-sell reads: pipeline, a grade, a size, a product set
-    assert refreshed_as_built("U", "UPDATE deals SET amount_rc = 4000 WHERE deal_id = 'd4'")
+    # an open deal's amount: the view reads the pipeline amount, the rows only whether there is one
+    assert not refreshed_as_built("U", "UPDATE deals SET amount_rc = 4000 WHERE deal_id = 'd4'")
+    assert {r["open_pipeline"] for r in table_rows(workspace, "cross_sell") if r["account_id"] == "U"} == {4000}
+    # what cross-sell reads: open deals where there were none, a grade, a size, a product set
+    assert refreshed_as_built("F", "INSERT INTO deals (deal_id, account_id, product, stage, amount, amount_rc) "
+                                   "VALUES ('d11', 'F', 'P1', 'proposal', 10, 10)")
     assert refreshed_as_built("U", "UPDATE scores SET grade = 'C' WHERE account_id = 'U'")
     assert refreshed_as_built("G", "DELETE FROM scores WHERE account_id = 'G'")
     assert refreshed_as_built("L", "UPDATE accounts SET employees = 9000 WHERE account_id = 'L'")

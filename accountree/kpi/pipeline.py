@@ -31,7 +31,7 @@ HIERARCHY_TABLES = ("hierarchy", "hierarchy_closure")
 CROSS_SELL = "cross_sell"  # a view over `kpi_cross_sell` (see rollup_sql.CROSS_SELL_VIEW)
 # The KPI tables' layout: a build records it; a refresh of tables built with another layout (an
 # earlier version's columns) runs a full build instead of inserting rows that no longer fit.
-LAYOUT = "2"  # 2: account_kpis.relation
+LAYOUT = "3"  # 2: account_kpis.relation; 3: kpi_cross_sell without open_pipeline (the view adds it)
 # Every table a refresh rewrites must exist (else it runs a full build).
 _REFRESHED = ("kpi_product_bits", "kpi_bu_bits", "kpi_account_products", "kpi_account_facts", "account_kpis",
               "group_kpis", "kpi_cross_sell", CROSS_SELL)

@@ -288,14 +288,14 @@ def refresh_scope(ws: Workspace, scope: Scope, steps: list[tuple[str, str, str, 
 
 
 # What the cross-sell rows of a group are computed from, per table a refresh rewrites before them:
-# the members' product sets and, from their KPIs, group, parent, size and pipeline (their status
-# is added on read, by the view). The refresh compares a scope's new rows with its old ones in
+# the members' product sets and, from their KPIs, group, parent, size and whether they have open
+# deals (their status and pipeline amount are added on read, by the view). The refresh compares a scope's new rows with its old ones in
 # these columns, and the cross-sell grades with the scores: when none differs — most edits of a
 # deal (an amount, a lost deal) or of an activity — the group's cross-sell rows stand and the
 # step is not run.
 _CROSS_SELL_INPUTS = {
     "kpi_account_facts": ("owned", "bought"),  # mask words
-    "account_kpis": ("group_head_id", "parent_id", "employees", "open_deals", "open_pipeline"),
+    "account_kpis": ("group_head_id", "parent_id", "employees", "open_deals > 0"),  # pipeline: its factor only
 }
 
 
@@ -310,7 +310,7 @@ def _changed(ws: Workspace, table: str, new: str, scope: Scope, product_words: i
     names = _CROSS_SELL_INPUTS[table]
     columns = ([f"{n}_{w}" for n in names for w in range(product_words)] if table == "kpi_account_facts"
                else list(names))
-    differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in columns)
+    differs = " OR ".join(f"(n.{c}) IS DISTINCT FROM (o.{c})" for c in columns)  # a column, or one compared
     # each lookup alone on its scan (a materialized CTE), so that an index answers it
     sql = f"""
     WITH o AS MATERIALIZED (SELECT * FROM {table} WHERE {where})

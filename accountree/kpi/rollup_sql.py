@@ -110,7 +110,8 @@ def group_kpis(product_words: int) -> str:
 # The build keeps narrow rows (`kpi_cross_sell`): the gaps are bit tests on the member's `owned_*`
 # set, proximity a bit test on the sets its parent and its parent's children bought; pairs are
 # ranked on those (the entity's own factors do not change its ranking) and the best
-# `max_per_entity` are kept. Names and the reason in words are added on read by the `cross_sell` view.
+# `max_per_entity` are kept. Names, the entity's open pipeline and the reason in words are added on
+# read by the `cross_sell` view: the rows depend on the pipeline only through `open_deals > 0`.
 #
 # The (entity × product) candidates are the one large intermediate (9M at 1M accounts): they carry
 # integers only — the entity's statement-local key `mk`, its group's `gk` and parent's `pk` (the
@@ -126,7 +127,7 @@ WITH sizes AS (  -- groups of two entities or more: standalone companies have no
     HAVING count(*) > 1
 ), m0 AS (
     SELECT row_number() OVER () AS mk, k.account_id, k.group_head_id AS group_id, k.parent_id, k.employees,
-           k.open_deals, k.open_pipeline, s.sisters,
+           k.open_deals, s.sisters,
            MEMBER_SETS
     FROM account_kpis k
     JOIN sizes s ON s.group_id = k.group_head_id
@@ -164,7 +165,7 @@ WITH sizes AS (  -- groups of two entities or more: standalone companies have no
 ), sibling_buyers AS (
     SELECT pk, ord, count(*) AS n FROM bought WHERE pk IS NOT NULL GROUP BY pk, ord
 ), kept AS (
-    SELECT n.*, m.account_id, m.group_id, m.open_pipeline, d.product, CAST(n.buyers AS DOUBLE) / n.sisters AS adoption,
+    SELECT n.*, m.account_id, m.group_id, d.product, CAST(n.buyers AS DOUBLE) / n.sisters AS adoption,
            coalesce(sb.n, 0) AS sibling_buyers, ICP_GRADE AS icp_grade,
            least(1.0, ln(1 + coalesce(m.employees, 0)) / ln(1 + $size_full)) AS size_factor,
            CASE WHEN m.open_deals > 0 THEN 1.0 ELSE 0.0 END AS pipeline_factor
@@ -184,7 +185,7 @@ SELECT group_id, account_id, product,
        CAST(round(CAST($w_adoption * adoption + $w_proximity * proximity + $w_size * size_factor
                        + $w_icp * icp_factor + $w_pipeline * pipeline_factor AS DECIMAL(12, 4)), 1) AS DOUBLE) AS score,
        entity_rank, buyers, sisters, sibling_buyers, parent_buys, adoption, proximity, size_factor,
-       icp_grade, icp_factor, open_pipeline
+       icp_grade, icp_factor
 FROM scored
 """
 
@@ -211,7 +212,7 @@ CROSS_SELL_VIEW = """
 SELECT x.group_id, g.name AS group_name, x.account_id, k.name, k.status, x.product,
        coalesce(pr.name, x.product) AS product_name, x.score, x.entity_rank, x.buyers, x.sisters,
        x.sibling_buyers, x.parent_buys, x.adoption, x.proximity, x.size_factor, x.icp_grade, x.icp_factor,
-       x.open_pipeline, k.status_code <> 'customer' AS non_customer,
+       k.open_pipeline, k.status_code <> 'customer' AS non_customer,
        CAST(x.buyers AS VARCHAR) || ' of ' || CAST(x.sisters AS VARCHAR)
            || CASE WHEN x.account_id = x.group_id THEN ' entities of its group '
                    WHEN x.sisters = 1 THEN ' other entity in ' ELSE ' other entities in ' END
