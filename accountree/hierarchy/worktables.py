@@ -27,6 +27,11 @@ def drop(engine: Engine, *tables: str) -> None:
         engine.execute(exp.Drop(tables=[exp.table_(table, quoted=True)], kind="TABLE", exists=True))
 
 
+def index_name(table: str, column: str) -> str:
+    """The name of the b-tree `replace_output` gives a public table's column on PostgreSQL."""
+    return f"ix_{table}_{column}"
+
+
 def replace_output(engine: Engine, table: str, select_sql: str, params: Params = None,
                    index: tuple[str, ...] = ()) -> None:
     """`Engine.replace_table` for the build's public tables (same statements, portable DROP).
@@ -39,7 +44,7 @@ def replace_output(engine: Engine, table: str, select_sql: str, params: Params =
     engine._execute(f"CREATE TABLE {exp.table_(table, quoted=True).sql(dialect=engine.dialect)} AS {query}", params)
     if engine.name == "postgres":
         for column in index:
-            name = exp.to_identifier(f"ix_{table}_{column}", quoted=True).sql(dialect=engine.dialect)
+            name = exp.to_identifier(index_name(table, column), quoted=True).sql(dialect=engine.dialect)
             target = exp.table_(table, quoted=True).sql(dialect=engine.dialect)
             col = exp.to_identifier(column, quoted=True).sql(dialect=engine.dialect)
             engine._execute(f"CREATE INDEX {name} ON {target} ({col})", None)

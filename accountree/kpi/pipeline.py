@@ -135,8 +135,7 @@ def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | No
     tables = _tables(ws)
     _check_inputs(ws, tables)
     # the last build's as-of date and layout, and the rules, in one query
-    meta = dict(ws.engine.fetchall("SELECT key, value FROM workspace_meta WHERE key IN (?, ?, ?)",
-                                   ["kpi_as_of", "kpi_layout", RULES_KEY]))
+    meta = ws.metas("kpi_as_of", "kpi_layout", RULES_KEY)
     if as_of is None:
         last = meta.get("kpi_as_of")
         as_of = date.fromisoformat(last) if last else date.today()

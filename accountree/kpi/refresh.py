@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from accountree.hierarchy import worktables
 from accountree.kpi import bits
 from accountree.kpi.history import HISTORY, record_statuses
 from accountree.kpi.scope import Scope, scoped, used_params
@@ -66,10 +67,11 @@ def index_name(table: str, column: str) -> str:
 
 def ensure_indexes(ws: Workspace, tables: dict[str, str]) -> None:
     """Creates the lookup indexes a build dropped (one catalog query when they are all there). On
-    PostgreSQL the hierarchy stage indexes its own tables (`ix_<table>_<column>`): those serve."""
+    PostgreSQL the hierarchy stage indexes its own tables (`worktables.index_name`): those serve."""
     existing = ws.engine.index_names()
     for table, column in LOOKUPS:
-        if tables.get(table) == "BASE TABLE" and not {index_name(table, column), f"ix_{table}_{column}"} & existing:
+        if tables.get(table) == "BASE TABLE" and not {index_name(table, column),
+                                                      worktables.index_name(table, column)} & existing:
             ws.engine.execute(f"CREATE INDEX IF NOT EXISTS {index_name(table, column)} ON {table} ({column})")
 
 
@@ -289,8 +291,8 @@ def refresh_scope(ws: Workspace, scope: Scope, steps: list[tuple[str, str, str, 
 
 # What the cross-sell rows of a group are computed from, per table a refresh rewrites before them:
 # the members' product sets and, from their KPIs, group, parent, size and whether they have open
-# deals (their status and pipeline amount are added on read, by the view). The refresh compares a scope's new rows with its old ones in
-# these columns, and the cross-sell grades with the scores: when none differs — most edits of a
+# deals (their status and pipeline amount are added on read, by the view). The refresh compares a
+# scope's new rows with its old ones in these columns, and the cross-sell grades with the scores: when none differs — most edits of a
 # deal (an amount, a lost deal) or of an activity — the group's cross-sell rows stand and the
 # step is not run.
 _CROSS_SELL_INPUTS = {

@@ -116,10 +116,12 @@ class DuckDBEngine(Engine):
     def _setting(self, name: str, value: bool | int) -> Iterator[None]:
         """`SET name = value` for the block, then the previous value back — after the rollback
         when the block failed inside a transaction (DuckDB refuses statements until then)."""
+        def literal(v: bool | int) -> str:
+            return str(v).lower() if isinstance(v, bool) else str(int(v))
+
         previous = self.con.execute("SELECT current_setting(?)", [name]).fetchone()[0]
-        literal = {True: "true", False: "false"}.get(value, str(int(value)))  # type: ignore[arg-type]
-        self.con.execute(f"SET {name} = {literal}")  # name and value: ours, never user input
-        restore = f"SET {name} = {str(previous).lower() if isinstance(previous, bool) else int(previous)}"
+        self.con.execute(f"SET {name} = {literal(value)}")  # name and value: ours, never user input
+        restore = f"SET {name} = {literal(previous)}"
         try:
             yield
         finally:

@@ -124,6 +124,11 @@ class Workspace:
     def meta(self, key: str) -> str | None:
         return self.engine.scalar("SELECT value FROM workspace_meta WHERE key = ?", [key])
 
+    def metas(self, *keys: str) -> dict[str, str]:
+        """Several keys in one query (the keys that are set)."""
+        marks = ", ".join("?" * len(keys))
+        return dict(self.engine.fetchall(f"SELECT key, value FROM workspace_meta WHERE key IN ({marks})", list(keys)))  # noqa: S608 - placeholders only
+
     def set_meta(self, key: str, value: str) -> None:
         self.engine.execute("INSERT INTO workspace_meta VALUES (?, ?) "
                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
