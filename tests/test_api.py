@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from accountree.api import create_app
+from accountree.kpi.exports import WHITESPACE
 from accountree.store import open_workspace
 from tests import test_api_fixtures as fx
 from tests.test_api_fixtures import BUNDLE, PASSWORD, Api
@@ -96,6 +97,17 @@ def test_group_view_tree_and_joint_venture(api: Api) -> None:
     assert_error(api.get(f"{V1}/groups/G1/tree", params={"root": "N1"}), 404)
     listed = api.get(f"{V1}/groups", params={"q": "etoile"}).json()["items"]
     assert [g["account_id"] for g in listed] == ["G1"] and listed[0]["group_entities"] == 4
+
+
+def test_group_whitespace_matches_the_export(api: Api) -> None:
+    """The page's cells come from the product masks (and the shown entities' revenue from the
+    products view): the same states and amounts as the whitespace export, which reads the view."""
+    cells = api.get(f"{V1}/groups/G1").json()["whitespace"]["data"]
+    exported = api.ws.engine.fetch_dicts(
+        "SELECT account_id, product, state, revenue_total FROM (" + WHITESPACE + ") w WHERE group_id = 'G1'")
+    assert cells and {c["state"] for c in cells} >= {"bought", "never"}
+    assert sorted((c["account_id"], c["product"], c["state"], float(c["revenue_total"])) for c in cells) == \
+        sorted((e["account_id"], e["product"], e["state"], float(e["revenue_total"])) for e in exported)
 
 
 def test_scores_key_accounts_imports_and_exports(api: Api) -> None:

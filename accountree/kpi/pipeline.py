@@ -29,12 +29,15 @@ from accountree.store import Workspace
 
 HIERARCHY_TABLES = ("hierarchy", "hierarchy_closure")
 CROSS_SELL = "cross_sell"  # a view over `kpi_cross_sell` (see rollup_sql.CROSS_SELL_VIEW)
+PRODUCTS = "kpi_account_products"  # a view over `deals` (see account_sql.ACCOUNT_PRODUCTS)
+VIEWS = (CROSS_SELL, PRODUCTS)
 # The KPI tables' layout: a build records it; a refresh of tables built with another layout (an
 # earlier version's columns) runs a full build instead of inserting rows that no longer fit.
-LAYOUT = "3"  # 2: account_kpis.relation; 3: kpi_cross_sell without open_pipeline (the view adds it)
+LAYOUT = "4"  # 2: account_kpis.relation; 3: kpi_cross_sell without open_pipeline (the view adds it);
+#               4: kpi_account_products a view
 # Every table a refresh rewrites must exist (else it runs a full build).
-_REFRESHED = ("kpi_product_bits", "kpi_bu_bits", "kpi_account_products", "kpi_account_facts", "account_kpis",
-              "group_kpis", "kpi_cross_sell", CROSS_SELL)
+_REFRESHED = ("kpi_product_bits", "kpi_bu_bits", "kpi_account_facts", "account_kpis", "group_kpis", "kpi_cross_sell",
+              *VIEWS)
 
 
 def _tables(ws: Workspace) -> dict[str, str]:
@@ -49,7 +52,6 @@ def _steps(ws: Workspace, tables: dict[str, str], words: tuple[int, int]) -> lis
     has_grades = "scores" in tables and "grade" in ws.engine.table_columns("scores")
     product_words, bu_words = words
     return [
-        ("kpi_account_products", ACCOUNT_PRODUCTS, "accounts", "account_id"),
         ("kpi_account_facts", account_facts(product_words, bu_words), "accounts", "account_id"),
         ("account_kpis", account_kpis(product_words, bu_words), "accounts", "account_id"),
         ("group_kpis", group_kpis(product_words), "ingroups", "account_id"),
@@ -72,17 +74,25 @@ def _load_wallet_shares(ws: Workspace, rules: KpiRules) -> None:
         ws.engine.insert_arrow("kpi_wallet_shares", pa.table({"industry": list(shares), "share": list(shares.values())}))
 
 
-def _drop_cross_sell(ws: Workspace, tables: dict[str, str]) -> None:
-    """The view goes before the tables it reads are replaced (PostgreSQL refuses to drop them
-    under it); a workspace built before the view existed has a `cross_sell` table instead."""
-    kind = tables.get(CROSS_SELL)
-    if kind is not None:
-        ws.engine.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {CROSS_SELL}")
+def _drop_views(ws: Workspace, tables: dict[str, str]) -> None:
+    """The views go before the tables they read are replaced (PostgreSQL refuses to drop them
+    under them); a workspace built before a view existed has a table of that name instead."""
+    for name in VIEWS:
+        kind = tables.get(name)
+        if kind is not None:
+            ws.engine.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")
 
 
-def _create_cross_sell(ws: Workspace) -> None:
-    (view,) = ws.engine.render(CROSS_SELL_VIEW)
-    ws.engine._execute(f"CREATE VIEW {CROSS_SELL} AS {view}", None)
+def products_view_sql(as_of: date) -> str:
+    """The per account × product query over `deals`, for the build's as-of date (a view takes no
+    parameters: the date is written in, from a `date`, never from text)."""
+    return scoped(ACCOUNT_PRODUCTS.replace("DEALS_SOURCE", "deals")).replace("$as_of", f"DATE '{as_of.isoformat()}'")
+
+
+def _create_views(ws: Workspace, as_of: date) -> None:
+    for name, sql in ((CROSS_SELL, CROSS_SELL_VIEW), (PRODUCTS, products_view_sql(as_of))):
+        (view,) = ws.engine.render(sql)
+        ws.engine._execute(f"CREATE VIEW {name} AS {view}", None)
 
 
 def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None,
@@ -96,7 +106,7 @@ def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None,
     clock: dict[str, float] = {}
     with ws.engine.bulk_work():
         with ws.engine.transaction():
-            _drop_cross_sell(ws, tables)
+            _drop_views(ws, tables)
             _load_wallet_shares(ws, rules)
             for kind in (bits.PRODUCTS, bits.BUS):
                 ws.engine.replace_table(kind[0], bits.dictionary_sql(kind))
@@ -105,7 +115,7 @@ def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None,
                 start = time.perf_counter()
                 ws.engine.replace_table(table, sql, used_params(sql, params))
                 clock[table] = time.perf_counter() - start
-            _create_cross_sell(ws)
+            _create_views(ws, as_of)
             refresh.drop_history_index(ws)
             start = time.perf_counter()
             record_statuses(ws, params)
@@ -116,8 +126,9 @@ def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None,
         clock["commit"] = time.perf_counter() - start
     if timings is not None:
         timings.update(clock)
-    counted = {"kpi_account_products": "kpi_account_products", "account_kpis": "account_kpis",
-               "group_kpis": "group_kpis", CROSS_SELL: "kpi_cross_sell"}  # the view's rows, counted on its table
+    # the cross-sell view's rows, counted on its table; the products view is not counted (a count
+    # would aggregate every deal)
+    counted = {"account_kpis": "account_kpis", "group_kpis": "group_kpis", CROSS_SELL: "kpi_cross_sell"}
     counts = {name: ws.engine.scalar(f'SELECT count(*) FROM "{table}"')  # noqa: S608 - fixed names
               for name, table in counted.items()}
     return {"as_of": as_of.isoformat(), **counts}

@@ -48,13 +48,13 @@ BATCH = 2048  # ids per lookup statement (PostgreSQL takes at most 65 535 parame
 LOOKUPS = [
     ("deals", "account_id"), ("activities", "account_id"), ("hierarchy", "account_id"),
     ("hierarchy", "group_head_id"), ("hierarchy_closure", "ancestor_id"), ("hierarchy_closure", "descendant_id"),
-    ("kpi_account_products", "account_id"), ("kpi_account_facts", "account_id"), ("account_kpis", "account_id"),
+    ("kpi_account_facts", "account_id"), ("account_kpis", "account_id"),
     ("group_kpis", "account_id"), ("group_kpis", "group_head_id"), ("kpi_cross_sell", "group_id"),
     ("scores", "account_id"), (HISTORY, "account_id"),
 ]
 # the input tables a step reads, swapped for their copies
 INPUTS = ("deals", "activities", "accounts", "hierarchy", "hierarchy_closure", "scores",
-          "kpi_account_products", "kpi_account_facts", "account_kpis")
+          "kpi_account_facts", "account_kpis")
 _TABLE_REF = re.compile(r"\b(FROM|JOIN)\s+(" + "|".join(INPUTS) + r")\b")
 
 

@@ -14,6 +14,7 @@ from accountree.api.access import ScopedReader
 from accountree.api.reads import model
 from accountree.api.reads.common import ACCENTS_FROM, ACCENTS_TO, MAX_CHILDREN, Page, needs_build, section
 from accountree.errors import NotFoundError
+from accountree.kpi import bits
 
 YEARS = ("cy", "py1", "py2", "py3")
 
@@ -241,19 +242,40 @@ def _group_kpis(r: ScopedReader, group_id: str) -> dict[str, Any] | None:
 
 
 def whitespace(r: ScopedReader, group_id: str, entities: int = 30) -> list[dict[str, Any]]:
-    """Entity × product cells of the group's largest entities: bought, pipeline or never (whitespace)."""
-    return r.fetch_dicts(
-        "WITH members AS (SELECT account_id FROM account_kpis WHERE group_head_id = ?), "
-        "top_entities AS (SELECT k.account_id, k.name, k.status, coalesce(k.revenue_3y, 0) + coalesce(k.open_pipeline, 0) AS w "
-        " FROM account_kpis k WHERE k.group_head_id = ? ORDER BY w DESC, k.account_id LIMIT ?), "
-        "group_products AS (SELECT DISTINCT p.product FROM kpi_account_products p JOIN members m ON m.account_id = p.account_id) "
-        "SELECT t.account_id, t.name, t.status, gp.product, coalesce(pr.name, gp.product) AS product_name, "
-        "CASE WHEN ap.first_purchase IS NOT NULL THEN 'bought' WHEN ap.open_deals > 0 THEN 'pipeline' ELSE 'never' END AS state, "
-        "coalesce(ap.revenue_total, 0) AS revenue_total "
-        "FROM top_entities t CROSS JOIN group_products gp "
-        "LEFT JOIN kpi_account_products ap ON ap.account_id = t.account_id AND ap.product = gp.product "
-        "LEFT JOIN products pr ON pr.product_id = gp.product ORDER BY t.w DESC, t.account_id, gp.product",
-        [group_id, group_id, entities])
+    """Entity × product cells of the group's largest entities: bought, pipeline or never (whitespace).
+
+    The group's products (bought or in pipeline anywhere in it) and each cell's state come from the
+    product masks of `kpi_account_facts`; only the shown entities' per-product revenue is read from
+    the `kpi_account_products` view (a view over the deals: never aggregated for the whole group)."""
+    words = int(r.scalar(bits.words_sql(bits.PRODUCTS)))
+    masks = f"{bits.columns('bought', words, 'f')}, {bits.columns('owned', words, 'f')}"
+    top = r.fetch_dicts(
+        f"SELECT k.account_id, k.name, k.status, {masks} FROM account_kpis k "  # noqa: S608 - integer positions
+        "LEFT JOIN kpi_account_facts f ON f.account_id = k.account_id WHERE k.group_head_id = ? "
+        "ORDER BY coalesce(k.revenue_3y, 0) + coalesce(k.open_pipeline, 0) DESC, k.account_id LIMIT ?",
+        [group_id, entities])
+    if not top:
+        return []
+    products = r.fetch_dicts(
+        f"WITH g AS (SELECT {bits.merge('owned', words, 'f')} FROM kpi_account_facts f "  # noqa: S608 - integer positions
+        "JOIN account_kpis k ON k.account_id = f.account_id WHERE k.group_head_id = ?) "
+        "SELECT b.product, coalesce(pr.name, b.product) AS product_name, b.word, b.bit FROM kpi_product_bits b "
+        f"CROSS JOIN g LEFT JOIN products pr ON pr.product_id = b.product WHERE {bits.has('owned', words, 'g')} "
+        "ORDER BY b.product", [group_id])
+    ids = [t["account_id"] for t in top]
+    revenue = {(row["account_id"], row["product"]): row["revenue_total"] for row in r.fetch_dicts(
+        f"SELECT account_id, product, revenue_total FROM kpi_account_products "  # noqa: S608 - placeholders only
+        f"WHERE account_id IN ({', '.join('?' for _ in ids)}) AND product IS NOT NULL", ids)}
+
+    def state(entity: dict[str, Any], product: dict[str, Any]) -> str:
+        def has(name: str) -> bool:
+            return bool(((entity.get(f"{name}_{product['word']}") or 0) >> product["bit"]) & 1)
+        return "bought" if has("bought") else "pipeline" if has("owned") else "never"
+
+    return [{"account_id": t["account_id"], "name": t["name"], "status": t["status"], "product": p["product"],
+             "product_name": p["product_name"], "state": state(t, p),
+             "revenue_total": revenue.get((t["account_id"], p["product"]), 0)}
+            for t in top for p in products]
 
 
 def _joint_ventures(r: ScopedReader, group_id: str) -> list[dict[str, Any]]:
