@@ -86,7 +86,7 @@ def _drop_views(ws: Workspace, tables: dict[str, str]) -> None:
 def products_view_sql(as_of: date) -> str:
     """The per account × product query over `deals`, for the build's as-of date (a view takes no
     parameters: the date is written in, from a `date`, never from text)."""
-    return scoped(ACCOUNT_PRODUCTS.replace("DEALS_SOURCE", "deals")).replace("$as_of", f"DATE '{as_of.isoformat()}'")
+    return ACCOUNT_PRODUCTS.replace("$as_of", f"DATE '{as_of.isoformat()}'")
 
 
 def _create_views(ws: Workspace, as_of: date) -> None:
