@@ -198,3 +198,16 @@ def test_missing_required_column_is_reported(duckdb_workspace, tmp_path: Path) -
     with pytest.raises(ImportValidationError) as caught:
         import_bundle(duckdb_workspace, [str(tmp_path)])
     assert [(p.row, p.column) for p in caught.value.problems] == [(None, "account_id")]
+
+
+def test_new_deals_are_stored_in_account_order(duckdb_workspace, tmp_path: Path) -> None:
+    """An account's deals sit together in storage (reading one account's deals touches a few
+    blocks): the import writes new rows by account, whatever the file's order."""
+    write(tmp_path / "accounts.csv", ACCOUNTS)
+    lines = ["deal_id,account_id,stage,amount,currency,close_date"]
+    lines += [f"D{i},A{1 + (i * 7) % 3},won,{100 + i},EUR,2025-0{1 + i % 9}-01" for i in range(30)]
+    write(tmp_path / "deals.csv", "\n".join(lines) + "\n")
+    import_bundle(duckdb_workspace, [str(tmp_path)])
+    stored = [r[0] for r in rows(duckdb_workspace, "SELECT account_id FROM deals ORDER BY rowid")]
+    assert len(stored) == 30 and stored == sorted(stored)
+    assert [r[0] for r in rows(duckdb_workspace, "SELECT deal_id FROM deals ORDER BY rowid")][:3] != ["D0", "D1", "D2"]

