@@ -264,6 +264,10 @@ def test_refresh_of_tables_an_earlier_version_built_rebuilds_them(workspace, tmp
     build_kpis(workspace, AS_OF)
     expected = table_rows(workspace, "account_kpis")
     workspace.engine.execute("ALTER TABLE account_kpis DROP COLUMN relation")
+    # and layouts before 4 stored the account × product rows in a table, indexed by a refresh
+    workspace.engine.execute("DROP VIEW kpi_account_products")
+    workspace.engine.execute("CREATE TABLE kpi_account_products AS SELECT account_id, product FROM deals")
+    workspace.engine.execute("CREATE INDEX kpi_ix_kpi_account_products_account_id ON kpi_account_products (account_id)")
     workspace.set_meta("kpi_layout", "1")
     workspace.engine.execute("UPDATE deals SET amount_rc = amount_rc + 1 WHERE deal_id = 'd1'")
     refresh_accounts(workspace, ["F"], AS_OF)
@@ -273,6 +277,11 @@ def test_refresh_of_tables_an_earlier_version_built_rebuilds_them(workspace, tmp
     assert [r["revenue_cy"] for r in rows if r["account_id"] == "F"] == \
         [1 + next(r["revenue_cy"] for r in expected if r["account_id"] == "F")]
     assert workspace.meta("kpi_layout") != "1"
+    kind = workspace.engine.scalar("SELECT table_type FROM information_schema.tables WHERE table_name = ? "
+                                   "AND table_schema = ?", ["kpi_account_products", workspace.engine.schema])
+    assert kind == "VIEW"
+    assert workspace.engine.scalar("SELECT revenue_total FROM kpi_account_products WHERE account_id = 'F' "
+                                   "AND product = 'P1'") == 1001
 
 
 def test_a_build_failing_at_a_later_stage_leaves_the_workspace_as_it_was(workspace, tmp_path: Path,
