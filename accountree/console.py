@@ -8,6 +8,7 @@ message and its exit code, never a traceback.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -135,9 +136,19 @@ def progress_bar(transient: bool = True) -> Progress:
     )
 
 
+def cell(value: Any) -> str:
+    """A value as a terminal shows it: amounts with thousands separators and cents, small ratios
+    with four significant digits (`88118.40000000001` → `88,118.40`, `0.29634787` → `0.2963`)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
+    return str(value)
+
+
 def table_of(rows: list[dict[str, Any]], title: str | None = None, columns: list[str] | None = None) -> Table:
     columns = columns or (list(rows[0]) if rows else [])
     table = Table(*columns, title=title)
     for row in rows:
-        table.add_row(*["" if row.get(c) is None else escape(str(row.get(c))) for c in columns])
+        table.add_row(*[escape(cell(row.get(c))) for c in columns])
     return table

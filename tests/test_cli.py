@@ -86,3 +86,17 @@ def test_a_build_beyond_the_memory_limit_says_how_to_raise_it_and_writes_nothing
     tables = json.loads(runner.invoke(app, ["status", "-w", ws, "--json"]).stdout)["tables"]
     assert "hierarchy" not in tables and "account_kpis" not in tables  # the failed build left nothing
     assert runner.invoke(app, ["build", "-w", ws]).exit_code == 0
+
+
+def test_kpis_account_shows_its_products_and_history_with_readable_amounts(tmp_path: Path) -> None:
+    ws = str(tmp_path / "w.duckdb")
+    write(tmp_path / "b" / "accounts.csv", "account_id,name\nA1,Alpha SAS\n")
+    write(tmp_path / "b" / "deals.csv", "deal_id,account_id,product,stage,amount,currency,close_date\n"
+                                        "D1,A1,P-ONE,won,88118.4,EUR,2026-02-01\nD2,A1,P-TWO,won,1234.5,EUR,2025-03-01\n")
+    assert runner.invoke(app, ["import", str(tmp_path / "b"), "-w", ws]).exit_code == 0
+    assert runner.invoke(app, ["build", "-w", ws, "--as-of", "2026-06-30"]).exit_code == 0
+    result = runner.invoke(app, ["kpis", "account", "A1", "-w", ws], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "88,118.40" in result.output and "1,234.50" in result.output  # revenue_cy, revenue_py1
+    assert "product detail" in result.output and "P-TWO" in result.output and "2025-03-01" in result.output
+    assert "status history" in result.output and "Customer" in result.output

@@ -29,11 +29,15 @@ def register(app: typer.Typer) -> None:
 
 
 def _show(data: Any, columns: list[str] | None = None) -> None:
-    """A list as a table; a dict as field / value rows (its lists left out)."""
+    """A list as a table; a dict as field / value rows, then each of its lists (an account's
+    products, its status history, a group's children) as a table of its own."""
     if isinstance(data, list):
         console.print(table_of(data, columns=columns))
-    else:
-        console.print(table_of([{"field": k, "value": v} for k, v in data.items() if not isinstance(v, list)]))
+        return
+    console.print(table_of([{"field": k, "value": v} for k, v in data.items() if not isinstance(v, list)]))
+    for key, rows in data.items():
+        if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+            console.print(table_of(rows, title=key.replace("_", " ")))
 
 
 @kpis_app.command("rules")
