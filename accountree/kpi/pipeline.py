@@ -86,7 +86,8 @@ def _drop_views(ws: Workspace, tables: dict[str, str]) -> None:
 def products_view_sql(as_of: date) -> str:
     """The per account × product query over `deals`, for the build's as-of date (a view takes no
     parameters: the date is written in, from a `date`, never from text)."""
-    return ACCOUNT_PRODUCTS.replace("$as_of", f"DATE '{as_of.isoformat()}'")
+    day = as_of.date() if isinstance(as_of, datetime) else as_of
+    return ACCOUNT_PRODUCTS.replace("$as_of", f"DATE '{date(day.year, day.month, day.day).isoformat()}'")
 
 
 def _create_views(ws: Workspace, as_of: date) -> None:
@@ -115,7 +116,7 @@ def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None,
                 start = time.perf_counter()
                 ws.engine.replace_table(table, sql, used_params(sql, params))
                 clock[table] = time.perf_counter() - start
-            _create_views(ws, as_of)
+            _create_views(ws, params["as_of"])
             refresh.drop_history_index(ws)
             start = time.perf_counter()
             record_statuses(ws, params)
