@@ -23,6 +23,7 @@ import pytest
 from accountree.errors import ConfigError, NotFoundError
 from accountree.ingest import import_bundle
 from accountree.kpi import account_kpis, build_kpis, cross_sell, group_rollup, refresh_accounts, whitespace
+from accountree.kpi.exports import WHITESPACE
 from accountree.kpi.rules import parse_rules, save_rules
 from tests.conftest import write
 from tests.test_kpi_support import AS_OF, make_hierarchy, table_rows
@@ -119,6 +120,11 @@ def test_whitespace_and_cross_sell_by_hand(workspace, tmp_path: Path) -> None:
     matrix = {e["account_id"]: [e["cells"][p] for p in ws_["products"]] for e in ws_["entities"]}
     assert matrix == {"F": ["bought", "bought", "never"], "G": ["never", "never", "bought"],
                       "L": ["bought", "never", "never"], "U": ["pipeline", "never", "never"]}
+    # the group's rows are the export's rows for that group (the service reads the members by id)
+    exported = workspace.engine.fetch_dicts(f"SELECT * FROM ({WHITESPACE}) w WHERE group_id = 'G' "
+                                            "ORDER BY account_id, product")
+    assert ws_["cells"] == exported and len(exported) == 12
+    assert whitespace(workspace, "J")["cells"] == []  # a group of one
     # The JV heads its own group (no controlling parent): it is no sister of G's entities.
     # score = 40 adoption + 20 proximity + 15 size + 15 ICP (no grade: 0.5) + 10 open pipeline
     # G × P1: 40·2/3 + 20·0.5 (no parent, no sibling) + 15·ln(5001)/ln(10001) + 7.5 = 58.0
