@@ -20,11 +20,7 @@ WITH members AS (
     SELECT DISTINCT m.group_id, p.product FROM kpi_account_products p JOIN members m ON m.account_id = p.account_id
     WHERE p.product IS NOT NULL
 )
-SELECT m.group_id, g.name AS group_name, m.account_id, m.name, m.status, gp.product,
-       coalesce(pr.name, gp.product) AS product_name,
-       CASE WHEN ap.first_purchase IS NOT NULL THEN 'bought' WHEN ap.open_deals > 0 THEN 'pipeline' ELSE 'never' END AS state,
-       ap.first_purchase, ap.last_purchase, coalesce(ap.revenue_total, 0) AS revenue_total,
-       coalesce(ap.open_pipeline, 0) AS open_pipeline
+SELECT CELLS
 FROM members m
 JOIN groups_ gs ON gs.group_id = m.group_id
 JOIN group_products gp ON gp.group_id = m.group_id
@@ -32,6 +28,14 @@ LEFT JOIN kpi_account_products ap ON ap.account_id = m.account_id AND ap.product
 LEFT JOIN account_kpis g ON g.account_id = m.group_id
 LEFT JOIN products pr ON pr.product_id = gp.product
 """
+# A cell of the matrix: member `m`, product `gp`, its account × product row `ap`, the head `g`
+# (also what `accountree.kpi.whitespace` selects for one group).
+CELLS = """m.group_id, g.name AS group_name, m.account_id, m.name, m.status, gp.product,
+       coalesce(pr.name, gp.product) AS product_name,
+       CASE WHEN ap.first_purchase IS NOT NULL THEN 'bought' WHEN ap.open_deals > 0 THEN 'pipeline' ELSE 'never' END AS state,
+       ap.first_purchase, ap.last_purchase, coalesce(ap.revenue_total, 0) AS revenue_total,
+       coalesce(ap.open_pipeline, 0) AS open_pipeline"""
+WHITESPACE = WHITESPACE.replace("CELLS", CELLS)
 
 
 def _table(name: str, order: list[str]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from accountree.errors import NotFoundError
-from accountree.kpi.exports import HINT, WHITESPACE
+from accountree.kpi.exports import CELLS, HINT, WHITESPACE
 from accountree.store import Workspace
 
 
@@ -64,18 +64,14 @@ WITH members AS (
 ), group_products AS (
     SELECT DISTINCT product FROM ap WHERE product IS NOT NULL
 )
-SELECT m.group_id, g.name AS group_name, m.account_id, m.name, m.status, gp.product,
-       coalesce(pr.name, gp.product) AS product_name,
-       CASE WHEN ap.first_purchase IS NOT NULL THEN 'bought' WHEN ap.open_deals > 0 THEN 'pipeline' ELSE 'never' END AS state,
-       ap.first_purchase, ap.last_purchase, coalesce(ap.revenue_total, 0) AS revenue_total,
-       coalesce(ap.open_pipeline, 0) AS open_pipeline
+SELECT CELLS
 FROM members m
 CROSS JOIN group_products gp
 LEFT JOIN ap ON ap.account_id = m.account_id AND ap.product = gp.product
 LEFT JOIN account_kpis g ON g.account_id = m.group_id
 LEFT JOIN products pr ON pr.product_id = gp.product
 ORDER BY m.account_id, gp.product
-"""
+""".replace("CELLS", CELLS)
 MAX_IDS = 10_000  # a larger group is read through the export's query (PostgreSQL: 65,535 parameters)
 
 
