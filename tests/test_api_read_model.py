@@ -194,3 +194,23 @@ def test_read_cache_computes_each_key_once_at_a_time() -> None:
     with pytest.raises(KeyError):  # a failure is not cached: the next caller computes again
         cache.get_or_compute(("bad",), lambda: {}["x"])
     assert cache.get_or_compute(("bad",), lambda: "ok") == "ok"
+
+
+def test_a_kpi_refresh_from_the_command_line_keeps_the_read_model_current(workspace, tmp_path) -> None:
+    """`accountree kpis refresh` recomputes the read model's rows it changes (the account's KPIs,
+    its group's tree) and records the stamp: the API stays on the model, with the new numbers."""
+    from typer.testing import CliRunner
+
+    from accountree.cli import app
+
+    fx.build_workspace(workspace, tmp_path / "bundle")
+    assert readmodel.state(workspace.engine)[0]
+    workspace.engine.execute("UPDATE deals SET amount_rc = 9000 WHERE deal_id = 'D-SOFT-2'")  # A3's open deal
+    result = CliRunner().invoke(app, ["kpis", "refresh", "A3", "-w", workspace.location])
+    assert result.exit_code == 0, result.output
+    assert readmodel.state(workspace.engine)[0]
+    _, model = _readers(workspace, "corp")
+    kpis = json.loads(accounts.account_360_json(model, "A3"))["kpis"]["data"]
+    assert kpis["open_pipeline"] == 9000 == workspace.engine.scalar(
+        "SELECT open_pipeline FROM account_kpis WHERE account_id = 'A3'")
+    _same_as_live(workspace)

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -484,3 +485,18 @@ def refresh(ws: Workspace, account_ids: Iterable[str], heads: Iterable[str] = ()
         engine.execute(exp.Drop(tables=[exp.table_(SCOPE, quoted=True)], kind="TABLE", exists=True))
         _record(ws)
     return len(ids)
+
+
+@contextmanager
+def kept_current(ws: Workspace, accounts: list[str], whole_groups: bool = False) -> Iterator[None]:
+    """Around a change to `accounts`: if the read model matched the workspace before it, recompute
+    the rows the change touches (`accounts`, plus every member of their groups before and after
+    when `whole_groups`: links, merges, KPI refreshes that roll up) and record the new stamp, so
+    reads stay on the model (~1 s at a million accounts). A model already stale is left to the
+    next build. Inside the change's transaction when it has one."""
+    fresh = state(ws.engine)[0]
+    before = group_heads(ws.engine, accounts) if fresh and whole_groups else set()
+    yield
+    if fresh:
+        after = group_heads(ws.engine, accounts) if whole_groups else set()
+        refresh(ws, accounts, before | after)

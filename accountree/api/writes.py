@@ -37,18 +37,11 @@ def _service(module: str, name: str, what: str):
 
 @contextmanager
 def _keeping_read_model(ctx: Context, accounts: list[str], whole_groups: bool = False) -> Iterator[None]:
-    """Inside the write's transaction: if the build's read model matched the workspace before the
-    write, recompute the rows it changes (`accounts`, plus every member of their groups before and
-    after when the write moves sub-trees: links, merges) and record the new stamp, so reads stay on
-    the model (~1 s at a million accounts). A model already stale is left to the next build."""
+    """Inside the write's transaction: keep the build's read model current (`readmodel.kept_current`)."""
     from accountree.api import readmodel
 
-    fresh = readmodel.state(ctx.engine)[0]
-    before = readmodel.group_heads(ctx.engine, accounts) if fresh and whole_groups else set()
-    yield
-    if fresh:
-        after = readmodel.group_heads(ctx.engine, accounts) if whole_groups else set()
-        readmodel.refresh(ctx.ws, accounts, before | after)
+    with readmodel.kept_current(ctx.ws, accounts, whole_groups):
+        yield
 
 
 def _account_of(ctx: Context, table: str, key: str, value: str) -> list[str]:

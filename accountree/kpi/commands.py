@@ -74,7 +74,8 @@ def refresh_command(
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Recompute the KPIs of these accounts and of every group they belong to."""
+    """Recompute the KPIs of these accounts and of every group they belong to (and the API's read
+    model rows they show in, when that model was current)."""
     from accountree.errors import ConfigError
     from accountree.kpi.pipeline import refresh_accounts
 
@@ -83,7 +84,10 @@ def refresh_command(
             day = date.fromisoformat(as_of) if as_of else None
         except ValueError:
             raise ConfigError(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}") from None
-        with workspace(workspace_) as ws:
+        from accountree.api.readmodel import kept_current
+
+        # the API's read model (its account 360s and trees show KPIs) follows, when it was current
+        with workspace(workspace_) as ws, kept_current(ws, account_ids, whole_groups=True):
             result = refresh_accounts(ws, account_ids, day)
         print_json(result) if as_json else _show(result)
 
