@@ -16,15 +16,16 @@ WITH members AS (
     SELECT account_id, name, group_head_id AS group_id, status FROM account_kpis WHERE group_head_id IS NOT NULL
 ), groups_ AS (
     SELECT group_id FROM members GROUP BY group_id HAVING count(*) > 1
+), ap AS MATERIALIZED (  -- the products view, aggregated once for both uses below
+    SELECT p.* FROM kpi_account_products p WHERE p.product IS NOT NULL
 ), group_products AS (
-    SELECT DISTINCT m.group_id, p.product FROM kpi_account_products p JOIN members m ON m.account_id = p.account_id
-    WHERE p.product IS NOT NULL
+    SELECT DISTINCT m.group_id, p.product FROM ap p JOIN members m ON m.account_id = p.account_id
 )
 SELECT CELLS
 FROM members m
 JOIN groups_ gs ON gs.group_id = m.group_id
 JOIN group_products gp ON gp.group_id = m.group_id
-LEFT JOIN kpi_account_products ap ON ap.account_id = m.account_id AND ap.product = gp.product
+LEFT JOIN ap ON ap.account_id = m.account_id AND ap.product = gp.product
 LEFT JOIN account_kpis g ON g.account_id = m.group_id
 LEFT JOIN products pr ON pr.product_id = gp.product
 """
