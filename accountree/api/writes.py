@@ -9,12 +9,11 @@ with a hint instead of pretending.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from accountree.api.deps import Context
+from accountree.api.readmodel import kept_current
 from accountree.api.reads.common import FeatureUnavailableError
 from accountree.api.reads.stakeholders import BUYING_ROLES
 from accountree.errors import ConfigError, NotFoundError
@@ -35,15 +34,6 @@ def _service(module: str, name: str, what: str):
     return fn
 
 
-@contextmanager
-def _keeping_read_model(ctx: Context, accounts: list[str], whole_groups: bool = False) -> Iterator[None]:
-    """Inside the write's transaction: keep the build's read model current (`readmodel.kept_current`)."""
-    from accountree.api import readmodel
-
-    with readmodel.kept_current(ctx.ws, accounts, whole_groups):
-        yield
-
-
 def _account_of(ctx: Context, table: str, key: str, value: str) -> list[str]:
     rows = ctx.engine.fetchall(f"SELECT account_id FROM {table} WHERE {key} = ?", [value])  # noqa: S608 - fixed names
     return [r[0] for r in rows if r[0]]
@@ -56,7 +46,7 @@ def set_buying_role(ctx: Context, contact_id: str, role: str) -> dict[str, Any]:
     if not ctx.reader.scalar("SELECT count(*) FROM contacts WHERE contact_id = ?", [contact_id]):
         raise NotFoundError(f"no contact {contact_id!r}")
     set_role = _service("accountree.kam.stakeholders", "set_buying_role", "editing buying roles")
-    with ctx.engine.transaction(), _keeping_read_model(ctx, _account_of(ctx, "contacts", "contact_id", contact_id)):
+    with ctx.engine.transaction(), kept_current(ctx.ws, _account_of(ctx, "contacts", "contact_id", contact_id)):
         result = set_role(ctx.ws, contact_id, role, ctx.principal.username)
         ctx.audit("set_buying_role", "contact", contact_id, {"buying_role": role})
     ctx.server.changed()  # again after the commit: a read racing the write may have cached the old state
@@ -70,7 +60,7 @@ def ack_alert(ctx: Context, alert_id: str, note: str | None) -> dict[str, Any]:
     if not ctx.reader.scalar("SELECT count(*) FROM kam_alerts WHERE alert_id = ?", [alert_id]):
         raise NotFoundError(f"no alert {alert_id!r}")
     acknowledge = _service("accountree.kam.alerts", "acknowledge", "acknowledging alerts")
-    with ctx.engine.transaction(), _keeping_read_model(ctx, _account_of(ctx, "kam_alerts", "alert_id", alert_id)):
+    with ctx.engine.transaction(), kept_current(ctx.ws, _account_of(ctx, "kam_alerts", "alert_id", alert_id)):
         result = acknowledge(ctx.ws, alert_id, ctx.principal.username)
         ctx.audit("ack_alert", "alert", alert_id, {"note": note} if note else None)
     ctx.server.changed()
@@ -87,7 +77,7 @@ def decide_duplicate(ctx: Context, pair_id: str, decision: str) -> dict[str, Any
     decide = _service("accountree.resolve.service", "decide", "deciding on duplicates")
     pair = ctx.engine.fetchall("SELECT account_id_l, account_id_r FROM duplicate_candidates WHERE pair_id = ?", [pair_id])
     accounts = [a for a in (pair[0] if pair else ()) if a]
-    with ctx.engine.transaction(), _keeping_read_model(ctx, accounts, whole_groups=decision == "accept"):
+    with ctx.engine.transaction(), kept_current(ctx.ws, accounts, whole_groups=decision == "accept"):
         result = decide(ctx.ws, pair_id, decision, user=ctx.principal.username)
         ctx.audit(f"duplicate_{decision}", "duplicate_pair", pair_id, {"result": result})
     ctx.server.changed()
@@ -100,7 +90,7 @@ def add_link(ctx: Context, child_id: str, parent_id: str, relation: str, ownersh
         if not ctx.reader.scalar("SELECT count(*) FROM accounts WHERE account_id = ?", [account]):
             raise NotFoundError(f"no account {account!r}")
     link = _service("accountree.hierarchy.service", "link", "editing hierarchy links")
-    with ctx.engine.transaction(), _keeping_read_model(ctx, [child_id, parent_id], whole_groups=True):
+    with ctx.engine.transaction(), kept_current(ctx.ws, [child_id, parent_id], whole_groups=True):
         result = link(ctx.ws, child_id, parent_id, relation=relation, ownership_pct=ownership_pct,
                       user=ctx.principal.username)
         ctx.audit("add_link", "account", child_id, {"parent_id": parent_id, "relation": relation,

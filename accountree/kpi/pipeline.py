@@ -87,7 +87,7 @@ def products_view_sql(as_of: date) -> str:
     """The per account × product query over `deals`, for the build's as-of date (a view takes no
     parameters: the date is written in, from a `date`, never from text)."""
     day = as_of.date() if isinstance(as_of, datetime) else as_of
-    return ACCOUNT_PRODUCTS.replace("$as_of", f"DATE '{date(day.year, day.month, day.day).isoformat()}'")
+    return ACCOUNT_PRODUCTS.replace("$as_of", f"DATE '{day.isoformat()}'")
 
 
 def _create_views(ws: Workspace, as_of: date) -> None:
