@@ -32,6 +32,9 @@ class BuildStage:
     name: str
     description: str
     run: Callable[[Workspace, BuildOptions], dict[str, Any]]
+    # Run once every stage has committed: work that serves later reads and refreshes (lookup
+    # indexes), not the build's results. Its summary joins the stage's.
+    after: Callable[[Workspace], dict[str, Any]] | None = None
 
 
 def stages() -> list[BuildStage]:
@@ -50,4 +53,9 @@ def build(ws: Workspace, options: BuildOptions | None = None,
             if progress:
                 progress(stage.name, i, len(selected))
             results[stage.name] = stage.run(ws, options)
+    for stage in selected:
+        if stage.after is not None:
+            if progress:
+                progress(f"{stage.name}: preparing refreshes", len(selected), len(selected))
+            results[stage.name].update(stage.after(ws))
     return results

@@ -507,16 +507,31 @@ def test_refresh_reads_the_scope_deals_through_an_index(workspace, tmp_path: Pat
 
 
 def test_refresh_indexes_the_hierarchy_once(workspace, tmp_path: Path) -> None:
-    """On PostgreSQL the hierarchy stage indexes its tables; the refresh uses those instead of
-    adding its own copy of each (DuckDB: the stage adds none, the refresh does)."""
+    """`accountree build` creates the refreshes' lookup indexes once committed, so no refresh waits
+    for them. On PostgreSQL the hierarchy stage indexes its tables; those serve instead of a copy
+    of each (DuckDB: the stage adds none, the build's after-commit step does)."""
     from accountree.build import BuildOptions, build
+    from accountree.kpi.refresh import LOOKUPS
 
     valmont(workspace, tmp_path)
     for child, parent, relation, pct in LINKS:
         workspace.engine.execute("INSERT INTO relationships (child_id, parent_id, relation, ownership_pct, source) "
                                  "VALUES (?, ?, ?, ?, 'crm')", [child, parent, relation, pct])
-    build(workspace, BuildOptions(as_of=AS_OF, stages=["hierarchy", "kpis"]))
+    first = build(workspace, BuildOptions(as_of=AS_OF, stages=["hierarchy", "kpis"]))
+    names = workspace.engine.index_names()
+    ours = [n for n in names if n.startswith(("kpi_ix_", "kpi_deals_"))]
+    assert first["kpis"]["refresh_indexes"] == len(ours) > 0
+    tables = {t for t, _ in LOOKUPS if t != "scores"}  # no scoring stage here
+    assert tables <= {t for t, c in LOOKUPS if f"kpi_ix_{t}_{c}" in names or f"ix_{t}_{c}" in names} | {"deals"}
+    assert "kpi_deals_account_id" in names
+    # a second build replaces the tables it computes (their indexes go with them), not its inputs
+    again = build(workspace, BuildOptions(as_of=AS_OF, stages=["hierarchy", "kpis"]))
+    kept = {"kpi_deals_account_id", "kpi_ix_activities_account_id"}
+    assert kept <= names
+    assert again["kpis"]["refresh_indexes"] == first["kpis"]["refresh_indexes"] - len(kept)
+    assert workspace.engine.index_names() == names
     refresh_accounts(workspace, ["F"], AS_OF)
+    assert workspace.engine.index_names() == names  # nothing left for the refresh to create
     names = workspace.engine.index_names()
     for table, column in (("hierarchy", "account_id"), ("hierarchy", "group_head_id"),
                           ("hierarchy_closure", "ancestor_id"), ("hierarchy_closure", "descendant_id")):

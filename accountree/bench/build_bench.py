@@ -7,8 +7,10 @@ deals and activities stored in account order, as `accountree import` writes new 
 then measures, each in a fresh process (wall time and peak RSS):
 - the full build: the hierarchy stage (when installed) and the KPI stage, in one transaction as
   `accountree build` runs them (the commit, where DuckDB writes what is left, counts in the KPI time);
-- an incremental refresh after changing one deal: the first after the build (it creates the
-  refresh's lookup indexes, see accountree.kpi.refresh) and the median of the next ten;
+- the lookup indexes `accountree build` creates once it has committed (`refresh_index_seconds`,
+  not part of the full build's figure: the build's results do not wait for them; see
+  accountree.kpi.refresh);
+- an incremental refresh after changing one deal: the median of eleven, the first one included;
 - the SQL floor: minimal hand-written DuckDB SQL for the core of the same job (group heads by
   pointer jumping, per-account revenue by year, roll-up through a closure table), in temporary
   tables — the target's yardstick; and, for context, the same floor keeping its results (with the
@@ -101,7 +103,7 @@ def _hierarchy_tables(ws) -> str:
 
 def full_build(path: str) -> dict[str, Any]:
     """Runs in a fresh process: hierarchy + KPI stages, then incremental one-deal refreshes."""
-    from accountree.kpi.pipeline import build_kpis, refresh_accounts
+    from accountree.kpi.pipeline import build_kpis, prepare_refreshes, refresh_accounts
     from accountree.store import open_workspace
 
     with open_workspace(path) as ws:
@@ -115,9 +117,11 @@ def full_build(path: str) -> dict[str, Any]:
             committing = time.perf_counter()
         t2 = time.perf_counter()
         steps["commit"] = t2 - committing
+        prepare_refreshes(ws)  # as `accountree build` does once committed: the lookup indexes
+        indexing = time.perf_counter() - t2
         incremental = []
         deals = ws.engine.scalar("SELECT count(*) FROM deals")
-        for i in range(1 + REFRESHES):  # the first also creates the refresh's lookup indexes
+        for i in range(1 + REFRESHES):
             deal_id, account = ws.engine.fetchone(  # spread over the deals (D0 … D{deals - 1}), any size
                 "SELECT deal_id, account_id FROM deals WHERE deal_id = ?", [f"D{(1000 + i * 7919) % deals}"])
             ws.engine.execute("UPDATE deals SET amount_rc = amount_rc + 1 WHERE deal_id = ?", [deal_id])
@@ -125,7 +129,7 @@ def full_build(path: str) -> dict[str, Any]:
             refresh_accounts(ws, [account], AS_OF)
             incremental.append(time.perf_counter() - s)
     return {"hierarchy_seconds": t1 - t0, "kpi_seconds": t2 - t1, "kpi_steps": steps, "hierarchy_source": source,
-            "incremental_seconds": incremental, "rows": summary}
+            "indexing_seconds": indexing, "incremental_seconds": incremental, "rows": summary}
 
 
 FLOOR = [
@@ -234,9 +238,11 @@ def run_build_bench(accounts: int = 1_000_000, deals_per_account: int = 10, naiv
             "kpi_step_seconds": {k: round(v, 2) for k, v in build["result"]["kpi_steps"].items()},
             "full_build_seconds": round(build["result"]["hierarchy_seconds"] + build["result"]["kpi_seconds"], 2),
             "peak_mb": round(build["peak_mb"]),
-            # the first refresh after a build creates the lookup indexes (accountree.kpi.refresh)
+            # after the commit, `accountree build` creates the refreshes' lookup indexes (not in the
+            # full build's figure: the build's results do not wait for them)
+            "refresh_index_seconds": round(build["result"]["indexing_seconds"], 2),
             "incremental_first_ms": round(build["result"]["incremental_seconds"][0] * 1000, 1),
-            "incremental_ms": round(statistics.median(build["result"]["incremental_seconds"][1:]) * 1000, 1),
+            "incremental_ms": round(statistics.median(build["result"]["incremental_seconds"]) * 1000, 1),
             "incremental_ms_all": [round(s * 1000, 1) for s in build["result"]["incremental_seconds"]],
             "floor_seconds": round(flo["result"]["seconds"], 2), "floor_peak_mb": round(flo["peak_mb"]),
             # context, not the target: the floor writing its results (and margins) to a file, committed
