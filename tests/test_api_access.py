@@ -117,3 +117,23 @@ def test_bu_member_cannot_open_or_edit_another_bus_records(api: Api) -> None:
     assert edit.status_code == 404
     assert api.put(f"{V1}/contacts/C2/buying-role", user="soft", json={"buying_role": "champion"}).status_code == 200
     assert api.get(f"{V1}/users", user="soft").status_code == 403
+
+
+def test_alerts_about_a_bus_people_follow_that_bu(api: Api) -> None:
+    """A KAM alert about a person is seen by who may see the person; account alerts by everyone."""
+    def alerts(user: str, path: str = f"{V1}/accounts/A2") -> dict[str, dict]:
+        body = api.get(path, user=user).json()
+        items = body["alerts"]["data"] if "alerts" in body else body["items"]
+        return {a["alert_id"]: a for a in items}
+
+    serv = alerts("serv")
+    left = [a for a in serv.values() if a["kind"] == "stakeholder_left" and a["subject"] == "C3"]
+    assert left and "Sébastien Servicier" in left[0]["reason"]
+    assert alerts("soft", f"{V1}/alerts")  # alerts about an account (cross-sell, …) are for both BUs
+    for path in (f"{V1}/accounts/A2", f"{V1}/alerts", f"{V1}/alerts?account_id=A2"):
+        assert set(alerts("soft", path)) == set(alerts("serv", path)) - {left[0]["alert_id"]}, path
+        assert left[0]["alert_id"] in alerts("corp", path), path
+    # and a BU member cannot acknowledge what they cannot see
+    assert api.post(f"{V1}/alerts/{left[0]['alert_id']}/ack", user="soft", json={}).status_code == 404
+    assert scope_sql("SELECT * FROM kam_alerts", "bu_x", table_rules(
+        {"contacts": ("contact_id", "seller_bu"), "kam_alerts": ("alert_id", "contact_id")})).count("IS NULL") == 2

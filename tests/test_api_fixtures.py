@@ -57,10 +57,11 @@ BUNDLE = {
         "D-SERV-2,G1,bu_serv,P2,lost,30000,,2024-02-01\n"
     ),
     "contacts.csv": (
-        "contact_id,account_id,name,title,buying_role,reports_to,start_date,seller_bu\n"
-        "C1,A2,Amélie Décideur,Directrice financière,economic_buyer,,2023-01-01,\n"
-        "C2,A2,Charlotte Logiciel,DSI,champion,C1,2024-01-01,bu_soft\n"
-        "C3,A2,Sébastien Servicier,Responsable achats,influencer,C1,2024-06-01,bu_serv\n"
+        "contact_id,account_id,name,title,buying_role,reports_to,start_date,end_date,seller_bu\n"
+        "C1,A2,Amélie Décideur,Directrice financière,economic_buyer,,2023-01-01,,\n"
+        "C2,A2,Charlotte Logiciel,DSI,champion,C1,2024-01-01,,bu_soft\n"
+        # left a month before the build: a KAM alert about a Services person
+        "C3,A2,Sébastien Servicier,Responsable achats,influencer,C1,2024-06-01,2026-10-15,bu_serv\n"
     ),
     "activities.csv": (
         "activity_id,account_id,date,type,topic,seller_bu\n"

@@ -35,6 +35,9 @@ SHARED_TABLES = frozenset({"products"})
 # A table without seller_bu but keyed by a BU-owned record follows that record's BU
 # (campaign_accounts, meddic, kam_meddic, kam_snapshot_contacts, …).
 FOLLOWS = (("deal_id", "deals"), ("contact_id", "contacts"), ("campaign_id", "campaigns"))
+# Such tables whose rows without that key are about the account, not a record: shared. A KAM alert
+# about a person follows the contact's BU; one about revenue or the hierarchy has no contact.
+NULL_KEY_IS_SHARED = frozenset({"kam_alerts"})
 
 
 def table_rules(columns: dict[str, tuple[str, ...]]) -> frozenset[tuple[str, str]]:
@@ -104,7 +107,10 @@ def _bu_filter(table: str, rule: str, bu: str) -> exp.Select:
         return query.where(_visible(table, bu))
     key = dict((owner, k) for k, owner in FOLLOWS)[rule]
     owners = exp.select(exp.column(key, quoted=True)).from_(exp.table_(rule, quoted=True)).where(_visible(rule, bu))
-    return query.where(exp.column(key, quoted=True).isin(query=owners))
+    condition = exp.column(key, quoted=True).isin(query=owners)
+    if table in NULL_KEY_IS_SHARED:
+        condition = exp.or_(exp.column(key, quoted=True).is_(exp.null()), condition)
+    return query.where(condition)
 
 
 @lru_cache(maxsize=4096)

@@ -67,7 +67,8 @@ EDITED = (("imports", ("count(*)", "max(import_id)")), ("manual_links", ("count(
           ("account_aliases", ("count(*)",)), ("kam_contact_roles", ("count(*)", "max(set_at)")),
           ("kam_alert_acks", ("count(*)", "max(acknowledged_at)")))
 # Sections of the shared body read only these tables; none may be BU-owned (checked at build).
-SHARED_SOURCES = ("accounts", "hierarchy", "account_kpis", "scores", "score_details", "kam_accounts", "kam_alerts",
+# (`kam_alerts` is BU-owned through its contacts: the shared body takes only its shared rows.)
+SHARED_SOURCES = ("accounts", "hierarchy", "account_kpis", "scores", "score_details", "kam_accounts",
                   "kam_alert_acks", "kpi_status_history", "relationships")
 HIDDEN = ("row_hash", "import_id")
 MAX_CHILDREN_360 = 50
@@ -184,6 +185,33 @@ def _stakeholder_rows(cat: Catalog, scoped: bool, shared: bool) -> Rows:
                 "c.end_date IS NOT NULL, c.name, c.contact_id", 500)
 
 
+def _alert_rows(cat: Catalog, scoped: bool, shared: bool) -> Rows:
+    """Open alerts as the live `open_alerts()` returns them. Shared: alerts about the account (no
+    contact) and about shared people (a contact without a BU); per BU: alerts about that BU's
+    contacts (a contact no longer in the CRM: the `seller_bu` NULL row, which BU members never
+    read) — the live reader's rule for `kam_alerts` (`access.NULL_KEY_IS_SHARED`)."""
+    acks = cat.has("kam_alert_acks")
+    source = ("kam_alerts al" + (" LEFT JOIN kam_alert_acks ak ON ak.alert_id = al.alert_id" if acks else "")
+              + " LEFT JOIN accounts ac ON ac.account_id = al.account_id")
+    where = ("ak.alert_id IS NULL" if acks else "true") + _in_scope("al.account_id", scoped)
+    keys = ["al.account_id"]
+    if "contact_id" in cat.columns("kam_alerts"):
+        source += " LEFT JOIN contacts ct ON ct.contact_id = al.contact_id"
+        if shared:
+            where += " AND (al.contact_id IS NULL OR (ct.contact_id IS NOT NULL AND ct.seller_bu IS NULL))"
+        else:
+            where += " AND al.contact_id IS NOT NULL AND (ct.contact_id IS NULL OR ct.seller_bu IS NOT NULL)"
+            keys.append("ct.seller_bu")
+    elif not shared:  # a workspace built before alerts had contact_id: all of them shared
+        where += " AND false"
+        keys.append("CAST(NULL AS VARCHAR)")
+    outs = [(c, cat.out("al", "kam_alerts", c)) for c in ("alert_id", "account_id")]
+    outs.append(("account_name", "ac.name"))
+    outs += [(c, cat.out("al", "kam_alerts", c)) for c in ("kind", "subject", "reason", "created_at", "owner")]
+    outs.append(("acknowledged", "false"))
+    return Rows(f"{source} WHERE {where}", keys, outs, "al.created_at DESC, al.alert_id", 50)
+
+
 def shared_sql(cat: Catalog, scoped: bool) -> str:
     """`account_id, body, shared_contacts`: body is the inner text of the 360's shared sections."""
     ctes = {"acc": Rows(f"accounts a WHERE true{_in_scope('a.account_id', scoped)}", ["a.account_id"],
@@ -235,18 +263,7 @@ def shared_sql(cat: Catalog, scoped: bool) -> str:
         if cat.has("score_details") else None, "score_details")
     scope_cond = " AND ka.scope = 'account'" if "scope" in cat.columns("kam_accounts") else ""
     fact("key_account", "kam_accounts", "ka", scope_cond)
-    alerts = None
-    if cat.has("kam_alerts"):
-        acks = cat.has("kam_alert_acks")
-        source = ("kam_alerts al" + (" LEFT JOIN kam_alert_acks ak ON ak.alert_id = al.alert_id" if acks else "")
-                  + " LEFT JOIN accounts ac ON ac.account_id = al.account_id"
-                  + " WHERE " + ("ak.alert_id IS NULL" if acks else "true") + _in_scope("al.account_id", scoped))
-        outs = [(c, cat.out("al", "kam_alerts", c)) for c in ("alert_id", "account_id")]
-        outs.append(("account_name", "ac.name"))
-        outs += [(c, cat.out("al", "kam_alerts", c)) for c in ("kind", "subject", "reason", "created_at", "owner")]
-        outs.append(("acknowledged", "false"))
-        alerts = Rows(source, ["al.account_id"], outs, "al.created_at DESC, al.alert_id", 50)
-    listing("alerts", "alr", alerts, "kam_alerts")
+    listing("alerts", "alr", _alert_rows(cat, scoped, shared=True) if cat.has("kam_alerts") else None, "kam_alerts")
     history = None
     if cat.has("kpi_status_history"):
         history = Rows(f"kpi_status_history sh WHERE sh.scope = 'account'{_in_scope('sh.account_id', scoped)}",
@@ -291,11 +308,13 @@ def records_sql(cat: Catalog, scoped: bool) -> str:
                    _outs(cat, "cm", "campaigns", ("campaign_id", "name", "seller_bu", "channel", "start_date",
                                                   "end_date")), "cm.start_date DESC, cm.campaign_id"),
     }
+    if cat.has("kam_alerts"):
+        parts["al"] = _alert_rows(cat, scoped, shared=False)
     if cat.has("kam_meddic"):
         parts["m"] = Rows(f"kam_meddic m LEFT JOIN deals md ON md.deal_id = m.deal_id "
                           f"WHERE true{_in_scope('m.account_id', scoped)}", ["m.account_id", "md.seller_bu"],
                           _outs(cat, "m", "kam_meddic"), "m.amount_rc DESC NULLS LAST, m.deal_id", 20)
-    names = {"d": "deals", "c": "stakeholders", "t": "activities", "cp": "campaigns", "m": "meddic"}
+    names = {"d": "deals", "c": "stakeholders", "t": "activities", "cp": "campaigns", "m": "meddic", "al": "alerts"}
     keys = " UNION ".join(f"SELECT k0, k1 FROM {a}" for a in parts)  # noqa: S608 - CTE names
     body = " || ',' || ".join(f"{lit(_json_str(names[a]) + ':')} || coalesce({a}.j, '[]')" for a in parts)
     joins = "".join(f" LEFT JOIN {a} ON {a}.k0 = keys.k0 AND coalesce({a}.k1, '') = coalesce(keys.k1, '') "
@@ -409,8 +428,10 @@ def _index(engine: Engine, table: str, column: str) -> None:
 
 def _leaks(cat: Catalog) -> list[str]:
     """Shared sources that a BU filter would apply to: they must not feed the shared body."""
-    owned = {t for t, _ in table_rules({t: tuple(cat.columns(t)) for t in cat.types})}
-    return [t for t in SHARED_SOURCES if t in owned]
+    owned = dict(table_rules({t: tuple(cat.columns(t)) for t in cat.types}))
+    # kam_alerts may follow its contacts (its shared rows are the ones without a BU's contact), nothing else
+    return [t for t in SHARED_SOURCES if t in owned] + (
+        ["kam_alerts"] if owned.get("kam_alerts", "contacts") != "contacts" else [])
 
 
 def build(ws: Workspace) -> dict[str, Any]:

@@ -35,9 +35,17 @@ def is_executive(title: str | None, role: str | None) -> bool:
     return role == "economic_buyer" or bool(title and EXECUTIVE.search(title))
 
 
+# Alerts about a person: their `contact_id` is the subject and is kept in its own column, so an
+# alert follows its contact's seller BU (`accountree.api.access`: a BU member sees an alert about
+# another BU's contact no more than the contact). Other alerts are about the account (revenue,
+# progress, hierarchy, cross-sell: shared figures) and have none.
+CONTACT_KINDS = ("champion_lost", "stakeholder_left", "new_executive")
+
+
 def _alert(kind: str, account_id: str, subject: str, reason: str, created_at: date, owner: str | None) -> dict[str, Any]:
     return {"alert_id": alert_id(kind, account_id, subject), "account_id": account_id, "kind": kind,
-            "subject": subject, "reason": reason, "created_at": created_at, "owner": owner}
+            "subject": subject, "reason": reason, "created_at": created_at, "owner": owner,
+            "contact_id": subject if kind in CONTACT_KINDS else None}
 
 
 def no_progress(inputs: KamInputs, stage_since: dict[str, date], settings: KamSettings) -> list[dict[str, Any]]:
@@ -199,7 +207,9 @@ def carry_over(found: list[dict[str, Any]], previous: list[dict[str, Any]], as_o
     for old in previous:
         detected = old.get("detected_at")
         if old["alert_id"] not in unique and old["kind"] in EVENT_KINDS and detected and detected >= horizon:
-            unique[old["alert_id"]] = dict(old)
+            # (a workspace built before alerts had `contact_id`: the subject of a person's alert)
+            unique[old["alert_id"]] = {**old, "contact_id": old.get("contact_id")
+                                       or (old["subject"] if old["kind"] in CONTACT_KINDS else None)}
     return sorted(unique.values(), key=lambda a: (a["created_at"], a["account_id"], a["kind"], a["alert_id"]))
 
 

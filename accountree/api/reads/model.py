@@ -15,7 +15,7 @@ from accountree.api.access import ScopedReader
 from accountree.api.server import to_json_bytes
 from accountree.errors import NotFoundError
 
-LIMITS = {"deals": 200, "stakeholders": 500, "activities": 50, "campaigns": None, "meddic": 20}
+LIMITS = {"deals": 200, "stakeholders": 500, "activities": 50, "campaigns": None, "meddic": 20, "alerts": 50}
 
 
 def _sorted(rows: list[dict[str, Any]], desc: str | None, *asc: str) -> list[dict[str, Any]]:
@@ -41,6 +41,8 @@ def _merge(kind: str, lists: list[list[dict[str, Any]]]) -> list[dict[str, Any]]
         rows = _sorted(rows, "start_date", "campaign_id")
     elif kind == "meddic":
         rows = _sorted(rows, "amount_rc", "deal_id")
+    elif kind == "alerts":
+        rows = _sorted(rows, "created_at", "alert_id")
     else:  # stakeholders: people in place first, then by name
         rows = sorted(_sorted(rows, None, "name", "contact_id"), key=lambda x: x.get("end_date") is not None)
     limit = LIMITS[kind]
@@ -76,6 +78,11 @@ def account_360_json(r: ScopedReader, account_id: str) -> bytes:
         "campaigns": {"available": True, "data": _merge("campaigns", [x["campaigns"] for x in records])},
         "other_bus": r.other_bu_activity(account_id, json.loads(bu_counts)) if r.principal.scope_bu is not None else [],
     }
+    bu_alerts = [x["alerts"] for x in records if x.get("alerts")]
+    if bu_alerts:  # alerts about the caller's BU's people join the shared ones (rare: parsed only then)
+        document = json.loads("{" + shared + "}")
+        document["alerts"]["data"] = _merge("alerts", [document["alerts"]["data"], *bu_alerts])
+        return to_json_bytes({**document, **private})
     return b"{" + shared.encode() + b"," + to_json_bytes(private)[1:]
 
 
