@@ -48,22 +48,37 @@ def parse_amount(value: Any) -> float | None:
         return None
 
 
-def attribute(attributes: Any, key: str) -> Any:
-    """A custom attribute by name, case- and space-insensitively (CRM headers vary)."""
-    if attributes is None:
-        return None
+def attributes_by_name(attributes: Any) -> dict[str, Any]:
+    """The custom attributes (JSON text or a dict) by normalised name — lower case, spaces as
+    underscores (CRM headers vary) — without empty values; the first of two names that normalise
+    alike wins. Parse once, then look several names up."""
     if isinstance(attributes, str):
         try:
             attributes = json.loads(attributes)
         except ValueError:
-            return None
+            return {}
     if not isinstance(attributes, dict):
-        return None
-    wanted = key.lower()
+        return {}
+    out: dict[str, Any] = {}
     for name, value in attributes.items():
-        if str(name).strip().lower().replace(" ", "_") == wanted:
-            return None if value in ("", None) else value
-    return None
+        key = _NAMES.get(name)
+        if key is None:  # a CRM export repeats the same few names on every row: normalised once
+            key = str(name).strip().lower().replace(" ", "_")
+            if len(_NAMES) < 10_000:
+                _NAMES[name] = key
+        if key not in out:
+            out[key] = None if value == "" else value
+    return out
+
+
+_NAMES: dict[str, str] = {}
+
+
+def attribute(attributes: Any, key: str) -> Any:
+    """A custom attribute by name, case- and space-insensitively (CRM headers vary)."""
+    if attributes is None:
+        return None
+    return attributes_by_name(attributes).get(key.lower())
 
 
 @dataclass

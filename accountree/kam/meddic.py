@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from accountree.errors import ConfigError, NotFoundError
-from accountree.kam.inputs import KamInputs, attribute
+from accountree.kam.inputs import KamInputs, attributes_by_name
 from accountree.kam.settings import reference_date
 from accountree.store import Workspace, current_user
 
@@ -33,7 +33,11 @@ def sync_from_deals(ws: Workspace, deals: list[dict[str, Any]]) -> int:
     edited = {r[0] for r in ws.engine.fetchall("SELECT deal_id FROM meddic WHERE source <> 'import'")}
     rows = []
     for deal in deals:
-        values = {e: attribute(deal["attributes"], e) for e in ELEMENTS}
+        raw = deal["attributes"]
+        if isinstance(raw, str) and not any(e in raw.lower().replace(" ", "_") for e in ELEMENTS):
+            continue  # no MEDDIC element named in the text: not worth parsing (most deals)
+        named = attributes_by_name(raw)  # parsed once for the six elements
+        values = {e: named.get(e) for e in ELEMENTS}
         if deal["deal_id"] in edited or all(v is None for v in values.values()):
             continue
         rows.append({"deal_id": deal["deal_id"], **{k: None if v is None else str(v) for k, v in values.items()},
