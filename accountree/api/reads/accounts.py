@@ -79,7 +79,13 @@ def list_accounts(r: ScopedReader, f: AccountFilters, page: int = 1, page_size: 
         add(folded(col("a", "name")).like(param()), f"%{fold_text(f.q)}%")
     if f.status:
         _need(r, "account_kpis", "status", "account status")
-        add(col("k", "status").eq(param()), f.status)
+        # any casing, the label or the code: "Former customer", "former customer", "former_customer"
+        wanted = f.status.strip().lower()
+        label = exp.func("lower", col("k", "status")).eq(param())
+        if "status_code" in r.columns("account_kpis"):
+            add(exp.or_(label, col("k", "status_code").eq(param())), wanted, wanted.replace(" ", "_"))
+        else:
+            add(label, wanted)
     if f.grade:
         _need(r, "scores", "grade", "ICP grades")
         add(col("s", "grade").eq(param()), f.grade.upper())
@@ -89,7 +95,7 @@ def list_accounts(r: ScopedReader, f: AccountFilters, page: int = 1, page_size: 
     if f.country:
         add(col("a", "country").eq(param()), f.country.upper())
     if f.industry:
-        add(col("a", "industry").eq(param()), f.industry)
+        add(exp.func("lower", col("a", "industry")).eq(param()), f.industry.strip().lower())
     if f.group:
         _need(r, "hierarchy", "group_head_id", "the account hierarchy")
         add(col("h", "group_head_id").eq(param()), f.group)

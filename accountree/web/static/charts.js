@@ -43,11 +43,16 @@
     },
     bars(id, categories, series, opts = {}) {
       const c = init(id); if (!c) return;
+      // all zero (an account that never bought): say so, instead of an axis of "0 €, 1 €, 1 €"
+      const empty = series.every(s => (s.data || []).every(v => !(v !== null && typeof v === 'object' ? v.value : v)));
       c.setOption({...base, tooltip: {trigger: 'axis', valueFormatter: opts.money ? money : undefined},
         legend: series.length > 1 ? {top: 0} : undefined,
+        title: empty ? {text: opts.emptyText || 'Nothing yet', left: 'center', top: 'middle',
+                        textStyle: {color: '#8a93a3', fontSize: 13, fontWeight: 'normal'}} : undefined,
         grid: {left: 8, right: 12, top: series.length > 1 ? 32 : 12, bottom: 8, containLabel: true},
         xAxis: {type: 'category', data: categories, axisTick: {show: false}, axisLabel: {interval: 0}},
-        yAxis: {type: 'value', axisLabel: {formatter: opts.money ? money : undefined}, splitLine: {lineStyle: {color: '#eef1f6'}}},
+        yAxis: {type: 'value', minInterval: opts.money ? 1 : undefined, max: empty ? 1 : undefined,
+                axisLabel: {formatter: opts.money ? money : undefined, show: !empty}, splitLine: {lineStyle: {color: '#eef1f6'}}},
         series: series.map(s => ({type: 'bar', barMaxWidth: 38, itemStyle: {borderRadius: [4, 4, 0, 0]}, ...s}))});
     },
     whitespace(id, xs, ys, cells) {
