@@ -95,3 +95,14 @@ def test_static_assets_are_vendored(duck_api: Api) -> None:
     client = TestClient(duck_api.client.app)
     for asset in ("vendor/echarts.min.js", "vendor/htmx.min.js", "app.css", "charts.js", "group_tree.js"):
         assert client.get(f"/static/{asset}").status_code == 200, asset
+
+
+def test_an_entitys_group_page_opens_its_group_on_it(duck_api: Api) -> None:
+    client = signed_in(duck_api, "corp")
+    moved = client.get("/groups/A4", follow_redirects=False)  # A4: under A2, in group G1
+    assert moved.status_code == 303 and moved.headers["location"] == "/groups/G1?focus=A4"
+    page = client.get("/groups/A4")
+    assert page.status_code == 200 and "Groupe Étoile SA" in page.text
+    assert 'tree.focus("A4")' in page.text
+    assert client.get("/groups/G1", follow_redirects=False).status_code == 200  # a head stays where it is
+    assert client.get("/groups/NOPE", headers={"Accept": "text/html"}).status_code == 404

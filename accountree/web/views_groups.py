@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from accountree.api.reads import groups as reads
 from accountree.web.pages import Page
@@ -33,10 +34,15 @@ def groups(pc: Page, q: str | None = Query(None, max_length=200),
     return pc.render("groups.html", "groups", "Groups", result=result, q=q)
 
 
-@router.get("/groups/{group_id}")
-def group(group_id: str, pc: Page):
+@router.get("/groups/{group_id}", response_model=None)
+def group(group_id: str, pc: Page, focus: str | None = Query(None, max_length=200)) -> HTMLResponse | RedirectResponse:
+    # an entity's id (a link shared from its account page, a typed URL): its group, opened on it
+    head = pc.reader.scalar("SELECT group_head_id FROM hierarchy WHERE account_id = ?", [group_id]) \
+        if pc.reader.has("hierarchy") and "group_head_id" in pc.reader.columns("hierarchy") else None
+    if head and head != group_id:
+        return RedirectResponse(f"/groups/{quote(head, safe='')}?focus={quote(group_id, safe='')}", status_code=303)
     view = pc.ctx.cached("group_view", (group_id,), lambda: reads.group_view(pc.reader, group_id))
     initial = pc.ctx.cached("tree", (group_id, None, 2, None), lambda: reads.tree(pc.reader, group_id, depth=2))
     heat = heatmap(view["whitespace"]["data"]) if view["whitespace"].get("available") else None
     return pc.render("group.html", "groups", view["group"]["name"], v=view, tree=initial["root"], heat=heat,
-                     group_id=group_id)
+                     group_id=group_id, focus=focus)
