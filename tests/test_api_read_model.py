@@ -214,3 +214,32 @@ def test_a_kpi_refresh_from_the_command_line_keeps_the_read_model_current(worksp
     assert kpis["open_pipeline"] == 9000 == workspace.engine.scalar(
         "SELECT open_pipeline FROM account_kpis WHERE account_id = 'A3'")
     _same_as_live(workspace)
+
+
+def test_a_large_workspace_writes_the_read_model_by_batches_with_the_same_rows(api: Api, monkeypatch) -> None:
+    """Above `BUILD_BATCH` accounts the 360 bodies are written a range of ids at a time (bounded
+    memory at 1M): the same rows, the records still in account order, reads still the live answer."""
+    engine = api.ws.engine
+
+    def rows() -> dict[str, list[tuple]]:
+        return {t: engine.fetchall(f'SELECT * FROM "{t}" ORDER BY 1, 2') for t in (readmodel.SHARED, readmodel.RECORDS)}
+
+    readmodel.build(api.ws)
+    whole = rows()
+    monkeypatch.setattr(readmodel, "BUILD_BATCH", 3)  # 8 accounts: batches of 3, 3 and 2
+    ranges: list[tuple] = []
+    shared_sql = readmodel.shared_sql
+
+    def recording(cat, scoped):
+        ranges.append(scoped)
+        return shared_sql(cat, scoped)
+
+    monkeypatch.setattr(readmodel, "shared_sql", recording)
+    readmodel.build(api.ws)
+    ids = sorted(ACCOUNTS)  # A2 A3 A4 G1 J5 N1 S1 S2
+    assert ranges == [(None, ids[3]), (ids[3], ids[6]), (ids[6], None)]
+    assert rows() == whole
+    ids = [r[0] for r in engine.fetchall(f'SELECT account_id FROM "{readmodel.RECORDS}"')]
+    assert ids == sorted(ids)  # stored in account order, as one statement writes them
+    assert readmodel.state(engine)[0]
+    _same_as_live(api.ws)

@@ -163,12 +163,22 @@ def _outs(cat: Catalog, alias: str, table: str, columns: Iterable[str] | None = 
     return [(c, cat.out(alias, table, c)) for c in wanted]
 
 
-def _in_scope(column: str, scoped: bool) -> str:
+# Which accounts a statement writes: all (False), those of the scope table (True: a refresh), or
+# a range of ids [low, high) (a batch of the build; None: unbounded), a filter DuckDB pushes into
+# each scan — the sources are stored in account order, so their zone maps skip the other rows.
+Scope = bool | tuple[str | None, str | None]
+
+
+def _in_scope(column: str, scoped: Scope) -> str:
+    if isinstance(scoped, tuple):  # the bounds are the statement's parameters (`_bounds`)
+        low, high = scoped
+        return ((f" AND {column} >= $scope_low" if low is not None else "")
+                + (f" AND {column} < $scope_high" if high is not None else ""))
     return f" AND {column} IN (SELECT account_id FROM {SCOPE})" if scoped else ""  # noqa: S608 - fixed names
 
 
 # -- the shared body -----------------------------------------------------------------------------
-def _stakeholder_rows(cat: Catalog, scoped: bool, shared: bool) -> Rows:
+def _stakeholder_rows(cat: Catalog, scoped: Scope, shared: bool) -> Rows:
     """Contacts as the live `stakeholders()` returns them: shared ones (no BU) or per BU."""
     outs = _outs(cat, "c", "contacts", ("contact_id", "name", "title", "email", "buying_role", "reports_to",
                                         "start_date", "end_date", "seller_bu"))
@@ -185,7 +195,7 @@ def _stakeholder_rows(cat: Catalog, scoped: bool, shared: bool) -> Rows:
                 "c.end_date IS NOT NULL, c.name, c.contact_id", 500)
 
 
-def _alert_rows(cat: Catalog, scoped: bool, shared: bool) -> Rows:
+def _alert_rows(cat: Catalog, scoped: Scope, shared: bool) -> Rows:
     """Open alerts as the live `open_alerts()` returns them. Shared: alerts about the account (no
     contact) and about shared people (a contact without a BU); per BU: alerts about that BU's
     contacts (a contact no longer in the CRM: the `seller_bu` NULL row, which BU members never
@@ -212,7 +222,7 @@ def _alert_rows(cat: Catalog, scoped: bool, shared: bool) -> Rows:
     return Rows(f"{source} WHERE {where}", keys, outs, "al.created_at DESC, al.alert_id", 50)
 
 
-def shared_sql(cat: Catalog, scoped: bool) -> str:
+def shared_sql(cat: Catalog, scoped: Scope) -> str:
     """`account_id, body, shared_contacts`: body is the inner text of the 360's shared sections."""
     ctes = {"acc": Rows(f"accounts a WHERE true{_in_scope('a.account_id', scoped)}", ["a.account_id"],
                         _outs(cat, "a", "accounts", skip=HIDDEN), one=True)}
@@ -293,7 +303,7 @@ def shared_sql(cat: Catalog, scoped: bool) -> str:
 
 
 # -- private records, one row per account and seller BU ---------------------------------------
-def records_sql(cat: Catalog, scoped: bool) -> str:
+def records_sql(cat: Catalog, scoped: Scope) -> str:
     parts: dict[str, Rows] = {
         "d": Rows(f"deals d WHERE true{_in_scope('d.account_id', scoped)}", ["d.account_id", "d.seller_bu"],
                   _outs(cat, "d", "deals", ("deal_id", "seller_bu", "product", "stage", "amount_rc", "gross_margin_rc",
@@ -341,7 +351,7 @@ def _node_outs(cat: Catalog) -> tuple[list[tuple[str, str]], str]:
     return outs, joins
 
 
-def nodes_sql(cat: Catalog, scoped: bool) -> str:
+def nodes_sql(cat: Catalog, scoped: Scope) -> str:
     outs, joins = _node_outs(cat)
     hcols = cat.columns("hierarchy")
     order = "h.descendants DESC NULLS LAST, h.name, h.account_id" if "descendants" in hcols else "h.name, h.account_id"
@@ -434,6 +444,35 @@ def _leaks(cat: Catalog) -> list[str]:
         ["kam_alerts"] if owned.get("kam_alerts", "contacts") != "contacts" else [])
 
 
+# Accounts per statement when the build writes the 360 bodies. One statement for the 1M-account
+# demo (~4.6 KB of JSON per account, held in its joins) ran out of DuckDB's memory limit (2 GB), and
+# so did batches of 200k; measured there: 25k 120 s, 50k 106 s, 100k 119 s for the two tables
+# (peak RSS 2.6 GB). In ranges of ids, the records stay sorted by account.
+BUILD_BATCH = 50_000
+
+
+def _write_by_batches(engine: Engine, cat: Catalog) -> None:
+    """`api_account_360` and `api_account_records`, the accounts taken `BUILD_BATCH` at a time in
+    ranges of ids (every row of a source falls in exactly one range); one statement each when
+    they fit."""
+    accounts = int(engine.scalar("SELECT count(*) FROM accounts") or 0)
+    if accounts <= BUILD_BATCH:
+        engine.replace_table(SHARED, shared_sql(cat, False))
+        engine.replace_table(RECORDS, records_sql(cat, False))
+        return
+    starts = [r[0] for r in engine.fetchall(  # the first id of each batch but the first
+        "SELECT account_id FROM (SELECT account_id, row_number() OVER (ORDER BY account_id) AS rn FROM accounts) n "
+        "WHERE rn % ? = 1 AND rn > 1 ORDER BY account_id", [BUILD_BATCH])]
+    ranges = list(zip([None, *starts], [*starts, None], strict=True))
+    for i, scope in enumerate(ranges):  # the first range writes the tables, the others append
+        params = {k: v for k, v in (("scope_low", scope[0]), ("scope_high", scope[1])) if v is not None}
+        for table, select in ((SHARED, shared_sql(cat, scope)), (RECORDS, records_sql(cat, scope))):
+            if i == 0:
+                engine.replace_table(table, select, params)
+            else:
+                engine.execute(f"INSERT INTO {q(table)} {select}", params)
+
+
 def build(ws: Workspace) -> dict[str, Any]:
     """(Re)write the read model from the workspace; returns its row counts."""
     engine = ws.engine
@@ -446,8 +485,7 @@ def build(ws: Workspace) -> dict[str, Any]:
             _forget(ws)
             why = f"BU-owned shared sources: {', '.join(leaks)}" if leaks else "no hierarchy yet"
             return {"read_model": f"not built ({why}); the API reads live"}
-        engine.replace_table(SHARED, shared_sql(cat, False))
-        engine.replace_table(RECORDS, records_sql(cat, False))
+        _write_by_batches(engine, cat)
         engine.replace_table(NODES, nodes_sql(cat, False))
         engine.replace_table(JVS, jvs_sql(cat))
         for table, column in ((SHARED, "account_id"), (RECORDS, "account_id"), (NODES, "account_id"),
