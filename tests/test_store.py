@@ -89,3 +89,28 @@ def test_engine_settings_for_a_block_come_back_even_when_its_transaction_fails(t
         with ws.engine.bulk_work():  # outside a transaction: back at once
             assert setting("preserve_insertion_order") is False
         assert setting("preserve_insertion_order") is True
+
+
+def test_rows_of_shares_repeated_values_and_equals_to_pylist() -> None:
+    """Fetched rows hold one object per distinct repeated value (memory of large fetches, e.g. the
+    KAM stage's deals), and are otherwise exactly `to_pylist()`."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from accountree.store.engine import rows_of
+
+    n = 4000
+    table = pa.table({
+        "stage": ["won", "lost", None, "proposal"] * (n // 4), "id": [f"D{i}" for i in range(n)],
+        "day": [dt.date(2026, 1, 1 + i % 28) for i in range(n)], "amount": [1.5] * n, "none": pa.nulls(n),
+        "tags": [["a"]] * n, "meta": [{"k": 1}] * n,
+    })
+    rows = rows_of(table)
+    assert rows == table.to_pylist()
+    assert rows[0]["stage"] is rows[4]["stage"] and rows[0]["day"] is rows[28]["day"]  # shared
+    assert rows[0]["tags"] is not rows[1]["tags"]  # mutable values stay one per row
+    rows[0]["tags"].append("b")
+    assert rows[1]["tags"] == ["a"]
+    assert rows_of(table.slice(0, 10)) == table.slice(0, 10).to_pylist()  # small: as they come
+    assert rows_of(pa.table({"x": pa.array([], pa.string())})) == []

@@ -14,9 +14,39 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlglot import exp
 
 from accountree.store.sql import transpile
+
+SHARED_VALUES_FROM = 1000  # rows from which repeated values of a column are shared (`rows_of`)
+
+
+def _repeats(column: pa.ChunkedArray) -> bool:
+    """A column of immutable values (not floats: rarely equal) with ≥ 4 rows per distinct value."""
+    kind = column.type
+    if pa.types.is_floating(kind) or pa.types.is_nested(kind) or pa.types.is_null(kind):
+        return False
+    try:
+        return pc.count_distinct(column).as_py() * 4 < len(column)
+    except pa.ArrowNotImplementedError:  # a type without that kernel: kept as it is
+        return False
+
+
+def rows_of(table: pa.Table) -> list[dict[str, Any]]:
+    """`table.to_pylist()`, with one Python object per distinct value of a column that repeats
+    (stages, BUs, owners, dates…) instead of one per row: the KAM stage holds millions of such
+    rows (the 1M-account demo: 3.8M deals, 2.2M contacts) and each value was its own object."""
+    names = table.column_names
+    columns = []
+    for column in table.columns:
+        values = column.to_pylist()
+        if len(values) >= SHARED_VALUES_FROM and _repeats(column):
+            shared: dict[Any, Any] = {}
+            values = [v if v is None else shared.setdefault(v, v) for v in values]
+        columns.append(values)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)] if names \
+        else [{} for _ in range(table.num_rows)]
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 
@@ -57,7 +87,7 @@ class Engine(ABC):
         return row[0] if row else None
 
     def fetch_dicts(self, sql: str | exp.Expression, params: Params = None) -> list[dict[str, Any]]:
-        return self.fetch_arrow(sql, params).to_pylist()
+        return rows_of(self.fetch_arrow(sql, params))
 
     def fetch_arrow(self, sql: str | exp.Expression, params: Params = None) -> pa.Table:
         batches = list(self.iter_batches(sql, params))
