@@ -85,11 +85,15 @@ def key_accounts(r: ScopedReader, tier: int | None, page: int, page_size: int) -
     return Page(rows, total, page, page_size)
 
 
-def kam_matrix(r: ScopedReader, limit: int = 400) -> list[dict[str, Any]]:
-    """Potential × effort points of the largest accounts, for the allocation matrix."""
+def kam_matrix(r: ScopedReader, per_tier: int = 150) -> list[dict[str, Any]]:
+    """Potential × effort points of the largest accounts of each tier, for the allocation matrix
+    (the largest overall were all tier 1 as soon as it had more accounts than points shown)."""
     return r.fetch_dicts(
-        "SELECT account_id, name, tier, potential_3y, effort, quadrant FROM kam_accounts WHERE scope = 'account' "
-        "AND potential_3y > 0 ORDER BY potential_3y DESC, account_id LIMIT ?", [limit])
+        "SELECT account_id, name, tier, potential_3y, effort, quadrant FROM ("
+        "SELECT account_id, name, tier, potential_3y, effort, quadrant, "
+        "row_number() OVER (PARTITION BY tier ORDER BY potential_3y DESC, account_id) AS rn "
+        "FROM kam_accounts WHERE scope = 'account' AND potential_3y > 0) m "
+        "WHERE rn <= ? ORDER BY potential_3y DESC, account_id", [per_tier])
 
 
 def scores(r: ScopedReader, grade: str | None, tier: str | None, page: int, page_size: int) -> Page:
