@@ -225,3 +225,16 @@ def test_concurrent_write_conflicts_answer_409_with_a_retry_hint() -> None:
     body = assert_error(client.get("/api/v1/conflict"), 409, "WriteConflict")
     assert "Retry" in body["hint"]
     assert assert_error(client.get("/api/v1/broken"), 500, "InternalError")["message"].startswith("an unexpected")
+
+
+def test_the_key_account_matrix_takes_the_largest_accounts_of_each_tier(api: Api) -> None:
+    from accountree.api.access import Principal, ScopedReader
+    from accountree.api.reads.portfolio import kam_matrix
+
+    reader = ScopedReader(api.ws.engine, Principal("a", "admin"), api.client.app.state.server.catalog)
+    every = kam_matrix(reader, per_tier=100)
+    one = kam_matrix(reader, per_tier=1)
+    tiers = {p["tier"] for p in every}
+    assert len(one) == len(tiers) >= 2 and {p["tier"] for p in one} == tiers
+    for point in one:  # the largest potential of its tier
+        assert point["potential_3y"] == max(p["potential_3y"] for p in every if p["tier"] == point["tier"])
