@@ -47,6 +47,7 @@ def test_account_list_filters_and_pagination(api: Api) -> None:
     for spelled in ("customer", " CUSTOMER "):  # any casing (and the code: former_customer)
         assert [a["account_id"] for a in api.get(f"{V1}/accounts", params={"status": spelled}).json()["items"]] == ["A2"]
     assert api.get(f"{V1}/accounts", params={"status": "former_customer"}).json()["total"] == 0
+    assert_error(api.get(f"{V1}/accounts", params={"status": "client"}), 400, "ConfigError")
     assert api.get(f"{V1}/accounts", params={"industry": "ENERGY"}).json()["total"] == 5
     by_bu = api.get(f"{V1}/accounts", params={"bu": "bu_serv"}).json()["items"]
     assert {a["account_id"] for a in by_bu} == {"A2", "G1"}

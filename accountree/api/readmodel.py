@@ -164,13 +164,13 @@ def _outs(cat: Catalog, alias: str, table: str, columns: Iterable[str] | None = 
 
 
 # Which accounts a statement writes: all (False), those of the scope table (True: a refresh), or
-# a range of ids [low, high) (a batch of the build; None: unbounded), a filter DuckDB pushes into
-# each scan — the sources are stored in account order, so their zone maps skip the other rows.
+# a range of ids [low, high) (a batch of the build, `_write_by_batches`; None: unbounded), a plain
+# comparison each scan filters on, with the bounds as parameters `$scope_low` / `$scope_high`.
 Scope = bool | tuple[str | None, str | None]
 
 
 def _in_scope(column: str, scoped: Scope) -> str:
-    if isinstance(scoped, tuple):  # the bounds are the statement's parameters (`_bounds`)
+    if isinstance(scoped, tuple):
         low, high = scoped
         return ((f" AND {column} >= $scope_low" if low is not None else "")
                 + (f" AND {column} < $scope_high" if high is not None else ""))
@@ -455,14 +455,13 @@ def _write_by_batches(engine: Engine, cat: Catalog) -> None:
     """`api_account_360` and `api_account_records`, the accounts taken `BUILD_BATCH` at a time in
     ranges of ids (every row of a source falls in exactly one range); one statement each when
     they fit."""
-    accounts = int(engine.scalar("SELECT count(*) FROM accounts") or 0)
-    if accounts <= BUILD_BATCH:
+    starts = [r[0] for r in engine.fetchall(  # the first id of each batch but the first: none if one fits
+        "SELECT account_id FROM (SELECT account_id, row_number() OVER (ORDER BY account_id) AS rn FROM accounts) n "
+        "WHERE rn % ? = 1 AND rn > 1 ORDER BY account_id", [BUILD_BATCH])]
+    if not starts:
         engine.replace_table(SHARED, shared_sql(cat, False))
         engine.replace_table(RECORDS, records_sql(cat, False))
         return
-    starts = [r[0] for r in engine.fetchall(  # the first id of each batch but the first
-        "SELECT account_id FROM (SELECT account_id, row_number() OVER (ORDER BY account_id) AS rn FROM accounts) n "
-        "WHERE rn % ? = 1 AND rn > 1 ORDER BY account_id", [BUILD_BATCH])]
     ranges = list(zip([None, *starts], [*starts, None], strict=True))
     for i, scope in enumerate(ranges):  # the first range writes the tables, the others append
         params = {k: v for k, v in (("scope_low", scope[0]), ("scope_high", scope[1])) if v is not None}

@@ -42,10 +42,14 @@ def is_executive(title: str | None, role: str | None) -> bool:
 CONTACT_KINDS = ("champion_lost", "stakeholder_left", "new_executive")
 
 
+def _contact_of(kind: str, subject: str) -> str | None:
+    return subject if kind in CONTACT_KINDS else None
+
+
 def _alert(kind: str, account_id: str, subject: str, reason: str, created_at: date, owner: str | None) -> dict[str, Any]:
     return {"alert_id": alert_id(kind, account_id, subject), "account_id": account_id, "kind": kind,
             "subject": subject, "reason": reason, "created_at": created_at, "owner": owner,
-            "contact_id": subject if kind in CONTACT_KINDS else None}
+            "contact_id": _contact_of(kind, subject)}
 
 
 def no_progress(inputs: KamInputs, stage_since: dict[str, date], settings: KamSettings) -> list[dict[str, Any]]:
@@ -207,9 +211,8 @@ def carry_over(found: list[dict[str, Any]], previous: list[dict[str, Any]], as_o
     for old in previous:
         detected = old.get("detected_at")
         if old["alert_id"] not in unique and old["kind"] in EVENT_KINDS and detected and detected >= horizon:
-            # (a workspace built before alerts had `contact_id`: the subject of a person's alert)
-            unique[old["alert_id"]] = {**old, "contact_id": old.get("contact_id")
-                                       or (old["subject"] if old["kind"] in CONTACT_KINDS else None)}
+            # (derived again: a workspace built before alerts had `contact_id` has none stored)
+            unique[old["alert_id"]] = {**old, "contact_id": _contact_of(old["kind"], old["subject"])}
     return sorted(unique.values(), key=lambda a: (a["created_at"], a["account_id"], a["kind"], a["alert_id"]))
 
 

@@ -48,6 +48,9 @@ def parse_amount(value: Any) -> float | None:
         return None
 
 
+_NAMES: dict[str, str] = {}  # raw attribute name → normalised (`attributes_by_name`)
+
+
 def attributes_by_name(attributes: Any) -> dict[str, Any]:
     """The custom attributes (JSON text or a dict) by normalised name — lower case, spaces as
     underscores (CRM headers vary) — without empty values; the first of two names that normalise
@@ -69,9 +72,6 @@ def attributes_by_name(attributes: Any) -> dict[str, Any]:
         if key not in out:
             out[key] = None if value == "" else value
     return out
-
-
-_NAMES: dict[str, str] = {}
 
 
 def attribute(attributes: Any, key: str) -> Any:

@@ -17,7 +17,8 @@ from unidecode import unidecode
 from accountree.api.access import ScopedReader
 from accountree.api.reads.common import ACCENTS_FROM, ACCENTS_TO, Page, col, needs_build, param, section
 from accountree.api.reads.portfolio import open_alerts, tier_label
-from accountree.errors import NotFoundError
+from accountree.errors import ConfigError, NotFoundError
+from accountree.kpi.rules import LABELS as STATUS_LABELS
 
 SORTS = {"name": ("a", "name"), "revenue": ("k", "revenue_cy"), "score": ("s", "grid_score"),
          "employees": ("a", "employees"), "country": ("a", "country")}
@@ -80,12 +81,14 @@ def list_accounts(r: ScopedReader, f: AccountFilters, page: int = 1, page_size: 
     if f.status:
         _need(r, "account_kpis", "status", "account status")
         # any casing, the label or the code: "Former customer", "former customer", "former_customer"
-        wanted = f.status.strip().lower()
-        label = exp.func("lower", col("k", "status")).eq(param())
+        code = f.status.strip().lower().replace(" ", "_")
+        if code not in STATUS_LABELS:
+            raise ConfigError(f"unknown status {f.status!r}",
+                              hint=f"Statuses: {', '.join(STATUS_LABELS.values())} (any casing).")
         if "status_code" in r.columns("account_kpis"):
-            add(exp.or_(label, col("k", "status_code").eq(param())), wanted, wanted.replace(" ", "_"))
+            add(col("k", "status_code").eq(param()), code)
         else:
-            add(label, wanted)
+            add(col("k", "status").eq(param()), STATUS_LABELS[code])
     if f.grade:
         _need(r, "scores", "grade", "ICP grades")
         add(col("s", "grade").eq(param()), f.grade.upper())
