@@ -4,7 +4,9 @@
 - results do not depend on the order accounts, links and deals were ingested;
 - moving a subsidiary moves exactly its subtree's revenue between the old and new ancestors;
 - JVs at share add up: over all top-level heads, ownership-weighted revenue = all revenue, and
-  consolidated revenue = all revenue but the JVs' (a JV is never counted twice).
+  consolidated revenue = all revenue but the JVs' (a JV is never counted twice);
+- cross-sell targets: each entity's gaps ranked as a plain sort of them would (the build counts
+  ranks with bit masks instead of sorting), the best `max_per_entity` kept.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accountree.kpi import build_kpis
+from accountree.kpi.rules import KpiRules, parse_rules
 from accountree.store import Workspace, open_workspace
 from tests.test_kpi_support import AS_OF, closure_rows, insert_accounts, insert_deals, make_hierarchy
 
@@ -26,7 +29,7 @@ YEARS = ("revenue_cy", "revenue_py1", "revenue_py2", "revenue_py3")
 
 
 @st.composite
-def forests(draw) -> dict:
+def forests(draw, products: tuple[str, ...] = ("P1", "P2"), max_deals: int = 25) -> dict:
     n = draw(st.integers(2, 9))
     links, jvs = [], set()
     for i in range(1, n):
@@ -40,8 +43,8 @@ def forests(draw) -> dict:
         elif draw(st.booleans()):
             links.append((f"A{i}", f"A{draw(st.sampled_from(owners))}", "subsidiary", None))
     deals = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, 3), st.integers(1, 1000),
-                                    st.sampled_from(["won", "won", "open", "lost"]), st.sampled_from(["P1", "P2"])),
-                          max_size=25))
+                                    st.sampled_from(["won", "won", "open", "lost"]), st.sampled_from(products)),
+                          max_size=max_deals))
     return {"accounts": [f"A{i}" for i in range(n)], "links": links, "jvs": jvs, "deals": [
         {"deal_id": f"D{k}", "account_id": f"A{a}", "amount_rc": float(amt), "gross_margin_rc": amt / 4,
          "stage": stage, "product": product, "close_date": date(AS_OF.year - y, 1 + (k % 6), 1 + (k % 28))}
@@ -55,7 +58,7 @@ def mem_ws() -> Iterator[Workspace]:
     ws.close()
 
 
-def load(ws: Workspace, forest: dict, seed: int = 0) -> dict:
+def load(ws: Workspace, forest: dict, seed: int = 0, rules: KpiRules | None = None) -> dict:
     for table in ("accounts", "deals", "kpi_status_history"):
         ws.engine.execute(f"DELETE FROM {table}")
     rng = random.Random(seed)
@@ -65,7 +68,7 @@ def load(ws: Workspace, forest: dict, seed: int = 0) -> dict:
     insert_accounts(ws, [{"account_id": a, "name": f"Entity {a}"} for a in accounts])
     insert_deals(ws, deals)
     make_hierarchy(ws, links)
-    build_kpis(ws, AS_OF)
+    build_kpis(ws, AS_OF, rules)
     return {r["account_id"]: r for r in ws.engine.fetch_dicts("SELECT * FROM group_kpis")}
 
 
@@ -155,3 +158,46 @@ def test_jv_totals_at_share_add_up_and_never_count_twice(mem_ws, forest) -> None
     consolidated = sum(rows[r]["revenue_cy"] for r in roots)
     assert weighted == pytest.approx(total)
     assert consolidated == pytest.approx(total - jv_total)
+
+
+def expected_targets(ws: Workspace, forest: dict, rules: KpiRules) -> set[tuple[str, str, int]]:
+    """(entity, product, rank) from the deals, in Python: an entity's gaps are its group's products
+    it neither bought nor has open, sorted by 40·buyers/sisters + 20·proximity, then by product."""
+    place = {r[0]: (r[1], r[2]) for r in ws.engine.fetchall("SELECT account_id, group_head_id, parent_id FROM hierarchy")}
+    bought, owned = defaultdict(set), defaultdict(set)
+    for d in forest["deals"]:
+        if d["stage"] == "won" and d["close_date"] <= AS_OF:
+            bought[d["account_id"]].add(d["product"])
+            owned[d["account_id"]].add(d["product"])
+        elif d["stage"] == "open":
+            owned[d["account_id"]].add(d["product"])
+    groups = defaultdict(list)
+    for account, (head, _) in place.items():
+        groups[head].append(account)
+    w = rules.cross_sell.weights
+    out = set()
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        sisters = len(members) - 1
+        buyers = {p: sum(p in bought[m] for m in members) for m in members for p in bought[m]}
+        for e in members:
+            parent = place[e][1]
+            near = set(bought[parent]) if parent else set()
+            for sibling in members:
+                if parent and place[sibling][1] == parent:
+                    near |= bought[sibling]
+            gaps = sorted((-(w.adoption * buyers[p] / sisters + w.proximity * (1.0 if p in near else 0.5)), p)
+                          for p in buyers if p not in owned[e])
+            out |= {(e, p, rank) for rank, (_, p) in enumerate(gaps, 1) if rank <= rules.cross_sell.max_per_entity}
+    return out
+
+
+@SETTINGS
+@given(forest=forests(products=("P1", "P2", "P3", "P4", "P5", "P6"), max_deals=40),
+       keep=st.integers(1, 4), proximity=st.sampled_from([0.0, 20.0, 80.0]))
+def test_cross_sell_ranks_are_a_sort_of_each_entitys_gaps(mem_ws, forest, keep, proximity) -> None:
+    rules = parse_rules(f"cross_sell: {{max_per_entity: {keep}, weights: {{proximity: {proximity}}}}}\n")
+    load(mem_ws, forest, rules=rules)
+    got = set(mem_ws.engine.fetchall("SELECT account_id, product, entity_rank FROM kpi_cross_sell"))
+    assert got == expected_targets(mem_ws, forest, rules)

@@ -23,7 +23,21 @@ def transpile(sql: str, dialect: str) -> tuple[str, ...]:
         if ";" not in sql:  # one statement, already in DuckDB's dialect: run it as written
             return (sql,)
         return tuple(s.sql(dialect=dialect) for s in sqlglot.parse(sql, read=SOURCE_DIALECT) if s)
-    return tuple(sqlglot.transpile(sql, read=SOURCE_DIALECT, write=dialect))
+    fix = _FIXES.get(dialect)
+    return tuple((s.transform(fix) if fix else s).sql(dialect=dialect)
+                 for s in sqlglot.parse(sql, read=SOURCE_DIALECT) if s)
+
+
+def _postgres_fix(node: exp.Expression) -> exp.Expression:
+    """DuckDB functions sqlglot passes through unchanged that PostgreSQL spells otherwise:
+    `bit_count(BIGINT)` (a popcount; PostgreSQL counts the bits of a bit string)."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "bit_count" and len(node.expressions) == 1:
+        return exp.Anonymous(this="bit_count", expressions=[exp.cast(node.expressions[0], _BIT64)])
+    return node
+
+
+_BIT64 = exp.DataType.build("BIT(64)", dialect="postgres")
+_FIXES = {"postgres": _postgres_fix}
 
 
 def select_columns(table: str, columns: list[str], order_by: list[str] | None = None) -> exp.Select:
