@@ -16,7 +16,9 @@ from accountree.plugins import capability_modules
 from accountree.store import Workspace
 
 STAGE_MODULES = (
-    "accountree.registry.stage", "accountree.hierarchy.stage", "accountree.kpi.stage", "accountree.scoring.stage", "accountree.kam.stage",
+    # scores before KPIs: the KPIs' cross-sell targets count each entity's ICP grade (scores read
+    # the hierarchy, not the KPIs)
+    "accountree.registry.stage", "accountree.hierarchy.stage", "accountree.scoring.stage", "accountree.kpi.stage", "accountree.kam.stage",
     "accountree.orchestration.stage", "accountree.api.stage",
 )
 

@@ -432,12 +432,13 @@ def test_product_sets_past_one_mask_word_and_new_products_in_a_refresh(workspace
 def test_icp_grade_from_scores_moves_the_cross_sell_score(workspace, tmp_path: Path) -> None:
     valmont(workspace, tmp_path)
     workspace.engine.execute("CREATE TABLE scores (account_id VARCHAR, grade VARCHAR)")
-    workspace.engine.execute("INSERT INTO scores VALUES ('U', 'A'), ('G', 'D')")
+    workspace.engine.execute("INSERT INTO scores VALUES ('U', 'A'), ('G', 'D'), ('F', 'F')")
     build_kpis(workspace, AS_OF)
     targets = {(r["account_id"], r["product"]): (r["score"], r["icp_grade"]) for r in cross_sell(workspace, "G", 100)}
     assert targets[("U", "P2")] == (67.6, "A")  # 60.1 + 15 · (1 - 0.5)
-    assert targets[("G", "P1")] == (50.5, "D")  # 58.0 - 15 · 0.5
-    assert targets[("F", "P3")] == (51.7, None)
+    assert targets[("G", "P1")] == (56.5, "D")  # 58.0 + 15 · (0.4 - 0.5)
+    assert targets[("F", "P3")] == (44.2, "F")  # 51.7 - 15 · 0.5: F is the worst fit (it counted 0.5, above D)
+    assert targets[("L", "P3")] == (38.6, None)  # no grade: 0.5
 
 
 def test_refresh_keeps_the_cross_sell_rows_only_when_nothing_they_read_changed(workspace, tmp_path: Path,
@@ -448,7 +449,7 @@ def test_refresh_keeps_the_cross_sell_rows_only_when_nothing_they_read_changed(w
 
     valmont(workspace, tmp_path)
     workspace.engine.execute("CREATE TABLE scores (account_id VARCHAR, grade VARCHAR)")
-    workspace.engine.execute("INSERT INTO scores VALUES ('U', 'A'), ('G', 'D')")
+    workspace.engine.execute("INSERT INTO scores VALUES ('U', 'A'), ('G', 'D'), ('F', 'F')")
     build_kpis(workspace, AS_OF)
     created: list[str] = []
     create = refresh._create
@@ -539,3 +540,34 @@ def test_refresh_indexes_the_hierarchy_once(workspace, tmp_path: Path) -> None:
         assert (ours in names, stage in names) == ((False, True) if workspace.engine.name == "postgres"
                                                    else (True, False))
     assert account_kpis(workspace, "F")["revenue_cy"] == 1000
+
+
+def test_a_build_grades_the_cross_sell_with_its_own_scores_and_rescoring_regrades_it(workspace, tmp_path: Path) -> None:
+    """Scores run before the KPIs in a build, so the cross-sell targets count this build's ICP
+    grades (they used to count none on a first build, the previous build's afterwards); scoring
+    again outside a build regrades them."""
+    from accountree.build import BuildOptions, build
+    from accountree.demo import generate_bundle
+    from accountree.kpi.pipeline import regrade_cross_sell
+    from accountree.scoring import score_workspace
+
+    generate_bundle(tmp_path / "demo", accounts=300, seed=7, reference_date=AS_OF)
+    import_bundle(workspace, [str(tmp_path / "demo")])
+    build(workspace, BuildOptions(as_of=AS_OF, stages=["hierarchy", "scores", "kpis"]))
+    differ = ("SELECT count(*) FROM kpi_cross_sell x LEFT JOIN scores s ON s.account_id = x.account_id "
+              "WHERE x.icp_grade IS DISTINCT FROM s.grade")
+    graded = workspace.engine.scalar("SELECT count(*) FROM kpi_cross_sell WHERE icp_grade IS NOT NULL")
+    assert graded > 0 and workspace.engine.scalar(differ) == 0
+
+    before = {(r[0], r[1]): (r[2], r[3]) for r in workspace.engine.fetchall(
+        "SELECT account_id, product, score, entity_rank FROM kpi_cross_sell")}
+    workspace.engine.execute("UPDATE scores SET grade = 'A'")  # as a new grid or model would
+    assert regrade_cross_sell(workspace) == len(before)
+    after = {(r[0], r[1]): (r[2], r[3], r[4]) for r in workspace.engine.fetchall(
+        "SELECT account_id, product, score, entity_rank, icp_grade FROM cross_sell")}
+    assert set(after) == set(before)  # same targets, same ranks: the grade does not rank them
+    assert all(after[k][1] == before[k][1] and after[k][2] == "A" and after[k][0] >= before[k][0] for k in before)
+    assert any(after[k][0] > before[k][0] for k in before)
+
+    result = score_workspace(workspace, AS_OF)  # the grades back from the grid; the rows follow
+    assert result["cross_sell_regraded"] == len(before) and workspace.engine.scalar(differ) == 0

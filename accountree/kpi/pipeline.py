@@ -33,8 +33,8 @@ PRODUCTS = "kpi_account_products"  # a view over `deals` (see account_sql.ACCOUN
 VIEWS = (CROSS_SELL, PRODUCTS)
 # The KPI tables' layout: a build records it; a refresh of tables built with another layout (an
 # earlier version's columns) runs a full build instead of inserting rows that no longer fit.
-LAYOUT = "4"  # 2: account_kpis.relation; 3: kpi_cross_sell without open_pipeline (the view adds it);
-#               4: kpi_account_products a view
+LAYOUT = "5"  # 2: account_kpis.relation; 3: kpi_cross_sell without open_pipeline (the view adds it);
+#               4: kpi_account_products a view; 5: the cross-sell ICP factor over grades A–F
 # Every table a refresh rewrites must exist (else it runs a full build).
 _REFRESHED = ("kpi_product_bits", "kpi_bu_bits", "kpi_account_facts", "account_kpis", "group_kpis", "kpi_cross_sell",
               *VIEWS)
@@ -133,6 +133,29 @@ def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None,
     counts = {name: ws.engine.scalar(f'SELECT count(*) FROM "{table}"')  # noqa: S608 - fixed names
               for name, table in counted.items()}
     return {"as_of": as_of.isoformat(), **counts}
+
+
+def regrade_cross_sell(ws: Workspace) -> int | None:
+    """After the ICP grades changed outside a build (`accountree score`, `score train`, …): the
+    cross-sell rows carry each entity's grade in their score, so the step is run again — the
+    build's statement, on the last build's KPIs, with its rules. Ranks do not depend on the grade
+    (an entity's own factors do not rank its targets); scores and `icp_grade` follow the new
+    grades. Returns the rows written; None when there are no KPIs to regrade (never built, or
+    built by a version with other columns: the next `accountree build` makes them)."""
+    tables = _tables(ws)
+    meta = ws.metas("kpi_as_of", "kpi_layout", RULES_KEY)
+    if any(t not in tables for t in _REFRESHED) or meta.get("kpi_layout") != LAYOUT or not meta.get("kpi_as_of"):
+        return None
+    as_of = date.fromisoformat(meta["kpi_as_of"])
+    params = parse_rules(meta.get(RULES_KEY)).params(as_of)
+    table, query, _, _ = next(step for step in _steps(ws, tables, refresh.words(ws)) if step[0] == "kpi_cross_sell")
+    sql = scoped(query)
+    with ws.engine.bulk_work(), ws.engine.transaction():
+        _drop_views(ws, tables)
+        ws.engine.replace_table(table, sql, used_params(sql, params))
+        _create_views(ws, as_of)
+        refresh.ensure_indexes(ws, _tables(ws))  # the new table's group index
+    return int(ws.engine.scalar(f'SELECT count(*) FROM "{table}"'))  # noqa: S608 - a fixed name
 
 
 def prepare_refreshes(ws: Workspace) -> dict[str, Any]:

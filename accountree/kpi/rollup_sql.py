@@ -106,7 +106,7 @@ def group_kpis(product_words: int) -> str:
 # Cross-sell: (entity, product) pairs where other entities of the same group (same group head)
 # bought the product and this entity never did nor has it in open pipeline. Score 0–100 =
 # adoption (buyers ÷ other entities) + proximity (1 if the parent or a direct sibling buys, else
-# 0.5) + size (log employees) + ICP grade (A 1 … D 0, none 0.5) + open pipeline on other products.
+# 0.5) + size (log employees) + ICP grade (A 1, B 0.8 … F 0, none 0.5) + open pipeline on other products.
 # The build keeps narrow rows (`kpi_cross_sell`): the best `max_per_entity` pairs of each entity,
 # ranked on adoption and proximity (the entity's own factors do not change its ranking; ties: the
 # product by name). Names, the entity's open pipeline and the reason in words are added on read by
@@ -196,8 +196,8 @@ WITH sizes AS (  -- groups of two entities or more: standalone companies have no
     WHERE n.entity_rank <= $max_per_entity
 ), scored AS (
     SELECT kept.*,
-           CASE upper(substr(icp_grade, 1, 1)) WHEN 'A' THEN 1.0 WHEN 'B' THEN 0.67 WHEN 'C' THEN 0.33
-                WHEN 'D' THEN 0.0 ELSE 0.5 END AS icp_factor
+           CASE upper(substr(icp_grade, 1, 1)) WHEN 'A' THEN 1.0 WHEN 'B' THEN 0.8 WHEN 'C' THEN 0.6
+                WHEN 'D' THEN 0.4 WHEN 'E' THEN 0.2 WHEN 'F' THEN 0.0 ELSE 0.5 END AS icp_factor
     FROM kept
 )
 SELECT group_id, account_id, product,

@@ -179,8 +179,12 @@ def _build_groups(ws: Workspace) -> int | None:
 
 
 def score_workspace(ws: Workspace, as_of: date | None = None, grid: Grid | None = None,
-                    grid_version: int | None = None) -> dict[str, Any]:
-    """Rebuild every score table with the given (or saved/default) grid and the current model."""
+                    grid_version: int | None = None, regrade: bool = True) -> dict[str, Any]:
+    """Rebuild every score table with the given (or saved/default) grid and the current model.
+
+    `regrade` (outside a build): the KPIs' cross-sell targets, whose score counts the entity's ICP
+    grade, are recomputed with the new grades (`accountree.kpi.pipeline.regrade_cross_sell`), in
+    the same transaction. A build scores before its KPIs and passes False."""
     as_of = as_of or date.today()
     if grid is None:
         grid, grid_version = current_grid(ws)
@@ -193,6 +197,11 @@ def score_workspace(ws: Workspace, as_of: date | None = None, grid: Grid | None 
             _model_scores(ws, grid, model_row)
         replace_table(ws, "scores", _scores_query(ws, grid, grid_version, model_version))
         groups = _build_groups(ws)
+        regraded = None
+        if regrade:
+            from accountree.kpi.pipeline import regrade_cross_sell
+
+            regraded = regrade_cross_sell(ws)
     summary = ws.engine.fetchone(
         "SELECT count(*), count(grade), count(*) FILTER (WHERE unscored_reason <> ''), avg(grid_score) FROM scores")
     assert summary is not None
@@ -201,6 +210,8 @@ def score_workspace(ws: Workspace, as_of: date | None = None, grid: Grid | None 
            "grid_version": grid_version, "model_version": model_version}
     if groups is not None:
         out["groups"] = groups
+    if regraded is not None:
+        out["cross_sell_regraded"] = regraded
     return out
 
 

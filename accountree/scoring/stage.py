@@ -11,7 +11,7 @@ from accountree.store import Workspace
 def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
     from accountree.scoring.service import score_workspace
 
-    return score_workspace(ws, options.as_of)
+    return score_workspace(ws, options.as_of, regrade=False)  # the KPI stage runs next, with these grades
 
 
 STAGE = BuildStage("scores", "ICP fit: points grid, learned model, grades A-F, tiers, unscored reasons", run)
