@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from difflib import get_close_matches
 from typing import Any
 
+from accountree.errors import ConfigError
 from accountree.plugins import capability_modules
 from accountree.store import Workspace
 
@@ -46,7 +48,14 @@ def stages() -> list[BuildStage]:
 def build(ws: Workspace, options: BuildOptions | None = None,
           progress: Callable[[str, int, int], None] | None = None) -> dict[str, dict[str, Any]]:
     options = options or BuildOptions()
-    selected = [s for s in stages() if options.stages is None or s.name in options.stages]
+    available = stages()
+    names = [s.name for s in available]
+    unknown = [n for n in options.stages or [] if n not in names]
+    if unknown:  # a typo used to run nothing and report success
+        close = [m for n in unknown for m in get_close_matches(n, names, n=1)]
+        raise ConfigError(f"unknown build stage {', '.join(map(repr, unknown))}; the stages are {', '.join(names)}",
+                          hint=f"Did you mean {', '.join(close)}?" if close else "Omit --stage to run them all.")
+    selected = [s for s in available if options.stages is None or s.name in options.stages]
     results: dict[str, dict[str, Any]] = {}
     # One transaction for every stage: a build that fails at any stage leaves the workspace as it
     # was (never a new hierarchy under the old KPIs), and DuckDB writes the tables once, at the end.

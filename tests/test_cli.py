@@ -100,3 +100,21 @@ def test_kpis_account_shows_its_products_and_history_with_readable_amounts(tmp_p
     assert "88,118.40" in result.output and "1,234.50" in result.output  # revenue_cy, revenue_py1
     assert "product detail" in result.output and "P-TWO" in result.output and "2025-03-01" in result.output
     assert "status history" in result.output and "Customer" in result.output
+
+
+def test_an_unknown_build_stage_is_refused_with_the_stage_names(tmp_path: Path) -> None:
+    """`--stage kpi` (the stage is `kpis`) used to run nothing and exit 0."""
+    from accountree.build import stages
+
+    ws = str(tmp_path / "w.duckdb")
+    write(tmp_path / "b" / "accounts.csv", "account_id,name\nA1,Alpha SAS\n")
+    assert runner.invoke(app, ["import", str(tmp_path / "b"), "-w", ws]).exit_code == 0
+    result = runner.invoke(app, ["build", "--stage", "kpi", "-w", ws])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1 and "unknown build stage 'kpi'" in output and "Did you mean kpis?" in output
+    names = [s.name for s in stages()]
+    assert all(name in output for name in names)
+    help_text = " ".join(runner.invoke(app, ["build", "--help"]).output.replace("│", " ").split())
+    assert ", ".join(names) in help_text  # the help lists them all, in order
+    built = runner.invoke(app, ["build", "--stage", "hierarchy", "--stage", "kpis", "-w", ws, "--json"])
+    assert built.exit_code == 0 and list(json.loads(built.stdout)) == ["hierarchy", "kpis"]

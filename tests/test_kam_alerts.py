@@ -122,7 +122,7 @@ def test_contract_tables_of_earlier_stages_are_used(kam_ws) -> None:
                    "grade VARCHAR, tier VARCHAR)")
     engine.execute("INSERT INTO scores VALUES ('TAS', 80, NULL, 80, 'B', 'Tier 1')")
     summary = build(kam_ws)
-    assert summary["missing"] == "cross_sell (run `accountree build --stage kpi`): no cross-sell alerts"
+    assert summary["missing"] == "cross_sell (run `accountree build --stage kpis`): no cross-sell alerts"
     acme = row(kam_ws, "ACME")  # 3 × max(60 000 over the last 12 months, 30 % × 1 000 000)
     assert (acme["potential_3y"], acme["potential_source"], acme["tier"]) == (900_000, "wallet", 1)
     assert acme["share_of_wallet"] == pytest.approx(0.06) and acme["upside_3y"] == pytest.approx(720_000)

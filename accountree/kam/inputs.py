@@ -19,9 +19,9 @@ from accountree.store.sql import select_columns
 
 NEEDS = {
     "hierarchy": "hierarchy (run `accountree build --stage hierarchy`): parents taken from accounts.parent_id",
-    "account_kpis": "account_kpis (run `accountree build --stage kpi`): revenue taken from won deals, no wallet",
+    "account_kpis": "account_kpis (run `accountree build --stage kpis`): revenue taken from won deals, no wallet",
     "scores": "scores (run `accountree build --stage scoring`): distance to ICP counted as neutral",
-    "cross_sell": "cross_sell (run `accountree build --stage kpi`): no cross-sell alerts",
+    "cross_sell": "cross_sell (run `accountree build --stage kpis`): no cross-sell alerts",
 }
 KPI_COLUMNS = ("status", "status_code", "revenue_cy", "revenue_py1", "revenue_py2", "revenue_ttm", "nrr",
                "share_of_wallet", "wallet")

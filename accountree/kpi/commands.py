@@ -121,4 +121,4 @@ def cross_sell_command(
     from accountree.kpi.service import cross_sell
 
     run_on(workspace_, as_json, lambda ws: cross_sell(ws, group_id, limit),
-           lambda rows: _show(rows, ["score", "account_id", "name", "product", "reason"]))
+           lambda rows: _show(rows, ["score", "account_id", "name", "icp_grade", "reason"]))
