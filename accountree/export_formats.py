@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from sqlglot import exp
@@ -23,8 +24,25 @@ def _json_value(value: object) -> object:
     return value
 
 
+# CSV and JSON print floating-point figures rounded to this many decimals: a sum of amounts is
+# stored as 14901.529999999999 and shown as 14901.53; Parquet keeps the stored values.
+DECIMALS = 6
+
+
+def tidy(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The batch with its float columns rounded to `DECIMALS` (other columns untouched)."""
+    floats = [i for i, field in enumerate(batch.schema) if pa.types.is_floating(field.type)]
+    if not floats:
+        return batch
+    columns = list(batch.columns)
+    for i in floats:
+        columns[i] = pc.round(columns[i], ndigits=DECIMALS)
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+
+
 def write_export(ws: Workspace, query: exp.Select | str, fmt: Format, out: Path | None) -> int:
-    """Stream the query's rows to `out` (stdout when None); returns the number of rows."""
+    """Stream the query's rows to `out` (stdout when None); returns the number of rows. CSV and
+    JSON round floating-point figures to `DECIMALS` decimals; Parquet writes them as stored."""
     stream: BinaryIO
     if out is None:
         stream = sys.stdout.buffer
@@ -42,7 +60,7 @@ def write_export(ws: Workspace, query: exp.Select | str, fmt: Format, out: Path 
             for batch in batches:
                 if writer is None:
                     writer = pacsv.CSVWriter(stream, batch.schema)
-                writer.write_batch(batch)
+                writer.write_batch(tidy(batch))
                 rows += batch.num_rows
             if writer is None:  # no rows: still a header
                 table = ws.engine.fetch_arrow(query)
@@ -52,7 +70,7 @@ def write_export(ws: Workspace, query: exp.Select | str, fmt: Format, out: Path 
         elif fmt == "json":
             stream.write(b"[")
             for batch in batches:
-                for record in batch.to_pylist():
+                for record in tidy(batch).to_pylist():
                     stream.write((b",\n" if rows else b"\n") + json.dumps(
                         {k: _json_value(v) for k, v in record.items()}, ensure_ascii=False).encode())
                     rows += 1

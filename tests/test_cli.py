@@ -118,3 +118,17 @@ def test_an_unknown_build_stage_is_refused_with_the_stage_names(tmp_path: Path) 
     assert ", ".join(names) in help_text  # the help lists them all, in order
     built = runner.invoke(app, ["build", "--stage", "hierarchy", "--stage", "kpis", "-w", ws, "--json"])
     assert built.exit_code == 0 and list(json.loads(built.stdout)) == ["hierarchy", "kpis"]
+
+
+def test_csv_and_json_exports_print_figures_without_float_noise(duckdb_workspace, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from accountree.export_formats import write_export
+
+    query = "SELECT CAST(0.1 AS DOUBLE) + CAST(0.2 AS DOUBLE) AS amount, CAST(1 AS DOUBLE) / 3 AS share, 7 AS n"
+    write_export(duckdb_workspace, query, "csv", tmp_path / "x.csv")
+    assert (tmp_path / "x.csv").read_text().splitlines() == ['"amount","share","n"', "0.3,0.333333,7"]
+    write_export(duckdb_workspace, query, "json", tmp_path / "x.json")
+    assert json.loads((tmp_path / "x.json").read_text()) == [{"amount": 0.3, "share": 0.333333, "n": 7}]
+    write_export(duckdb_workspace, query, "parquet", tmp_path / "x.parquet")  # typed: the stored values
+    assert pq.read_table(tmp_path / "x.parquet").to_pylist() == [{"amount": 0.1 + 0.2, "share": 1 / 3, "n": 7}]
