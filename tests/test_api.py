@@ -239,3 +239,11 @@ def test_the_key_account_matrix_takes_the_largest_accounts_of_each_tier(api: Api
     assert len(one) == len(tiers) >= 2 and {p["tier"] for p in one} == tiers
     for point in one:  # the largest potential of its tier
         assert point["potential_3y"] == max(p["potential_3y"] for p in every if p["tier"] == point["tier"])
+
+
+def test_group_cross_sell_carries_each_targets_icp_grade(api: Api) -> None:
+    """The group view's targets show the grade their score counts (the page's ICP column)."""
+    rows = api.get(f"{V1}/groups/G1").json()["cross_sell"]["data"]
+    grades = dict(api.ws.engine.fetchall("SELECT account_id, grade FROM scores"))
+    assert rows and all(r["icp_grade"] == grades.get(r["account_id"]) for r in rows)
+    assert any(r["icp_grade"] for r in rows)

@@ -223,7 +223,7 @@ def group_view(r: ScopedReader, group_id: str) -> dict[str, Any]:
         "joint_ventures": _joint_ventures(r, group_id),
         "whitespace": section(r, "kpi_account_products", lambda: whitespace(r, group_id)),
         "cross_sell": section(r, "cross_sell", lambda: r.fetch_dicts(
-            "SELECT account_id, name, status, product, product_name, score, reason FROM cross_sell WHERE group_id = ? "
+            "SELECT account_id, name, status, product, product_name, score, icp_grade, reason FROM cross_sell WHERE group_id = ? "
             "ORDER BY score DESC, account_id, product LIMIT 50", [group_id])),
         "issues": section(r, "hierarchy_issue_accounts", lambda: r.fetch_dicts(
             "SELECT DISTINCT i.issue_id, i.kind, i.severity, i.message, i.suggested_fix FROM hierarchy_issues i "
