@@ -571,3 +571,34 @@ def test_a_build_grades_the_cross_sell_with_its_own_scores_and_rescoring_regrade
 
     result = score_workspace(workspace, AS_OF)  # the grades back from the grid; the rows follow
     assert result["cross_sell_regraded"] == len(before) and workspace.engine.scalar(differ) == 0
+
+
+def test_a_manual_link_refreshes_the_kpis_of_the_groups_it_touches(workspace, tmp_path: Path) -> None:
+    """`accountree link` / `unlink` rebuild the hierarchy and refresh the KPIs of the child and
+    of the groups it leaves and joins (roll-ups used to wait for the next build)."""
+    from accountree.build import BuildOptions, build
+    from accountree.hierarchy.service import link, unlink
+
+    b = tmp_path / "b"
+    write(b / "accounts.csv", "account_id,name\nH1,Head One\nS1,Sub One\nS2,Sub Two\nH2,Head Two\nT1,Sub Three\n")
+    write(b / "relationships.csv", "child_id,parent_id,relation\nS1,H1,subsidiary\nS2,H1,subsidiary\nT1,H2,subsidiary\n")
+    write(b / "deals.csv", "deal_id,account_id,product,stage,amount,currency,close_date\n"
+          "d1,S1,P1,won,1000,EUR,2026-03-01\nd2,S2,P1,won,500,EUR,2026-03-01\nd3,T1,P2,won,200,EUR,2026-03-01\n"
+          "d4,H2,P2,won,50,EUR,2026-03-01\n")
+    import_bundle(workspace, [str(b)])
+    build(workspace, BuildOptions(as_of=AS_OF, stages=["hierarchy", "kpis"]))
+
+    def revenue() -> dict[str, float]:
+        return dict(workspace.engine.fetchall("SELECT account_id, revenue_cy FROM group_kpis"))
+
+    assert revenue() == {"H1": 1500, "H2": 250}
+    change = link(workspace, "S1", "H2")
+    assert change["kpis"]["groups"] == 2
+    assert revenue() == {"H1": 500, "H2": 1250}
+    assert workspace.engine.scalar("SELECT group_head_id FROM account_kpis WHERE account_id = 'S1'") == "H2"
+    unlink(workspace, "S2")  # H1 is left alone: no group row any more
+    assert revenue() == {"H2": 1250}
+    tables = {"account_kpis": "account_id", "group_kpis": "account_id", "cross_sell": "account_id,product"}
+    refreshed = {t: table_rows(workspace, t, key) for t, key in tables.items()}
+    build_kpis(workspace, AS_OF)  # a full build gives the same rows
+    assert refreshed == {t: table_rows(workspace, t, key) for t, key in tables.items()}

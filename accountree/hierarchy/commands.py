@@ -108,7 +108,13 @@ def _print_change(change: dict[str, Any]) -> None:
                   f"{change['action']} {escape(change['child_id'])} {escape(change['parent_id'] or '')}")
     if parents is not None:
         console.print(f"  parents of {escape(change['child_id'])} now: {escape(now)}")
-    console.print("  [dim]run `accountree build` to refresh KPI roll-ups[/]")
+    kpis = change.get("kpis")
+    if kpis and "groups" in kpis:
+        console.print(f"  KPIs refreshed: {kpis['accounts']} account(s) in {kpis['groups']} group(s)")
+    elif kpis:
+        console.print("  KPIs rebuilt (built by an earlier version: a full build)")
+    else:
+        console.print("  [dim]KPIs: run `accountree build` to compute them[/]")
 
 
 def link(

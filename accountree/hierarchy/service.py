@@ -182,10 +182,12 @@ def _state(ws: Workspace, child_id: str) -> dict[str, Any]:
 
 def _record(ws: Workspace, action: str, child_id: str, parent_id: str | None, user: str | None,
             note: str | None, before: dict, rebuild: bool) -> dict[str, Any]:
+    kpis = None
     if rebuild:
         from accountree.hierarchy.stage import build_hierarchy
 
         build_hierarchy(ws)
+        kpis = _refresh_kpis(ws, child_id, parent_id, before)
     after = _state(ws, child_id)
     change_id = int(ws.engine.scalar("SELECT coalesce(max(change_id), 0) + 1 FROM hierarchy_changes"))
     change = {"change_id": change_id, "changed_at": datetime.now(UTC).replace(tzinfo=None, microsecond=0),
@@ -193,7 +195,24 @@ def _record(ws: Workspace, action: str, child_id: str, parent_id: str | None, us
               "before": json.dumps(before, default=str), "after": json.dumps(after, default=str), "note": note}
     ws.engine.execute("INSERT INTO hierarchy_changes (change_id, changed_at, changed_by, action, child_id, parent_id, "
                       "before, after, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(change.values()))
+    if kpis is not None:
+        change["kpis"] = kpis
     return change
+
+
+def _refresh_kpis(ws: Workspace, child_id: str, parent_id: str | None, before: dict) -> dict[str, Any] | None:
+    """Once the hierarchy is rebuilt: the KPIs of the child's subtree and of every group it left
+    or joined (`accountree.kpi.refresh_accounts` with the child and its old and new parents), in
+    the change's transaction — so roll-ups never show the old structure. None without KPIs."""
+    if not ws.engine.table_exists("account_kpis"):
+        return None
+    from accountree.kpi.pipeline import refresh_accounts
+
+    touched = {child_id, *(p["parent_id"] for p in before["parents"]), *([parent_id] if parent_id else [])}
+    known = {r[0] for r in ws.engine.fetchall(  # an unlinked parent may be an id no account has
+        f"SELECT account_id FROM accounts WHERE account_id IN ({', '.join('?' * len(touched))})",  # noqa: S608 - placeholders only
+        sorted(touched))}
+    return refresh_accounts(ws, sorted(known))
 
 
 def link(ws: Workspace, child_id: str, parent_id: str, relation: str = "subsidiary",
@@ -202,7 +221,8 @@ def link(ws: Workspace, child_id: str, parent_id: str, relation: str = "subsidia
     """Make `parent_id` a parent of `child_id`, above any CRM or registry link (default precedence).
 
     Several manual links on one child describe its shareholders (a JV: two links at 50 %). The
-    hierarchy is rebuilt at once unless `rebuild=False`; KPI roll-ups refresh at the next build.
+    hierarchy is rebuilt at once unless `rebuild=False`, and the KPIs of the groups the child
+    leaves and joins are refreshed (when the KPIs are built).
     """
     child_id, parent_id = _resolve(ws, child_id), _resolve(ws, parent_id)
     if child_id == parent_id:
