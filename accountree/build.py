@@ -41,6 +41,24 @@ class BuildStage:
     after: Callable[[Workspace], dict[str, Any]] | None = None
 
 
+# the last import a full build saw (workspace meta)
+BUILT_IMPORT_KEY = "built_import_id"
+
+
+def last_import_id(ws: Workspace) -> int:
+    return int(ws.engine.scalar("SELECT coalesce(max(import_id), 0) FROM imports") or 0)
+
+
+def imports_since_build(ws: Workspace) -> int | None:
+    """How many imports that changed rows came after the last full build; None when nothing was
+    ever built."""
+    built = ws.meta(BUILT_IMPORT_KEY)
+    if built is None:
+        return None
+    return int(ws.engine.scalar("SELECT count(DISTINCT import_id) FROM imports WHERE import_id > ? "
+                                "AND (inserted > 0 OR updated > 0)", [int(built)]) or 0)
+
+
 def stages() -> list[BuildStage]:
     return [module.STAGE for module in capability_modules(STAGE_MODULES)]
 
@@ -60,6 +78,9 @@ def build(ws: Workspace, options: BuildOptions | None = None,
     # One transaction for every stage: a build that fails at any stage leaves the workspace as it
     # was (never a new hierarchy under the old KPIs), and DuckDB writes the tables once, at the end.
     with ws.engine.transaction():
+        if options.stages is None:  # `accountree status` / `import` say when imports came after it
+            # (written first: the API read model's stamp, recorded by the last stage, covers the meta)
+            ws.set_meta(BUILT_IMPORT_KEY, str(last_import_id(ws)))
         for i, stage in enumerate(selected):
             if progress:
                 progress(stage.name, i, len(selected))

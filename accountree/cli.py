@@ -71,15 +71,31 @@ def import_command(
                 if report:
                     _write_problem_report(report, err)
                 raise
+            changed = not result.dry_run and any(f.inserted or f.updated for f in result.files)
+            stale_hint = _stale_hint(ws) if changed else None
         if as_json:
-            print_json({"import_id": result.import_id, "dry_run": result.dry_run, "files": result.files})
+            print_json({"import_id": result.import_id, "dry_run": result.dry_run, "files": result.files,
+                        "stale_hint": stale_hint})
             return
         rows = [{"table": f.table, "file": f.file, "rows": f"{f.rows:,}", "new": f"{f.inserted:,}",
                  "updated": f"{f.updated:,}", "same": f"{f.unchanged:,}"} for f in result.files]
         title = "dry run: checked, nothing written" if result.dry_run else f"import #{result.import_id}"
         console.print(table_of(rows, title=title))
+        if stale_hint:
+            console.print(f"[yellow]{stale_hint}[/]")
 
     run(as_json, action)
+
+
+def _stale_hint(ws) -> str | None:
+    """After an import that changed rows: the computed tables (hierarchy, KPIs, scores…) of the
+    last build do not show them yet."""
+    from accountree.build import imports_since_build
+
+    if not imports_since_build(ws):
+        return None
+    return ("The hierarchy, KPIs, scores and key-account views are from before this import: run `accountree build` "
+            "(or `accountree kpis refresh ACCOUNT_ID…` to refresh a few accounts' KPIs now).")
 
 
 def _write_problem_report(path: Path, err) -> None:
@@ -107,6 +123,9 @@ def status(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> N
         if last:
             console.print(f"last import #{last['import_id']} at {last['imported_at']} by {last['imported_by']}: "
                           f"{last['rows']:,} rows in {last['files']} file(s)")
+        if info.get("imports_since_build"):
+            console.print(f"[yellow]{info['imports_since_build']} import(s) since the last `accountree build`: "
+                          "the computed tables do not show them yet[/]")
         else:
             console.print("no import yet — try [bold]accountree demo[/] or [bold]accountree import FOLDER[/]")
 

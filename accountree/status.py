@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from accountree.build import imports_since_build
 from accountree.ingest.contract import TABLES
 from accountree.store import Workspace
 
@@ -28,4 +29,6 @@ def workspace_status(ws: Workspace) -> dict[str, Any]:
         "computed": computed,
         "imports": int(engine.scalar("SELECT count(DISTINCT import_id) FROM imports") or 0),
         "last_import": last[0] if last else None,
+        # imports after the last full `accountree build` (None: never built): the computed tables predate them
+        "imports_since_build": imports_since_build(ws),
     }

@@ -132,3 +132,23 @@ def test_csv_and_json_exports_print_figures_without_float_noise(duckdb_workspace
     assert json.loads((tmp_path / "x.json").read_text()) == [{"amount": 0.3, "share": 0.333333, "n": 7}]
     write_export(duckdb_workspace, query, "parquet", tmp_path / "x.parquet")  # typed: the stored values
     assert pq.read_table(tmp_path / "x.parquet").to_pylist() == [{"amount": 0.1 + 0.2, "share": 1 / 3, "n": 7}]
+
+
+def test_import_and_status_say_when_the_build_predates_an_import(tmp_path: Path) -> None:
+    ws = str(tmp_path / "w.duckdb")
+    write(tmp_path / "b" / "accounts.csv", "account_id,name\nA1,Alpha SAS\n")
+    assert runner.invoke(app, ["import", str(tmp_path / "b"), "-w", ws]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["status", "-w", ws, "--json"]).stdout)["imports_since_build"] is None
+    assert runner.invoke(app, ["build", "-w", ws]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["status", "-w", ws, "--json"]).stdout)["imports_since_build"] == 0
+    again = runner.invoke(app, ["import", str(tmp_path / "b"), "-w", ws, "--json"])  # nothing changed
+    assert json.loads(again.stdout)["stale_hint"] is None
+    write(tmp_path / "c" / "deals.csv", "deal_id,account_id,stage,amount,close_date\nD1,A1,won,100,2026-01-05\n")
+    changed = runner.invoke(app, ["import", str(tmp_path / "c"), "-w", ws])
+    assert changed.exit_code == 0 and "run `accountree build`" in " ".join(changed.output.split())
+    status = runner.invoke(app, ["status", "-w", ws])
+    assert "1 import(s) since the last `accountree build`" in " ".join(status.output.split())
+    assert runner.invoke(app, ["build", "--stage", "kpis", "-w", ws]).exit_code == 0  # a partial build: still behind
+    assert json.loads(runner.invoke(app, ["status", "-w", ws, "--json"]).stdout)["imports_since_build"] == 1
+    assert runner.invoke(app, ["build", "-w", ws]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["status", "-w", ws, "--json"]).stdout)["imports_since_build"] == 0
