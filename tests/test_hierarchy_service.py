@@ -85,6 +85,12 @@ def test_group_tree_shows_joint_ventures_kpis_and_issues(workspace, tmp_path: Pa
                              "CAST(1000 AS DOUBLE) AS revenue_cy, CAST(250 AS DOUBLE) AS margin_cy FROM accounts")
     result = service.group_tree(workspace, "FR")
     assert (result["group_head_id"], result["group_size"], result["path"]) == ("G", 3, "G > FR")
+    assert result["group_kpis"] is None  # roll-ups not built
+    workspace.engine.execute("CREATE TABLE group_kpis AS SELECT 'G' AS account_id, 'customer group' AS group_status, "
+                             "3 AS entities, 2 AS customer_entities, CAST(3000 AS DOUBLE) AS revenue_cy, "
+                             "CAST(750 AS DOUBLE) AS margin_cy")
+    assert service.group_tree(workspace, "FR")["group_kpis"] == {
+        "group_status": "customer group", "entities": 3, "customer_entities": 2, "revenue_cy": 3000.0, "margin_cy": 750.0}
     assert result["kpi_columns"] == ["status", "revenue_cy", "margin_cy"]
     tree = result["tree"]
     assert tree["account_id"] == "G" and tree["revenue_cy"] == 1000.0

@@ -19,6 +19,10 @@ hierarchy_app = typer.Typer(help="Hierarchy issues, manual-link history and sett
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
 def _pct(value: float | None) -> str:
     return "" if value is None else f" {value:g} %"
 
@@ -85,6 +89,11 @@ def tree(
     def show(result: dict[str, Any]) -> None:
         console.print(f"group of [bold]{escape(result['account_id'])}[/]: head {escape(result['group_head_id'])}, "
                       f"{result['group_size']:,} consolidated account(s); path {escape(result['path'])}")
+        totals = result.get("group_kpis")
+        if totals:
+            console.print(f"{escape(totals['group_status'])}, consolidated: revenue_cy {_money(totals['revenue_cy'])}  "
+                          f"margin_cy {_money(totals['margin_cy'])}  customer entities "
+                          f"{totals['customer_entities']:,} of {totals['entities']:,}")
         if result["owners"]:
             owners = ", ".join(f"{o['parent_id']}{_pct(o['ownership_pct'])}" for o in result["owners"])
             console.print(f"[magenta]joint venture[/] held by {escape(owners)}")

@@ -110,7 +110,19 @@ def group_tree(ws: Workspace, account_id: str, *, max_depth: int | None = None,
         "WHERE child_id = ? AND NOT is_control ORDER BY parent_id", [head])
     return {"account_id": account_id, "group_head_id": head, "path": focus[0]["path"],
             "group_size": int(nodes[head]["descendants"]) + 1, "kpi_columns": kpis,
+            "group_kpis": _group_totals(ws, head),
             "owners": owners, "tree": tree, "issues": issues(ws, group_head_id=head)}
+
+
+GROUP_TOTALS = ("group_status", "entities", "customer_entities", "revenue_cy", "margin_cy")
+
+
+def _group_totals(ws: Workspace, head: str) -> dict[str, Any] | None:
+    """The group's consolidated roll-up (the KPI stage's `group_kpis` row of its head), when built."""
+    if not ws.engine.table_exists("group_kpis") or not set(GROUP_TOTALS) <= set(ws.engine.table_columns("group_kpis")):
+        return None
+    rows = ws.engine.fetch_dicts(f"SELECT {', '.join(GROUP_TOTALS)} FROM group_kpis WHERE account_id = ?", [head])  # noqa: S608 - fixed names
+    return rows[0] if rows else None
 
 
 def _assemble(nodes: dict[str, dict], children: dict[str, list[str]], stake_edges: dict[str, list[dict]],
