@@ -152,3 +152,25 @@ def test_import_and_status_say_when_the_build_predates_an_import(tmp_path: Path)
     assert json.loads(runner.invoke(app, ["status", "-w", ws, "--json"]).stdout)["imports_since_build"] == 1
     assert runner.invoke(app, ["build", "-w", ws]).exit_code == 0
     assert json.loads(runner.invoke(app, ["status", "-w", ws, "--json"]).stdout)["imports_since_build"] == 0
+
+
+def test_the_home_page_says_when_imports_came_after_the_build(tmp_path: Path) -> None:
+    from accountree.api.access import Principal, ScopedReader, TableCatalog
+    from accountree.api.reads.portfolio import overview
+    from accountree.store import open_workspace
+
+    ws = str(tmp_path / "w.duckdb")
+    write(tmp_path / "b" / "accounts.csv", "account_id,name\nA1,Alpha SAS\n")
+    assert runner.invoke(app, ["import", str(tmp_path / "b"), "-w", ws]).exit_code == 0
+
+    def since() -> int:
+        with open_workspace(ws) as w:
+            return overview(ScopedReader(w.engine, Principal("u", "admin"), TableCatalog()))["imports_since_build"]
+
+    assert since() == 0  # never built: the cards say so themselves
+    assert runner.invoke(app, ["build", "-w", ws]).exit_code == 0
+    write(tmp_path / "c" / "accounts.csv", "account_id,name\nA2,Beta SARL\n")
+    assert runner.invoke(app, ["import", str(tmp_path / "c"), "-w", ws]).exit_code == 0
+    assert since() == 1
+    assert runner.invoke(app, ["build", "-w", ws]).exit_code == 0
+    assert since() == 0

@@ -6,6 +6,7 @@ from typing import Any
 
 from accountree.api.access import ScopedReader
 from accountree.api.reads.common import BUILD_HINT, Page, needs_build, section
+from accountree.build import BUILT_IMPORT_KEY
 
 
 def overview(r: ScopedReader) -> dict[str, Any]:
@@ -33,6 +34,10 @@ def overview(r: ScopedReader) -> dict[str, Any]:
         "last_import": r.fetchone_dict(
             "SELECT import_id, max(imported_at) AS imported_at, max(imported_by) AS imported_by, sum(rows) AS rows, "
             "count(*) AS files FROM imports GROUP BY import_id ORDER BY import_id DESC LIMIT 1"),
+        # imports that changed rows after the last full build: the computed figures do not show them
+        "imports_since_build": int(r.scalar(
+            "SELECT count(DISTINCT import_id) FROM imports WHERE (inserted > 0 OR updated > 0) AND import_id > "
+            "(SELECT CAST(value AS INTEGER) FROM workspace_meta WHERE key = ?)", [BUILT_IMPORT_KEY]) or 0),
     }
 
 
