@@ -22,7 +22,15 @@ import pytest
 
 from accountree.errors import ConfigError, NotFoundError
 from accountree.ingest import import_bundle
-from accountree.kpi import account_kpis, build_kpis, cross_sell, group_rollup, refresh_accounts, whitespace
+from accountree.kpi import (
+    account_kpis,
+    build_kpis,
+    cross_sell,
+    group_rollup,
+    refresh_accounts,
+    transitions,
+    whitespace,
+)
 from accountree.kpi.exports import WHITESPACE
 from accountree.kpi.rules import parse_rules, save_rules
 from tests.conftest import write
@@ -150,6 +158,15 @@ def test_status_history_across_builds(workspace, tmp_path: Path) -> None:
         {"status": "MQA", "entered_on": AS_OF, "left_on": date(2026, 12, 31), "previous_status": None},
         {"status": "Former customer", "entered_on": date(2026, 12, 31), "left_on": None, "previous_status": "MQA"}]
     assert len(account_kpis(workspace, "F")["status_history"]) == 1  # still a customer
+    changes = transitions(workspace)
+    assert {(t["from_status"], t["to_status"]): t["accounts"] for t in changes}[("MQA", "Former customer")] == 1
+    assert all(t["first_on"] == t["last_on"] == date(2026, 12, 31) for t in changes)
+    assert sum(t["accounts"] for t in changes) == workspace.engine.scalar(
+        "SELECT count(*) FROM kpi_status_history WHERE scope = 'account' AND previous_status IS NOT NULL")
+    assert transitions(workspace, since=date(2027, 1, 1)) == []
+    assert transitions(workspace, until=date(2026, 12, 30)) == []
+    with pytest.raises(ConfigError, match="scope"):
+        transitions(workspace, scope="region")
     build_kpis(workspace, date(2026, 1, 1))  # a back-dated build leaves history alone
     assert len(account_kpis(workspace, "G")["status_history"]) == 2
     assert group_rollup(workspace, "G")["group_status_history"][0]["status"] == "customer group"

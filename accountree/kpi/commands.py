@@ -122,3 +122,34 @@ def cross_sell_command(
 
     run_on(workspace_, as_json, lambda ws: cross_sell(ws, group_id, limit),
            lambda rows: _show(rows, ["score", "account_id", "name", "icp_grade", "reason"]))
+
+
+@kpis_app.command("transitions")
+def transitions_command(
+    since: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD) [default: all history].")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD) [default: today].")] = None,
+    groups: Annotated[bool, typer.Option("--groups", help="Group statuses instead of account statuses.")] = False,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Status changes between builds, counted by from → to (e.g. Opportunity → Customer)."""
+    from accountree.errors import ConfigError
+    from accountree.kpi.service import transitions
+
+    def day(value: str | None, option: str) -> date | None:
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            raise ConfigError(f"{option} must be a date as YYYY-MM-DD, not {value!r}") from None
+
+    def compute(ws: Workspace) -> list[dict[str, Any]]:
+        return transitions(ws, day(since, "--since"), day(until, "--until"), "group" if groups else "account")
+
+    def show(rows: list[dict[str, Any]]) -> None:
+        if rows:
+            _show(rows)
+        else:
+            console.print("no status change recorded in that period (statuses change between builds at "
+                          "different dates: `accountree build --as-of …`)")
+
+    run_on(workspace_, as_json, compute, show)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from accountree.errors import NotFoundError
+from accountree.errors import ConfigError, NotFoundError
 from accountree.kpi.exports import CELLS, HINT, WHITESPACE
 from accountree.store import Workspace
 
@@ -110,3 +111,18 @@ def cross_sell(ws: Workspace, group_id: str | None = None, limit: int = 50) -> l
         raise NotFoundError(f"no account {group_id!r} in a group")
     return ws.engine.fetch_dicts(
         "SELECT * FROM cross_sell WHERE group_id = ? ORDER BY score DESC, account_id, product LIMIT ?", [head, limit])
+
+
+def transitions(ws: Workspace, since: date | None = None, until: date | None = None,
+                scope: str = "account") -> list[dict[str, Any]]:
+    """Status changes recorded by the builds, counted by (from, to): the stays that began in
+    [since, until] with a previous status. `scope` "account" or "group" (group statuses)."""
+    if scope not in ("account", "group"):
+        raise ConfigError(f"scope must be account or group, not {scope!r}")
+    _need(ws, "kpi_status_history")
+    return ws.engine.fetch_dicts(
+        "SELECT previous_status AS from_status, status AS to_status, count(*) AS accounts, "
+        "min(entered_on) AS first_on, max(entered_on) AS last_on FROM kpi_status_history "
+        "WHERE scope = ? AND previous_status IS NOT NULL AND entered_on >= ? AND entered_on <= ? "
+        "GROUP BY previous_status, status ORDER BY accounts DESC, from_status, to_status",
+        [scope, since or date.min, until or date.max])
