@@ -13,6 +13,7 @@ from accountree.console import (
     WorkspaceOption,
     console,
     err_console,
+    parse_day,
     print_json,
     progress_bar,
     run,
@@ -191,13 +192,9 @@ def build(
     """Compute everything derived from the data: hierarchy, KPIs, roll-ups, scores."""
     from accountree.build import BuildOptions
     from accountree.build import build as run_build
-    from accountree.errors import ConfigError
 
     def action() -> None:
-        try:
-            day = date.fromisoformat(as_of) if as_of else date.today()
-        except ValueError:
-            raise ConfigError(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}") from None
+        day = parse_day(as_of, "--as-of", date.today())
         with workspace(workspace_) as ws, progress_bar() as bar:
             task = bar.add_task("building", total=None)
             results = run_build(ws, BuildOptions(as_of=day, stages=stage),
@@ -229,7 +226,7 @@ def demo(
     from accountree.status import workspace_status
 
     def action() -> None:
-        day = date.fromisoformat(reference_date) if reference_date else date.today()
+        day = parse_day(reference_date, "--reference-date", date.today())
         with progress_bar() as bar:
             task = bar.add_task("generating", total=None)
             result = generate_bundle(out, accounts=accounts, seed=seed, reference_date=day,

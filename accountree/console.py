@@ -54,6 +54,18 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+def parse_day(value: str | None, option: str = "--as-of", default: date | None = None) -> date | None:
+    """A date option's value (YYYY-MM-DD), `default` when not given; a clear error otherwise."""
+    from accountree.errors import ConfigError
+
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option} must be a date as YYYY-MM-DD, not {value!r}") from None
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n")
 

@@ -55,6 +55,10 @@ def test_unknown_export_and_bad_options_are_clear(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "--format must be" in result.output
     result = runner.invoke(app, ["status", "-w", str(tmp_path / "missing" / "w.duckdb")])
     assert result.exit_code == 1 and "does not exist" in " ".join(result.output.split())
+    for command in (["build", "--as-of", "2026-02-30"], ["kpis", "transitions", "--since", "soon"],
+                    ["demo", "--no-build", "--out", str(tmp_path / "demo"), "--reference-date", "05/12/2026"]):
+        result = runner.invoke(app, [*command, "-w", ws])
+        assert result.exit_code == 1 and "must be a date as YYYY-MM-DD" in result.output, command
 
 
 def test_export_crm_alias_writes_the_crm_file(tmp_path: Path) -> None:

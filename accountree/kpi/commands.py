@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +11,7 @@ from accountree.console import (
     JsonOption,
     WorkspaceOption,
     console,
+    parse_day,
     print_json,
     run,
     run_on,
@@ -76,14 +76,10 @@ def refresh_command(
 ) -> None:
     """Recompute the KPIs of these accounts and of every group they belong to (and the API's read
     model rows they show in, when that model was current)."""
-    from accountree.errors import ConfigError
     from accountree.kpi.pipeline import refresh_accounts
 
     def action() -> None:
-        try:
-            day = date.fromisoformat(as_of) if as_of else None
-        except ValueError:
-            raise ConfigError(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}") from None
+        day = parse_day(as_of)
         from accountree.api.readmodel import kept_current
 
         # the API's read model (its account 360s and trees show KPIs) follows, when it was current
@@ -133,17 +129,10 @@ def transitions_command(
     as_json: JsonOption = False,
 ) -> None:
     """Status changes between builds, counted by from → to (e.g. Opportunity → Customer)."""
-    from accountree.errors import ConfigError
     from accountree.kpi.service import transitions
 
-    def day(value: str | None, option: str) -> date | None:
-        try:
-            return date.fromisoformat(value) if value else None
-        except ValueError:
-            raise ConfigError(f"{option} must be a date as YYYY-MM-DD, not {value!r}") from None
-
     def compute(ws: Workspace) -> list[dict[str, Any]]:
-        return transitions(ws, day(since, "--since"), day(until, "--until"), "group" if groups else "account")
+        return transitions(ws, parse_day(since, "--since"), parse_day(until, "--until"), "group" if groups else "account")
 
     def show(rows: list[dict[str, Any]]) -> None:
         if rows:

@@ -10,6 +10,7 @@ from accountree.console import (
     JsonOption,
     WorkspaceOption,
     console,
+    parse_day,
     print_json,
     progress_bar,
     run,
@@ -60,16 +61,10 @@ def import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Import GLEIF, D&B or SIRENE files: records kept with source and date, attached to your accounts."""
-    from accountree.errors import ConfigError
     from accountree.registry.importer import import_registry
 
     def action() -> None:
-        import datetime as dt
-
-        try:
-            day = dt.date.fromisoformat(as_of) if as_of else None
-        except ValueError:
-            raise ConfigError(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}") from None
+        day = parse_day(as_of)
         with workspace(workspace_) as ws, progress_bar() as bar:
             task = bar.add_task("importing", total=None)
             result = import_registry(

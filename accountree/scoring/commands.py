@@ -14,6 +14,7 @@ from accountree.console import (
     WorkspaceOption,
     console,
     err_console,
+    parse_day,
     print_json,
     run,
     run_on,
@@ -29,12 +30,7 @@ AsOf = Annotated[str | None, typer.Option("--as-of", help="Date the intent signa
 
 
 def _day(value: str | None) -> date:
-    from accountree.errors import ConfigError
-
-    try:
-        return date.fromisoformat(value) if value else date.today()
-    except ValueError:
-        raise ConfigError(f"--as-of must be a date as YYYY-MM-DD, not {value!r}") from None
+    return parse_day(value, "--as-of", date.today())  # type: ignore[return-value]
 
 
 def _summary(title: str, data: dict[str, Any]) -> None:
