@@ -247,3 +247,19 @@ def test_group_cross_sell_carries_each_targets_icp_grade(api: Api) -> None:
     grades = dict(api.ws.engine.fetchall("SELECT account_id, grade FROM scores"))
     assert rows and all(r["icp_grade"] == grades.get(r["account_id"]) for r in rows)
     assert any(r["icp_grade"] for r in rows)
+
+
+def test_transitions_are_the_status_changes_of_the_history(api: Api) -> None:
+    """Shared KPI data: every role gets the same counts, those of `kpi.transitions`."""
+    from datetime import date
+
+    from accountree.kpi import transitions
+
+    expected = [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
+                for row in transitions(api.ws, scope="group")]
+    for user in ("admin", "soft"):
+        got = api.get(f"{V1}/transitions", user, params={"groups": "true", "since": "2000-01-01"})
+        assert got.status_code == 200 and got.json() == expected
+    assert api.get(f"{V1}/transitions").json() == [
+        {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()} for row in transitions(api.ws)]
+    assert api.get(f"{V1}/transitions", params={"since": "soon"}).status_code == 422

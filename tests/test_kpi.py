@@ -164,6 +164,11 @@ def test_status_history_across_builds(workspace, tmp_path: Path) -> None:
     assert sum(t["accounts"] for t in changes) == workspace.engine.scalar(
         "SELECT count(*) FROM kpi_status_history WHERE scope = 'account' AND previous_status IS NOT NULL")
     assert transitions(workspace, since=date(2027, 1, 1)) == []
+    from accountree.api.access import Principal, ScopedReader, TableCatalog
+    from accountree.api.reads.portfolio import transitions as api_transitions
+
+    reader = ScopedReader(workspace.engine, Principal("b", "bu_member", "BU1"), TableCatalog())
+    assert api_transitions(reader, None, None, groups=False) == changes  # the API's read: same rows, any BU
     assert transitions(workspace, until=date(2026, 12, 30)) == []
     with pytest.raises(ConfigError, match="scope"):
         transitions(workspace, scope="region")

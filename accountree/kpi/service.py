@@ -117,12 +117,18 @@ def transitions(ws: Workspace, since: date | None = None, until: date | None = N
                 scope: str = "account") -> list[dict[str, Any]]:
     """Status changes recorded by the builds, counted by (from, to): the stays that began in
     [since, until] with a previous status. `scope` "account" or "group" (group statuses)."""
+    _need(ws, "kpi_status_history")
+    return ws.engine.fetch_dicts(TRANSITIONS, transition_params(since, until, scope))
+
+
+# Status changes counted by (from, to) over the stays that began in a period (also read by the API).
+TRANSITIONS = ("SELECT previous_status AS from_status, status AS to_status, count(*) AS accounts, "
+               "min(entered_on) AS first_on, max(entered_on) AS last_on FROM kpi_status_history "
+               "WHERE scope = ? AND previous_status IS NOT NULL AND entered_on >= ? AND entered_on <= ? "
+               "GROUP BY previous_status, status ORDER BY accounts DESC, from_status, to_status")
+
+
+def transition_params(since: date | None, until: date | None, scope: str) -> list[Any]:
     if scope not in ("account", "group"):
         raise ConfigError(f"scope must be account or group, not {scope!r}")
-    _need(ws, "kpi_status_history")
-    return ws.engine.fetch_dicts(
-        "SELECT previous_status AS from_status, status AS to_status, count(*) AS accounts, "
-        "min(entered_on) AS first_on, max(entered_on) AS last_on FROM kpi_status_history "
-        "WHERE scope = ? AND previous_status IS NOT NULL AND entered_on >= ? AND entered_on <= ? "
-        "GROUP BY previous_status, status ORDER BY accounts DESC, from_status, to_status",
-        [scope, since or date.min, until or date.max])
+    return [scope, since or date.min, until or date.max]

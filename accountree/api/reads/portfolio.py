@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from accountree.api.access import ScopedReader
 from accountree.api.reads.common import BUILD_HINT, Page, needs_build, section
 from accountree.build import BUILT_IMPORT_KEY
+from accountree.kpi.service import TRANSITIONS, transition_params
 
 
 def overview(r: ScopedReader) -> dict[str, Any]:
@@ -171,3 +173,10 @@ def duplicate_candidates(r: ScopedReader, status: str | None, page: int, page_si
     rows = r.fetch_dicts(f"SELECT * FROM duplicate_candidates {where} ORDER BY {order}1 "  # noqa: S608
                          f"LIMIT {int(page_size)} OFFSET {int((page - 1) * page_size)}", params)
     return Page(rows, total, page, page_size)
+
+
+def transitions(r: ScopedReader, since: date | None, until: date | None, groups: bool) -> list[dict[str, Any]]:
+    """Status changes between builds, counted by from → to (shared KPI data: every role sees them)."""
+    if not r.has("kpi_status_history"):
+        raise needs_build("the status history")
+    return r.fetch_dicts(TRANSITIONS, transition_params(since, until, "group" if groups else "account"))

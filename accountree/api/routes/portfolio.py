@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -21,6 +22,13 @@ Id = Annotated[str, Path(min_length=1, max_length=200)]
 def overview(ctx: Ctx) -> dict[str, Any]:
     """Groups by status, revenue by tier, grade distribution, open alerts, conflicts, last import."""
     return ctx.cached_json("overview", (), lambda: reads.overview(ctx.reader))
+
+
+@router.get("/transitions", summary="Status changes between builds, counted by from → to")
+def transitions(ctx: Ctx, since: date | None = None, until: date | None = None,
+                groups: bool = False) -> list[dict[str, Any]]:
+    """Account (or, with `groups`, group) status changes whose new status began in [since, until]."""
+    return reads.transitions(ctx.reader, since, until, groups)
 
 
 @router.get("/key-accounts", summary="Key accounts")
