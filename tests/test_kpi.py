@@ -169,6 +169,10 @@ def test_status_history_across_builds(workspace, tmp_path: Path) -> None:
 
     reader = ScopedReader(workspace.engine, Principal("b", "bu_member", "BU1"), TableCatalog())
     assert api_transitions(reader, None, None, groups=False) == changes  # the API's read: same rows, any BU
+    from accountree.api.reads.portfolio import _last_changes  # the home page's card: the last build's changes
+
+    assert _last_changes(reader) == {"on": date(2026, 12, 31), "changes": changes,
+                                     "accounts": sum(t["accounts"] for t in changes)}
     assert transitions(workspace, until=date(2026, 12, 30)) == []
     with pytest.raises(ConfigError, match="scope"):
         transitions(workspace, scope="region")

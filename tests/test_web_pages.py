@@ -52,7 +52,7 @@ def test_login_is_rate_limited_per_user_and_address(duck_api: Api) -> None:
 
 
 @pytest.mark.parametrize("path, expected", [
-    ("/", "Groups by status"), ("/groups", "Groupe Étoile SA"), ("/groups/G1", "Étoile-Nordwind Offshore JV"),
+    ("/", "Groups by status"), ("/", "No account has changed status between builds yet"), ("/groups", "Groupe Étoile SA"), ("/groups/G1", "Étoile-Nordwind Offshore JV"),
     ("/accounts", "Étoile Énergie SAS"), ("/accounts/A2", "MEDDIC"), ("/accounts/A2", "Amélie Décideur"),
     ("/key-accounts", "Tier"), ("/scoring", "Grade distribution"), ("/quality", "Accept — merge"),
     ("/search?q=etoile%20energie", "Étoile Énergie SAS"), ("/campaigns", "Printemps SaaS"),

@@ -36,6 +36,7 @@ def overview(r: ScopedReader) -> dict[str, Any]:
         "last_import": r.fetchone_dict(
             "SELECT import_id, max(imported_at) AS imported_at, max(imported_by) AS imported_by, sum(rows) AS rows, "
             "count(*) AS files FROM imports GROUP BY import_id ORDER BY import_id DESC LIMIT 1"),
+        "status_changes": section(r, "kpi_status_history", lambda: _last_changes(r)),
         # imports that changed rows after the last full build: the computed figures do not show them
         "imports_since_build": int(r.scalar(
             "SELECT count(DISTINCT import_id) FROM imports WHERE (inserted > 0 OR updated > 0) AND import_id > "
@@ -173,6 +174,15 @@ def duplicate_candidates(r: ScopedReader, status: str | None, page: int, page_si
     rows = r.fetch_dicts(f"SELECT * FROM duplicate_candidates {where} ORDER BY {order}1 "  # noqa: S608
                          f"LIMIT {int(page_size)} OFFSET {int((page - 1) * page_size)}", params)
     return Page(rows, total, page, page_size)
+
+
+def _last_changes(r: ScopedReader) -> dict[str, Any]:
+    """The account status changes of the most recent build that changed any: its date and the
+    counts from → to (the home page's card)."""
+    day = r.scalar("SELECT max(entered_on) FROM kpi_status_history WHERE scope = 'account' "
+                   "AND previous_status IS NOT NULL")
+    rows = r.fetch_dicts(TRANSITIONS, transition_params(day, day, "account")) if day else []
+    return {"on": day, "changes": rows[:8], "accounts": sum(x["accounts"] for x in rows)}
 
 
 def transitions(r: ScopedReader, since: date | None, until: date | None, groups: bool) -> list[dict[str, Any]]:
