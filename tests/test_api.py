@@ -263,3 +263,11 @@ def test_transitions_are_the_status_changes_of_the_history(api: Api) -> None:
     assert api.get(f"{V1}/transitions").json() == [
         {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()} for row in transitions(api.ws)]
     assert api.get(f"{V1}/transitions", params={"since": "soon"}).status_code == 422
+
+
+def test_overview_counts_open_alerts_by_kind(api: Api) -> None:
+    for user in ("admin", "soft"):  # a BU member's counts are of the alerts they can see
+        view = api.get(f"{V1}/overview", user).json()
+        kinds = view["alert_kinds"]["data"]
+        assert kinds and sum(k["n"] for k in kinds) == view["open_alerts"]
+        assert [k["n"] for k in kinds] == sorted((k["n"] for k in kinds), reverse=True)

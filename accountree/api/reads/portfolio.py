@@ -29,6 +29,7 @@ def overview(r: ScopedReader) -> dict[str, Any]:
             "SELECT coalesce(nullif(grade, ''), 'unscored') AS grade, count(*) AS n FROM scores GROUP BY 1 ORDER BY 1")),
         "revenue_by_tier": _revenue_by_tier(r),
         "alerts": section(r, "kam_alerts", lambda: open_alerts(r, None, 8)),
+        "alert_kinds": section(r, "kam_alerts", lambda: open_alert_kinds(r)),
         "open_alerts": int(r.scalar("SELECT count(*) FROM kam_alerts a WHERE a.alert_id NOT IN "
                                     "(SELECT alert_id FROM kam_alert_acks)") or 0)
         if r.has("kam_alerts") and r.has("kam_alert_acks") else None,
@@ -44,10 +45,22 @@ def overview(r: ScopedReader) -> dict[str, Any]:
     }
 
 
+def _acks(r: ScopedReader) -> tuple[str, str]:
+    """(join, condition) telling acknowledged alerts apart, when acknowledgements exist."""
+    acks = "LEFT JOIN kam_alert_acks k ON k.alert_id = a.alert_id" if r.has("kam_alert_acks") else ""
+    return acks, "k.alert_id IS NOT NULL" if acks else "false"
+
+
+def open_alert_kinds(r: ScopedReader) -> list[dict[str, Any]]:
+    """Open alerts counted by kind, most first (the newest few of one kind can fill a short list)."""
+    acks, acked = _acks(r)
+    return r.fetch_dicts(f"SELECT a.kind, count(*) AS n FROM kam_alerts a {acks} "  # noqa: S608 - fixed text
+                         f"WHERE NOT ({acked}) GROUP BY a.kind ORDER BY n DESC, a.kind")
+
+
 def open_alerts(r: ScopedReader, account_id: str | None, limit: int) -> list[dict[str, Any]]:
     """KAM alerts not yet acknowledged, newest first (one account or all)."""
-    acks = "LEFT JOIN kam_alert_acks k ON k.alert_id = a.alert_id" if r.has("kam_alert_acks") else ""
-    acked = "k.alert_id IS NOT NULL" if acks else "false"
+    acks, acked = _acks(r)
     return r.fetch_dicts(
         f"SELECT a.alert_id, a.account_id, ac.name AS account_name, a.kind, a.subject, a.reason, a.created_at, a.owner, "  # noqa: S608
         f"{acked} AS acknowledged FROM kam_alerts a {acks} LEFT JOIN accounts ac ON ac.account_id = a.account_id "
