@@ -49,14 +49,18 @@ def last_import_id(ws: Workspace) -> int:
     return int(ws.engine.scalar("SELECT coalesce(max(import_id), 0) FROM imports") or 0)
 
 
+# imports that changed rows after the last full build (0 when nothing was ever built); parameter:
+# BUILT_IMPORT_KEY. Also read by the API's overview.
+IMPORTS_SINCE_BUILD = ("SELECT count(DISTINCT import_id) FROM imports WHERE (inserted > 0 OR updated > 0) "
+                       "AND import_id > (SELECT CAST(value AS INTEGER) FROM workspace_meta WHERE key = ?)")
+
+
 def imports_since_build(ws: Workspace) -> int | None:
     """How many imports that changed rows came after the last full build; None when nothing was
     ever built."""
-    built = ws.meta(BUILT_IMPORT_KEY)
-    if built is None:
+    if ws.meta(BUILT_IMPORT_KEY) is None:
         return None
-    return int(ws.engine.scalar("SELECT count(DISTINCT import_id) FROM imports WHERE import_id > ? "
-                                "AND (inserted > 0 OR updated > 0)", [int(built)]) or 0)
+    return int(ws.engine.scalar(IMPORTS_SINCE_BUILD, [BUILT_IMPORT_KEY]) or 0)
 
 
 def stages() -> list[BuildStage]:

@@ -124,11 +124,11 @@ def status(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> N
         if last:
             console.print(f"last import #{last['import_id']} at {last['imported_at']} by {last['imported_by']}: "
                           f"{last['rows']:,} rows in {last['files']} file(s)")
+        else:
+            console.print("no import yet — try [bold]accountree demo[/] or [bold]accountree import FOLDER[/]")
         if info.get("imports_since_build"):
             console.print(f"[yellow]{info['imports_since_build']} import(s) since the last `accountree build`: "
                           "the computed tables do not show them yet[/]")
-        else:
-            console.print("no import yet — try [bold]accountree demo[/] or [bold]accountree import FOLDER[/]")
 
     run_on(workspace_, as_json, workspace_status, show)
 

@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accountree.errors import AccountreeError, WorkspaceError
+from accountree.errors import AccountreeError, ConfigError, WorkspaceError
 from accountree.store import Workspace, open_workspace
 from accountree.store.duckdb_engine import DEFAULT_MEMORY_LIMIT
 
@@ -56,8 +56,6 @@ def _default(value: Any) -> Any:
 
 def parse_day(value: str | None, option: str = "--as-of", default: date | None = None) -> date | None:
     """A date option's value (YYYY-MM-DD), `default` when not given; a clear error otherwise."""
-    from accountree.errors import ConfigError
-
     if not value:
         return default
     try:

@@ -152,10 +152,13 @@ def test_import_and_status_say_when_the_build_predates_an_import(tmp_path: Path)
     assert changed.exit_code == 0 and "run `accountree build`" in " ".join(changed.output.split())
     status = runner.invoke(app, ["status", "-w", ws])
     assert "1 import(s) since the last `accountree build`" in " ".join(status.output.split())
+    assert "no import yet" not in status.output
     assert runner.invoke(app, ["build", "--stage", "kpis", "-w", ws]).exit_code == 0  # a partial build: still behind
     assert json.loads(runner.invoke(app, ["status", "-w", ws, "--json"]).stdout)["imports_since_build"] == 1
     assert runner.invoke(app, ["build", "-w", ws]).exit_code == 0
     assert json.loads(runner.invoke(app, ["status", "-w", ws, "--json"]).stdout)["imports_since_build"] == 0
+    current = " ".join(runner.invoke(app, ["status", "-w", ws]).output.split())
+    assert "last import #3" in current and "no import yet" not in current and "since the last" not in current
 
 
 def test_the_home_page_says_when_imports_came_after_the_build(tmp_path: Path) -> None:

@@ -219,12 +219,10 @@ def _refresh_kpis(ws: Workspace, child_id: str, parent_id: str | None, before: d
     if not ws.engine.table_exists("account_kpis"):
         return None
     from accountree.kpi.pipeline import refresh_accounts
+    from accountree.kpi.refresh import known_ids
 
     touched = {child_id, *(p["parent_id"] for p in before["parents"]), *([parent_id] if parent_id else [])}
-    known = {r[0] for r in ws.engine.fetchall(  # an unlinked parent may be an id no account has
-        f"SELECT account_id FROM accounts WHERE account_id IN ({', '.join('?' * len(touched))})",  # noqa: S608 - placeholders only
-        sorted(touched))}
-    return refresh_accounts(ws, sorted(known))
+    return refresh_accounts(ws, sorted(known_ids(ws, touched)))  # an unlinked parent may be no account
 
 
 def link(ws: Workspace, child_id: str, parent_id: str, relation: str = "subsidiary",

@@ -7,7 +7,7 @@ from typing import Any
 
 from accountree.api.access import ScopedReader
 from accountree.api.reads.common import BUILD_HINT, Page, needs_build, section
-from accountree.build import BUILT_IMPORT_KEY
+from accountree.build import BUILT_IMPORT_KEY, IMPORTS_SINCE_BUILD
 from accountree.kpi.service import TRANSITIONS, transition_params
 
 
@@ -39,9 +39,7 @@ def overview(r: ScopedReader) -> dict[str, Any]:
             "count(*) AS files FROM imports GROUP BY import_id ORDER BY import_id DESC LIMIT 1"),
         "status_changes": section(r, "kpi_status_history", lambda: _last_changes(r)),
         # imports that changed rows after the last full build: the computed figures do not show them
-        "imports_since_build": int(r.scalar(
-            "SELECT count(DISTINCT import_id) FROM imports WHERE (inserted > 0 OR updated > 0) AND import_id > "
-            "(SELECT CAST(value AS INTEGER) FROM workspace_meta WHERE key = ?)", [BUILT_IMPORT_KEY]) or 0),
+        "imports_since_build": int(r.scalar(IMPORTS_SINCE_BUILD, [BUILT_IMPORT_KEY]) or 0),
     }
 
 
