@@ -245,3 +245,34 @@ def test_real_x_education_leads_import_whole(duckdb_workspace, tmp_path: Path) -
     by_value = {w.value: w for w in result.warnings}
     assert "Asia/Pacific Region" in by_value and "empty" in by_value["Asia/Pacific Region"].action
     assert all(not w.action.startswith("read as") for w in result.warnings)
+
+
+# -- the dashboard's data-quality page --------------------------------------------------------------
+
+def test_quality_page_lists_the_warnings_values_only_for_who_sees_every_bu(tmp_path_factory) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests import test_api_fixtures as fx
+
+    gen = fx.duck_api.__wrapped__(tmp_path_factory)
+    api = next(gen)
+    try:
+        last = api.ws.engine.scalar("SELECT max(import_id) FROM imports")
+        api.ws.engine.execute("INSERT INTO import_warnings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              [last, "/srv/secret/folder/contacts.csv", "contacts", 7, "email", "x@<b>somehost</b>",
+                               "an e-mail address", "imported; the e-mail kept as written", 3])
+
+        def page(user: str) -> str:
+            client = TestClient(api.client.app, raise_server_exceptions=False)
+            client.post("/login", data={"username": user, "password": fx.PASSWORD, "next": "/"}, follow_redirects=False)
+            response = client.get("/quality")
+            assert response.status_code == 200, response.text[:300]
+            return response.text
+
+        corp = page("corp")
+        assert "Import warnings" in corp and "imported; the e-mail kept as written" in corp
+        assert "x@&lt;b&gt;somehost&lt;/b&gt;" in corp and "/srv/secret" not in corp and "contacts.csv" in corp
+        soft = page("soft")  # a BU member: the count and what was done, not the value
+        assert "imported; the e-mail kept as written" in soft and "somehost" not in soft
+    finally:
+        gen.close()
