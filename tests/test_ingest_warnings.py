@@ -276,3 +276,28 @@ def test_quality_page_lists_the_warnings_values_only_for_who_sees_every_bu(tmp_p
         assert "imported; the e-mail kept as written" in soft and "somehost" not in soft
     finally:
         gen.close()
+
+
+def test_rows_landing_on_one_key_after_merged_ids_collapse(workspace, tmp_path: Path) -> None:
+    """A merged id (OLD, now S) and its survivor named in two rows of one key: one fact, one row —
+    not a constraint error when writing. A relationship keeps the row with the most values and
+    warns when the rows disagree."""
+    write(tmp_path / "a" / "accounts.csv", "account_id,name\nS,Survivor SA\nP,Parent SA\nQ,Other SA\n")
+    write(tmp_path / "a" / "campaigns.csv", "campaign_id,name\nC1,Spring\n")
+    import_bundle(workspace, [str(tmp_path / "a")])
+    workspace.engine.execute("INSERT INTO account_aliases (old_id, survivor_id) VALUES ('OLD', 'S')")
+    write(tmp_path / "b" / "campaign_accounts.csv", "campaign_id,account_id\nC1,OLD\nC1,S\n")
+    write(tmp_path / "b" / "relationships.csv",
+          "child_id,parent_id,relation,ownership_pct\nOLD,P,subsidiary,\nS,P,subsidiary,60\nOLD,Q,subsidiary,\nS,Q,branch,\n")
+    result = import_bundle(workspace, [str(tmp_path / "b")])
+    assert rows(workspace, "SELECT campaign_id, account_id FROM campaign_accounts") == [("C1", "S")]
+    got = rows(workspace, "SELECT child_id, parent_id, relation, ownership_pct FROM relationships ORDER BY parent_id")
+    assert [(c, p, r, float(o) if o is not None else None) for c, p, r, o in got] == [
+        ("S", "P", "subsidiary", 60.0), ("S", "Q", "subsidiary", None)]
+    collapsed = [w for w in result.warnings if w.table == "relationships"]
+    # S / P: a row without the percentage beside one with it, no disagreement; S / Q: subsidiary vs branch
+    assert [(w.row, w.value, w.rows) for w in collapsed] == [(4, "S / Q", 2)]
+    assert "subsidiary" not in collapsed[0].action and "most values" in collapsed[0].action
+    assert not [w for w in result.warnings if w.table == "campaign_accounts"]  # the same fact twice: nothing to say
+    again = import_bundle(workspace, [str(tmp_path / "b")])  # importing again changes nothing
+    assert {f.table: (f.inserted, f.updated) for f in again.files} == {"campaign_accounts": (0, 0), "relationships": (0, 0)}

@@ -43,6 +43,7 @@ from accountree.ingest.report import MAX_WARNINGS, ImportWarning
 from accountree.ingest.typing import (
     call,
     col,
+    country_values_table,
     from_src,
     kept_raw,
     problem_queries,
@@ -445,8 +446,9 @@ def _type_and_check(
     else:
         decimal_comma, proven = _decimal_comma(con, mapped, spec, present, staged.decimal_comma)
     orders = _date_orders(con, mapped, spec, present, options.date_order or mapping.date_order)
-    _guess_countries(con, mapped, spec, present)
-    select = typed_select(spec, present, decimal_comma=decimal_comma, mdy=orders, comma_proven=proven).from_(from_src(mapped))
+    countries = _read_countries(con, mapped, spec, present, created)
+    select = typed_select(spec, present, decimal_comma=decimal_comma, mdy=orders, comma_proven=proven,
+                          country_values=countries).from_(from_src(mapped))
     _create_temp(con, typed, select)
     created.append(typed)
     queries = problem_queries(spec, present, typed)
@@ -474,8 +476,13 @@ def _type_and_check(
             warnings = _warnings(con, found, label, spec.name)
     if not total:
         final = f"__final_{spec.name}"
-        _create_temp(con, final, _aliased(spec, typed, present), view=True)
+        patch = _attribute_patch(con, spec, typed, present, f"__problems_{spec.name}" if queries else None, created)
+        # merged ids (any alias) can make two rows one key: collapsed, and warned when they disagree
+        merged = bool(con.execute("SELECT EXISTS (SELECT 1 FROM __aliases)").fetchall()[0][0])
+        _create_temp(con, final, _aliased(spec, typed, present, patch, collapse=merged), view=True)
         created.append(final)
+        if merged:
+            warnings.extend(_collapsed_warnings(con, spec, typed, present, patch, label))
     return problems, total, warnings
 
 
@@ -493,20 +500,36 @@ def _warnings(con: duckdb.DuckDBPyConnection, found: str, label: str, table: str
     return out
 
 
-def _guess_countries(con: duckdb.DuckDBPyConnection, table: str, spec: TableSpec, present: set[str]) -> None:
-    """Country values no name matches exactly: the clear misspellings join `__countries` as guesses
-    (few distinct values, read once per import; see `lookups.guess_country`)."""
+def _read_countries(con: duckdb.DuckDBPyConnection, table: str, spec: TableSpec, present: set[str],
+                    created: list[str]) -> dict[str, str]:
+    """Each country column's DISTINCT values, read once each into a small staging table
+    (raw, iso2, guess) that the typed table joins: the names no key matches exactly are guessed in
+    Python (`lookups.guess_country`, a handful of values) and the clear misspellings join
+    `__countries` as guesses, so later files reuse them. Returns column -> table."""
+    tables = {}
     for column in spec.columns:
         if column.kind != "country" or column.name not in present:
             continue
         value = col(column.name)
-        key = call("at_key_fold", value)
-        known = exp.select(exp.Literal.number(1)).from_(exp.table_("__countries").as_("c")).where(col("key", "c").eq(key.copy()))
-        query = (exp.select(key.as_("key")).distinct().from_(exp.table_(table, quoted=True))
-                 .where(exp.and_(call("at_value", value.copy()).is_(exp.Null()).not_(), exp.Exists(this=known).not_()))
-                 .limit(MAX_WARNINGS))
+        distinct, name = f"__country_distinct_{spec.name}_{column.name}", country_values_table(spec.name, column.name)
+        created.extend([distinct, name])
+        _create_temp(con, distinct, exp.select(col("raw", "d"), call("at_key_fold", col("raw", "d")).as_("key")).from_(
+            exp.select(value.as_("raw")).distinct().from_(exp.table_(table, quoted=True))
+            .where(call("at_value", value.copy()).is_(exp.Null()).not_()).subquery("d")))
+        known = exp.select(exp.Literal.number(1)).from_(exp.table_("__countries").as_("c")).where(
+            col("key", "c").eq(col("key", "d")))
+        query = (exp.select(col("key", "d")).distinct().from_(exp.table_(distinct, quoted=True).as_("d"))
+                 .where(exp.Exists(this=known).not_()).limit(MAX_WARNINGS))
         unknown = [r[0] for r in con.execute(query.sql("duckdb")).fetchall() if r[0]]
         add_country_guesses(con, unknown)
+        joined = (exp.select(col("raw", "d"), exp.func("min", col("iso2", "c")).as_("iso2"),
+                             exp.func("min", col("guess", "c")).as_("guess"))
+                  .from_(exp.table_(distinct, quoted=True).as_("d"))
+                  .join(exp.table_("__countries").as_("c"), on=col("key", "c").eq(col("key", "d")), join_type="left")
+                  .group_by(col("raw", "d")))
+        _create_temp(con, name, joined)
+        tables[column.name] = name
+    return tables
 
 
 def _header_problems(spec: TableSpec, staged: StagedFile, mapping: TableMapping, present: set[str],
@@ -630,9 +653,40 @@ def _soft_reference_checks(spec: TableSpec, present: set[str], table: str) -> li
 UNREAD_CURRENCY = "__currency_unread"
 
 
-def _aliased(spec: TableSpec, typed: str, present: set[str]) -> exp.Select:
+PATCH = "__patch"  # alias of a file's attribute patches in `_aliased`
+
+
+def _attribute_patch(con: duckdb.DuckDBPyConnection, spec: TableSpec, typed: str, present: set[str],
+                     found: str | None, created: list[str]) -> str | None:
+    """The rows whose optional columns kept a value they could not read (or read as a guess): their
+    patch of `attributes` (`{"country_raw": "Germnay"}`) and whether their currency was unread.
+    Only the rows with such a warning (`found`, the file's problems) are read, so a clean file
+    costs one empty join. None when the file has no such column."""
+    kept = kept_raw(spec, present)
+    if not kept:
+        return None
+    name = f"__patch_{spec.name}"
+    created.append(name)
+    currency = next((v for k, v in kept if k == "currency_raw"), None)
+    columns = [key[: -len("_raw")] for key, _ in kept]
+    warned = exp.select(col("__row", "w")).from_(exp.table_(found, quoted=True).as_("w")).where(exp.and_(
+        col("level", "w").eq(exp.Literal.string("warning")),
+        col("column", "w").isin(*[exp.Literal.string(c) for c in columns]))) if found else None
+    patch = exp.func("json_object", *[e for key, value in kept for e in (exp.Literal.string(key), value)])
+    query = exp.select(src("__row"), patch.as_("patch"),
+                       (currency.copy().is_(exp.Null()).not_() if currency is not None else exp.false()).as_("currency_unread")
+                       ).from_(from_src(typed))
+    query = query.where(src("__row").isin(query=warned) if warned is not None else exp.false())
+    _create_temp(con, name, query)
+    return name
+
+
+def _aliased(spec: TableSpec, typed: str, present: set[str], patch: str | None = None,
+             collapse: bool = True) -> exp.Select:
     """Typed rows with merged account ids replaced by their survivors, and the values optional
-    columns could not read kept in their attributes (`country_raw`)."""
+    columns could not read kept in their attributes (`country_raw`): the `patch` table of
+    `_attribute_patch`, joined on the row. With `collapse`, rows of a table keyed on account ids
+    (relationships, campaign_accounts) that land on the same key once mapped are one row."""
     projections: list[exp.Expression] = [src("__row")]
     refs = {*spec.account_refs, *spec.soft_account_refs}
     for column in spec.column_names:
@@ -642,23 +696,55 @@ def _aliased(spec: TableSpec, typed: str, present: set[str]) -> exp.Select:
             projections.append(exp.func("coalesce", exp.Subquery(this=survivor), src(column)).as_(column, quoted=True))
         else:
             projections.append(src(column).as_(column, quoted=True))
-    kept = kept_raw(spec, present)
     attributes: exp.Expression = src("__attributes")
-    if kept:
-        patch = exp.func("json_object", *[e for key, value in kept for e in (exp.Literal.string(key), value)])
+    unread: exp.Expression = exp.false()
+    if patch:
         empty = exp.cast(exp.Literal.string("{}"), "JSON")
-        attributes = exp.Case().when(exp.func("coalesce", *[value.copy() for _, value in kept]).is_(exp.Null()), attributes).else_(
-            exp.func("json_merge_patch", exp.func("coalesce", attributes.copy(), empty), patch))
+        attributes = exp.Case().when(col("__row", PATCH).is_(exp.Null()), attributes).else_(
+            exp.func("json_merge_patch", exp.func("coalesce", attributes.copy(), empty), col("patch", PATCH)))
+        unread = exp.func("coalesce", col("currency_unread", PATCH), exp.false())
     projections.append(attributes.as_("__attributes", quoted=True))
-    currency = next((v for k, v in kept if k == "currency_raw"), None)
-    unread = exp.Not(this=currency.copy().is_(exp.Null())) if currency is not None else exp.false()
     projections.append(unread.as_(UNREAD_CURRENCY, quoted=True))
     query = exp.select(*projections).from_(from_src(typed))
+    if patch:
+        query = query.join(exp.table_(patch, quoted=True).as_(PATCH), on=col("__row", PATCH).eq(src("__row")), join_type="left")
     if spec.name == "accounts":  # a merged id re-imported lands on its survivor: the old record stays merged
         merged = exp.select(col("old_id", "a")).from_(exp.table_("__aliases").as_("a")).where(
             col("old_id", "a").eq(src("account_id")))
         query = query.where(exp.Exists(this=merged).not_())
+    if collapse and set(spec.key) & refs:
+        # Two rows naming a merged id and its survivor (C1/OLD and C1/S) are one fact once mapped:
+        # the row with the most values is kept (the first in the file among equals).
+        informed = sum((exp.Case().when(col(c).is_(exp.Null()), exp.Literal.number(0)).else_(exp.Literal.number(1))
+                        for c in spec.column_names if c not in spec.key), start=exp.Literal.number(0))
+        rank = exp.Window(this=exp.func("row_number"), partition_by=[col(k) for k in spec.key],
+                          order=exp.Order(expressions=[exp.Ordered(this=informed, desc=True), exp.Ordered(this=col("__row"))]))
+        query = exp.select(exp.Star()).from_(query.subquery("m")).qualify(rank.eq(1))
     return query
+
+
+def _collapsed_warnings(con: duckdb.DuckDBPyConnection, spec: TableSpec, typed: str, present: set[str],
+                        patch: str | None, label: str) -> list[ImportWarning]:
+    """Rows that land on the same key once merged ids are read as their survivors and disagree on
+    another column (`subsidiary` vs `branch`): one warning per key; the row kept is the one with the
+    most values (see `_aliased`)."""
+    others = [c for c in spec.column_names if c not in spec.key and c in present]
+    refs = {*spec.account_refs, *spec.soft_account_refs}
+    if not others or not set(spec.key) & refs:
+        return []
+    mapped = _aliased(spec, typed, present, patch, collapse=False).subquery("m")
+    disagree = exp.or_(*[exp.GT(this=exp.Count(this=exp.Distinct(expressions=[col(c)])), expression=exp.Literal.number(1)) for c in others])
+    value = exp.func("concat_ws", exp.Literal.string(" / "), *[col(k) for k in spec.key])
+    query = (exp.select(exp.func("min", col("__row")), value.as_("value"), exp.func("count", exp.Star()))
+             .from_(mapped).group_by(*[col(k) for k in spec.key])
+             .having(exp.and_(exp.GT(this=exp.func("count", exp.Star()), expression=exp.Literal.number(1)), disagree))
+             .order_by(exp.func("min", col("__row"))).limit(MAX_WARNINGS))
+    label_key = " + ".join(spec.key)
+    return [ImportWarning(label, spec.name, first, spec.key[0], key,
+                          f"one row per {label_key} once merged account ids are read as their survivors",
+                          f"{n} rows name the same {label_key} (a merged id and its survivor) with different "
+                          f"{', '.join(others)}: the row with the most values was kept, the others dropped", int(n))
+            for first, key, n in con.execute(query.sql("duckdb")).fetchall()]
 
 
 def _final_select(spec: TableSpec, present: list[str], import_id: int, now: datetime) -> exp.Select:

@@ -145,13 +145,20 @@ def kept_raw(spec: TableSpec, present: set[str]) -> list[tuple[str, exp.Expressi
     return pairs
 
 
+def country_values_table(table: str, column: str) -> str:
+    """The staging table of a country column's distinct values, read once each: (raw, iso2, guess)."""
+    return f"__country_values_{table}_{column}"
+
+
 def typed_select(spec: TableSpec, present: set[str], *, decimal_comma: bool, mdy: dict[str, bool],
-                 comma_proven: bool = True) -> exp.Select:
+                 comma_proven: bool = True, country_values: dict[str, str] | None = None) -> exp.Select:
     """SELECT of the typed table: `__row`, each raw column kept as `__raw_x`, each typed column.
 
     With a decimal comma that only the `;` delimiter suggests (`comma_proven` false), `1,234` may be
-    1.234 or 1234: it is not read."""
+    1.234 or 1234: it is not read. `country_values` (column -> table of `country_values_table`):
+    country columns read by one join on their distinct values, not a lookup per row."""
     projections: list[exp.Expression] = [src("__row"), src("__attributes")]
+    joins: list[tuple[exp.Expression, exp.Expression]] = []
     for column in spec.columns:
         if column.name not in present:
             projections.append(exp.cast(exp.Null(), _sql_type(column)).as_(column.name, quoted=True))
@@ -159,6 +166,13 @@ def typed_select(spec: TableSpec, present: set[str], *, decimal_comma: bool, mdy
                 projections.append(exp.cast(exp.Null(), "VARCHAR").as_(GUESS_PREFIX + column.name, quoted=True))
             continue
         projections.append(src(column.name).as_(RAW_PREFIX + column.name, quoted=True))
+        if column.kind == "country" and country_values and column.name in country_values:
+            alias = f"__cv_{column.name}"
+            joins.append((exp.table_(country_values[column.name], quoted=True).as_(alias),
+                          col("raw", alias).eq(src(column.name))))
+            projections.append(col("iso2", alias).as_(column.name, quoted=True))
+            projections.append(col("guess", alias).as_(GUESS_PREFIX + column.name, quoted=True))
+            continue
         if column.kind == "margin":
             amount = parse_expression(spec.column("amount"), src("amount"), decimal_comma=decimal_comma, mdy=False)
             parsed = exp.Case().when(call("at_value", src(column.name)).is_(exp.Null()), exp.Null()).else_(
@@ -176,7 +190,10 @@ def typed_select(spec: TableSpec, present: set[str], *, decimal_comma: bool, mdy
             guess = exp.Case().when(call("at_value", src(column.name)).is_(exp.Null()), exp.Null()).else_(
                 lookup("__countries", "key", "guess", call("at_key_fold", src(column.name))))
             projections.append(guess.as_(GUESS_PREFIX + column.name, quoted=True))
-    return exp.select(*projections)
+    select = exp.select(*projections)
+    for table, on in joins:
+        select = select.join(table, on=on, join_type="left")
+    return select
 
 
 def _sql_type(column: Column) -> str:
