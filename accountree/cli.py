@@ -140,6 +140,8 @@ def export_command(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file [default: standard output].")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the exportable tables.")] = False,
     target: Annotated[str | None, typer.Option(help="With `crm`: hubspot or salesforce.")] = None,
+    raw: Annotated[bool, typer.Option("--raw", help="CSV: keep text starting with = + - @ as is (machine use; "
+                                      "by default such cells get a leading ' so a spreadsheet never runs them).")] = False,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -158,7 +160,7 @@ def export_command(
             if target not in ("hubspot", "salesforce"):
                 raise ConfigError("export crm needs --target hubspot or --target salesforce")
             with workspace(workspace_) as ws:
-                done = export_crm_file(ws, target, out or Path(f"crm_{target}.csv"))
+                done = export_crm_file(ws, target, out or Path(f"crm_{target}.csv"), raw=raw)
             if as_json:
                 print_json(done)
             else:
@@ -174,7 +176,7 @@ def export_command(
         if fmt not in ("csv", "json", "parquet"):
             raise ConfigError(f"--format must be csv, json or parquet, not {fmt!r}")
         with workspace(workspace_) as ws:
-            rows = write_export(ws, export_query(ws, table), fmt, out)  # type: ignore[arg-type]
+            rows = write_export(ws, export_query(ws, table), fmt, out, raw=raw)  # type: ignore[arg-type]
         if out is not None:
             err_console.print(f"{rows:,} rows written to {out}")
 

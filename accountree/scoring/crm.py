@@ -73,15 +73,18 @@ def crm_rows(ws: Workspace, target: str) -> list[dict[str, Any]]:
     return out
 
 
-def export_crm_file(ws: Workspace, target: str, out: Path) -> dict[str, Any]:
-    """Write the import-ready CSV (UTF-8, header = CRM field names)."""
+def export_crm_file(ws: Workspace, target: str, out: Path, raw: bool = False) -> dict[str, Any]:
+    """Write the import-ready CSV (UTF-8, header = CRM field names). Text a spreadsheet would run
+    as a formula (= + - @ …) gets a leading `'` unless `raw` (`accountree.export_formats.safe_cell`)."""
+    from accountree.export_formats import safe_cell
+
     rows = crm_rows(ws, target)
     header = [field for _, field in FIELDS[target]]
     with Path(out).open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=header)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            writer.writerow({k: "" if v is None else v if raw else safe_cell(v) for k, v in row.items()})
     return {"target": target, "file": str(out), "rows": len(rows), "fields": header}
 
 
