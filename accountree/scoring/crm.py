@@ -126,7 +126,7 @@ def _hubspot_sender(token: str, base_url: str | None) -> Callable[[dict[str, Any
         from hubspot.crm.companies import BatchInputSimplePublicObjectBatchInput
     except ImportError as err:
         raise MissingDependencyError("the live HubSpot push needs hubspot-api-client",
-                                     hint="pip install hubspot-api-client (or write a file with --out)") from err
+                                     hint="pip install 'accountree[crm]' (or write a file with --out)") from err
     client = HubSpot(access_token=token, **({"host": base_url.rstrip("/")} if base_url else {}))
 
     def send(payload: dict[str, Any]) -> Any:
@@ -141,7 +141,7 @@ def _salesforce_sender(token: str, base_url: str | None) -> Callable[[dict[str, 
         from simple_salesforce import Salesforce
     except ImportError as err:
         raise MissingDependencyError("the live Salesforce push needs simple-salesforce",
-                                     hint="pip install simple-salesforce (or write a file with --out)") from err
+                                     hint="pip install 'accountree[crm]' (or write a file with --out)") from err
     if not base_url:
         raise ConfigError("the Salesforce push needs --instance-url (https://yourdomain.my.salesforce.com)")
     sf = Salesforce(instance_url=base_url, session_id=token, version=SF_API_VERSION)
