@@ -110,7 +110,9 @@ def test_only_genuine_multi_parent_stakes_make_a_joint_venture(workspace):
     assert (h["D"]["group_head_id"], h["D"]["is_joint_venture"]) == ("G", False)
     assert h["S"]["is_joint_venture"] and h["S"]["group_head_id"] == "S" and h["S"]["stakeholder_count"] == 2
     assert h["J"]["is_joint_venture"] and h["V"]["is_joint_venture"] and h["V"]["group_head_id"] == "V"
-    assert h["B"]["group_head_id"] == "B"
+    # a single holder at 20 % is a stake, not a joint venture: B heads its own group, H1 holds 20 % of it
+    assert (h["B"]["group_head_id"], h["B"]["is_joint_venture"], h["B"]["relation"]) == ("B", False, None)
+    assert h["B"]["stakeholders"] == "H1 (20.00 %)"
 
 
 def test_cli_registry_import_then_build_as_a_user_would(tmp_path, monkeypatch):
