@@ -102,11 +102,13 @@ def _stale_hint(ws) -> str | None:
 def _write_problem_report(path: Path, err) -> None:
     import csv
 
+    from accountree.export_formats import safe_cell  # bad values are opened in a spreadsheet: never run them
+
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["file", "row", "column", "value", "expected"])
         for p in err.problems:
-            writer.writerow([p.file, p.row or "", p.column or "", p.value or "", p.expected])
+            writer.writerow([safe_cell(x) for x in (p.file, p.row or "", p.column or "", p.value or "", p.expected)])
     err_console.print(f"problem report written to {path}")
 
 

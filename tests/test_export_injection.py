@@ -127,3 +127,14 @@ def test_crm_write_back_file_is_neutralised(tmp_path: Path):
         assert raw["C1"]["ParentId"] == "=P1"
     finally:
         ws.close()
+
+
+def test_import_problem_report_never_runs_the_bad_values(tmp_path: Path):
+    """The --report CSV quotes the bad values users then open in a spreadsheet to fix them."""
+    write(tmp_path / "b" / "deals.csv", "deal_id,account_id,stage,amount\nD1,X,won,=1+cmd|' /C calc'!A0\n")
+    report = tmp_path / "problems.csv"
+    done = CliRunner().invoke(app, ["import", str(tmp_path / "b"), "-w", str(tmp_path / "w.duckdb"),
+                                    "--report", str(report)])
+    assert done.exit_code == 2
+    values = [r["value"] for r in csv.DictReader(io.StringIO(_read(report)))]
+    assert "'=1+cmd|' /C calc'!A0" in values and not [v for v in values if v.startswith("=")]
