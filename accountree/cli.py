@@ -108,9 +108,15 @@ def _stale_hint(ws) -> str | None:
 
 
 def _write_problem_report(path: Path, err, warnings: list | None = None) -> None:
+    from dataclasses import fields, replace
+
+    from accountree.export_formats import safe_cell
     from accountree.ingest.report import write_report
 
-    write_report(path, err.problems if err else [], warnings or [])
+    def safe(record):  # the report is opened in a spreadsheet to fix the data: no bad value may run there
+        return replace(record, **{f.name: safe_cell(getattr(record, f.name)) for f in fields(record)})
+
+    write_report(path, [safe(p) for p in (err.problems if err else [])], [safe(w) for w in warnings or []])
     err_console.print(f"{'problem' if err else 'warning'} report written to {path}")
 
 
@@ -144,6 +150,8 @@ def export_command(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file [default: standard output].")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the exportable tables.")] = False,
     target: Annotated[str | None, typer.Option(help="With `crm`: hubspot or salesforce.")] = None,
+    raw: Annotated[bool, typer.Option("--raw", help="CSV: keep text starting with = + - @ as is (machine use; "
+                                      "by default such cells get a leading ' so a spreadsheet never runs them).")] = False,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -162,7 +170,7 @@ def export_command(
             if target not in ("hubspot", "salesforce"):
                 raise ConfigError("export crm needs --target hubspot or --target salesforce")
             with workspace(workspace_) as ws:
-                done = export_crm_file(ws, target, out or Path(f"crm_{target}.csv"))
+                done = export_crm_file(ws, target, out or Path(f"crm_{target}.csv"), raw=raw)
             if as_json:
                 print_json(done)
             else:
@@ -178,7 +186,7 @@ def export_command(
         if fmt not in ("csv", "json", "parquet"):
             raise ConfigError(f"--format must be csv, json or parquet, not {fmt!r}")
         with workspace(workspace_) as ws:
-            rows = write_export(ws, export_query(ws, table), fmt, out)  # type: ignore[arg-type]
+            rows = write_export(ws, export_query(ws, table), fmt, out, raw=raw)  # type: ignore[arg-type]
         if out is not None:
             err_console.print(f"{rows:,} rows written to {out}")
 

@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accountree.errors import AccountreeError, ConfigError, WorkspaceError
+from accountree.errors import AccountreeError, ConfigError, WorkspaceError, missing_dependency
 from accountree.store import Workspace, open_workspace
 from accountree.store.duckdb_engine import DEFAULT_MEMORY_LIMIT
 
@@ -88,6 +88,15 @@ def run(as_json: bool, action: Callable[[], Any]) -> Any:
                 f"({str(err).splitlines()[0]})",  # its other lines are SQL settings a user cannot pass
                 hint="Raise the limit, e.g. ACCOUNTREE_MEMORY_LIMIT=4GB (default "
                      f"{DEFAULT_MEMORY_LIMIT}; beyond it DuckDB spills to disk where it can).") from err
+    except ModuleNotFoundError as err:  # an optional part not installed: the pip line, never a traceback
+        user_error = missing_dependency(err)
+        if user_error is None:
+            raise
+        if as_json:
+            print_json(user_error.to_dict())
+        else:
+            show_error(user_error)
+        raise typer.Exit(user_error.exit_code) from None
     except AccountreeError as err:
         if as_json:
             print_json(err.to_dict())

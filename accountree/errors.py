@@ -36,6 +36,27 @@ class MissingDependencyError(AccountreeError):
     """An optional engine or feature needs a package that is not installed."""
 
 
+# Optional parts and the extra that installs them (pyproject.toml): what a missing module means.
+OPTIONAL_MODULES = {"hubspot": ("hubspot-api-client", "crm"), "simple_salesforce": ("simple-salesforce", "crm"),
+                    "pyspark": ("pyspark", "spark")}
+# In the base dependencies; a broken install may still lack them.
+BASE_MODULES = {"numpy": "numpy", "sklearn": "scikit-learn", "splink": "splink", "fastapi": "fastapi",
+                "uvicorn": "uvicorn", "jinja2": "jinja2", "argon2": "argon2-cffi", "multipart": "python-multipart"}
+
+
+def missing_dependency(err: ModuleNotFoundError) -> MissingDependencyError | None:
+    """The user-facing error for a module that is not installed, or None for a module that is not ours to name."""
+    top = (err.name or "").split(".")[0]
+    if top in OPTIONAL_MODULES:
+        package, extra = OPTIONAL_MODULES[top]
+        return MissingDependencyError(f"this needs {package}, which is not installed",
+                                      hint=f"pip install 'accountree[{extra}]'")
+    if top in BASE_MODULES:
+        return MissingDependencyError(f"{BASE_MODULES[top]} is not installed (a dependency of accountree)",
+                                      hint="pip install --upgrade accountree  (or: pip install -e . in a clone)")
+    return None
+
+
 class ConfigError(AccountreeError):
     """A user file (mapping, grid, rules) is invalid; `problems` lists every problem at once."""
 

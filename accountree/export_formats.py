@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -40,9 +41,46 @@ def tidy(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
 
-def write_export(ws: Workspace, query: exp.Select | str, fmt: Format, out: Path | None) -> int:
+# CSV injection (OWASP): a spreadsheet runs a cell starting with = + - @ (or tab / CR before one)
+# as a formula. Text cells starting so get a leading apostrophe, which Excel and LibreOffice show
+# as text; a text cell that is a plain number ("-12.5", "+33") cannot hold a formula and is kept.
+# Numeric columns are never touched. `raw=True` keeps every value as stored (machine use).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_RE = r"^[=+\-@\t\r]"
+_NUMBER_RE = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+def safe_cell(value: object) -> object:
+    """One value as a spreadsheet may open it: text that a spreadsheet would run gets a leading `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not re.match(_NUMBER_RE, value):
+        return "'" + value
+    return value
+
+
+def _is_text(field_type: pa.DataType) -> bool:
+    return pa.types.is_string(field_type) or pa.types.is_large_string(field_type)
+
+
+def neutralise(data: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+    """`data` with every text cell a spreadsheet would run as a formula prefixed with `'` (see
+    `safe_cell`); numbers, dates and other columns as they are."""
+    texts = [i for i, field in enumerate(data.schema) if _is_text(field.type)]
+    if not texts:
+        return data
+    columns = list(data.columns)
+    for i in texts:
+        col = columns[i]
+        risky = pc.and_(pc.match_substring_regex(col, _FORMULA_RE),
+                        pc.invert(pc.match_substring_regex(col, _NUMBER_RE)))
+        prefixed = pc.binary_join_element_wise(pa.scalar("'", col.type), col, pa.scalar("", col.type))
+        columns[i] = pc.if_else(pc.fill_null(risky, False), prefixed, col)
+    return type(data).from_arrays(columns, schema=data.schema)
+
+
+def write_export(ws: Workspace, query: exp.Select | str, fmt: Format, out: Path | None, raw: bool = False) -> int:
     """Stream the query's rows to `out` (stdout when None); returns the number of rows. CSV and
-    JSON round floating-point figures to `DECIMALS` decimals; Parquet writes them as stored."""
+    JSON round floating-point figures to `DECIMALS` decimals; Parquet writes them as stored. CSV
+    text cells that a spreadsheet would run as formulas get a leading `'` unless `raw`."""
     stream: BinaryIO
     if out is None:
         stream = sys.stdout.buffer
@@ -60,7 +98,7 @@ def write_export(ws: Workspace, query: exp.Select | str, fmt: Format, out: Path 
             for batch in batches:
                 if writer is None:
                     writer = pacsv.CSVWriter(stream, batch.schema)
-                writer.write_batch(tidy(batch))
+                writer.write_batch(tidy(batch) if raw else neutralise(tidy(batch)))
                 rows += batch.num_rows
             if writer is None:  # no rows: still a header
                 table = ws.engine.fetch_arrow(query)

@@ -137,3 +137,23 @@ def test_alerts_about_a_bus_people_follow_that_bu(api: Api) -> None:
     assert api.post(f"{V1}/alerts/{left[0]['alert_id']}/ack", user="soft", json={}).status_code == 404
     assert scope_sql("SELECT * FROM kam_alerts", "bu_x", table_rules(
         {"contacts": ("contact_id", "seller_bu"), "kam_alerts": ("alert_id", "contact_id")})).count("IS NULL") == 2
+
+
+def test_every_field_that_can_carry_a_person_is_scoped(api: Api) -> None:
+    """Object × field: a column naming a person either decides which rows a BU member reads (the row
+    follows its contact or deal) or is masked when it names another BU's private contact. A table
+    added later with such a column is checked here too. Field-level values: test_api_people_access.py."""
+    from accountree.api.access import PERSON_COLUMNS, TableCatalog, person_masks
+
+    columns = TableCatalog().columns(api.ws.engine)
+    rules, masks = dict(table_rules(columns)), {t: m for t, m, _ in person_masks(columns)}
+    fields = {(t, c) for t, cols in columns.items() for c in cols if c in (*PERSON_COLUMNS, "champion", "economic_buyer")}
+    assert {("contacts", "reports_to"), ("activities", "contact_id"), ("kam_stakeholders", "reports_to"),
+            ("kam_meddic", "champion"), ("kam_alerts", "contact_id")} <= fields
+    for table, column in sorted(fields):
+        if column in ("champion", "economic_buyer"):
+            assert rules.get(table) == "deals", (table, column)  # MEDDIC rows follow their deal
+        elif column == "contact_id" and (table == "contacts" or rules.get(table) == "contacts"):
+            continue  # the row itself follows the contact
+        else:
+            assert column in masks.get(table, ()), (table, column)

@@ -10,6 +10,11 @@ A table is BU-owned when it has a `seller_bu` column (so a capability adding `no
 `seller_bu` is covered without touching this file), except the catalogue tables in
 `SHARED_TABLES`. A table without `seller_bu` keyed by a deal, contact or campaign (`meddic`,
 `campaign_accounts`, …) follows the BU of that record.
+
+A column that names a person (`PERSON_COLUMNS`: a contact's `reports_to`, an activity's
+`contact_id`…) may point at another BU's private contact from a row the caller may see (a shared
+contact reporting to a Services person, a Software activity logged against one). Such a value is
+read as NULL by a BU member: they learn neither the id nor that the person exists (`person_masks`).
 """
 
 from __future__ import annotations
@@ -38,6 +43,26 @@ FOLLOWS = (("deal_id", "deals"), ("contact_id", "contacts"), ("campaign_id", "ca
 # Such tables whose rows without that key are about the account, not a record: shared. A KAM alert
 # about a person follows the contact's BU; one about revenue or the hierarchy has no contact.
 NULL_KEY_IS_SHARED = frozenset({"kam_alerts"})
+
+
+# Columns holding a contact id. `contact_id` is the key a table follows `contacts` by (its rows are
+# filtered whole), except in a table with its own seller_bu (activities, leads…) or in `contacts`.
+PERSON_COLUMNS = ("reports_to", "contact_id")
+
+
+def person_masks(columns: dict[str, tuple[str, ...]]) -> frozenset[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """(table, masked columns, all its columns) for every table with a column naming a person
+    that is not the key its rows are filtered by."""
+    if "contacts" not in columns or "seller_bu" not in columns["contacts"]:
+        return frozenset()
+    rules = dict(table_rules(columns))
+    masks = set()
+    for table, cols in columns.items():
+        masked = tuple(c for c in PERSON_COLUMNS if c in cols
+                       and not (c == "contact_id" and (table == "contacts" or rules.get(table) == "contacts")))
+        if masked:
+            masks.add((table, masked, tuple(cols)))
+    return frozenset(masks)
 
 
 def table_rules(columns: dict[str, tuple[str, ...]]) -> frozenset[tuple[str, str]]:
@@ -113,9 +138,29 @@ def _bu_filter(table: str, rule: str, bu: str) -> exp.Select:
     return query.where(condition)
 
 
+def _masked_select(table: str, masked: tuple[str, ...], columns: tuple[str, ...], bu: str) -> exp.Select:
+    """`SELECT …` of every column of `table` (alias `_t`), each person column NULL when it names a
+    contact private to another BU (an unknown id is nobody's private person: kept)."""
+    outs: list[exp.Expression] = []
+    for col in columns:
+        ref = exp.column(col, table="_t", quoted=True)
+        if col not in masked:
+            outs.append(ref)
+            continue
+        hidden = (exp.select("1").from_(exp.table_("contacts", quoted=True).as_("_p", quoted=True))
+                  .where(exp.column("contact_id", table="_p", quoted=True).eq(ref))
+                  .where(exp.column("seller_bu", table="_p", quoted=True).is_(exp.null()).not_())
+                  .where(exp.column("seller_bu", table="_p", quoted=True).neq(exp.Literal.string(bu))))
+        value = exp.Case().when(exp.Exists(this=hidden).not_(), ref)
+        outs.append(exp.alias_(value, col, quoted=True))
+    return exp.select(*outs).from_(exp.table_(table, quoted=True).as_("_t", quoted=True))
+
+
 @lru_cache(maxsize=4096)
-def scope_sql(sql: str, bu: str | None, rules: frozenset[tuple[str, str]]) -> str:
-    """`sql` (DuckDB dialect) with each BU-owned table replaced by the rows `bu` may see.
+def scope_sql(sql: str, bu: str | None, rules: frozenset[tuple[str, str]],
+              masks: frozenset[tuple[str, tuple[str, ...], tuple[str, ...]]] = frozenset()) -> str:
+    """`sql` (DuckDB dialect) with each BU-owned table replaced by the rows `bu` may see, and each
+    column naming another BU's private person (`masks`, see `person_masks`) read as NULL.
 
     `bu=None` means unrestricted. Only queries are accepted: writes go through service functions
     that check the caller first. The BU id is rendered by sqlglot as a quoted literal.
@@ -126,14 +171,20 @@ def scope_sql(sql: str, bu: str | None, rules: frozenset[tuple[str, str]]) -> st
     if bu is None:
         return sql
     by_table = dict(rules)
+    by_mask = {t: (masked, cols) for t, masked, cols in masks}
     cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     for table in list(tree.find_all(exp.Table)):
         name = table.name
-        if not name or name in cte_names or name not in by_table or table.args.get("db"):
+        if not name or name in cte_names or (name not in by_table and name not in by_mask) or table.args.get("db"):
             continue
         alias = table.alias or name
-        table.replace(exp.Subquery(this=_bu_filter(name, by_table[name], bu),
-                                   alias=exp.TableAlias(this=exp.to_identifier(alias))))
+        if name in by_mask:
+            query = _masked_select(name, *by_mask[name], bu)
+            if name in by_table:  # its unqualified columns are `_t`'s (never a masked one)
+                query = query.where(_bu_filter(name, by_table[name], bu).args["where"].this)
+        else:
+            query = _bu_filter(name, by_table[name], bu)
+        table.replace(exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias))))
     return tree.sql(dialect="duckdb")
 
 
@@ -146,6 +197,7 @@ class TableCatalog:
         self._at = 0.0
         self._columns: dict[str, tuple[str, ...]] = {}
         self._rules: frozenset[tuple[str, str]] = frozenset()
+        self._masks: frozenset[tuple[str, tuple[str, ...], tuple[str, ...]]] = frozenset()
         self._rules_for: dict | None = None
 
     def refresh(self, engine: Engine) -> None:
@@ -169,8 +221,12 @@ class TableCatalog:
     def rules(self, engine: Engine) -> frozenset[tuple[str, str]]:
         columns = self.columns(engine)
         if self._rules_for is not columns:
-            self._rules, self._rules_for = table_rules(columns), columns
+            self._rules, self._masks, self._rules_for = table_rules(columns), person_masks(columns), columns
         return self._rules
+
+    def masks(self, engine: Engine) -> frozenset[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+        self.rules(engine)
+        return self._masks
 
 
 def _plain(value: Any) -> Any:
@@ -201,7 +257,9 @@ class ScopedReader:
     def _scoped(self, sql: str | exp.Expression) -> str:
         text = sql.sql(dialect="duckdb") if isinstance(sql, exp.Expression) else sql
         bu = self.principal.scope_bu
-        return scope_sql(text, bu, frozenset() if bu is None else self.catalog.rules(self.engine))
+        if bu is None:
+            return scope_sql(text, None, frozenset())
+        return scope_sql(text, bu, self.catalog.rules(self.engine), self.catalog.masks(self.engine))
 
     def fetch_dicts(self, sql: str | exp.Expression, params: Params = None) -> list[dict[str, Any]]:
         scoped = self._scoped(sql)

@@ -51,7 +51,7 @@ SCOPE = "api_refresh_scope"
 TABLES = (SHARED, RECORDS, NODES, JVS)
 STAMP_KEY = "api.read_model.stamp"
 # The read model's layout: part of the stamp, so a model written by another version is not used.
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 MARK_PREFIX = "accountree api read model "
 BUILD_HINT = "Run `accountree build` (or `accountree demo`) and reload."
 
@@ -186,6 +186,12 @@ def _stakeholder_rows(cat: Catalog, scoped: Scope, shared: bool) -> Rows:
     if cat.has("kam_contact_roles"):
         outs = [(n, "coalesce(r.buying_role, c.buying_role)" if n == "buying_role" else e) for n, e in outs]
         source += " LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id"
+    if "reports_to" in cat.columns("contacts"):
+        # a manager private to another BU than the readers of this row is not named (`access.person_masks`);
+        # corporate readers get it back from that BU's `bosses` (`_boss_rows`)
+        seen = "boss.seller_bu IS NULL" if shared else "(boss.seller_bu IS NULL OR boss.seller_bu = c.seller_bu)"
+        outs = [(n, f"CASE WHEN {seen} THEN c.reports_to END" if n == "reports_to" else e) for n, e in outs]
+        source += " LEFT JOIN contacts boss ON boss.contact_id = c.reports_to"
     if cat.has("kam_stakeholders"):
         outs += _outs(cat, "ks", "kam_stakeholders", ("strength", "last_interaction", "interactions", "sentiment"))
         source += " LEFT JOIN kam_stakeholders ks ON ks.contact_id = c.contact_id"
@@ -193,6 +199,15 @@ def _stakeholder_rows(cat: Catalog, scoped: Scope, shared: bool) -> Rows:
     keys = ["c.account_id"] if shared else ["c.account_id", "c.seller_bu"]
     return Rows(f"{source} WHERE {where}{_in_scope('c.account_id', scoped)}", keys, outs,
                 "c.end_date IS NOT NULL, c.name, c.contact_id", 500)
+
+
+def _boss_rows(cat: Catalog, scoped: Scope) -> Rows:
+    """Per account and BU: the people of other rows (shared, or another BU's) who report to one of
+    this BU's private contacts — the `reports_to` those rows do not name, for whoever reads both."""
+    return Rows("contacts c JOIN contacts boss ON boss.contact_id = c.reports_to "
+                "WHERE boss.seller_bu IS NOT NULL AND (c.seller_bu IS NULL OR c.seller_bu <> boss.seller_bu)"
+                f"{_in_scope('c.account_id', scoped)}", ["c.account_id", "boss.seller_bu"],
+                [("contact_id", "c.contact_id"), ("reports_to", "c.reports_to")], "c.contact_id")
 
 
 def _alert_rows(cat: Catalog, scoped: Scope, shared: bool) -> Rows:
@@ -320,11 +335,14 @@ def records_sql(cat: Catalog, scoped: Scope) -> str:
     }
     if cat.has("kam_alerts"):
         parts["al"] = _alert_rows(cat, scoped, shared=False)
+    if "reports_to" in cat.columns("contacts"):
+        parts["bs"] = _boss_rows(cat, scoped)
     if cat.has("kam_meddic"):
         parts["m"] = Rows(f"kam_meddic m LEFT JOIN deals md ON md.deal_id = m.deal_id "
                           f"WHERE true{_in_scope('m.account_id', scoped)}", ["m.account_id", "md.seller_bu"],
                           _outs(cat, "m", "kam_meddic"), "m.amount_rc DESC NULLS LAST, m.deal_id", 20)
-    names = {"d": "deals", "c": "stakeholders", "t": "activities", "cp": "campaigns", "m": "meddic", "al": "alerts"}
+    names = {"d": "deals", "c": "stakeholders", "t": "activities", "cp": "campaigns", "m": "meddic", "al": "alerts",
+             "bs": "bosses"}
     keys = " UNION ".join(f"SELECT k0, k1 FROM {a}" for a in parts)  # noqa: S608 - CTE names
     body = " || ',' || ".join(f"{lit(_json_str(names[a]) + ':')} || coalesce({a}.j, '[]')" for a in parts)
     joins = "".join(f" LEFT JOIN {a} ON {a}.k0 = keys.k0 AND coalesce({a}.k1, '') = coalesce(keys.k1, '') "

@@ -10,7 +10,9 @@ Parent links come from three places: `accounts.parent_id` (the CRM's simple case
    a registry correcting the CRM replaces the CRM's parent instead of adding a second one.
    Within a class, `relationships` rows win over `accounts.parent_id` for the same parent.
 3. Control: a link *claims control* when its share is above the threshold, or when no share is
-   given and it is not a `joint_venture` link. One claim: that parent consolidates the child.
+   given and it is not a `joint_venture` link, or when a registry states it (GLEIF accounting
+   consolidation, D&B parent, SIRENE establishment: control by definition, whatever the share).
+   One claim: that parent consolidates the child.
    Several claims: the largest explicit share wins (then the lowest parent id), the others are
    dropped and reported. No claim: the child is consolidated by nobody; every parent holds its
    share (a joint venture), weighted by its percentage or, with none given, an equal split.
@@ -60,6 +62,7 @@ SELECT a.child_id, a.parent_id, a.relation, a.ownership_pct, a.source, a.origin,
        a.child_known,
        p.account_id IS NOT NULL AS parent_known,
        a.child_is_head AND a.source <> 'manual' AS head_stop,
+       a.source IN ('gleif', 'dnb', 'sirene') AND a.relation <> 'joint_venture' AS consolidates,
        a.source <> 'manual' AND (u.child_id IS NOT NULL OR d.child_id IS NOT NULL) AS suppressed
 FROM aliased a
 LEFT JOIN accounts p ON p.account_id = a.parent_id
@@ -80,17 +83,17 @@ WHERE NOT suppressed AND NOT (child_known AND parent_known AND child_id <> paren
 # a million accounts); only children with several links go through precedence and claims.
 SELECTED = """
 WITH usable AS (
-    SELECT child_id, parent_id, relation, ownership_pct, source, source_rank, origin FROM _hier_raw
+    SELECT child_id, parent_id, relation, ownership_pct, source, source_rank, origin,
+           consolidates OR coalesce(ownership_pct > $threshold, relation <> 'joint_venture') AS claims_control
+    FROM _hier_raw
     WHERE child_known AND parent_known AND child_id <> parent_id AND NOT head_stop AND NOT suppressed
 ), counted AS (
     SELECT child_id, count(*) AS n FROM usable GROUP BY child_id
 ), single AS (
     SELECT u.child_id, u.parent_id, u.relation, u.ownership_pct, u.source, u.source_rank,
            CAST(NULL AS VARCHAR) AS edge_text,
-           coalesce(u.ownership_pct > $threshold, u.relation <> 'joint_venture') AS claims_control,
-           CAST(1 AS BIGINT) AS claim_order,
-           CAST(CASE WHEN coalesce(u.ownership_pct > $threshold, u.relation <> 'joint_venture') THEN 1 ELSE 0 END
-                AS BIGINT) AS claims,
+           u.claims_control, CAST(1 AS BIGINT) AS claim_order,
+           CAST(CASE WHEN u.claims_control THEN 1 ELSE 0 END AS BIGINT) AS claims,
            u.ownership_pct AS total_pct, CAST(1 AS BIGINT) AS kept
     FROM usable u JOIN counted n ON n.child_id = u.child_id AND n.n = 1
 ), dedup AS (
@@ -103,7 +106,7 @@ WITH usable AS (
            child_id || ' -> ' || parent_id || ' (' || source
                || CASE WHEN ownership_pct IS NULL THEN ''
                        ELSE ', ' || CAST(CAST(ownership_pct AS DECIMAL(9, 2)) AS VARCHAR) || ' %' END || ')' AS edge_text,
-           coalesce(ownership_pct > $threshold, relation <> 'joint_venture') AS claims_control
+           claims_control
     FROM best WHERE source_rank = best_rank
 ), several AS (
     SELECT *,

@@ -5,6 +5,8 @@ computes: a team sharing a workspace must share them too.
 
 - `control_threshold`: a parent whose share is strictly above it consolidates the child (50 by
   default, the IFRS 10 / D&B "majority" rule). Some teams use 50 % *or more*; set 49.99 for that.
+  A registry's parent link (GLEIF accounting consolidation, D&B parent, SIRENE establishment)
+  consolidates whatever its share: the threshold decides for CRM and manual shares only.
 - `max_depth`: how many levels below its head an account may hang (100 by default; real groups
   rarely pass 20). The closure holds one row per ancestor, so a corrupt import chaining every
   account to the previous one would otherwise make it quadratic; deeper links are left out and

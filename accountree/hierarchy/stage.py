@@ -18,6 +18,8 @@ from accountree.store import Workspace
 HIERARCHY = """
 WITH stakes AS (
     SELECT child_id, count(*) AS stakeholder_count,
+           -- a joint venture: several holders none of which controls, or a link marked joint_venture
+           count(*) > 1 OR count(*) FILTER (WHERE relation = 'joint_venture') > 0 AS is_jv,
            string_agg(parent_id || CASE WHEN ownership_pct IS NULL THEN ''
                       ELSE ' (' || CAST(CAST(ownership_pct AS DECIMAL(9, 2)) AS VARCHAR) || ' %)' END,
                       '; ' ORDER BY parent_id) AS stakeholders
@@ -27,9 +29,9 @@ sizes AS (SELECT ancestor_id, count(*) AS descendants FROM hierarchy_closure WHE
           GROUP BY ancestor_id),  -- leaves (most accounts) have no row: 0
 flagged AS (SELECT DISTINCT account_id FROM _hier_issue_members)
 SELECT a.account_id, a.name, t.parent_id, t.group_head_id, t.level, t.path,
-       CASE WHEN t.parent_id IS NOT NULL THEN t.relation WHEN s.child_id IS NOT NULL THEN 'joint_venture' END AS relation,
+       CASE WHEN t.parent_id IS NOT NULL THEN t.relation WHEN s.is_jv THEN 'joint_venture' END AS relation,
        t.ownership_pct,
-       t.parent_id IS NULL AND s.child_id IS NOT NULL AS is_joint_venture,
+       t.parent_id IS NULL AND coalesce(s.is_jv, FALSE) AS is_joint_venture,
        CAST(coalesce(z.descendants, 0) AS BIGINT) AS descendants,
        t.level = 0 AS is_group_head,
        f.account_id IS NOT NULL AS has_issue,

@@ -103,10 +103,13 @@ def org_changes(inputs: KamInputs, previous: dict[str, dict[str, Any]], meddic_r
     champions_by_name = {(m["account_id"], name.strip().lower()) for m in meddic_rows
                          if m["champion"] and m["champion_source"] != "inferred from contacts"
                          for name in m["champion"].split(",")}
-    in_place_champions: dict[str, int] = {}
+    # champions in place per (account, BU: None = shared); an alert about a person counts only the
+    # champions whoever may read it may see (shared ones, and the person's BU's own)
+    in_place_champions: dict[tuple[str, str | None], int] = {}
     for c in inputs.contacts:
         if not c["left"] and c["buying_role"] == "champion":
-            in_place_champions[c["account_id"]] = in_place_champions.get(c["account_id"], 0) + 1
+            key = (c["account_id"], c.get("seller_bu"))
+            in_place_champions[key] = in_place_champions.get(key, 0) + 1
     known = {p["account_id"] for p in previous.values()}  # a new account's people are not "new executives"
     out = []
     for c in inputs.contacts:
@@ -121,7 +124,9 @@ def org_changes(inputs: KamInputs, previous: dict[str, dict[str, Any]], meddic_r
                 continue
             champion = c["buying_role"] == "champion" or (c["account_id"], (c["name"] or "").lower()) in champions_by_name
             if champion:
-                others = in_place_champions.get(c["account_id"], 0)
+                bu = c.get("seller_bu")
+                others = in_place_champions.get((c["account_id"], None), 0) + (
+                    in_place_champions.get((c["account_id"], bu), 0) if bu is not None else 0)
                 reason = (f"champion {who} left on {c['end_date'].isoformat()}; "
                           + (f"{others} other champion(s) in place" if others else "no other champion in place"))
                 out.append(_alert("champion_lost", c["account_id"], c["contact_id"], reason, c["end_date"], acc["owner"]))

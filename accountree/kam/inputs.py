@@ -165,7 +165,7 @@ def load_inputs(ws: Workspace, as_of: date, no_progress_days: int = 183) -> KamI
     _revenue_bases(accounts, as_of, "revenue_py2" in kpi_cols)
     contacts = engine.fetch_dicts(
         "SELECT c.contact_id, c.account_id, c.name, c.title, coalesce(r.buying_role, c.buying_role) AS buying_role, "
-        "c.reports_to, c.start_date, c.end_date, c.attributes, r.set_by AS role_set_by "
+        "c.reports_to, c.start_date, c.end_date, c.attributes, r.set_by AS role_set_by, c.seller_bu "
         "FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id ORDER BY c.contact_id"
     )
     for contact in contacts:

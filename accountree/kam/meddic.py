@@ -5,6 +5,9 @@ Stored in the `meddic` table: filled from deal attributes at build time (CRM exp
 MEDDIC as custom fields) and edited by users; an edited row is never overwritten by a rebuild.
 When no economic buyer or champion is written down, the one named by the contacts' buying roles
 on the deal's account is used, and the row says so (`…_source = 'inferred from contacts'`).
+Only the contacts the deal's seller BU may see are used — shared people (`seller_bu` empty) and
+the BU's own: a MEDDIC row is read by whoever may read the deal, so it must never name another
+BU's private people (`accountree.api.access`).
 """
 
 from __future__ import annotations
@@ -93,30 +96,44 @@ def stored_rows(ws: Workspace) -> dict[str, dict[str, Any]]:
     return {r["deal_id"]: r for r in ws.engine.fetch_dicts(_SELECT)}
 
 
+def visible_to(contact_bu: str | None, deal_bu: str | None) -> bool:
+    """May a deal of `deal_bu` use this contact? Shared people (no BU) and the deal's BU's own."""
+    return contact_bu is None or contact_bu == deal_bu
+
+
 def meddic_rows(inputs: KamInputs, stored: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per open deal."""
-    in_place: dict[str, list[dict[str, Any]]] = {}
-    gone: dict[str, set[str]] = {}
-    for c in inputs.contacts:
+    """One row per open deal, inferred from the contacts its seller BU may see."""
+    in_place: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    gone: dict[tuple[str, str | None], set[str]] = {}
+    for c in inputs.contacts:  # keyed by (account, contact's BU): None = shared
+        key = (c["account_id"], c.get("seller_bu"))
         if not c["left"]:
-            in_place.setdefault(c["account_id"], []).append(c)
+            in_place.setdefault(key, []).append(c)
         elif c["name"]:
-            gone.setdefault(c["account_id"], set()).add(c["name"].strip().lower())
-    return [assess(d, stored.get(d["deal_id"]), in_place.get(d["account_id"], []), gone.get(d["account_id"]))
-            for d in inputs.deals if d["stage"] not in ("won", "lost")]
+            gone.setdefault(key, set()).add(c["name"].strip().lower())
+    out = []
+    for d in inputs.deals:
+        if d["stage"] in ("won", "lost"):
+            continue
+        keys = [(d["account_id"], None)] + ([(d["account_id"], d.get("seller_bu"))] if d.get("seller_bu") else [])
+        people = sorted((c for k in keys for c in in_place.get(k, [])), key=lambda c: c["contact_id"])
+        left = set().union(*(gone.get(k, set()) for k in keys))
+        out.append(assess(d, stored.get(d["deal_id"]), people, left))
+    return out
 
 
 def meddic(ws: Workspace, deal_id: str, as_of: date | None = None) -> dict[str, Any]:
     """MEDDIC of one deal (open or closed), computed live from the stored row and the contacts."""
     deals = ws.engine.fetch_dicts(
-        "SELECT deal_id, account_id, stage, amount_rc, owner FROM deals WHERE deal_id = ?", [deal_id])
+        "SELECT deal_id, account_id, stage, amount_rc, owner, seller_bu FROM deals WHERE deal_id = ?", [deal_id])
     if not deals:
         raise NotFoundError(f"no deal {deal_id!r} in this workspace", hint="Check the id with `accountree export deals`.")
     people = ws.engine.fetch_dicts(
         "SELECT c.contact_id, c.name, coalesce(r.buying_role, c.buying_role) AS buying_role, "
         "c.end_date IS NOT NULL AND c.end_date <= ? AS has_left FROM contacts c "
-        "LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id WHERE c.account_id = ? ORDER BY c.contact_id",
-        [reference_date(ws, as_of), deals[0]["account_id"]])
+        "LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id WHERE c.account_id = ? "
+        "AND (c.seller_bu IS NULL OR c.seller_bu = ?) ORDER BY c.contact_id",
+        [reference_date(ws, as_of), deals[0]["account_id"], deals[0]["seller_bu"]])
     stored = ws.engine.fetch_dicts(_SELECT + " WHERE deal_id = ?", [deal_id])
     gone = {p["name"].strip().lower() for p in people if p["has_left"] and p["name"]}
     result = assess(deals[0], stored[0] if stored else None, [p for p in people if not p["has_left"]], gone)

@@ -38,6 +38,9 @@ RELATIONSHIP_TYPES: dict[str, tuple[str, str]] = {
     "IS_SUBFUND_OF": ("fund", "umbrella_fund"),
     "IS_FEEDER_TO": ("fund", "master_fund"),
 }
+# Accounting consolidation is a statement of control (IFRS 10 / US GAAP): the child belongs to the
+# parent's group whatever the share; the share is kept as information only.
+CONSOLIDATION_TYPES = ("IS_DIRECTLY_CONSOLIDATED_BY", "IS_ULTIMATELY_CONSOLIDATED_BY")
 EXCEPTION_CATEGORIES = {
     "DIRECT_ACCOUNTING_CONSOLIDATION_PARENT": "direct",
     "ULTIMATE_ACCOUNTING_CONSOLIDATION_PARENT": "ultimate",
@@ -162,6 +165,16 @@ def _percentage(batch: pa.RecordBatch) -> pa.Array:
     return first_matching(values, conds) if values else pa.nulls(batch.num_rows, pa.float64())
 
 
+def _consolidation_share(pct: pa.Array, rel_type: pa.Array) -> pa.Array:
+    """A consolidation's PERCENTAGE quantifier as a percentage: `0 < q <= 1` is a fraction (GLEIF
+    files carry `1.00` for 100 %), `0` is no share at all (nothing measured: null); others as given."""
+    consolidation = pc.fill_null(pc.is_in(rel_type, value_set=pa.array(CONSOLIDATION_TYPES)), False)
+    fraction = pc.and_(consolidation, pc.fill_null(pc.and_(pc.greater(pct, 0.0), pc.less_equal(pct, 1.0)), False))
+    zero = pc.and_(consolidation, pc.fill_null(pc.equal(pct, 0.0), False))
+    pct = pc.if_else(fraction, pc.multiply(pct, 100.0), pct)
+    return pc.if_else(zero, pa.scalar(None, pa.float64()), pct)
+
+
 def _level2(ctx: ParseContext, batch: pa.RecordBatch, first_row: int) -> tuple[pa.RecordBatch, pa.RecordBatch]:
     child, parent = pc.utf8_upper(ctx.col(batch, "child")), pc.utf8_upper(ctx.col(batch, "parent"))
     rel_type = pc.utf8_upper(ctx.col(batch, "type"))
@@ -178,7 +191,7 @@ def _level2(ctx: ParseContext, batch: pa.RecordBatch, first_row: int) -> tuple[p
         "source": "gleif", "child_source_id": child, "parent_source_id": parent,
         "relation": relation, "link_kind": kind,
         "is_ownership": pc.is_in(relation, value_set=pa.array(["subsidiary", "branch"])),
-        "ownership_pct": _percentage(batch), "relationship_status": _status(ctx.col(batch, "status")),
+        "ownership_pct": _consolidation_share(_percentage(batch), rel_type), "relationship_status": _status(ctx.col(batch, "status")),
         "start_date": _period(batch, "startDate"), "end_date": _period(batch, "endDate"),
         "as_of": ctx.dated(to_date(ctx.col(batch, "updated"))),
     })

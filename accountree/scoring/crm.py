@@ -73,15 +73,18 @@ def crm_rows(ws: Workspace, target: str) -> list[dict[str, Any]]:
     return out
 
 
-def export_crm_file(ws: Workspace, target: str, out: Path) -> dict[str, Any]:
-    """Write the import-ready CSV (UTF-8, header = CRM field names)."""
+def export_crm_file(ws: Workspace, target: str, out: Path, raw: bool = False) -> dict[str, Any]:
+    """Write the import-ready CSV (UTF-8, header = CRM field names). Text a spreadsheet would run
+    as a formula (= + - @ …) gets a leading `'` unless `raw` (`accountree.export_formats.safe_cell`)."""
+    from accountree.export_formats import safe_cell
+
     rows = crm_rows(ws, target)
     header = [field for _, field in FIELDS[target]]
     with Path(out).open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=header)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            writer.writerow({k: "" if v is None else v if raw else safe_cell(v) for k, v in row.items()})
     return {"target": target, "file": str(out), "rows": len(rows), "fields": header}
 
 
@@ -123,7 +126,7 @@ def _hubspot_sender(token: str, base_url: str | None) -> Callable[[dict[str, Any
         from hubspot.crm.companies import BatchInputSimplePublicObjectBatchInput
     except ImportError as err:
         raise MissingDependencyError("the live HubSpot push needs hubspot-api-client",
-                                     hint="pip install hubspot-api-client (or write a file with --out)") from err
+                                     hint="pip install 'accountree[crm]' (or write a file with --out)") from err
     client = HubSpot(access_token=token, **({"host": base_url.rstrip("/")} if base_url else {}))
 
     def send(payload: dict[str, Any]) -> Any:
@@ -138,7 +141,7 @@ def _salesforce_sender(token: str, base_url: str | None) -> Callable[[dict[str, 
         from simple_salesforce import Salesforce
     except ImportError as err:
         raise MissingDependencyError("the live Salesforce push needs simple-salesforce",
-                                     hint="pip install simple-salesforce (or write a file with --out)") from err
+                                     hint="pip install 'accountree[crm]' (or write a file with --out)") from err
     if not base_url:
         raise ConfigError("the Salesforce push needs --instance-url (https://yourdomain.my.salesforce.com)")
     sf = Salesforce(instance_url=base_url, session_id=token, version=SF_API_VERSION)

@@ -69,11 +69,15 @@ def account_360_json(r: ScopedReader, account_id: str) -> bytes:
     records = [json.loads(body) for _, body in r.fetchall(
         "SELECT seller_bu, body FROM api_account_records WHERE account_id = ? ORDER BY seller_bu", [account_id])]
     people = json.loads(shared_contacts)
+    stakeholders = _merge("stakeholders", [people] + [x["stakeholders"] for x in records])
+    bosses = {b["contact_id"]: b["reports_to"] for x in records for b in x.get("bosses", [])}
+    if bosses:  # managers private to a BU the caller reads: named again (see readmodel._boss_rows)
+        stakeholders = [{**p, "reports_to": bosses[p["contact_id"]]} if p["contact_id"] in bosses else p
+                        for p in stakeholders]
     private = {
         "meddic": {"available": r.has("kam_meddic"), "data": _merge("meddic", [x.get("meddic", []) for x in records])},
         "deals": {"available": True, "data": _merge("deals", [x["deals"] for x in records])},
-        "stakeholders": {"available": True,
-                         "data": _merge("stakeholders", [people] + [x["stakeholders"] for x in records])},
+        "stakeholders": {"available": True, "data": stakeholders},
         "activities": {"available": True, "data": _merge("activities", [x["activities"] for x in records])},
         "campaigns": {"available": True, "data": _merge("campaigns", [x["campaigns"] for x in records])},
         "other_bus": r.other_bu_activity(account_id, json.loads(bu_counts)) if r.principal.scope_bu is not None else [],

@@ -6,7 +6,7 @@ import io
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -41,9 +41,13 @@ def exports(ctx: Ctx) -> dict[str, Any]:
 
 @router.get("/exports/{name}", summary="Export a table as CSV or JSON (BU-scoped like every read)")
 def export(name: Annotated[str, Path(min_length=1, max_length=100)], ctx: Ctx,
-           format: Literal["csv", "json"] = "csv") -> StreamingResponse:
+           format: Literal["csv", "json"] = "csv",
+           raw: Annotated[bool, Query(description="CSV: keep text starting with = + - @ as is (machine use); "
+                                                  "by default such cells get a leading ' so spreadsheets never run them")] = False,
+           ) -> StreamingResponse:
     import pyarrow.csv as pacsv
 
+    from accountree.export_formats import neutralise
     from accountree.exports import export_query
 
     ws = ctx.server.workspace_for(ctx.engine)
@@ -53,7 +57,7 @@ def export(name: Annotated[str, Path(min_length=1, max_length=100)], ctx: Ctx,
         return StreamingResponse(iter([body]), media_type="application/json")
     buf = io.BytesIO()
     if table.num_columns:
-        pacsv.write_csv(table, buf)
+        pacsv.write_csv(table if raw else neutralise(table), buf)
     return StreamingResponse(iter([buf.getvalue()]), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
