@@ -62,7 +62,8 @@ def install_error_handlers(app: FastAPI, hsts: bool = False) -> None:
     app.add_middleware(SecurityMiddleware, hsts=hsts)
 
 
-def create_app(ws: Workspace, *, secure_cookies: bool = False, web: bool = True) -> FastAPI:
+def create_app(ws: Workspace, *, secure_cookies: bool = False, web: bool = True,
+               trusted_proxies: tuple[str, ...] | list[str] = ()) -> FastAPI:
     """The application serving one open workspace (kept open for the server's life)."""
     app = FastAPI(
         title="accountree",
@@ -73,7 +74,13 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, web: bool = True)
                     '`{"error", "message", "hint"?}`.',
         openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
     )
-    app.state.server = Server(ws, secure_cookies=secure_cookies)
+    try:
+        app.state.server = Server(ws, secure_cookies=secure_cookies, trusted_proxies=tuple(trusted_proxies))
+    except ValueError as err:
+        from accountree.errors import ConfigError
+
+        raise ConfigError(f"a trusted proxy is not an address or network: {err}",
+                          hint="Give addresses or networks, e.g. --trusted-proxy 10.0.0.5 or 10.0.0.0/24.") from err
     install_error_handlers(app, hsts=secure_cookies)
     for module in (accounts, groups, portfolio, quality, admin):
         app.include_router(module.router, prefix=API_PREFIX)

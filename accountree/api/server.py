@@ -8,6 +8,7 @@ one psycopg connection guarded by a lock (a pool is the next step if a team serv
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 import threading
 import time
@@ -24,7 +25,7 @@ from typing import Any
 from starlette.responses import Response
 
 from accountree.api.access import Principal, TableCatalog
-from accountree.api.auth import LoginLimiter, TokenCache, server_secret
+from accountree.api.auth import Hashing, LoginLimiter, TokenCache, server_secret
 from accountree.store import Workspace
 from accountree.store.engine import Engine
 
@@ -114,6 +115,9 @@ class Server:
     tokens: TokenCache = field(default_factory=TokenCache)
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     secure_cookies: bool = False
+    # Proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
+    trusted_proxies: tuple[str, ...] = ()
+    hashing: Hashing = field(default_factory=Hashing)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # How long the workspace's stamp is trusted before it is read again (one small query).
     state_ttl: float = 1.0
@@ -121,10 +125,21 @@ class Server:
     def __post_init__(self) -> None:
         self.secret = server_secret(self.ws)
         self._stripes = [threading.Lock() for _ in range(RECORD_STRIPES)]
+        self._proxies = [ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies]
         self.cache = ReadCache(ttl=600.0 if self.ws.engine.name == "duckdb" else 60.0)
         self._state: tuple[bool, str] = (False, "")
         self._state_at = -1e9
         self._state_lock = threading.Lock()
+
+    def trusted(self, address: str) -> bool:
+        """Whether `address` is one of the trusted proxies."""
+        if not self._proxies:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self._proxies)
 
     def model_state(self, engine: Engine) -> tuple[bool, str]:
         """(the build's read model matches the workspace, the workspace's stamp), re-read each second."""

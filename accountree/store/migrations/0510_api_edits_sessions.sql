@@ -9,6 +9,13 @@ CREATE TABLE api_read_model_edits (
     delta DECIMAL(38, 0) NOT NULL
 );
 
--- Session epochs: a session cookie carries the epoch it was signed with; logout, a password
--- change, disabling the user or revoking their tokens bumps it, so every older cookie stops working.
-ALTER TABLE users ADD COLUMN session_epoch BIGINT NOT NULL DEFAULT 0;
+-- Server-side web sessions: the cookie holds a random secret, only its sha256 is kept. Every request
+-- looks its session up, so signing out, a password change, disabling or deleting the user ends it
+-- at once, and a restart brings back no session that was ended.
+CREATE TABLE api_sessions (
+    session_hash VARCHAR PRIMARY KEY,
+    username VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    client_ip VARCHAR
+);
