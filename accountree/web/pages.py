@@ -2,7 +2,8 @@
 
 Pages are server-rendered with Jinja2 and read through the same `ScopedReader` as the API, so a
 page cannot show what the API would hide. Writes from pages (htmx) carry a CSRF token derived
-from the session; the session cookie is signed, HttpOnly and SameSite=Lax.
+from the session (a new one at each sign-in); the session cookie holds a random secret whose hash
+the server keeps (`api_sessions`), HttpOnly and SameSite=Lax.
 """
 
 from __future__ import annotations
