@@ -465,3 +465,17 @@ def test_the_import_history_hides_server_paths_and_the_os_user_from_non_admins(d
         assert listed and all(i["imported_by"] is None for i in listed)
     admin = duck_api.get(f"{V1}/exports/imports", params={"format": "json"}).json()
     assert {r["imported_by"] for r in admin} == by
+
+
+def test_only_admins_manage_users(api: Api) -> None:
+    """Every user-management endpoint × every other role: 403, and nothing changed."""
+    calls = [("PUT", f"{V1}/users/viewer/password", {"password": "another-password-1"}),
+             ("POST", f"{V1}/users/viewer/disable", None), ("POST", f"{V1}/users/viewer/enable", None),
+             ("POST", f"{V1}/users/viewer/revoke-tokens", None), ("DELETE", f"{V1}/users/viewer", None)]
+    for user in ("corp", "soft", "serv", "viewer"):
+        for method, path, body in calls:
+            answer = api.client.request(method, path, json=body,
+                                        headers={"Authorization": f"Bearer {api.tokens[user]}"})
+            assert answer.status_code == 403, (user, method, path, answer.text)
+    assert api.get(f"{V1}/status", "viewer").status_code == 200  # token intact, user enabled
+    assert api.client.post(f"{V1}/auth/token", json={"username": "viewer", "password": fx.PASSWORD}).status_code == 200
