@@ -40,3 +40,32 @@ def test_a_reused_bench_workspace_gets_a_current_read_model(tmp_path) -> None:
     with open_workspace(location) as ws:
         assert readmodel.state(ws.engine)[0]
         assert ws.engine.scalar("SELECT count(*) FROM api_account_360") == 8
+
+
+def test_the_read_load_counts_answers_latencies_and_errors(tmp_path) -> None:
+    """`closed_loop` against a real server on loopback: every answer is counted, a 404 is an error."""
+    import threading
+
+    import uvicorn
+
+    from accountree.api import create_app
+    from accountree.bench.api_bench import _free_port, closed_loop
+
+    with open_workspace(str(tmp_path / "ws.duckdb")) as ws:
+        tokens = fx.build_workspace(ws, tmp_path / "bundle")
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(create_app(ws, web=False), host="127.0.0.1", port=port,
+                                               log_level="error"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            while not server.started:
+                threading.Event().wait(0.05)
+            good = closed_loop(port, tokens["corp"], ["/api/v1/accounts/A2", "/api/v1/accounts/G1"], 4, 1.0, 1)
+            assert good["errors"] == 0 and good["answers"] > 4 and good["rps"] > 0
+            assert 0 < good["p50_ms"] <= good["p95_ms"] <= good["p99_ms"]
+            bad = closed_loop(port, tokens["corp"], ["/api/v1/accounts/NOPE"], 2, 0.5, 1)
+            assert bad["answers"] == 0 and bad["errors"] > 0 and bad["first_error"].startswith("HTTP 404")
+        finally:
+            server.should_exit = True
+            thread.join(10)

@@ -13,8 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from accountree.api.middleware import SecurityMiddleware
 from accountree.api.routes import accounts, admin, groups, portfolio, quality
-from accountree.api.server import Server
+from accountree.api.server import Server, is_write_conflict  # noqa: F401 - re-exported
 from accountree.errors import AccountreeError
 from accountree.store import Workspace
 
@@ -22,24 +23,6 @@ log = logging.getLogger("accountree.api")
 API_PREFIX = "/api/v1"
 HTTP_ERRORS = {401: "AuthenticationError", 403: "PermissionDeniedError", 404: "NotFoundError",
                405: "MethodNotAllowed", 413: "PayloadTooLarge"}
-
-
-def is_write_conflict(err: BaseException) -> bool:
-    """A concurrent-write conflict of the engine (DuckDB's optimistic transactions, PostgreSQL's
-    serialisation and lock failures): the transaction was rolled back and a retry can succeed."""
-    try:
-        import duckdb
-
-        if isinstance(err, duckdb.TransactionException) and "conflict" in str(err).lower():
-            return True
-    except ImportError:  # pragma: no cover - duckdb is a dependency
-        pass
-    try:
-        from psycopg import errors as pg
-
-        return isinstance(err, (pg.SerializationFailure, pg.DeadlockDetected, pg.LockNotAvailable))
-    except ImportError:  # pragma: no cover
-        return False
 
 
 def _wants_html(request: Request) -> bool:
@@ -55,7 +38,7 @@ def _error(request: Request, status: int, body: dict) -> Response:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, hsts: bool = False) -> None:
     @app.exception_handler(AccountreeError)
     async def user_error(request: Request, err: AccountreeError) -> Response:
         return _error(request, err.http_status, err.to_dict())
@@ -74,20 +57,13 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"nothing at {request.url.path}"
         return _error(request, err.status_code, {"error": name, "message": message})
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, err: Exception) -> Response:
-        if is_write_conflict(err):  # two requests saved the same rows at once: the later one wrote nothing
-            return _error(request, 409, {
-                "error": "WriteConflict",
-                "message": "another change to the same records was being saved at the same moment; nothing was written",
-                "hint": "Retry the request."})
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _error(request, 500, {"error": "InternalError",
-                                     "message": "an unexpected error occurred; it has been logged",
-                                     "hint": "Retry; if it persists, report it with the server log."})
+    # Anything else (a write conflict, an unexpected error) is answered by the middleware, before
+    # Starlette's last-resort handler would re-raise it to the ASGI server.
+    app.add_middleware(SecurityMiddleware, hsts=hsts)
 
 
-def create_app(ws: Workspace, *, secure_cookies: bool = False, web: bool = True) -> FastAPI:
+def create_app(ws: Workspace, *, secure_cookies: bool = False, web: bool = True,
+               trusted_proxies: tuple[str, ...] | list[str] = ()) -> FastAPI:
     """The application serving one open workspace (kept open for the server's life)."""
     app = FastAPI(
         title="accountree",
@@ -98,8 +74,14 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, web: bool = True)
                     '`{"error", "message", "hint"?}`.',
         openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
     )
-    app.state.server = Server(ws, secure_cookies=secure_cookies)
-    install_error_handlers(app)
+    try:
+        app.state.server = Server(ws, secure_cookies=secure_cookies, trusted_proxies=tuple(trusted_proxies))
+    except ValueError as err:
+        from accountree.errors import ConfigError
+
+        raise ConfigError(f"a trusted proxy is not an address or network: {err}",
+                          hint="Give addresses or networks, e.g. --trusted-proxy 10.0.0.5 or 10.0.0.0/24.") from err
+    install_error_handlers(app, hsts=secure_cookies)
     for module in (accounts, groups, portfolio, quality, admin):
         app.include_router(module.router, prefix=API_PREFIX)
     if web:

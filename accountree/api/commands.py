@@ -21,7 +21,9 @@ from accountree.console import (
 )
 
 PASSWORD_ENV = "ACCOUNTREE_ADMIN_PASSWORD"
-user_app = typer.Typer(help="Users of the API and the dashboard: add, list, create API tokens.", no_args_is_help=True)
+PROXIES_ENV = "ACCOUNTREE_TRUSTED_PROXIES"
+user_app = typer.Typer(help="Users of the API and the dashboard: add, list, tokens, passwords, disable, delete.",
+                       no_args_is_help=True)
 
 
 def _read_password(from_stdin: bool) -> str | None:
@@ -87,6 +89,76 @@ def user_token(
     run_on(workspace_, as_json, lambda ws: {"username": name, "token": new_token(ws, name, label)}, show)
 
 
+def _manage(name: str, as_json: bool, workspace_: str | None, change, done: str) -> None:
+    """Run one account change as the OS user (recorded in the audit log) and say what it did."""
+    from accountree.store import current_user
+
+    def show(result: dict[str, Any]) -> None:
+        extra = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result.items()
+                          if k not in ("username", "disabled", "deleted"))
+        console.print(f"[bold green]✓[/] {name}: {done}" + (f" ({extra})" if extra else ""))
+
+    run_on(workspace_, as_json, lambda ws: change(ws, f"cli:{current_user()}"), show)
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set NAME's password (asked on the terminal, or --password-stdin); their web sessions end."""
+    from accountree.api.auth import set_password
+    from accountree.errors import ConfigError
+
+    def change(ws, actor: str) -> dict[str, Any]:
+        password = _read_password(password_stdin)
+        if not password:
+            raise ConfigError("no password given", hint="Type it at the prompt or pipe it with --password-stdin.")
+        return set_password(ws, name, password, actor, role=None)
+
+    _manage(name, as_json, workspace_, change, "password changed, sessions ended")
+
+
+@user_app.command("disable")
+def user_disable(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    enable: Annotated[bool, typer.Option("--enable", help="Enable the user again instead.")] = False,
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Disable NAME: their sessions end and their API tokens stop working (--enable: undo)."""
+    from accountree.api.auth import set_disabled
+
+    _manage(name, as_json, workspace_, lambda ws, actor: set_disabled(ws, name, not enable, actor, role=None),
+            "enabled" if enable else "disabled")
+
+
+@user_app.command("delete")
+def user_delete(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete NAME with their sessions and API tokens (the audit log keeps their actions)."""
+    from accountree.api.auth import delete_user
+
+    _manage(name, as_json, workspace_, lambda ws, actor: delete_user(ws, name, actor, role=None), "deleted")
+
+
+@user_app.command("revoke-tokens")
+def user_revoke_tokens(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    workspace_: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke every API token of NAME and end their web sessions."""
+    from accountree.api.auth import revoke_tokens
+
+    _manage(name, as_json, workspace_, lambda ws, actor: revoke_tokens(ws, name, actor, role=None), "tokens revoked")
+
+
 def ensure_demo_admin(ws) -> str | None:
     """`accountree demo` calls this: with $ACCOUNTREE_ADMIN_PASSWORD set and no user yet, create `admin`."""
     from accountree.api.auth import add_user, user_count
@@ -102,7 +174,10 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers_threads: Annotated[int, typer.Option("--threads", help="Request threads.")] = 8,
-    secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="Mark the session cookie Secure (behind HTTPS).")] = False,
+    secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="Behind HTTPS: Secure session cookie and HSTS.")] = False,
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
+        "--trusted-proxy", help="Address or network of a reverse proxy whose X-Forwarded-For is believed "
+                                "(repeatable; also $ACCOUNTREE_TRUSTED_PROXIES, comma-separated). None by default.")] = None,
     workspace_: WorkspaceOption = None,
 ) -> None:
     """Serve the REST API (/api/v1, docs at /api/v1/docs) and the dashboard."""
@@ -125,14 +200,17 @@ def serve(
                                   f"  accountree user add admin --role admin --workspace {ws.location}\n"
                                   f"  (or non-interactively: echo \"$PASSWORD\" | accountree user add admin --role admin "
                                   "--password-stdin)")
-            app = create_app(ws, secure_cookies=secure_cookies)
+            proxies = [*(trusted_proxy or ()), *(p.strip() for p in os.environ.get(PROXIES_ENV, "").split(",") if p.strip())]
+            app = create_app(ws, secure_cookies=secure_cookies, trusted_proxies=proxies)
 
             async def limit_threads() -> None:
                 anyio.to_thread.current_default_thread_limiter().total_tokens = workers_threads
 
             app.router.on_startup.append(limit_threads)
             console.print(f"accountree on [bold]http://{host}:{port}/[/] (API docs: /api/v1/docs)")
-            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+            # the client address is the connection's peer; X-Forwarded-For is read by the app, and
+            # only from --trusted-proxy addresses (uvicorn's own proxy handling trusts 127.0.0.1)
+            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False)
 
     run(False, action)
 

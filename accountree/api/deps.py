@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from accountree.api.access import Principal, ScopedReader
-from accountree.api.auth import AuthenticationError, principal_of, read_session
+from accountree.api.auth import AuthenticationError, session_principal
 from accountree.api.reads.common import FeatureUnavailableError, needs_build
 from accountree.api.server import Server, audit
 from accountree.store.engine import Engine
@@ -32,7 +32,18 @@ EngineDep = Annotated[Engine, Depends(request_engine)]
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address: the connection's peer; behind a trusted proxy (`serve
+    --trusted-proxy`, none by default) the last address of `X-Forwarded-For` that is not a trusted
+    proxy. Anyone else's `X-Forwarded-For` is ignored: it could be forged."""
+    peer = request.client.host if request.client else "unknown"
+    server = server_of(request)
+    if not server.trusted(peer):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not server.trusted(hop):
+            return hop[:64]
+    return peer
 
 
 def identify(request: Request, engine: Engine) -> Principal | None:
@@ -48,8 +59,11 @@ def identify(request: Request, engine: Engine) -> Principal | None:
             raise AuthenticationError("unknown or revoked API token",
                                       hint="Create one with `accountree user token NAME`.")
         return principal
-    username = read_session(server.secret, request.cookies.get(SESSION_COOKIE))
-    return principal_of(engine, username) if username else None
+    found = session_principal(engine, request.cookies.get(SESSION_COOKIE))
+    if found is None:
+        return None
+    request.state.session_key = found[1]  # the page's CSRF token is derived from it
+    return found[0]
 
 
 @dataclass

@@ -29,6 +29,7 @@ own transaction and record the new stamp, so the read model stays in use.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -60,12 +61,19 @@ DEPENDENCIES = ("accounts", "account_aliases", "hierarchy", "account_kpis", "sco
                 "kam_accounts", "kam_alerts", "kam_alert_acks", "kpi_status_history", "kam_meddic", "deals",
                 "contacts", "kam_contact_roles", "kam_stakeholders", "activities", "campaigns",
                 "campaign_accounts", "seller_bus", "relationships")
-# Tables users change outside a build, with what tells that they changed.
-EDITED = (("imports", ("count(*)", "max(import_id)")), ("manual_links", ("count(*)", "max(created_at)")),
-          ("hierarchy_changes", ("count(*)", "max(change_id)")), ("merges", ("count(*)", "max(merged_at)",
-                                                                             "max(undone_at)")),
-          ("account_aliases", ("count(*)",)), ("kam_contact_roles", ("count(*)", "max(set_at)")),
-          ("kam_alert_acks", ("count(*)", "max(acknowledged_at)")))
+# Tables users change outside a build, with what tells that they changed. Additive statistics only
+# (counts, sums of ids and of timestamps in milliseconds): an API write records its own change to
+# them (`api_read_model_edits`), and changes of concurrent writes to different rows add up.
+def _ms(column: str) -> str:
+    return f"sum(CAST(EXTRACT(EPOCH FROM {column}) * 1000 AS BIGINT))"
+
+
+EDITED = (("imports", ("count(*)", "sum(import_id)")), ("manual_links", ("count(*)", _ms("created_at"))),
+          ("hierarchy_changes", ("count(*)", "sum(change_id)")),
+          ("merges", ("count(*)", _ms("merged_at"), _ms("undone_at"))),
+          ("account_aliases", ("count(*)",)), ("kam_contact_roles", ("count(*)", _ms("set_at"))),
+          ("kam_alert_acks", ("count(*)", _ms("acknowledged_at"))))
+EDITS = "api_read_model_edits"
 # Sections of the shared body read only these tables; none may be BU-owned (checked at build).
 # (`kam_alerts` is BU-owned through its contacts: the shared body takes only its shared rows.)
 SHARED_SOURCES = ("accounts", "hierarchy", "account_kpis", "scores", "score_details", "kam_accounts",
@@ -404,16 +412,64 @@ def _marks(engine: Engine) -> dict[str, str | None]:
     return {str(t): c for t, c in rows}
 
 
-def current_stamp(engine: Engine, marks: dict[str, str | None] | None = None) -> str:
-    """A fingerprint of everything the read model is computed from (see the module docstring)."""
-    marks = _marks(engine) if marks is None else marks
+def _fingerprint(engine: Engine, marks: dict[str, str | None]) -> str:
+    """What the model was built from apart from the edited tables' statistics: the layout version,
+    the marks of the tables read (a replaced table lost its mark) and the workspace settings."""
     parts: list[Any] = [MODEL_VERSION, *sorted((t, marks[t]) for t in DEPENDENCIES if t in marks)]
-    stats = [f"(SELECT CAST({e} AS VARCHAR) FROM {q(t)})"  # noqa: S608 - fixed names
-             for t, exprs in EDITED if t in marks for e in exprs]
-    if stats:
-        parts.append(engine.fetchone(f"SELECT {', '.join(stats)}"))
     parts.append(engine.fetchall("SELECT key, value FROM workspace_meta WHERE key NOT LIKE 'api%' ORDER BY key"))
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def _stats(engine: Engine, marks: dict[str, str | None]) -> dict[str, int]:
+    keys = [(t, e) for t, exprs in EDITED if t in marks for e in exprs]
+    if not keys:
+        return {}
+    stats = ", ".join(f"(SELECT CAST(COALESCE({e}, 0) AS VARCHAR) FROM {q(t)})" for t, e in keys)  # noqa: S608 - fixed names
+    row = engine.fetchone(f"SELECT {stats}")
+    return {f"{t}:{e}": int(v) for (t, e), v in zip(keys, row or (), strict=True)}
+
+
+def _applied(engine: Engine, marks: dict[str, str | None]) -> dict[str, int]:
+    """The statistics' changes recorded by API writes since the base stamp."""
+    if EDITS not in marks:
+        return {}
+    return {k: int(v) for k, v in engine.fetchall(f"SELECT stat, sum(delta) FROM {q(EDITS)} GROUP BY stat")}  # noqa: S608
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The workspace's state as the read model sees it."""
+
+    fingerprint: str
+    stats: dict[str, int]
+    fresh: bool
+
+    @property
+    def stamp(self) -> str:
+        """A key of everything the read model is computed from (changes with every edit)."""
+        return self.fingerprint + hashlib.sha256(repr(sorted(self.stats.items())).encode()).hexdigest()[:16]
+
+
+def snapshot(engine: Engine) -> Snapshot:
+    marks = _marks(engine)
+    fingerprint, stats = _fingerprint(engine, marks), _stats(engine, marks)
+    fresh = False
+    if all(t in marks for t in (*TABLES, "workspace_meta")):
+        recorded = engine.scalar("SELECT value FROM workspace_meta WHERE key = ?", [STAMP_KEY])
+        try:
+            base = json.loads(recorded) if recorded else None
+        except ValueError:  # a stamp of an older version
+            base = None
+        if isinstance(base, dict) and base.get("fingerprint") == fingerprint:
+            applied = _applied(engine, marks)
+            expected = {k: int(v) + applied.get(k, 0) for k, v in (base.get("stats") or {}).items()}
+            fresh = expected == stats
+    return Snapshot(fingerprint, stats, fresh)
+
+
+def current_stamp(engine: Engine) -> str:
+    """A fingerprint of everything the read model is computed from (see the module docstring)."""
+    return snapshot(engine).stamp
 
 
 def recorded_stamp(engine: Engine) -> str | None:
@@ -424,25 +480,51 @@ def recorded_stamp(engine: Engine) -> str | None:
 
 def state(engine: Engine) -> tuple[bool, str]:
     """(the read model matches the workspace, the workspace's stamp)."""
-    marks = _marks(engine)
-    stamp = current_stamp(engine, marks)
-    if not all(t in marks for t in (*TABLES, "workspace_meta")):
-        return False, stamp
-    recorded = engine.scalar("SELECT value FROM workspace_meta WHERE key = ?", [STAMP_KEY])
-    return recorded == stamp, stamp
+    snap = snapshot(engine)
+    return snap.fresh, snap.stamp
 
 
-def _record(ws: Workspace) -> str:
-    """Mark every table read (a replaced table loses its mark) and store the resulting stamp."""
+def _record(ws: Workspace, before: Snapshot | None = None, build: bool = False) -> None:
+    """Record that the model matches the workspace as this transaction sees it.
+
+    A build marks every table read with a new mark, clears the recorded edits and
+    stores the base stamp. A write that kept the model current (`before`: the snapshot it started
+    from) marks only the tables that lost their mark (a hierarchy rebuild replaces `hierarchy`) and,
+    when nothing but the edited tables' statistics changed, inserts its own change to them: two
+    writes to different records insert different rows and never collide. Otherwise it rewrites the
+    base stamp (less what other writes recorded), one row: such writes (links, merges) may conflict
+    with each other, and are retried."""
     engine = ws.engine
-    mark = MARK_PREFIX + uuid.uuid4().hex[:12]
     marks = _marks(engine)
-    for table in DEPENDENCIES:
-        if table in marks:
-            engine.execute(f"COMMENT ON TABLE {q(table)} IS {lit(mark)}")
-    stamp = current_stamp(engine)
-    ws.set_meta(STAMP_KEY, stamp)
-    return stamp
+    if build:
+        mark = MARK_PREFIX + uuid.uuid4().hex[:12]
+        redo = [t for t in DEPENDENCIES if t in marks]
+    else:
+        mark = next((m for m in marks.values() if m and m.startswith(MARK_PREFIX)), MARK_PREFIX + uuid.uuid4().hex[:12])
+        redo = [t for t in DEPENDENCIES if t in marks and not (marks[t] or "").startswith(MARK_PREFIX)]
+    for table in redo:
+        engine.execute(f"COMMENT ON TABLE {q(table)} IS {lit(mark)}")
+    if redo:
+        marks = _marks(engine)
+    fingerprint, stats = _fingerprint(engine, marks), _stats(engine, marks)
+    if before is not None and before.fingerprint == fingerprint and before.stats.keys() == stats.keys():
+        edit = uuid.uuid4().hex
+        rows = [(edit, k, v - before.stats[k]) for k, v in stats.items() if v != before.stats[k]]
+        if rows and EDITS in marks:
+            engine.insert_arrow(EDITS, pa.table({
+                "edit_id": pa.array([r[0] for r in rows], pa.string()),
+                "stat": pa.array([r[1] for r in rows], pa.string()),
+                "delta": pa.array([r[2] for r in rows], pa.decimal128(38, 0))}))
+            return
+        if not rows:
+            return
+    if build and EDITS in marks:
+        engine.execute(f"DELETE FROM {q(EDITS)}")  # noqa: S608 - a build starts the count again
+        applied: dict[str, int] = {}
+    else:
+        applied = _applied(engine, marks)
+    base = {k: v - applied.get(k, 0) for k, v in stats.items()}
+    ws.set_meta(STAMP_KEY, json.dumps({"fingerprint": fingerprint, "stats": base}, sort_keys=True))
 
 
 def _forget(ws: Workspace) -> None:
@@ -508,7 +590,7 @@ def build(ws: Workspace) -> dict[str, Any]:
         for table, column in ((SHARED, "account_id"), (RECORDS, "account_id"), (NODES, "account_id"),
                               (NODES, "listed_under")):
             _index(engine, table, column)
-        _record(ws)
+        _record(ws, build=True)
     counts = {t: int(engine.scalar(f"SELECT count(*) FROM {q(t)}") or 0) for t in TABLES}  # noqa: S608
     return {"accounts": counts[SHARED], "bu_records": counts[RECORDS], "tree_nodes": counts[NODES]}
 
@@ -527,7 +609,8 @@ def group_heads(engine: Engine, account_ids: Iterable[str]) -> set[str]:
     return heads
 
 
-def refresh(ws: Workspace, account_ids: Iterable[str], heads: Iterable[str] = ()) -> int:
+def refresh(ws: Workspace, account_ids: Iterable[str], heads: Iterable[str] = (),
+            before: Snapshot | None = None) -> int:
     """Recompute the rows of these accounts and of every member of the groups `heads` (a link or a
     merge moves whole sub-trees); then record the new stamp. Call inside the write's transaction,
     only when the read model was fresh before the write. Returns the accounts refreshed."""
@@ -559,7 +642,7 @@ def refresh(ws: Workspace, account_ids: Iterable[str], heads: Iterable[str] = ()
             engine.execute(f"DELETE FROM {q(JVS)}")  # noqa: S608 - a few rows: rewritten whole
             engine.execute(f"INSERT INTO {q(JVS)} {jvs_sql(cat)}")
         engine.execute(exp.Drop(tables=[exp.table_(SCOPE, quoted=True)], kind="TABLE", exists=True))
-        _record(ws)
+        _record(ws, before)
     return len(ids)
 
 
@@ -570,9 +653,9 @@ def kept_current(ws: Workspace, accounts: list[str], whole_groups: bool = False)
     when `whole_groups`: links, merges, KPI refreshes that roll up) and record the new stamp, so
     reads stay on the model (~1 s at a million accounts). A model already stale is left to the
     next build. Inside the change's transaction when it has one."""
-    fresh = state(ws.engine)[0]
-    before = group_heads(ws.engine, accounts) if fresh and whole_groups else set()
+    snap = snapshot(ws.engine)
+    before = group_heads(ws.engine, accounts) if snap.fresh and whole_groups else set()
     yield
-    if fresh:
+    if snap.fresh:
         after = group_heads(ws.engine, accounts) if whole_groups else set()
-        refresh(ws, accounts, before | after)
+        refresh(ws, accounts, before | after, before=snap)

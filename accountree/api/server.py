@@ -8,12 +8,14 @@ one psycopg connection guarded by a lock (a pool is the next step if a team serv
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 import threading
 import time
 import uuid
+import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -23,7 +25,7 @@ from typing import Any
 from starlette.responses import Response
 
 from accountree.api.access import Principal, TableCatalog
-from accountree.api.auth import LoginLimiter, TokenCache, server_secret
+from accountree.api.auth import Hashing, LoginLimiter, TokenCache, server_secret
 from accountree.store import Workspace
 from accountree.store.engine import Engine
 
@@ -103,6 +105,9 @@ class ReadCache:
             self._data.clear()
 
 
+RECORD_STRIPES = 64
+
+
 @dataclass
 class Server:
     ws: Workspace
@@ -110,16 +115,31 @@ class Server:
     tokens: TokenCache = field(default_factory=TokenCache)
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     secure_cookies: bool = False
+    # Proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
+    trusted_proxies: tuple[str, ...] = ()
+    hashing: Hashing = field(default_factory=Hashing)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # How long the workspace's stamp is trusted before it is read again (one small query).
     state_ttl: float = 1.0
 
     def __post_init__(self) -> None:
         self.secret = server_secret(self.ws)
+        self._stripes = [threading.Lock() for _ in range(RECORD_STRIPES)]
+        self._proxies = [ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies]
         self.cache = ReadCache(ttl=600.0 if self.ws.engine.name == "duckdb" else 60.0)
         self._state: tuple[bool, str] = (False, "")
         self._state_at = -1e9
         self._state_lock = threading.Lock()
+
+    def trusted(self, address: str) -> bool:
+        """Whether `address` is one of the trusted proxies."""
+        if not self._proxies:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self._proxies)
 
     def model_state(self, engine: Engine) -> tuple[bool, str]:
         """(the build's read model matches the workspace, the workspace's stamp), re-read each second."""
@@ -154,6 +174,20 @@ class Server:
         return Response(body, media_type="application/json")
 
     @contextmanager
+    def records_locked(self, keys: Iterable[str]) -> Iterator[None]:
+        """Writes to the same records (an account's 360 row) wait for each other in this process
+        instead of failing on DuckDB's optimistic transactions; unrelated writes run side by side.
+        Taken before the write's transaction starts, in a fixed order (no deadlock)."""
+        stripes = sorted({zlib.crc32(k.encode()) % RECORD_STRIPES for k in keys if k})
+        for i in stripes:
+            self._stripes[i].acquire()
+        try:
+            yield
+        finally:
+            for i in reversed(stripes):
+                self._stripes[i].release()
+
+    @contextmanager
     def engine(self) -> Iterator[Engine]:
         base = self.ws.engine
         if base.name == "duckdb":
@@ -173,6 +207,37 @@ class Server:
         ws = copy.copy(self.ws)
         ws.engine = engine
         return ws
+
+
+def is_retryable(err: BaseException) -> bool:
+    """A write conflict, or DuckDB's duplicate key of two transactions inserting the same key at
+    once (an upsert that did not see the other's uncommitted row): running it again can succeed."""
+    if is_write_conflict(err):
+        return True
+    try:
+        import duckdb
+
+        return isinstance(err, duckdb.ConstraintException) and "duplicate key" in str(err).lower()
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def is_write_conflict(err: BaseException) -> bool:
+    """A concurrent-write conflict of the engine (DuckDB's optimistic transactions, PostgreSQL's
+    serialisation and lock failures): the transaction was rolled back and a retry can succeed."""
+    try:
+        import duckdb
+
+        if isinstance(err, duckdb.TransactionException) and "conflict" in str(err).lower():
+            return True
+    except ImportError:  # pragma: no cover - duckdb is a dependency
+        pass
+    try:
+        from psycopg import errors as pg
+
+        return isinstance(err, (pg.SerializationFailure, pg.DeadlockDetected, pg.LockNotAvailable))
+    except ImportError:  # pragma: no cover
+        return False
 
 
 def audit(engine: Engine, principal: Principal, action: str, target_type: str | None, target_id: str | None,

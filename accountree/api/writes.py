@@ -8,15 +8,40 @@ with a hint instead of pretending.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import random
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from accountree.api.deps import Context
 from accountree.api.readmodel import kept_current
 from accountree.api.reads.common import FeatureUnavailableError
 from accountree.api.reads.stakeholders import BUYING_ROLES
+from accountree.api.server import is_retryable
 from accountree.errors import ConfigError, NotFoundError
+
+F = TypeVar("F", bound=Callable[..., Any])
+# A write that met a concurrent one on the same rows (DuckDB: two edits of one account's 360 row)
+# was rolled back whole: it is run again, from a fresh snapshot, before answering 409.
+WRITE_ATTEMPTS = 4
+
+
+def retried(fn: F) -> F:
+    @functools.wraps(fn)
+    def run(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return fn(ctx, *args, **kwargs)
+            except Exception as err:
+                if attempt == WRITE_ATTEMPTS or not is_retryable(err):
+                    raise
+                time.sleep(random.uniform(0.005, 0.03) * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return run  # type: ignore[return-value]
 
 
 def _now() -> datetime:
@@ -39,6 +64,7 @@ def _account_of(ctx: Context, table: str, key: str, value: str) -> list[str]:
     return [r[0] for r in rows if r[0]]
 
 
+@retried
 def set_buying_role(ctx: Context, contact_id: str, role: str) -> dict[str, Any]:
     if role not in BUYING_ROLES:
         raise ConfigError(f"unknown buying role {role!r}", hint=f"Roles: {', '.join(BUYING_ROLES)}.")
@@ -46,13 +72,15 @@ def set_buying_role(ctx: Context, contact_id: str, role: str) -> dict[str, Any]:
     if not ctx.reader.scalar("SELECT count(*) FROM contacts WHERE contact_id = ?", [contact_id]):
         raise NotFoundError(f"no contact {contact_id!r}")
     set_role = _service("accountree.kam.stakeholders", "set_buying_role", "editing buying roles")
-    with ctx.engine.transaction(), kept_current(ctx.ws, _account_of(ctx, "contacts", "contact_id", contact_id)):
+    accounts = _account_of(ctx, "contacts", "contact_id", contact_id)
+    with ctx.server.records_locked(accounts), ctx.engine.transaction(), kept_current(ctx.ws, accounts):
         result = set_role(ctx.ws, contact_id, role, ctx.principal.username)
         ctx.audit("set_buying_role", "contact", contact_id, {"buying_role": role})
     ctx.server.changed()  # again after the commit: a read racing the write may have cached the old state
     return {"contact_id": contact_id, "buying_role": role, "result": result}
 
 
+@retried
 def ack_alert(ctx: Context, alert_id: str, note: str | None) -> dict[str, Any]:
     if not ctx.reader.has("kam_alerts"):
         raise FeatureUnavailableError("alerts have not been computed in this workspace yet",
@@ -60,13 +88,15 @@ def ack_alert(ctx: Context, alert_id: str, note: str | None) -> dict[str, Any]:
     if not ctx.reader.scalar("SELECT count(*) FROM kam_alerts WHERE alert_id = ?", [alert_id]):
         raise NotFoundError(f"no alert {alert_id!r}")
     acknowledge = _service("accountree.kam.alerts", "acknowledge", "acknowledging alerts")
-    with ctx.engine.transaction(), kept_current(ctx.ws, _account_of(ctx, "kam_alerts", "alert_id", alert_id)):
+    accounts = _account_of(ctx, "kam_alerts", "alert_id", alert_id)
+    with ctx.server.records_locked(accounts), ctx.engine.transaction(), kept_current(ctx.ws, accounts):
         result = acknowledge(ctx.ws, alert_id, ctx.principal.username)
         ctx.audit("ack_alert", "alert", alert_id, {"note": note} if note else None)
     ctx.server.changed()
     return {"alert_id": alert_id, "acknowledged_by": ctx.principal.username, "result": result}
 
 
+@retried
 def decide_duplicate(ctx: Context, pair_id: str, decision: str) -> dict[str, Any]:
     """Accept (merge), reject or skip a duplicate pair through the resolver's review service."""
     if decision not in ("accept", "reject", "skip"):
@@ -77,20 +107,23 @@ def decide_duplicate(ctx: Context, pair_id: str, decision: str) -> dict[str, Any
     decide = _service("accountree.resolve.service", "decide", "deciding on duplicates")
     pair = ctx.engine.fetchall("SELECT account_id_l, account_id_r FROM duplicate_candidates WHERE pair_id = ?", [pair_id])
     accounts = [a for a in (pair[0] if pair else ()) if a]
-    with ctx.engine.transaction(), kept_current(ctx.ws, accounts, whole_groups=decision == "accept"):
+    with ctx.server.records_locked(accounts), ctx.engine.transaction(), \
+            kept_current(ctx.ws, accounts, whole_groups=decision == "accept"):
         result = decide(ctx.ws, pair_id, decision, user=ctx.principal.username)
         ctx.audit(f"duplicate_{decision}", "duplicate_pair", pair_id, {"result": result})
     ctx.server.changed()
     return {"pair_id": pair_id, "decision": decision, "result": result}
 
 
+@retried
 def add_link(ctx: Context, child_id: str, parent_id: str, relation: str, ownership_pct: float | None) -> dict[str, Any]:
     """A manual parent link (Sales Ops' fix of the hierarchy); the hierarchy is rebuilt at once."""
     for account in (child_id, parent_id):
         if not ctx.reader.scalar("SELECT count(*) FROM accounts WHERE account_id = ?", [account]):
             raise NotFoundError(f"no account {account!r}")
     link = _service("accountree.hierarchy.service", "link", "editing hierarchy links")
-    with ctx.engine.transaction(), kept_current(ctx.ws, [child_id, parent_id], whole_groups=True):
+    with ctx.server.records_locked([child_id, parent_id]), ctx.engine.transaction(), \
+            kept_current(ctx.ws, [child_id, parent_id], whole_groups=True):
         result = link(ctx.ws, child_id, parent_id, relation=relation, ownership_pct=ownership_pct,
                       user=ctx.principal.username)
         ctx.audit("add_link", "account", child_id, {"parent_id": parent_id, "relation": relation,

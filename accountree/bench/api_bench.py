@@ -209,14 +209,77 @@ def _load(port: int, token: str, ids: list[str], rate: float, duration: float, s
     return results
 
 
+def closed_loop(port: int, token: str, paths: list[str], concurrency: int, duration: float,
+                seed: int) -> dict[str, Any]:
+    """Read load: `concurrency` clients, each on its own keep-alive connection, sending the next
+    request as soon as the previous answer is in, for `duration` seconds (the issue's probe: 100
+    concurrent readers of random account 360s). Returns answers per second, latency percentiles
+    (ms) and the errors (any answer but 200, any connection failure)."""
+    import http.client
+    import threading
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    headers = {"Authorization": f"Bearer {token}", "Connection": "keep-alive"}
+    barrier = threading.Barrier(concurrency + 1)
+    stop_at = [0.0]
+
+    def client(k: int) -> None:
+        rng = random.Random(seed * 1000 + k)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=GRACE_SECONDS + duration)
+        mine: list[float] = []
+        bad: list[str] = []
+        barrier.wait()
+        while time.perf_counter() < stop_at[0]:
+            path = rng.choice(paths)
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status == 200:
+                    mine.append((time.perf_counter() - t0) * 1000)
+                else:
+                    bad.append(f"HTTP {response.status} on {path}")
+            except (OSError, http.client.HTTPException) as err:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=GRACE_SECONDS + duration)
+                bad.append(f"{type(err).__name__} on {path}")
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors.extend(bad)
+
+    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(concurrency)]
+    for t in threads:
+        t.start()
+    start = time.perf_counter()
+    stop_at[0] = start + duration
+    barrier.wait()
+    for t in threads:
+        t.join(timeout=duration + GRACE_SECONDS * 2)
+    wall = time.perf_counter() - start
+    return {"concurrency": concurrency, "duration_s": duration, "answers": len(latencies),
+            "rps": round(len(latencies) / wall, 1) if wall else math.nan,
+            "p50_ms": round(_pct(latencies, 0.5), 1), "p95_ms": round(_pct(latencies, 0.95), 1),
+            "p99_ms": round(_pct(latencies, 0.99), 1), "errors": len(errors),
+            "first_error": errors[0] if errors else None}
+
+
 def run_api_bench(accounts: int = 50_000, group_entities: int = 10_000, rate: float = 200.0, duration: float = 20.0,
-                  seed: int = 7, workspace: str | None = None, warmup: float = 3.0) -> dict[str, Any]:
+                  seed: int = 7, workspace: str | None = None, warmup: float = 3.0, concurrency: int = 100,
+                  concurrency_duration: float = 10.0) -> dict[str, Any]:
     """p50/p95/p99 latency (ms) of account 360 and group views under `rate` req/s for `duration` s.
 
     `workspace`: a bench workspace to reuse (its big group must be `BIG000000`), or to create
     there and keep when the path does not exist yet; without it one is built in a temporary
     folder. The issue's figure is `accounts=1_000_000` (about ten minutes to generate, import and
     build on two cores, so keep it with `workspace`). Loopback only. Target: p95 < 150 ms.
+
+    Then, unless `concurrency` is 0, the read load: `concurrency` clients reading account 360s of
+    random accounts of the whole workspace back to back for `concurrency_duration` seconds
+    (`closed_loop`); no target but no errors.
     """
     from accountree.api.auth import new_token
     from accountree.store import open_workspace
@@ -246,6 +309,8 @@ def run_api_bench(accounts: int = 50_000, group_entities: int = 10_000, rate: fl
         token = new_token(ws, user, "api bench")
         entities = int(ws.engine.scalar("SELECT count(*) FROM hierarchy WHERE group_head_id = ?", [BIG_GROUP]))
         total_accounts = int(ws.engine.scalar("SELECT count(*) FROM accounts"))
+        sample = [r[0] for r in ws.engine.fetchall(
+            "SELECT account_id FROM accounts ORDER BY md5(account_id || ?) LIMIT 5000", [str(seed)])]
     port = _free_port()
     server = _start_server(workspace, port)
     try:
@@ -258,6 +323,14 @@ def run_api_bench(accounts: int = 50_000, group_entities: int = 10_000, rate: fl
         server_cpu_s = sum(proc.cpu_times()[:2]) - cpu_before
         client_cpu_s = time.process_time() - client_before
         load_average = os.getloadavg()[0]
+        readers = None
+        if concurrency > 0:
+            cpu_before = sum(proc.cpu_times()[:2])
+            readers = closed_loop(port, token, [f"/api/v1/accounts/{a}" for a in sample], concurrency,
+                                  concurrency_duration, seed + 2)
+            readers["server_cpu_ms_per_request"] = round(
+                (sum(proc.cpu_times()[:2]) - cpu_before) * 1000 / max(1, readers["answers"]), 2)
+            readers["load_average_1m"] = round(os.getloadavg()[0], 1)
     finally:
         server.terminate()
         try:
@@ -288,4 +361,9 @@ def run_api_bench(accounts: int = 50_000, group_entities: int = 10_000, rate: fl
     out["meets_target"] = bool(all_ok) and out["all_p95_ms"] < 150 and not res["errors"]
     if res["errors"]:
         out["first_error"] = res["errors"][0]
+    if readers is not None:  # the read load: 360s of random accounts, `concurrency` clients back to back
+        for key, value in readers.items():
+            if key != "first_error" or value:
+                out[f"readers_{key}"] = value
+        out["readers_no_errors"] = readers["errors"] == 0
     return out

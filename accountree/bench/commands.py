@@ -73,11 +73,16 @@ def bench_api(
     duration: Annotated[float, typer.Option(help="Seconds of load.")] = 20.0,
     workspace: Annotated[str | None, typer.Option(
         help="Bench workspace to reuse, or to create there and keep if the path does not exist.")] = None,
+    concurrency: Annotated[int, typer.Option(
+        help="Then the read load: this many clients reading random account 360s back to back (0: skip).")] = 100,
+    concurrency_duration: Annotated[float, typer.Option(help="Seconds of read load.")] = 10.0,
     as_json: JsonOption = False,
 ) -> None:
-    """Account-360 and group-view latency (p50/p95) under load from a second process on loopback."""
+    """Account-360 and group-view latency (p50/p95) under load from a second process on loopback,
+    then req/s, p50/p95 and errors of --concurrency readers of account 360s."""
     run(as_json, lambda: _show(_call("api_bench", "run_api_bench", accounts=accounts, group_entities=group_entities,
-                                     rate=rate, duration=duration, workspace=workspace), as_json, "bench api"))
+                                     rate=rate, duration=duration, workspace=workspace, concurrency=concurrency,
+                                     concurrency_duration=concurrency_duration), as_json, "bench api"))
 
 
 @bench_app.command("resolve")

@@ -2,12 +2,12 @@
 
 Pages are server-rendered with Jinja2 and read through the same `ScopedReader` as the API, so a
 page cannot show what the API would hide. Writes from pages (htmx) carry a CSRF token derived
-from the session; the session cookie is signed, HttpOnly and SameSite=Lax.
+from the session (a new one at each sign-in); the session cookie holds a random secret whose hash
+the server keeps (`api_sessions`), HttpOnly and SameSite=Lax.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import math
@@ -92,8 +92,13 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
-def csrf_token(secret: bytes, username: str) -> str:
-    return hmac.new(secret, f"csrf|{username}".encode(), hashlib.sha256).hexdigest()[:32]
+def csrf_token(secret: bytes, request: Request, principal: Principal) -> str:
+    """The CSRF token of the request's session (a new one at every sign-in); a request signed with
+    an API token (never sent by a browser on its own) gets one derived from the user name."""
+    from accountree.api.auth import csrf_token as session_csrf
+
+    key = getattr(request.state, "session_key", None) or f"bearer|{principal.username}"
+    return session_csrf(secret, key)
 
 
 @dataclass
@@ -106,7 +111,7 @@ class PageContext:
     def render(self, template: str, nav: str, title: str, **data: Any) -> HTMLResponse:
         server = server_of(self.request)
         return templates.TemplateResponse(self.request, template, {
-            "user": self.principal, "nav": nav, "title": title, "csrf": csrf_token(server.secret, self.principal.username),
+            "user": self.principal, "nav": nav, "title": title, "csrf": csrf_token(server.secret, self.request, self.principal),
             **data})
 
 
@@ -124,7 +129,7 @@ Page = Annotated[PageContext, Depends(page)]
 
 def page_writer(request: Request, pc: Page) -> PageContext:
     """A write from a page: same-origin htmx request with the session's CSRF token."""
-    expected = csrf_token(server_of(request).secret, pc.principal.username)
+    expected = csrf_token(server_of(request).secret, request, pc.principal)
     if not hmac.compare_digest(request.headers.get("x-csrf-token", ""), expected):
         raise PermissionDeniedError("missing or wrong CSRF token", hint="Reload the page and try again.")
     pc.principal.require_write()
@@ -153,12 +158,13 @@ def error_page(request: Request, status: int, body: dict) -> Response:
     titles = {403: "Not allowed", 404: "Not found", 409: "Not computed yet", 429: "Slow down"}
     return templates.TemplateResponse(request, "error.html", {
         "user": principal, "nav": "", "title": titles.get(status, "Something went wrong"), "error": body,
-        "csrf": csrf_token(server.secret, principal.username)}, status_code=status)
+        "csrf": csrf_token(server.secret, request, principal)}, status_code=status)
 
 
-def set_session(response: Response, request: Request, username: str) -> None:
-    from accountree.api.auth import SESSION_SECONDS, sign_session
+def set_session(response: Response, request: Request, cookie: str) -> None:
+    """The session cookie (from `auth.new_session`): HttpOnly, SameSite=Lax, Secure behind HTTPS."""
+    from accountree.api.auth import SESSION_SECONDS
 
     server = server_of(request)
-    response.set_cookie(SESSION_COOKIE, sign_session(server.secret, username), max_age=SESSION_SECONDS,
+    response.set_cookie(SESSION_COOKIE, cookie, max_age=SESSION_SECONDS,
                         httponly=True, samesite="lax", secure=server.secure_cookies, path="/")

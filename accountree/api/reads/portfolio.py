@@ -158,10 +158,14 @@ def campaign(r: ScopedReader, campaign_id: str) -> dict[str, Any]:
 
 
 def imports(r: ScopedReader, limit: int = 100) -> list[dict[str, Any]]:
-    return r.fetch_dicts(
+    rows = r.fetch_dicts(
         "SELECT import_id, max(imported_at) AS imported_at, max(imported_by) AS imported_by, count(*) AS files, "
         "sum(rows) AS rows, sum(inserted) AS inserted, sum(updated) AS updated, sum(unchanged) AS unchanged "
         "FROM imports GROUP BY import_id ORDER BY import_id DESC LIMIT ?", [limit])
+    if r.principal.role != "admin":  # the OS account that ran the import is the server's business
+        for row in rows:
+            row["imported_by"] = None
+    return rows
 
 
 def hierarchy_issues(r: ScopedReader, page: int, page_size: int) -> Page:

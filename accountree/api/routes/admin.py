@@ -9,9 +9,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from accountree.api import auth
-from accountree.api.deps import AdminCtx, Ctx, EngineDep, client_ip, server_of
+from accountree.api.deps import AdminCtx, Ctx, client_ip, server_of
 from accountree.api.routes.params import PageNo, PageSize
 
 router = APIRouter(tags=["workspace"])
@@ -52,6 +53,8 @@ def export(name: Annotated[str, Path(min_length=1, max_length=100)], ctx: Ctx,
 
     ws = ctx.server.workspace_for(ctx.engine)
     table = ctx.reader.fetch_arrow(export_query(ws, name))
+    if name == "imports" and ctx.principal.role != "admin":
+        table = _without_server_details(table)
     if format == "json":
         body = json.dumps(table.to_pylist(), default=str, ensure_ascii=False).encode()
         return StreamingResponse(iter([body]), media_type="application/json")
@@ -60,6 +63,22 @@ def export(name: Annotated[str, Path(min_length=1, max_length=100)], ctx: Ctx,
         pacsv.write_csv(table if raw else neutralise(table), buf)
     return StreamingResponse(iter([buf.getvalue()]), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+def _without_server_details(table):
+    """The import history for non-admins: file names without the server's folders, no OS user."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for column in ("bundle", "file"):
+        if column in table.column_names:
+            i = table.column_names.index(column)
+            table = table.set_column(i, column, pc.replace_substring_regex(
+                table[column].cast(pa.string()), pattern=r"^.*[/\\]", replacement=""))
+    if "imported_by" in table.column_names:
+        i = table.column_names.index("imported_by")
+        table = table.set_column(i, "imported_by", pa.nulls(table.num_rows, pa.string()))
+    return table
 
 
 @router.get("/users", summary="Users (admin)")
@@ -83,12 +102,59 @@ class Credentials(BaseModel):
 
 @router.post("/auth/token", summary="Exchange a user name and password for a new API token (rate-limited)",
              tags=["auth"])
-def token(body: Credentials, request: Request, engine: EngineDep) -> dict[str, Any]:
+async def token(body: Credentials, request: Request) -> dict[str, Any]:
     server = server_of(request)
-    principal = auth.login(engine, server.limiter, body.username, body.password, client_ip(request))
-    ws = server.workspace_for(engine)
-    secret = auth.new_token(ws, principal.username, body.label)
-    from accountree.api.server import audit
+    ip = client_ip(request)
+    principal = await auth.login_async(server, body.username, body.password, ip)
 
-    audit(engine, principal, "create_token", "user", principal.username, None, client_ip(request))
-    return {"token": secret, "username": principal.username, "role": principal.role}
+    def create() -> str:
+        from accountree.api.server import audit
+
+        with server.engine() as engine, engine.transaction():
+            secret = auth.new_token(server.workspace_for(engine), principal.username, body.label)
+            audit(engine, principal, "create_token", "user", principal.username, None, ip)
+            return secret
+
+    return {"token": await run_in_threadpool(create), "username": principal.username, "role": principal.role}
+
+
+# -- user management (admin) ------------------------------------------------------------------
+UserName = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class NewPassword(BaseModel):
+    password: str = Field(min_length=8, max_length=1000)
+
+
+def _managed(ctx: AdminCtx, result: dict[str, Any]) -> dict[str, Any]:
+    ctx.server.tokens.clear()  # a revoked token or a disabled user stops working at once
+    return result
+
+
+@router.put("/users/{username}/password", summary="Set a user's password; their sessions end (admin)",
+            tags=["users"])
+def user_password(username: UserName, body: NewPassword, ctx: AdminCtx) -> dict[str, Any]:
+    return _managed(ctx, auth.set_password(ctx.ws, username, body.password, ctx.principal.username,
+                                           ctx.principal.role, ctx.ip))
+
+
+@router.post("/users/{username}/disable", summary="Disable a user: sessions end, tokens stop working (admin)",
+             tags=["users"])
+def user_disable(username: UserName, ctx: AdminCtx) -> dict[str, Any]:
+    return _managed(ctx, auth.set_disabled(ctx.ws, username, True, ctx.principal.username, ctx.principal.role, ctx.ip))
+
+
+@router.post("/users/{username}/enable", summary="Enable a disabled user (admin)", tags=["users"])
+def user_enable(username: UserName, ctx: AdminCtx) -> dict[str, Any]:
+    return _managed(ctx, auth.set_disabled(ctx.ws, username, False, ctx.principal.username, ctx.principal.role, ctx.ip))
+
+
+@router.post("/users/{username}/revoke-tokens", summary="Revoke a user's API tokens and end their sessions (admin)",
+             tags=["users"])
+def user_revoke_tokens(username: UserName, ctx: AdminCtx) -> dict[str, Any]:
+    return _managed(ctx, auth.revoke_tokens(ctx.ws, username, ctx.principal.username, ctx.principal.role, ctx.ip))
+
+
+@router.delete("/users/{username}", summary="Delete a user, their sessions and tokens (admin)", tags=["users"])
+def user_delete(username: UserName, ctx: AdminCtx) -> dict[str, Any]:
+    return _managed(ctx, auth.delete_user(ctx.ws, username, ctx.principal.username, ctx.principal.role, ctx.ip))
