@@ -96,7 +96,8 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, web: bool = True)
         description="Authenticate with `Authorization: Bearer <token>` (`accountree user token NAME`). "
                     "Every read is scoped to the caller's seller business unit. Errors are "
                     '`{"error", "message", "hint"?}`.',
-        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+        openapi_url=f"{API_PREFIX}/openapi.json", redoc_url=None,
+        docs_url=None if web else f"{API_PREFIX}/docs",  # the dashboard serves a vendored Swagger UI there
     )
     app.state.server = Server(ws, secure_cookies=secure_cookies)
     install_error_handlers(app)

@@ -12,7 +12,16 @@ from typing import Any
 
 from accountree.api.access import ScopedReader
 from accountree.api.reads import model
-from accountree.api.reads.common import ACCENTS_FROM, ACCENTS_TO, MAX_CHILDREN, Page, needs_build, section
+from accountree.api.reads.common import (
+    ACCENTS_FROM,
+    ACCENTS_TO,
+    MAX_CHILDREN,
+    Page,
+    kpi_years,
+    needs_build,
+    section,
+    year_label,
+)
 from accountree.errors import NotFoundError
 from accountree.kpi import bits
 
@@ -236,8 +245,14 @@ def _group_kpis(r: ScopedReader, group_id: str) -> dict[str, Any] | None:
     row = r.fetchone_dict("SELECT * FROM group_kpis WHERE account_id = ?", [group_id])
     if row is None:
         return None
-    row["by_year"] = [{"year": y, "revenue": row.get(f"revenue_{y}"), "margin": row.get(f"margin_{y}")}
-                      for y in YEARS if f"revenue_{y}" in row]
+    years = kpi_years(r)
+    row["years"] = years
+    row["by_year"] = [{"year": y, "label": year_label(years, y), "revenue": row.get(f"revenue_{y}"),
+                       "margin": row.get(f"margin_{y}")} for y in YEARS if f"revenue_{y}" in row]
+    for i, y in enumerate(row["by_year"]):  # the P&L: margin %, growth on the year before
+        y["margin_pct"] = y["margin"] / y["revenue"] if y["revenue"] and y["margin"] is not None else None
+        before = row["by_year"][i + 1]["revenue"] if i + 1 < len(row["by_year"]) else None
+        y["yoy"] = (y["revenue"] - before) / before if before and y["revenue"] is not None else None
     return row
 
 

@@ -1,5 +1,6 @@
 /* The group hierarchy as an interactive ECharts tree, loaded level by level from the API. */
 (function () {
+  const esc = atChart.esc;
   function groupTree(el, groupId, initial) {
     const chart = echarts.init(el, null, {renderer: 'canvas'});
     window.addEventListener('resize', () => chart.resize());
@@ -52,11 +53,11 @@
         textStyle: {fontFamily: 'inherit'},
         tooltip: {trigger: 'item', formatter: p => {
           const n = (p.data && p.data.raw) || null;
-          if (!n) return p.name;
-          return `<b>${n.name}</b><br>${n.status || 'status unknown'}` +
-            (n.revenue_cy != null ? ` · ${atChart.money(n.revenue_cy)}` : '') + (n.grade ? ` · grade ${n.grade}` : '') +
-            (n.relation ? `<br>${n.relation}${n.ownership_pct != null ? ' · ' + n.ownership_pct + ' %' : ''}` : '') +
-            ((n.descendants || 0) > 0 ? `<br>${n.descendants} ${n.descendants === 1 ? 'entity' : 'entities'} below` : '') +
+          if (!n) return esc(p.name);
+          return `<b>${esc(n.name)}</b><br>${esc(n.status || 'status unknown')}` +
+            (n.revenue_cy != null ? ` · ${esc(atChart.money(n.revenue_cy))}` : '') + (n.grade ? ` · grade ${esc(n.grade)}` : '') +
+            (n.relation ? `<br>${esc(n.relation)}${n.ownership_pct != null ? ' · ' + esc(n.ownership_pct) + ' %' : ''}` : '') +
+            ((n.descendants || 0) > 0 ? `<br>${esc(n.descendants)} ${n.descendants === 1 ? 'entity' : 'entities'} below` : '') +
             (n.is_joint_venture ? '<br><b>Joint venture</b> — shared with another parent' : '') +
             '<br><span style="color:#6b7588">click: expand · double-click: open</span>';
         }},
@@ -82,14 +83,13 @@
       render();
     }
 
-    const esc = t => String(t == null ? '' : t).replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'})[c]);
     function select(node) {
       const panel = document.getElementById('tree-selected');
       const n = node.raw;
       if (!panel || !n) return;
-      const bits = [n.status ? `<span class="badge" style="background:${atChart.statusColor(n.status)};color:#fff">${esc(n.status)}</span>` : '',
-        n.revenue_cy != null ? `${atChart.money(n.revenue_cy)} CY` : '', n.grade ? `grade ${esc(n.grade)}` : '',
-        (n.descendants || 0) > 0 ? `${n.descendants} ${n.descendants === 1 ? 'entity' : 'entities'} below` : '', n.is_joint_venture ? '<span class="badge jv">JV · shared</span>' : ''];
+      const bits = [n.status ? `<span class="badge" style="background:${esc(atChart.statusColor(n.status))};color:#fff">${esc(n.status)}</span>` : '',
+        n.revenue_cy != null ? `${esc(atChart.money(n.revenue_cy))} CY` : '', n.grade ? `grade ${esc(n.grade)}` : '',
+        (n.descendants || 0) > 0 ? `${esc(n.descendants)} ${n.descendants === 1 ? 'entity' : 'entities'} below` : '', n.is_joint_venture ? '<span class="badge jv">JV · shared</span>' : ''];
       panel.innerHTML = `<b>${esc(n.name)}</b> ${bits.filter(Boolean).join(' · ')} ` +
         `<a class="btn small primary" id="open-account" href="/accounts/${encodeURIComponent(n.account_id)}">Open account 360 →</a>`;
     }
@@ -164,7 +164,7 @@
           link.addEventListener('click', e => { e.preventDefault(); results.hidden = true; tree.focus(a.account_id); });
           results.appendChild(link);
         });
-        if (!body.items.length) results.innerHTML = '<a class="muted">No entity matches</a>';
+        if (!body.items.length) results.innerHTML = '<a class="muted">No entity matches</a>';  // a constant
         results.hidden = false;
       }, 200);
     });
