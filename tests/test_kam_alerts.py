@@ -123,15 +123,17 @@ def test_contract_tables_of_earlier_stages_are_used(kam_ws) -> None:
     engine.execute("INSERT INTO scores VALUES ('TAS', 80, NULL, 80, 'B', 'Tier 1')")
     summary = build(kam_ws)
     assert summary["missing"] == "cross_sell (run `accountree build --stage kpis`): no cross-sell alerts"
-    acme = row(kam_ws, "ACME")  # 3 × max(60 000 over the last 12 months, 30 % × 1 000 000)
-    assert (acme["potential_3y"], acme["potential_source"], acme["tier"]) == (900_000, "wallet", 1)
+    acme = row(kam_ws, "ACME")  # 3 × max(60 000 over the last 12 months, 30 % × a given wallet of 1 000 000)
+    # Tier 2: one of two customer units, and the Tier 1 place (5 % of 2, rounded up: 1) is the Thales group's (1.41 M)
+    assert (acme["potential_3y"], acme["potential_source"], acme["tier"]) == (900_000, "wallet", 2)
     assert acme["share_of_wallet"] == pytest.approx(0.06) and acme["upside_3y"] == pytest.approx(720_000)
     assert acme["nrr"] == pytest.approx(1.0)  # the KPI stage's NRR: complete years 2025 vs 2024
     # the reachable share of a wallet follows the relationship: customer 30 %, open deal 10 %, cold 5 %
     assert row(kam_ws, "SUB")["potential_3y"] == pytest.approx(300_000)
     assert row(kam_ws, "LONE")["potential_3y"] == pytest.approx(150_000)
     g1 = row(kam_ws, "G1")
-    assert (g1["potential_3y"], g1["tier"]) == (360_000, 2)
+    assert (g1["potential_3y"], g1["tier"]) == (360_000, 1)  # its own figure, its group's tier
+    assert row(kam_ws, "G1", "group")["potential_3y"] == pytest.approx(360_000 + 600_000 + 300_000 + 150_000)
     group = row(kam_ws, "G1", "group")  # G1, TAS, SUB and LONE (the hierarchy stage's view)
     assert (group["entities_penetrated"], group["entities_total"]) == (2, 5)  # from group_kpis
     assert group["nrr"] == pytest.approx(0.8) and group["retention"] == pytest.approx(0.8)

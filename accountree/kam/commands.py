@@ -1,4 +1,4 @@
-"""KAM commands: `map`, `alerts` / `alerts ack`, and `kam coverage|matrix|committee|meddic|role|settings`."""
+"""KAM commands: `map`, `alerts` / `alerts ack`, and `kam coverage|matrix|committee|meddic|role|designate|settings`."""
 
 from __future__ import annotations
 
@@ -201,6 +201,24 @@ def register(app: typer.Typer) -> None:
             console.print(f"[bold green]✓[/] {contact_id}: {result['buying_role'] or 'role cleared'}")
 
         run_on(workspace_, as_json, lambda ws: set_buying_role(ws, contact_id, role), show)
+
+    @kam_app.command("designate")
+    def designate_command(
+        account_id: Annotated[str, typer.Argument(help="The entity to manage as its own key account.")],
+        remove: Annotated[bool, typer.Option("--remove", help="Give it back to its group's key account.")] = False,
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Manage an entity (and its subtree) as its own key account instead of as part of its group."""
+        import getpass
+
+        from accountree.kam.wallet import designate
+
+        def show(result: dict[str, Any]) -> None:
+            state = "is now its own key account" if result["designated"] else "is back in its group's key account"
+            console.print(f"[bold green]✓[/] {result['name']} ({result['account_id']}) {state}. {result['next']}")
+
+        run_on(workspace_, as_json, lambda ws: designate(ws, account_id, getpass.getuser(), remove), show)
 
     @kam_app.command("settings")
     def settings_command(

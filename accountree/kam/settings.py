@@ -28,6 +28,19 @@ class KamSettings:
     """The same for an account with open deals that is not a customer yet."""
     achievable_share_prospect: float = 0.05
     """The same for any other account: a cold account is a bet, not a plan."""
+    tier1_share: float = 0.05
+    """At most this share of customer units (groups, standalone customers) is Tier 1: the few the
+    dedicated teams can carry (3–5 per AE), whatever the thresholds let through."""
+    tier2_share: float = 0.20
+    """At most this share of active units (customers and open pipeline) is Tier 2."""
+    wallet_quantile: float = 0.8
+    """A unit's wallet: this quantile of what comparable units spend with us (Perlich et al., KDD 2007)."""
+    wallet_min_peers: float = 8.0
+    """Buying units a cell (industry × size band × country) needs; fewer: back off to a coarser cell."""
+    reach_pipeline: float = 0.5
+    """Share of the gap to the peers' wallet a unit with open deals (not a customer yet) can reach in 3 years."""
+    reach_prospect: float = 0.2
+    """The same for a unit with no relationship: a cold account is a bet, not a plan."""
     high_potential_threshold: float = 500_000.0
     """3-year potential from which an account is 'high potential' in the potential × effort matrix."""
     high_effort_threshold: float = 0.5

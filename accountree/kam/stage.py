@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from accountree.build import BuildOptions, BuildStage
+from accountree.kam import wallet
 from accountree.kam.alerts import (
     carry_over,
     cross_sell,
@@ -89,7 +90,11 @@ def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
     inputs = load_inputs(ws, options.as_of, round(settings.no_progress_months * 30.44))
     with ws.engine.transaction():
         synced = sync_from_deals(ws, inputs.deals)
-        portfolio = portfolio_rows(inputs, settings)
+        if wallet.available(ws):
+            wallets = wallet.unit_wallets(ws, settings.wallet_quantile, int(settings.wallet_min_peers))
+            portfolio = portfolio_rows(inputs, settings, wallets, wallet.units_of(ws))
+        else:
+            portfolio = portfolio_rows(inputs, settings)
         people = [stakeholder_row(c, inputs.contact_activity.get(c["contact_id"]), settings) for c in inputs.contacts]
         meddic = meddic_rows(inputs, stored_rows(ws))
         since = _stage_since(ws, inputs)
@@ -101,9 +106,10 @@ def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
         _snapshot(ws, inputs)
         ws.set_meta(BUILT_AS_OF, inputs.as_of.isoformat())
     accounts = [r for r in portfolio if r["scope"] == "account"]
+    units = [r for r in portfolio if r.get("kam_unit")]
     summary: dict[str, Any] = {
-        "accounts": len(accounts), "groups": len(portfolio) - len(accounts),
-        "tier 1": sum(1 for r in accounts if r["tier"] == 1), "tier 2": sum(1 for r in accounts if r["tier"] == 2),
+        "accounts": len(accounts), "groups": len(portfolio) - len(accounts), "KAM units": len(units),
+        "tier 1 units": sum(1 for r in units if r["tier"] == 1), "tier 2 units": sum(1 for r in units if r["tier"] == 2),
         "stakeholders": len(people), "open deals (MEDDIC)": len(meddic), "MEDDIC from deals": synced,
         "alerts": len(found),
     }
