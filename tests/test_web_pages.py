@@ -54,7 +54,7 @@ def test_login_is_rate_limited_per_user_and_address(duck_api: Api) -> None:
 @pytest.mark.parametrize("path, expected", [
     ("/", "Groups by status"), ("/", "No account has changed status between builds yet"), ("/groups", "Groupe Étoile SA"), ("/groups/G1", "Étoile-Nordwind Offshore JV"),
     ("/accounts", "Étoile Énergie SAS"), ("/accounts/A2", "MEDDIC"), ("/accounts/A2", "Amélie Décideur"),
-    ("/key-accounts", "Tier"), ("/scoring", "Grade distribution"), ("/quality", "Accept — merge"),
+    ("/key-accounts", "KAM tier"), ("/scoring", "Grade distribution"), ("/quality", "Accept — merge"),
     ("/search?q=etoile%20energie", "Étoile Énergie SAS"), ("/campaigns", "Printemps SaaS"),
     ("/campaigns/CMP-SERV", "Automne Services"), ("/accounts?grade=Z", "No account matches"),
 ])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
@@ -9,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from accountree.api.reads import accounts as account_reads
 from accountree.api.reads import portfolio as reads
-from accountree.api.reads.common import FeatureUnavailableError
+from accountree.api.reads.common import FeatureUnavailableError, kpi_years
 from accountree.web.pages import Page
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -46,14 +47,28 @@ def search(pc: Page, q: str = Query("", max_length=200)):
 
 
 @router.get("/key-accounts")
-def key_accounts(pc: Page, tier: int | None = Query(None, ge=1, le=3),
-                 page_no: int = Query(1, alias="page", ge=1, le=100_000)):
+def key_accounts(pc: Page, tier: int | None = Query(None, ge=1, le=3), owner: str | None = Query(None, max_length=200),
+                 page_no: int = Query(1, alias="page", ge=1, le=100_000), sort: str | None = Query(None, max_length=40),
+                 desc: bool = True):
     if not pc.reader.has("kam_accounts"):
         return pc.render("key_accounts.html", "kam", "Key accounts", result=None)
-    result = reads.key_accounts(pc.reader, tier, page_no, 25)
-    counts = dict(pc.reader.fetchall("SELECT tier, count(*) FROM kam_accounts WHERE scope = 'account' GROUP BY tier"))
-    return pc.render("key_accounts.html", "kam", "Key accounts", result=result, tier=tier, counts=counts,
-                     matrix=reads.kam_matrix(pc.reader), base=f"/key-accounts?{'tier=' + str(tier) + '&' if tier else ''}")
+    result = reads.key_accounts(pc.reader, tier, page_no, 50, owner or None, sort, desc)
+    args = {k: v for k, v in {"tier": tier, "owner": owner}.items() if v}
+    return pc.render("key_accounts.html", "kam", "Key accounts", result=result, tier=tier, owner=owner,
+                     counts=reads.kam_tier_counts(pc.reader), matrix=reads.kam_matrix(pc.reader), years=kpi_years(pc.reader),
+                     settings=load_settings_of(pc), base="/key-accounts?" + urlencode(args) + ("&" if args else ""))
+
+
+def load_settings_of(pc: Any) -> dict[str, float]:
+    """The KAM settings the tiers were computed with (thresholds, shares), for the page's legend."""
+    keys = ("tier1_threshold", "tier2_threshold", "tier1_share", "tier2_share", "wallet_quantile")
+    from accountree.kam.settings import KamSettings
+
+    out = {k: float(getattr(KamSettings(), k)) for k in keys}
+    for k, v in pc.reader.fetchall("SELECT key, value FROM workspace_meta WHERE key LIKE 'kam.%'"):
+        if k[4:] in out:
+            out[k[4:]] = float(v)
+    return out
 
 
 @router.get("/scoring")

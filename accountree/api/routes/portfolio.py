@@ -31,10 +31,15 @@ def transitions(ctx: Ctx, since: date | None = None, until: date | None = None,
     return reads.transitions(ctx.reader, since, until, groups)
 
 
-@router.get("/key-accounts", summary="Key accounts")
-def key_accounts(ctx: Ctx, tier: Annotated[int | None, Query(ge=1, le=3)] = None, page: PageNo = 1,
-                 page_size: PageSize = 50) -> dict[str, Any]:
-    return reads.key_accounts(ctx.reader, tier, page, page_size).as_dict()
+@router.get("/key-accounts", summary="Key accounts: KAM units (customer groups, designated entities)")
+def key_accounts(ctx: Ctx, tier: Annotated[int | None, Query(ge=1, le=3, description="KAM tier")] = None,
+                 page: PageNo = 1, page_size: PageSize = 50, owner: Text = None,
+                 sort: Annotated[str | None, Query(max_length=40, description="Sort key: " + ", ".join(
+                     reads.KEY_ACCOUNT_SORTS) + " (default potential_3y).")] = None,
+                 desc: bool = True) -> dict[str, Any]:
+    """`tier` is the KAM tier (key-account management), not the ICP tier of `/scores`."""
+    result = reads.key_accounts(ctx.reader, tier, page, page_size, owner, sort, desc)
+    return {**result.as_dict(), "sort": result.sort, "desc": result.desc}
 
 
 @router.get("/scores", summary="ICP scores, grades and tiers")

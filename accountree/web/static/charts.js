@@ -79,7 +79,7 @@
         tooltip: {formatter: p => `<b>${esc(p.data.name)}</b><br>potential ${esc(money(p.data.value[1]))} · effort ${esc(p.data.value[0])}<br>${esc(p.data.quadrant || '')}`},
         xAxis: {name: 'effort', nameLocation: 'middle', nameGap: 24, min: 0, max: 1, splitLine: {lineStyle: {color: '#eef1f6'}}},
         yAxis: {name: '3-year potential', type: 'log', axisLabel: {formatter: money}, splitLine: {lineStyle: {color: '#eef1f6'}}},
-        series: [1, 2, 3].map(t => ({type: 'scatter', name: 'Tier ' + t, symbolSize: 9, itemStyle: {color: TIER[t], opacity: 0.75},
+        series: [1, 2, 3].map(t => ({type: 'scatter', name: 'KAM tier ' + t, symbolSize: 9, itemStyle: {color: TIER[t], opacity: 0.75},
           data: rows.filter(r => r.tier === t).map(r => ({name: r.name, value: [r.effort, r.potential_3y], quadrant: r.quadrant}))}))});
     },
     orgChart(id, roots) {
