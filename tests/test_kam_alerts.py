@@ -10,6 +10,7 @@ import pytest
 from accountree.errors import NotFoundError
 from accountree.kam import acknowledge, alerts, org_chart
 from accountree.kam.alerts import alert_id
+from accountree.kam.settings import set_setting
 from tests.test_kam_fixtures import ACCOUNTS, CONTACTS, DEALS, build, load, row
 
 pytest_plugins = ("tests.test_kam_fixtures",)  # the module-scoped `built_ws` fixture
@@ -86,16 +87,23 @@ def test_changes_between_builds(kam_ws, tmp_path: Path) -> None:
     assert ("restructuring", "SUB", "parent:ACME") not in _by_kind(alerts(kam_ws))
 
 
-def test_cross_sell_alerts_go_to_the_account_owner(kam_ws) -> None:
+def test_cross_sell_alerts_are_one_per_key_account_to_its_owner(kam_ws) -> None:
     kam_ws.engine.execute("CREATE TABLE cross_sell (account_id VARCHAR, product VARCHAR, reason VARCHAR, score DOUBLE, "
                           "entity_rank INTEGER)")
     kam_ws.engine.execute("INSERT INTO cross_sell VALUES ('SUB', 'P-CRM', 'sister company TAS buys it', 80, 1), "
-                          "('SUB', 'P-ERP', 'the group buys it', 40, 2)")
+                          "('SUB', 'P-ERP', 'the group buys it', 40, 2), ('TAS', 'P-CRM', 'its parent buys it', 70, 1), "
+                          "('LONE', 'P-CRM', 'x', 10, 1)")
     summary = build(kam_ws)
     assert "cross_sell" not in summary["missing"]
-    (alert,) = [a for a in alerts(kam_ws, owner="bob") if a["kind"] == "cross_sell"]
-    assert alert["reason"] == "cross-sell P-CRM at Thales Services: sister company TAS buys it"
-    assert not [a for a in alerts(kam_ws, owner="alice") if a["kind"] == "cross_sell"]
+    # one alert for the Thales group (the key account, alice's), not one per entity × product
+    (alert,) = [a for a in alerts(kam_ws) if a["kind"] == "cross_sell"]
+    assert (alert["account_id"], alert["owner"], alert["subject"]) == ("G1", "alice", "products:P-CRM")
+    assert alert["reason"].startswith("cross-sell in Thales: 2 entities could buy what the rest of the group buys "
+                                      "— P-CRM for 2 entities")
+    assert not [a for a in alerts(kam_ws, owner="bob") if a["kind"] == "cross_sell"]
+    set_setting(kam_ws, "cross_sell_max_tier", "0")  # no unit is that good: no cross-sell alert
+    build(kam_ws)
+    assert not [a for a in alerts(kam_ws) if a["kind"] == "cross_sell"]
 
 
 def test_contract_tables_of_earlier_stages_are_used(kam_ws) -> None:
@@ -141,6 +149,6 @@ def test_contract_tables_of_earlier_stages_are_used(kam_ws) -> None:
     assert tas["effort"] == pytest.approx((0.5 + 0.6 + 0.6 + 0.2) / 4) and tas["quadrant"] == "priority"
     assert set(org_chart(kam_ws, "TAS", group=True)["accounts"]) == {"G1", "TAS", "SUB", "LONE"}
     falling = {(a["account_id"], a["subject"]): a["reason"] for a in alerts(kam_ws) if a["kind"] == "falling_revenue"}
-    assert falling[("G1", "account:2026")] == ("revenue down 20 % (2025 vs 2024: 80,000 vs 100,000): "
-                                               "shrinking budget, check the exit criteria")
-    assert ("G1", "group:2026") in falling and ("ACME", "account:2026") not in falling
+    # one alert per key account: the Thales group's fall, not its head entity's own as well
+    assert falling == {("G1", "group:2026"): "group revenue down 20 % (2025 vs 2024: 80,000 vs 100,000): "
+                                              "shrinking budget, check the exit criteria"}

@@ -65,7 +65,13 @@ class KamSettings:
     falling_revenue_drop: float = 0.10
     """Revenue down by at least this share year on year raises a 'falling revenue' alert."""
     cross_sell_per_account: float = 1.0
-    """Cross-sell targets surfaced as alerts per account (the best ones by the KPI stage's rank)."""
+    """Cross-sell targets read per entity (the best ones by the KPI stage's rank) for the alerts."""
+    cross_sell_max_tier: float = 2.0
+    """Cross-sell alerts (one per key account) for units of this KAM tier or better; 3: every unit."""
+    people_alerts_active_only: float = 1.0
+    """1: 'new executive' and 'stakeholder left' only on key accounts that buy or have open deals; 0: everywhere."""
+    falling_revenue_min: float = 10_000.0
+    """A 'falling revenue' alert needs at least this much revenue lost year on year (reporting currency)."""
     event_lookback_days: float = 180.0
     """Org changes dated within this window are alerted even without a previous build to diff."""
     strong_points: float = 6.0

@@ -14,10 +14,12 @@ from accountree.build import BuildOptions, BuildStage
 from accountree.kam import wallet
 from accountree.kam.alerts import (
     carry_over,
-    cross_sell,
+    cross_sell_by_unit,
     falling_revenue,
     no_progress,
     org_changes,
+    people_of_active_units,
+    rank,
     restructuring,
 )
 from accountree.kam.inputs import NEEDS, KamInputs, load_inputs
@@ -69,6 +71,8 @@ def _alerts(ws: Workspace, inputs: KamInputs, portfolio: list[dict[str, Any]], m
     previous_parents = {r["account_id"]: r for r in engine.fetch_dicts(
         "SELECT account_id, parent_id, group_head_id FROM kam_snapshot_parents")}
     merged = dict(engine.fetchall("SELECT old_id, survivor_id FROM account_aliases"))
+    unit_of = {r["account_id"]: r.get("kam_unit_id") or r["account_id"] for r in portfolio if r["scope"] == "account"}
+    units = {r["account_id"]: r for r in portfolio if r.get("kam_unit")}
     found = [
         *no_progress(inputs, since, settings),
         *falling_revenue(portfolio, inputs, settings),
@@ -77,12 +81,15 @@ def _alerts(ws: Workspace, inputs: KamInputs, portfolio: list[dict[str, Any]], m
     ]
     if engine.table_exists("cross_sell"):
         per_account = int(settings.cross_sell_per_account)  # only the best few of each account are read
-        found += cross_sell(engine.fetch_dicts("SELECT * FROM cross_sell WHERE entity_rank <= ?", [per_account]),
-                            inputs, per_account)
+        found += cross_sell_by_unit(engine.fetch_dicts("SELECT * FROM cross_sell WHERE entity_rank <= ?", [per_account]),
+                                    inputs, unit_of, units, settings)
     else:
         inputs.missing.append(NEEDS["cross_sell"])
     previous = engine.fetch_dicts("SELECT * FROM kam_alerts") if engine.table_exists("kam_alerts") else []
-    return carry_over(found, previous, inputs.as_of, settings.event_lookback_days)
+    kept = people_of_active_units(carry_over(found, previous, inputs.as_of, settings.event_lookback_days),
+                                  unit_of, units, settings)
+    rank(kept, unit_of, units)
+    return kept
 
 
 def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:

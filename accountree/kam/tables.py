@@ -38,6 +38,7 @@ TABLES: dict[str, dict[str, str]] = {
     "kam_alerts": {
         "alert_id": "text", "account_id": "text", "kind": "text", "subject": "text", "reason": "text",
         "created_at": "date", "owner": "text", "detected_at": "date", "contact_id": "text",
+        "severity": "text", "unit_id": "text", "unit_tier": "int", "value": "num", "priority": "num",
     },
 }
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from accountree.api import writes
 from accountree.api.reads import accounts as account_reads
 from accountree.api.reads import portfolio as reads
 from accountree.api.reads.common import FeatureUnavailableError, kpi_years
-from accountree.web.pages import Page
+from accountree.web.pages import Page, PageWriter
 
 router = APIRouter(default_response_class=HTMLResponse)
 
@@ -69,6 +70,32 @@ def load_settings_of(pc: Any) -> dict[str, float]:
         if k[4:] in out:
             out[k[4:]] = float(v)
     return out
+
+
+@router.get("/alerts")
+def alerts_page(pc: Page, owner: str | None = Query(None, max_length=200), kind: str | None = Query(None, max_length=40),
+                severity: str | None = Query(None, max_length=10), group: str | None = Query(None, max_length=200),
+                page_no: int = Query(1, alias="page", ge=1, le=100_000)):
+    if not pc.reader.has("kam_alerts"):
+        return pc.render("alerts.html", "alerts", "Alerts", result=None)
+    args = {k: v for k, v in {"owner": owner, "kind": kind, "severity": severity, "group": group}.items() if v}
+    result = reads.alert_list(pc.reader, page=page_no, page_size=50, **args)
+    group_name = pc.reader.scalar("SELECT name FROM accounts WHERE account_id = ?", [group]) if group else None
+    return pc.render("alerts.html", "alerts", "Alerts", result=result, args=args, facets=reads.alert_facets(pc.reader),
+                     kinds=reads.ALERT_KINDS, severities=reads.SEVERITIES, group_name=group_name,
+                     base="/alerts?" + urlencode(args) + ("&" if args else ""))
+
+
+@router.post("/ui/alerts/ack")
+async def ack_alerts(request: Request, pc: PageWriter):
+    """Bulk acknowledgement from the Alerts page (htmx, CSRF header like every page write)."""
+    form = await request.form()
+    ids = [str(v) for v in form.getlist("alert_id")][:500]
+    for alert_id in ids:
+        writes.ack_alert(pc.ctx, alert_id, None)
+    response = HTMLResponse(f'<span class="badge">{len(ids)} acknowledged</span>')
+    response.headers["HX-Refresh"] = "true"
+    return response
 
 
 @router.get("/scoring")

@@ -28,7 +28,7 @@ def overview(r: ScopedReader) -> dict[str, Any]:
         "grades": section(r, "scores", lambda: r.fetch_dicts(
             "SELECT coalesce(nullif(grade, ''), 'unscored') AS grade, count(*) AS n FROM scores GROUP BY 1 ORDER BY 1")),
         "revenue_by_tier": _revenue_by_tier(r),
-        "alerts": section(r, "kam_alerts", lambda: open_alerts(r, None, 8)),
+        "alerts": section(r, "kam_alerts", lambda: alert_list(r, page_size=8).items),  # most important first
         "alert_kinds": section(r, "kam_alerts", lambda: open_alert_kinds(r)),
         "open_alerts": int(r.scalar("SELECT count(*) FROM kam_alerts a WHERE a.alert_id NOT IN "
                                     "(SELECT alert_id FROM kam_alert_acks)") or 0)
@@ -64,6 +64,61 @@ def open_alerts(r: ScopedReader, account_id: str | None, limit: int) -> list[dic
         f"{acked} AS acknowledged FROM kam_alerts a {acks} LEFT JOIN accounts ac ON ac.account_id = a.account_id "
         f"WHERE (CAST(? AS VARCHAR) IS NULL OR a.account_id = ?) AND ({'NOT ' + acked if acks else 'true'}) "
         "ORDER BY a.created_at DESC, a.alert_id LIMIT ?", [account_id, account_id, limit])
+
+
+ALERT_KINDS = ("champion_lost", "falling_revenue", "no_progress", "restructuring", "new_executive", "stakeholder_left",
+               "cross_sell")
+SEVERITIES = ("high", "medium", "low")
+
+
+def alert_list(r: ScopedReader, *, owner: str | None = None, kind: str | None = None, severity: str | None = None,
+               group: str | None = None, account_id: str | None = None, include_acknowledged: bool = False,
+               page: int = 1, page_size: int = 50) -> Page:
+    """Alerts people act on: most important first (severity × value of the key account), with the
+    account's and the key account's names beside their ids; filtered by owner, kind, severity and
+    group (the key account: its unit id or group head)."""
+    if not r.has("kam_alerts"):
+        raise needs_build("alerts")
+    acks, acked = _acks(r)
+    cols = r.columns("kam_alerts")
+    ranked = "priority" in cols
+    conds, params = [], []
+    if not include_acknowledged and acks:
+        conds.append(f"NOT ({acked})")
+    for name, value in (("owner", owner), ("kind", kind), ("account_id", account_id)):
+        if value:
+            conds.append(f"a.{name} = ?")
+            params.append(value)
+    if severity and "severity" in cols:
+        conds.append("a.severity = ?")
+        params.append(severity)
+    if group:
+        unit = "a.unit_id = ? OR " if "unit_id" in cols else ""
+        members = "a.account_id IN (SELECT account_id FROM hierarchy WHERE group_head_id = ?)"
+        conds.append("(" + unit + (members if r.has("hierarchy") else "a.account_id = ?") + ")")
+        params += [group] * (2 if unit else 1)
+    where = "WHERE " + " AND ".join(conds) if conds else ""
+    extra = ", a.severity, a.unit_id, u.name AS unit_name, a.unit_tier, a.value, a.priority" if ranked else ""
+    unit_join = "LEFT JOIN accounts u ON u.account_id = a.unit_id" if ranked else ""
+    order = "a.priority DESC, a.created_at DESC, a.alert_id" if ranked else "a.created_at DESC, a.alert_id"
+    base = (f"FROM kam_alerts a {acks} LEFT JOIN accounts ac ON ac.account_id = a.account_id {unit_join} {where}")
+    total = int(r.scalar(f"SELECT count(*) {base}", params) or 0)
+    rows = r.fetch_dicts(
+        f"SELECT a.alert_id, a.account_id, ac.name AS account_name, a.kind, a.subject, a.reason, a.created_at, "
+        f"a.owner, {acked} AS acknowledged{extra} {base} ORDER BY {order} LIMIT {int(page_size)} "
+        f"OFFSET {int((page - 1) * page_size)}", params)
+    return Page(rows, total, page, page_size)
+
+
+def alert_facets(r: ScopedReader) -> dict[str, list[Any]]:
+    """Owners and kinds present among open alerts, with counts: the Alerts page's filters."""
+    if not r.has("kam_alerts"):
+        return {"owners": [], "kinds": []}
+    acks, acked = _acks(r)
+    not_acked = f"WHERE NOT ({acked})" if acks else ""
+    owners = r.fetch_dicts(f"SELECT a.owner, count(*) AS n FROM kam_alerts a {acks} {not_acked} "  # noqa: S608
+                           "GROUP BY a.owner ORDER BY n DESC, a.owner")
+    return {"owners": owners, "kinds": open_alert_kinds(r)}
 
 
 def tier_label(tier: str) -> str:
