@@ -1,4 +1,5 @@
-"""Stored XSS through chart tooltips and the Content-Security-Policy, in a real browser (issue 17.1).
+"""Stored XSS through chart tooltips and the Content-Security-Policy, in a real browser (issue 17.1),
+and the consolidated figures, sorting, CSV and the offline API docs (issue 20).
 
 Entity names carry HTML payloads; hovering the tree node, the whitespace heatmap cell and the
 key-account scatter point must show the name as text (no element created from it, no script run),
@@ -184,3 +185,74 @@ def test_key_account_scatter_tooltip_and_pages_without_csp_violation(browser, ba
         page.wait_for_timeout(300)
         assert page.evaluate("window.__xss === undefined"), path
     assert problems == [], problems
+
+
+def test_groups_tree_and_key_accounts_show_the_kpi_tables_consolidated_figures(browser, base_url: str) -> None:
+    """Figures read in the browser equal the KPI tables (group_kpis), not the head entity's own."""
+    from accountree.web.pages import money
+
+    page, problems = signed_in(browser, base_url)
+    gk = page.evaluate("""async () => (await (await fetch('/api/v1/groups/X1')).json()).kpis.data""")
+    assert gk["revenue_cy"] == 120000.1 and gk["revenue_py1"] == 30000  # X2's 2026 deal, X3's 2025 one
+    page.goto(f"{base_url}/groups")
+    row = page.locator('tr[data-group="X1"]')
+    assert float(row.locator('td[data-col="revenue_cy"]').get_attribute("data-sort")) == pytest.approx(gk["revenue_cy"])
+    assert float(row.locator('td[data-col="revenue_py1"]').get_attribute("data-sort")) == pytest.approx(gk["revenue_py1"])
+    assert row.locator('td[data-col="revenue_cy"]').inner_text() == money(gk["revenue_cy"])
+    assert "customer" in row.inner_text()
+    page.screenshot(path=str(SHOTS / "groupview_groups.png"), full_page=True)
+    page.goto(f"{base_url}/groups/X1")
+    page.wait_for_function("window.groupTree && window.groupTree.nodePosition('X2')")
+    labels = page.evaluate("""() => { const s = window.groupTree.chart.getOption().series[0];
+        const out = {}; const walk = n => { if (n.id) out[n.id] = n.label && n.label.formatter; (n.children || []).forEach(walk); };
+        walk(s.data[0]); return out; }""")
+    assert f"group {money(gk['revenue_cy'])}" in labels["X1"]
+    assert "own 0 €" in labels["X1"] and "2 children" in labels["X1"] and "3 below" in labels["X1"]
+    pnl = page.locator("#group-pnl tr[data-year=cy]").inner_text()
+    assert pnl.startswith("2026") and money(gk["revenue_cy"]) in pnl
+    page.goto(f"{base_url}/key-accounts")
+    unit = page.locator('tr[data-unit="X1"]')
+    assert "KAM tier" in unit.inner_text() and "group · 4 entities" in unit.inner_text()
+    assert float(unit.locator("td.num").nth(1).get_attribute("data-sort")) == pytest.approx(gk["revenue_cy"])
+    assert page.locator('tr[data-unit="X2"]').count() == 0  # an entity of the group is not a key account of its own
+    for width in (1280, 1920):  # no table wider than its card
+        page.set_viewport_size({"width": width, "height": 900})
+        for path in ("/groups", "/key-accounts", "/alerts", "/groups/X1", "/accounts/X2", "/"):
+            page.goto(base_url + path)
+            wide = page.evaluate("""() => Array.from(document.querySelectorAll('table.data')).filter(t => {
+                const w = t.closest('.wide, .scroll, .card'); return w && t.offsetWidth > w.clientWidth + 1; }).length""")
+            assert wide == 0, (width, path)
+    assert problems == [], problems
+
+
+def test_sorting_and_csv_download_on_a_table(browser, base_url: str) -> None:
+    page, problems = signed_in(browser, base_url)
+    page.goto(f"{base_url}/groups/X1")
+    table = page.locator("#group-pnl")
+    table.locator("th", has_text="Revenue").click()  # client-side sort: ascending revenue
+    years = [r.get_attribute("data-year") for r in table.locator("tbody tr").all()]
+    assert years[-1] == "cy"  # 120 k€, the largest
+    with page.expect_download() as download:
+        page.locator(".table-tools .csv").first.click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("Year,Revenue")
+    assert problems == []
+
+
+def test_api_docs_render_with_the_network_blocked(browser, base_url: str) -> None:
+    page = browser.new_page()
+    outside: list[str] = []
+
+    def block(route) -> None:
+        if not route.request.url.startswith(base_url):
+            outside.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/*", block)
+    page.goto(f"{base_url}/api/v1/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=15000)
+    assert page.locator(".opblock").count() > 10 and "accountree" in page.locator(".info").inner_text()
+    assert outside == []
+    page.screenshot(path=str(SHOTS / "api_docs_offline.png"))
