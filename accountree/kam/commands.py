@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("map")
     def map_command(
-        account_id: Annotated[str, typer.Argument(help="The account to map.")],
+        account_id: Annotated[str, typer.Argument(help="The account to map: its id, or its name when unique.")],
         group: Annotated[bool, typer.Option("--group", help="Map the whole group of the account.")] = False,
         workspace_: WorkspaceOption = None,
         as_json: JsonOption = False,
@@ -83,8 +83,11 @@ def register(app: typer.Typer) -> None:
         from accountree.kam.stakeholders import buying_committee, org_chart
 
         def compute(ws: Workspace) -> dict[str, Any]:
-            chart = org_chart(ws, account_id, group=group)
-            return {**chart, "buying_committee": buying_committee(ws, account_id, group=group)}
+            from accountree.search import resolve  # an id, or a name when it names one account
+
+            target = resolve(ws, account_id)
+            chart = org_chart(ws, target, group=group)
+            return {**chart, "buying_committee": buying_committee(ws, target, group=group)}
 
         def show(chart: dict[str, Any]) -> None:
             console.print(chart_tree(chart))
