@@ -44,7 +44,7 @@ def accounts(pc: Page, q: str | None = Query(None, max_length=200),
 @router.get("/search")
 def search(pc: Page, q: str = Query("", max_length=200)):
     items = account_reads.search(pc.reader, q, 50) if q.strip() else []
-    return pc.render("search.html", "search", "Search", q=q, items=items)
+    return pc.render("search.html", "search", "Search", q=q, items=items, years=kpi_years(pc.reader))
 
 
 @router.get("/key-accounts")
