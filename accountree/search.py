@@ -86,7 +86,8 @@ def resolve(ws: Workspace, text: str) -> str:
             raise AmbiguousNameError(f"{text!r} names {len(best)}{'+' if len(best) > 10 else ''} accounts: {listed}",
                                      hint="Pass the account id, or a longer part of the name "
                                           "(`accountree search NAME` lists the matches).")
-    raise NotFoundError(f"no account named or numbered {text!r}", hint="`accountree search NAME` finds accounts.")
+    raise NotFoundError(f"no account {text!r} (no id, and no name containing it)",
+                        hint="`accountree search NAME` finds accounts.")
 
 
 def register(app: typer.Typer) -> None:

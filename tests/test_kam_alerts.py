@@ -42,7 +42,11 @@ def test_first_build_alerts(built_ws) -> None:
     stalled = found[("no_progress", "SUB", "2025-12-01")]
     assert stalled["created_at"] == date(2026, 6, 2)  # 2025-12-01 + 6 months (183 days)
     assert "despite 3 activities" in stalled["reason"]
-    assert [a["account_id"] for a in alerts(built_ws, owner="bob")] == ["ACME", "SUB"]
+    # most important first: no progress (medium, ×3) on the Thales group (900 k potential) before
+    # ACME's falling revenue (high, ×10) on a 150 k key account
+    bobs = alerts(built_ws, owner="bob")
+    assert [a["account_id"] for a in bobs] == ["SUB", "ACME"]
+    assert [a["priority"] for a in bobs] == [3 * (1 + 900_000), 10 * (1 + 150_000)]
 
 
 def test_acknowledgement_survives_rebuilds(kam_ws) -> None:

@@ -289,16 +289,18 @@ def carry_over(found: list[dict[str, Any]], previous: list[dict[str, Any]], as_o
 
 def alerts(ws: Workspace, owner: str | None = None, include_acknowledged: bool = False,
            account_id: str | None = None) -> list[dict[str, Any]]:
-    """The current alerts, newest first, with their acknowledgement."""
+    """The current alerts, most important first (severity × the key account's value), then newest."""
     if not ws.engine.table_exists("kam_alerts"):
         raise NotFoundError("KAM alerts have not been computed in this workspace yet",
                             hint="Run `accountree build` (the kam stage).")
+    ranked = "priority" in ws.engine.table_columns("kam_alerts")  # most important first (severity × value)
     rows = ws.engine.fetch_dicts(
         "SELECT a.alert_id, a.account_id, a.kind, a.subject, a.reason, a.created_at, a.owner, "
-        "k.alert_id IS NOT NULL AS acknowledged, k.acknowledged_by, k.acknowledged_at "
+        "k.alert_id IS NOT NULL AS acknowledged, k.acknowledged_by, k.acknowledged_at"
+        + (", a.severity, a.unit_id, a.priority " if ranked else " ") +
         "FROM kam_alerts a LEFT JOIN kam_alert_acks k ON k.alert_id = a.alert_id "
         "WHERE (CAST(? AS VARCHAR) IS NULL OR a.owner = ?) AND (CAST(? AS VARCHAR) IS NULL OR a.account_id = ?) "
-        "ORDER BY a.created_at DESC, a.account_id, a.kind, a.alert_id",
+        "ORDER BY " + ("a.priority DESC, " if ranked else "") + "a.created_at DESC, a.account_id, a.kind, a.alert_id",
         [owner, owner, account_id, account_id])
     return [r for r in rows if include_acknowledged or not r["acknowledged"]]
 
