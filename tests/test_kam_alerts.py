@@ -11,7 +11,7 @@ from accountree.errors import NotFoundError
 from accountree.kam import acknowledge, alerts, org_chart
 from accountree.kam.alerts import alert_id
 from accountree.kam.settings import set_setting
-from tests.test_kam_fixtures import ACCOUNTS, CONTACTS, DEALS, build, load, row
+from tests.test_kam_fixtures import ACCOUNTS, AS_OF, CONTACTS, DEALS, build, load, row
 
 pytest_plugins = ("tests.test_kam_fixtures",)  # the module-scoped `built_ws` fixture
 
@@ -156,3 +156,15 @@ def test_contract_tables_of_earlier_stages_are_used(kam_ws) -> None:
     # one alert per key account: the Thales group's fall, not its head entity's own as well
     assert falling == {("G1", "group:2026"): "group revenue down 20 % (2025 vs 2024: 80,000 vs 100,000): "
                                               "shrinking budget, check the exit criteria"}
+
+
+def test_weekly_digest_per_owner(built_ws) -> None:
+    from accountree.kam.alerts import digest
+
+    entries = {e["owner"]: e for e in digest(built_ws, days=7, per_owner=1, as_of=AS_OF)}
+    everything = alerts(built_ws)
+    assert sum(e["open"] for e in entries.values()) == len(everything)
+    bob = entries["bob"]  # both of bob's alerts were first detected at this build (today): new this week
+    assert (bob["new"], bob["open"], [a["account_id"] for a in bob["alerts"]]) == (2, 2, ["SUB"])
+    later = {e["owner"]: e for e in digest(built_ws, days=7, as_of=date(2027, 1, 15))}
+    assert later["bob"]["new"] == 0 and later["bob"]["open"] == 2  # nothing new since

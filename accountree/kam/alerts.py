@@ -296,13 +296,32 @@ def alerts(ws: Workspace, owner: str | None = None, include_acknowledged: bool =
     ranked = "priority" in ws.engine.table_columns("kam_alerts")  # most important first (severity × value)
     rows = ws.engine.fetch_dicts(
         "SELECT a.alert_id, a.account_id, a.kind, a.subject, a.reason, a.created_at, a.owner, "
-        "k.alert_id IS NOT NULL AS acknowledged, k.acknowledged_by, k.acknowledged_at"
+        "k.alert_id IS NOT NULL AS acknowledged, k.acknowledged_by, k.acknowledged_at, a.detected_at"
         + (", a.severity, a.unit_id, a.priority " if ranked else " ") +
         "FROM kam_alerts a LEFT JOIN kam_alert_acks k ON k.alert_id = a.alert_id "
         "WHERE (CAST(? AS VARCHAR) IS NULL OR a.owner = ?) AND (CAST(? AS VARCHAR) IS NULL OR a.account_id = ?) "
         "ORDER BY " + ("a.priority DESC, " if ranked else "") + "a.created_at DESC, a.account_id, a.kind, a.alert_id",
         [owner, owner, account_id, account_id])
     return [r for r in rows if include_acknowledged or not r["acknowledged"]]
+
+
+def digest(ws: Workspace, days: int = 7, owner: str | None = None, per_owner: int = 10,
+           as_of: date | None = None) -> list[dict[str, Any]]:
+    """The weekly digest: per owner, the open alerts first detected in the last `days` days, most
+    important first (at most `per_owner` each, with how many more), and how many are open in all."""
+    from accountree.kam.settings import reference_date
+
+    since = reference_date(ws, as_of) - timedelta(days=days)
+    out: dict[str | None, dict[str, Any]] = {}
+    for a in alerts(ws, owner=owner):
+        entry = out.setdefault(a["owner"], {"owner": a["owner"], "open": 0, "new": 0, "alerts": []})
+        entry["open"] += 1
+        detected = a.get("detected_at") or a["created_at"]
+        if detected is not None and detected >= since:
+            entry["new"] += 1
+            if len(entry["alerts"]) < per_owner:
+                entry["alerts"].append(a)
+    return sorted(out.values(), key=lambda e: (e["owner"] is None, str(e["owner"] or "")))
 
 
 def acknowledge(ws: Workspace, alert_id: str, user: str | None = None) -> dict[str, Any]:

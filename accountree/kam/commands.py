@@ -128,6 +128,28 @@ def register(app: typer.Typer) -> None:
 
         run_on(workspace_, as_json, lambda ws: acknowledge(ws, alert_id), show)
 
+    @alerts_app.command("digest")
+    def digest_command(
+        days: Annotated[int, typer.Option(help="New alerts of the last N days.")] = 7,
+        owner: Annotated[str | None, typer.Option(help="Only this owner's digest.")] = None,
+        per_owner: Annotated[int, typer.Option("--per-owner", help="Alerts listed per owner.")] = 10,
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """The weekly digest per owner: new alerts of the week, most important first."""
+        from accountree.kam.alerts import digest
+
+        def show(entries: list[dict[str, Any]]) -> None:
+            for e in entries:
+                console.print(f"[bold]{e['owner'] or '(no owner)'}[/]: {e['new']} new in {days} days, {e['open']} open")
+                for a in e["alerts"]:
+                    console.print(f"  [{'red' if a.get('severity') == 'high' else 'yellow'}]{a.get('severity') or ''}[/] "
+                                  f"{a['kind'].replace('_', ' ')} · {a['account_id']} — {a['reason']}")
+                if e["new"] > len(e["alerts"]):
+                    console.print(f"  … and {e['new'] - len(e['alerts'])} more (`accountree alerts --owner`)")
+
+        run_on(workspace_, as_json, lambda ws: digest(ws, days, owner, per_owner), show)
+
     @kam_app.command("coverage")
     def coverage_command(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> None:
         """Accounts per owner against 3–5 strategic / 20–50 mid-market / 100+ SMB per AE."""
