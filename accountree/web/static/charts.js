@@ -42,7 +42,7 @@
       const c = init(id); if (!c) return;
       c.setOption({...base, tooltip: {trigger: 'item'},
         legend: {orient: 'vertical', right: 0, top: 'middle', icon: 'circle', textStyle: {fontSize: 12}},
-        series: [{type: 'pie', radius: ['48%', '74%'], center: ['36%', '50%'], avoidLabelOverlap: true,
+        series: [{type: 'pie', radius: ['38%', '60%'], center: ['28%', '50%'], avoidLabelOverlap: true,
           label: {show: false}, itemStyle: {borderColor: '#fff', borderWidth: 2},
           data: data.map(d => byStatus ? {...d, itemStyle: {color: atChart.statusColor(d.name)}} : d)}]});
     },
