@@ -65,7 +65,9 @@ def parse_day(value: str | None, option: str = "--as-of", default: date | None =
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n")
+    from accountree.numbers import tidy  # money to the cent, no float noise
+
+    sys.stdout.write(json.dumps(tidy(data), default=_default, ensure_ascii=False, indent=2) + "\n")
 
 
 @contextmanager

@@ -25,10 +25,11 @@ def kam_ws(workspace, tmp_path: Path):
 def test_potential_tiers_and_group_roll_up(built_ws) -> None:
     tas = row(built_ws, "TAS")
     assert (tas["potential_3y"], tas["potential_source"], tas["tier"]) == (600_000, "field", 1)
-    g1 = row(built_ws, "G1")  # no field, no wallet: 3 years of this year's 100 000
-    assert (g1["potential_3y"], g1["potential_source"], g1["tier"]) == (300_000, "run_rate", 2)
+    g1 = row(built_ws, "G1")  # no field, no wallet: 3 years of this year's 100 000; its group's tier (the KAM unit's)
+    assert (g1["potential_3y"], g1["potential_source"], g1["tier"], g1["kam_tier"]) == (300_000, "run_rate", 1, 1)
+    assert (g1["kam_unit"], g1["kam_unit_id"], tas["kam_unit_id"]) == (False, "G1", "G1")
     acme = row(built_ws, "ACME")
-    assert (acme["potential_3y"], acme["tier"]) == (150_000, 2)
+    assert (acme["potential_3y"], acme["tier"], acme["kam_unit"]) == (150_000, 2, True)  # a standalone customer: its own unit
     assert row(built_ws, "LONE")["tier"] == 3
     group = row(built_ws, "G1", "group")  # 300 000 + 600 000 + 0
     assert (group["potential_3y"], group["tier"], group["potential_source"]) == (900_000, 1, "members:field+run_rate")
@@ -73,18 +74,19 @@ def test_thresholds_are_settings_in_reporting_currency(kam_ws) -> None:
 def test_coverage_per_owner(kam_ws, tmp_path: Path) -> None:
     report = coverage(kam_ws)
     owners = {o["owner"]: o for o in report["owners"]}
-    # alice: TAS (Tier 1, open deals) and G1 (Tier 2 customer); bob: ACME (Tier 2), SUB (Tier 3, open deal)
-    assert (owners["alice"]["strategic"], owners["alice"]["midmarket"], owners["alice"]["smb"]) == (1, 1, 0)
-    assert (owners["bob"]["strategic"], owners["bob"]["midmarket"], owners["bob"]["smb"]) == (0, 1, 1)
+    # KAM units, not entities: alice owns the Thales group (G1's owner; Tier 1), bob ACME (Tier 2);
+    # SUB, bob's entity inside the Thales group, is part of alice's key account, not one of bob's
+    assert (owners["alice"]["strategic"], owners["alice"]["midmarket"], owners["alice"]["smb"]) == (1, 0, 0)
+    assert (owners["bob"]["strategic"], owners["bob"]["midmarket"], owners["bob"]["smb"]) == (0, 1, 0)
     assert report["uncovered"]["accounts"] == 0  # LONE has no owner but is a cold prospect
-    assert owners["alice"]["status"] == "light"  # 1/3 + 1/20 of the low end of the ratios
+    assert owners["alice"]["status"] == "light"  # 1/3 of the low end of the ratios
     set_setting(kam_ws, "strategic_max", "0.5")  # one strategic account is now more than an AE can carry
     assert coverage(kam_ws)["overloaded"] == ["alice"]
-    load(kam_ws, tmp_path / "no_owner", accounts=ACCOUNTS.replace("TAS,Thales Alenia Space,G1,,alice", "TAS,Thales Alenia Space,G1,,"))
+    load(kam_ws, tmp_path / "no_owner", accounts=ACCOUNTS.replace("G1,Thales,,true,alice", "G1,Thales,,true,"))
     build(kam_ws)
     report = coverage(kam_ws)
     assert report["uncovered"] == {"strategic": 1, "midmarket": 0, "smb": 0, "accounts": 1}
-    assert report["uncovered_strategic"] == ["TAS"]
+    assert report["uncovered_strategic"] == ["G1"]
 
 
 def test_exports_have_the_contract_columns(built_ws) -> None:

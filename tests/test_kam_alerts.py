@@ -10,7 +10,8 @@ import pytest
 from accountree.errors import NotFoundError
 from accountree.kam import acknowledge, alerts, org_chart
 from accountree.kam.alerts import alert_id
-from tests.test_kam_fixtures import ACCOUNTS, CONTACTS, DEALS, build, load, row
+from accountree.kam.settings import set_setting
+from tests.test_kam_fixtures import ACCOUNTS, AS_OF, CONTACTS, DEALS, build, load, row
 
 pytest_plugins = ("tests.test_kam_fixtures",)  # the module-scoped `built_ws` fixture
 
@@ -41,7 +42,11 @@ def test_first_build_alerts(built_ws) -> None:
     stalled = found[("no_progress", "SUB", "2025-12-01")]
     assert stalled["created_at"] == date(2026, 6, 2)  # 2025-12-01 + 6 months (183 days)
     assert "despite 3 activities" in stalled["reason"]
-    assert [a["account_id"] for a in alerts(built_ws, owner="bob")] == ["ACME", "SUB"]
+    # most important first: no progress (medium, ×3) on the Thales group (900 k potential) before
+    # ACME's falling revenue (high, ×10) on a 150 k key account
+    bobs = alerts(built_ws, owner="bob")
+    assert [a["account_id"] for a in bobs] == ["SUB", "ACME"]
+    assert [a["priority"] for a in bobs] == [3 * (1 + 900_000), 10 * (1 + 150_000)]
 
 
 def test_acknowledgement_survives_rebuilds(kam_ws) -> None:
@@ -86,16 +91,23 @@ def test_changes_between_builds(kam_ws, tmp_path: Path) -> None:
     assert ("restructuring", "SUB", "parent:ACME") not in _by_kind(alerts(kam_ws))
 
 
-def test_cross_sell_alerts_go_to_the_account_owner(kam_ws) -> None:
+def test_cross_sell_alerts_are_one_per_key_account_to_its_owner(kam_ws) -> None:
     kam_ws.engine.execute("CREATE TABLE cross_sell (account_id VARCHAR, product VARCHAR, reason VARCHAR, score DOUBLE, "
                           "entity_rank INTEGER)")
     kam_ws.engine.execute("INSERT INTO cross_sell VALUES ('SUB', 'P-CRM', 'sister company TAS buys it', 80, 1), "
-                          "('SUB', 'P-ERP', 'the group buys it', 40, 2)")
+                          "('SUB', 'P-ERP', 'the group buys it', 40, 2), ('TAS', 'P-CRM', 'its parent buys it', 70, 1), "
+                          "('LONE', 'P-CRM', 'x', 10, 1)")
     summary = build(kam_ws)
     assert "cross_sell" not in summary["missing"]
-    (alert,) = [a for a in alerts(kam_ws, owner="bob") if a["kind"] == "cross_sell"]
-    assert alert["reason"] == "cross-sell P-CRM at Thales Services: sister company TAS buys it"
-    assert not [a for a in alerts(kam_ws, owner="alice") if a["kind"] == "cross_sell"]
+    # one alert for the Thales group (the key account, alice's), not one per entity × product
+    (alert,) = [a for a in alerts(kam_ws) if a["kind"] == "cross_sell"]
+    assert (alert["account_id"], alert["owner"], alert["subject"]) == ("G1", "alice", "products:P-CRM")
+    assert alert["reason"].startswith("cross-sell in Thales: 2 entities could buy what the rest of the group buys "
+                                      "— P-CRM for 2 entities")
+    assert not [a for a in alerts(kam_ws, owner="bob") if a["kind"] == "cross_sell"]
+    set_setting(kam_ws, "cross_sell_max_tier", "0")  # no unit is that good: no cross-sell alert
+    build(kam_ws)
+    assert not [a for a in alerts(kam_ws) if a["kind"] == "cross_sell"]
 
 
 def test_contract_tables_of_earlier_stages_are_used(kam_ws) -> None:
@@ -123,15 +135,17 @@ def test_contract_tables_of_earlier_stages_are_used(kam_ws) -> None:
     engine.execute("INSERT INTO scores VALUES ('TAS', 80, NULL, 80, 'B', 'Tier 1')")
     summary = build(kam_ws)
     assert summary["missing"] == "cross_sell (run `accountree build --stage kpis`): no cross-sell alerts"
-    acme = row(kam_ws, "ACME")  # 3 × max(60 000 over the last 12 months, 30 % × 1 000 000)
-    assert (acme["potential_3y"], acme["potential_source"], acme["tier"]) == (900_000, "wallet", 1)
+    acme = row(kam_ws, "ACME")  # 3 × max(60 000 over the last 12 months, 30 % × a given wallet of 1 000 000)
+    # Tier 2: one of two customer units, and the Tier 1 place (5 % of 2, rounded up: 1) is the Thales group's (1.41 M)
+    assert (acme["potential_3y"], acme["potential_source"], acme["tier"]) == (900_000, "wallet", 2)
     assert acme["share_of_wallet"] == pytest.approx(0.06) and acme["upside_3y"] == pytest.approx(720_000)
     assert acme["nrr"] == pytest.approx(1.0)  # the KPI stage's NRR: complete years 2025 vs 2024
     # the reachable share of a wallet follows the relationship: customer 30 %, open deal 10 %, cold 5 %
     assert row(kam_ws, "SUB")["potential_3y"] == pytest.approx(300_000)
     assert row(kam_ws, "LONE")["potential_3y"] == pytest.approx(150_000)
     g1 = row(kam_ws, "G1")
-    assert (g1["potential_3y"], g1["tier"]) == (360_000, 2)
+    assert (g1["potential_3y"], g1["tier"]) == (360_000, 1)  # its own figure, its group's tier
+    assert row(kam_ws, "G1", "group")["potential_3y"] == pytest.approx(360_000 + 600_000 + 300_000 + 150_000)
     group = row(kam_ws, "G1", "group")  # G1, TAS, SUB and LONE (the hierarchy stage's view)
     assert (group["entities_penetrated"], group["entities_total"]) == (2, 5)  # from group_kpis
     assert group["nrr"] == pytest.approx(0.8) and group["retention"] == pytest.approx(0.8)
@@ -139,6 +153,18 @@ def test_contract_tables_of_earlier_stages_are_used(kam_ws) -> None:
     assert tas["effort"] == pytest.approx((0.5 + 0.6 + 0.6 + 0.2) / 4) and tas["quadrant"] == "priority"
     assert set(org_chart(kam_ws, "TAS", group=True)["accounts"]) == {"G1", "TAS", "SUB", "LONE"}
     falling = {(a["account_id"], a["subject"]): a["reason"] for a in alerts(kam_ws) if a["kind"] == "falling_revenue"}
-    assert falling[("G1", "account:2026")] == ("revenue down 20 % (2025 vs 2024: 80,000 vs 100,000): "
-                                               "shrinking budget, check the exit criteria")
-    assert ("G1", "group:2026") in falling and ("ACME", "account:2026") not in falling
+    # one alert per key account: the Thales group's fall, not its head entity's own as well
+    assert falling == {("G1", "group:2026"): "group revenue down 20 % (2025 vs 2024: 80,000 vs 100,000): "
+                                              "shrinking budget, check the exit criteria"}
+
+
+def test_weekly_digest_per_owner(built_ws) -> None:
+    from accountree.kam.alerts import digest
+
+    entries = {e["owner"]: e for e in digest(built_ws, days=7, per_owner=1, as_of=AS_OF)}
+    everything = alerts(built_ws)
+    assert sum(e["open"] for e in entries.values()) == len(everything)
+    bob = entries["bob"]  # both of bob's alerts were first detected at this build (today): new this week
+    assert (bob["new"], bob["open"], [a["account_id"] for a in bob["alerts"]]) == (2, 2, ["SUB"])
+    later = {e["owner"]: e for e in digest(built_ws, days=7, as_of=date(2027, 1, 15))}
+    assert later["bob"]["new"] == 0 and later["bob"]["open"] == 2  # nothing new since

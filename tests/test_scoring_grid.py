@@ -187,7 +187,9 @@ def test_default_and_starter_grids_are_valid(worked):
 def test_exports_and_crm_files(worked, tmp_path: Path):
     score_workspace(worked, AS_OF, parse_grid(grid_text()))
     rows = worked.engine.fetch_dicts(export_query(worked, "scores"))
-    assert list(rows[0]) == ["account_id", "grid_score", "model_score", "grade", "tier", "model_version", "unscored_reason"]
+    assert list(rows[0]) == ["account_id", "grid_score", "model_score", "grade", "tier", "model_version", "unscored_reason",
+                             "icp_tier"]  # the contract's columns, then the tier named apart from the KAM tier
+    assert all(r["icp_tier"] == r["tier"] for r in rows)
     details = worked.engine.fetch_dicts(export_query(worked, "score_details"))
     assert len(details) == 5 * 4 and {"criterion", "rule", "points", "contribution"} <= set(details[0])
     export_crm_file(worked, "hubspot", tmp_path / "hs.csv")

@@ -7,6 +7,7 @@ Errors are `{"error": ..., "message": ..., "hint"?: ...}` with the status of the
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -62,6 +63,15 @@ def install_error_handlers(app: FastAPI, hsts: bool = False) -> None:
     app.add_middleware(SecurityMiddleware, hsts=hsts)
 
 
+class TidyJSONResponse(JSONResponse):
+    """JSON with money rounded to the cent and without float noise (`accountree.numbers.tidy`)."""
+
+    def render(self, content: Any) -> bytes:
+        from accountree.numbers import tidy
+
+        return super().render(tidy(content))
+
+
 def create_app(ws: Workspace, *, secure_cookies: bool = False, web: bool = True,
                trusted_proxies: tuple[str, ...] | list[str] = ()) -> FastAPI:
     """The application serving one open workspace (kept open for the server's life)."""
@@ -72,7 +82,8 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, web: bool = True,
         description="Authenticate with `Authorization: Bearer <token>` (`accountree user token NAME`). "
                     "Every read is scoped to the caller's seller business unit. Errors are "
                     '`{"error", "message", "hint"?}`.',
-        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+        openapi_url=f"{API_PREFIX}/openapi.json", redoc_url=None, default_response_class=TidyJSONResponse,
+        docs_url=None if web else f"{API_PREFIX}/docs",  # the dashboard serves a vendored Swagger UI there
     )
     try:
         app.state.server = Server(ws, secure_cookies=secure_cookies, trusted_proxies=tuple(trusted_proxies))

@@ -41,6 +41,7 @@ from sqlglot import exp
 
 from accountree.api.access import table_rules
 from accountree.api.reads.common import MAX_CHILDREN
+from accountree.numbers import is_money
 from accountree.store import Workspace
 from accountree.store.engine import Engine
 
@@ -52,12 +53,12 @@ SCOPE = "api_refresh_scope"
 TABLES = (SHARED, RECORDS, NODES, JVS)
 STAMP_KEY = "api.read_model.stamp"
 # The read model's layout: part of the stamp, so a model written by another version is not used.
-MODEL_VERSION = 3
+MODEL_VERSION = 4  # 3: person fields masked per BU; 4: tree nodes carry their subtree's consolidated figures
 MARK_PREFIX = "accountree api read model "
 BUILD_HINT = "Run `accountree build` (or `accountree demo`) and reload."
 
 # Every table the read model reads: a build that replaces one of them drops its mark.
-DEPENDENCIES = ("accounts", "account_aliases", "hierarchy", "account_kpis", "scores", "score_details",
+DEPENDENCIES = ("accounts", "account_aliases", "hierarchy", "account_kpis", "group_kpis", "scores", "score_details",
                 "kam_accounts", "kam_alerts", "kam_alert_acks", "kpi_status_history", "kam_meddic", "deals",
                 "contacts", "kam_contact_roles", "kam_stakeholders", "activities", "campaigns",
                 "campaign_accounts", "seller_bus", "relationships")
@@ -130,6 +131,10 @@ class Catalog:
                     f"ELSE strftime({ref}, '{fmt}.%f') END")
         if dtype == "JSON" and self.engine.name == "duckdb":  # DuckDB hands JSON columns over as text
             return f"CAST({ref} AS VARCHAR)"
+        if dtype in ("DOUBLE", "DOUBLE PRECISION", "FLOAT", "REAL") and is_money(column):  # to the cent, as `tidy`
+            if self.engine.name == "postgres":
+                return f"CAST(round(CAST({ref} AS NUMERIC), 2) AS DOUBLE PRECISION)"
+            return f"round({ref}, 2)"
         return ref
 
 
@@ -363,6 +368,9 @@ def records_sql(cat: Catalog, scoped: Scope) -> str:
 
 
 # -- tree nodes ------------------------------------------------------------------------------
+SUBTREE_COLUMNS = ("revenue_cy", "margin_cy", "open_pipeline", "entities", "group_status")
+
+
 def _node_outs(cat: Catalog) -> tuple[list[tuple[str, str]], str]:
     """The live tree's node columns (`reads.groups._node_columns`) and their joins."""
     outs = _outs(cat, "h", "hierarchy", ("account_id", "name", "parent_id", "level", "relation", "ownership_pct",
@@ -374,6 +382,10 @@ def _node_outs(cat: Catalog) -> tuple[list[tuple[str, str]], str]:
     if "grade" in cat.columns("scores"):
         outs += _outs(cat, "s", "scores", ("grade",))
         joins += " LEFT JOIN scores s ON s.account_id = h.account_id"
+    if cat.has("group_kpis"):  # a node with entities below: its subtree's consolidated figures
+        have = cat.columns("group_kpis")
+        outs += [(f"subtree_{c}", cat.out("gk", "group_kpis", c)) for c in SUBTREE_COLUMNS if c in have]
+        joins += " LEFT JOIN group_kpis gk ON gk.account_id = h.account_id"
     return outs, joins
 
 

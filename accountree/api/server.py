@@ -39,7 +39,9 @@ def _json_default(value: Any) -> Any:
 
 
 def to_json_bytes(value: Any) -> bytes:
-    return json.dumps(value, default=_json_default, ensure_ascii=False, allow_nan=False,
+    from accountree.numbers import tidy  # money to the cent, no float noise
+
+    return json.dumps(tidy(value), default=_json_default, ensure_ascii=False, allow_nan=False,
                       separators=(",", ":")).encode()
 
 

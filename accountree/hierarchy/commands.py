@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
 
 
 def tree(
-    account_id: Annotated[str, typer.Argument(help="Any account of the group.")],
+    account_id: Annotated[str, typer.Argument(help="Any account of the group: its id, or its name when unique.")],
     depth: Annotated[int | None, typer.Option(help="Show this many levels below the head.")] = None,
     max_children: Annotated[int, typer.Option("--max-children", help="Children shown per account (0: all).")] = 100,
     workspace_: WorkspaceOption = None,
@@ -85,6 +85,7 @@ def tree(
 ) -> None:
     """Print the group of an account as a tree: heads, subsidiaries, joint ventures, issues."""
     from accountree.hierarchy.service import group_tree
+    from accountree.search import resolve  # an id, or a name when it names one account
 
     def show(result: dict[str, Any]) -> None:
         console.print(f"group of [bold]{escape(result['account_id'])}[/]: head {escape(result['group_head_id'])}, "
@@ -103,7 +104,7 @@ def tree(
             _print_issues(result["issues"])
 
     run_on(workspace_, as_json,
-           lambda ws: group_tree(ws, account_id, max_depth=depth, max_children=max_children or None), show)
+           lambda ws: group_tree(ws, resolve(ws, account_id), max_depth=depth, max_children=max_children or None), show)
 
 
 def _print_change(change: dict[str, Any]) -> None:

@@ -83,10 +83,14 @@ def no_progress(inputs: KamInputs, stage_since: dict[str, date], settings: KamSe
 
 
 def falling_revenue(rows: list[dict[str, Any]], inputs: KamInputs, settings: KamSettings) -> list[dict[str, Any]]:
+    """Revenue down by `falling_revenue_drop` or more (and at least `falling_revenue_min`) on a key
+    account (unit): a group's fall is one alert, not one per shrinking entity."""
     out = []
     for r in rows:
+        if not r.get("kam_unit", True):
+            continue
         now, prev = float(r["nrr_now"] or 0), float(r["nrr_prev"] or 0)
-        if prev <= 0 or now > prev * (1 - settings.falling_revenue_drop):
+        if prev <= 0 or now > prev * (1 - settings.falling_revenue_drop) or prev - now < settings.falling_revenue_min:
             continue
         scope = "group revenue" if r["scope"] == "group" else "revenue"
         reason = (f"{scope} down {100 * (1 - now / prev):.0f} % ({r['nrr_period']}: {now:,.0f} vs {prev:,.0f}): "
@@ -192,6 +196,73 @@ def cross_sell(rows: list[dict[str, Any]], inputs: KamInputs, per_account: int =
     return out
 
 
+def cross_sell_by_unit(rows: list[dict[str, Any]], inputs: KamInputs, unit_of: dict[str, str],
+                       units: dict[str, dict[str, Any]], settings: KamSettings) -> list[dict[str, Any]]:
+    """Cross-sell summarised per key account (unit): one alert listing the products most entities
+    of the group could buy, instead of one per entity × product; only for units of KAM tier ≤
+    `cross_sell_max_tier` (the rest are on the group page's cross-sell table). The subject is the
+    products named, so a new recommendation is a new alert and an acknowledged one stays quiet."""
+    by_unit: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        unit = unit_of.get(r.get("account_id"))
+        if unit is not None:
+            by_unit.setdefault(unit, []).append(r)
+    out = []
+    for unit_id, targets in sorted(by_unit.items()):
+        head = inputs.accounts.get(unit_id)
+        row = units.get(unit_id)
+        if head is None or row is None or int(row.get("tier") or 3) > settings.cross_sell_max_tier:
+            continue
+        per_product: dict[str, set[str]] = {}
+        names: dict[str, str] = {}
+        for t in targets:
+            product = next((str(t[k]) for k in ("product", "product_id") if t.get(k)), "")
+            per_product.setdefault(product, set()).add(t["account_id"])
+            names[product] = str(t.get("product_name") or product)
+        top = sorted(per_product.items(), key=lambda kv: (-len(kv[1]), names[kv[0]]))[:3]
+        entities = {a for _, ids in per_product.items() for a in ids}
+        listed = ", ".join(f"{names[p]} for {len(ids)} entit{'y' if len(ids) == 1 else 'ies'}" for p, ids in top)
+        more = len(per_product) - len(top)
+        reason = (f"cross-sell in {head['name']}: {len(entities)} entit{'y' if len(entities) == 1 else 'ies'} could buy what "
+                  f"the rest of the group buys — {listed}" + (f", and {more} more product(s)" if more > 0 else "")
+                  + " (the group page lists them with the reason)")
+        subject = "products:" + ",".join(sorted(p for p, _ in top))
+        out.append(_alert("cross_sell", unit_id, subject, reason, inputs.as_of, head["owner"]))
+    return out
+
+
+def people_of_active_units(found: list[dict[str, Any]], unit_of: dict[str, str], units: dict[str, dict[str, Any]],
+                           settings: KamSettings) -> list[dict[str, Any]]:
+    """New executives and people who left matter on key accounts we sell to: with
+    `people_alerts_active_only` (default), only on units that are customers or have open deals.
+    A lost champion is always kept."""
+    if not settings.people_alerts_active_only:
+        return found
+    def active(a: dict[str, Any]) -> bool:
+        unit = units.get(unit_of.get(a["account_id"], a["account_id"]))
+        return unit is None or unit.get("relationship") in ("customer", "pipeline")
+    return [a for a in found if a["kind"] == "champion_lost" or active(a)]
+
+
+# Severity of each kind, and its weight in the ranking (severity × value of the key account).
+SEVERITY = {"champion_lost": "high", "falling_revenue": "high", "no_progress": "medium", "restructuring": "medium",
+            "new_executive": "medium", "stakeholder_left": "low", "cross_sell": "low"}
+SEVERITY_WEIGHT = {"high": 10.0, "medium": 3.0, "low": 1.0}
+
+
+def rank(found: list[dict[str, Any]], unit_of: dict[str, str], units: dict[str, dict[str, Any]]) -> None:
+    """Severity, the key account (unit) each alert belongs to, its value (the unit's 3-year
+    potential) and `priority` = severity weight × (1 + value): a lost champion on a Tier 1 group
+    comes before the 800th cross-sell hint."""
+    for a in found:
+        unit = unit_of.get(a["account_id"], a["account_id"])
+        row = units.get(unit) or {}
+        value = float(row.get("potential_3y") or 0)
+        a["severity"] = SEVERITY.get(a["kind"], "low")
+        a["unit_id"], a["unit_tier"], a["value"] = unit, row.get("tier"), round(value, 2)
+        a["priority"] = round(SEVERITY_WEIGHT[a["severity"]] * (1 + value), 2)
+
+
 EVENT_KINDS = ("champion_lost", "stakeholder_left", "new_executive", "restructuring")
 
 
@@ -223,18 +294,39 @@ def carry_over(found: list[dict[str, Any]], previous: list[dict[str, Any]], as_o
 
 def alerts(ws: Workspace, owner: str | None = None, include_acknowledged: bool = False,
            account_id: str | None = None) -> list[dict[str, Any]]:
-    """The current alerts, newest first, with their acknowledgement."""
+    """The current alerts, most important first (severity × the key account's value), then newest."""
     if not ws.engine.table_exists("kam_alerts"):
         raise NotFoundError("KAM alerts have not been computed in this workspace yet",
                             hint="Run `accountree build` (the kam stage).")
+    ranked = "priority" in ws.engine.table_columns("kam_alerts")  # most important first (severity × value)
     rows = ws.engine.fetch_dicts(
         "SELECT a.alert_id, a.account_id, a.kind, a.subject, a.reason, a.created_at, a.owner, "
-        "k.alert_id IS NOT NULL AS acknowledged, k.acknowledged_by, k.acknowledged_at "
+        "k.alert_id IS NOT NULL AS acknowledged, k.acknowledged_by, k.acknowledged_at, a.detected_at"
+        + (", a.severity, a.unit_id, a.priority " if ranked else " ") +
         "FROM kam_alerts a LEFT JOIN kam_alert_acks k ON k.alert_id = a.alert_id "
         "WHERE (CAST(? AS VARCHAR) IS NULL OR a.owner = ?) AND (CAST(? AS VARCHAR) IS NULL OR a.account_id = ?) "
-        "ORDER BY a.created_at DESC, a.account_id, a.kind, a.alert_id",
+        "ORDER BY " + ("a.priority DESC, " if ranked else "") + "a.created_at DESC, a.account_id, a.kind, a.alert_id",
         [owner, owner, account_id, account_id])
     return [r for r in rows if include_acknowledged or not r["acknowledged"]]
+
+
+def digest(ws: Workspace, days: int = 7, owner: str | None = None, per_owner: int = 10,
+           as_of: date | None = None) -> list[dict[str, Any]]:
+    """The weekly digest: per owner, the open alerts first detected in the last `days` days, most
+    important first (at most `per_owner` each, with how many more), and how many are open in all."""
+    from accountree.kam.settings import reference_date
+
+    since = reference_date(ws, as_of) - timedelta(days=days)
+    out: dict[str | None, dict[str, Any]] = {}
+    for a in alerts(ws, owner=owner):
+        entry = out.setdefault(a["owner"], {"owner": a["owner"], "open": 0, "new": 0, "alerts": []})
+        entry["open"] += 1
+        detected = a.get("detected_at") or a["created_at"]
+        if detected is not None and detected >= since:
+            entry["new"] += 1
+            if len(entry["alerts"]) < per_owner:
+                entry["alerts"].append(a)
+    return sorted(out.values(), key=lambda e: (e["owner"] is None, str(e["owner"] or "")))
 
 
 def acknowledge(ws: Workspace, alert_id: str, user: str | None = None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""KAM commands: `map`, `alerts` / `alerts ack`, and `kam coverage|matrix|committee|meddic|role|settings`."""
+"""KAM commands: `map`, `alerts` / `alerts ack`, and `kam coverage|matrix|committee|meddic|role|designate|settings`."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("map")
     def map_command(
-        account_id: Annotated[str, typer.Argument(help="The account to map.")],
+        account_id: Annotated[str, typer.Argument(help="The account to map: its id, or its name when unique.")],
         group: Annotated[bool, typer.Option("--group", help="Map the whole group of the account.")] = False,
         workspace_: WorkspaceOption = None,
         as_json: JsonOption = False,
@@ -83,8 +83,11 @@ def register(app: typer.Typer) -> None:
         from accountree.kam.stakeholders import buying_committee, org_chart
 
         def compute(ws: Workspace) -> dict[str, Any]:
-            chart = org_chart(ws, account_id, group=group)
-            return {**chart, "buying_committee": buying_committee(ws, account_id, group=group)}
+            from accountree.search import resolve  # an id, or a name when it names one account
+
+            target = resolve(ws, account_id)
+            chart = org_chart(ws, target, group=group)
+            return {**chart, "buying_committee": buying_committee(ws, target, group=group)}
 
         def show(chart: dict[str, Any]) -> None:
             console.print(chart_tree(chart))
@@ -124,6 +127,28 @@ def register(app: typer.Typer) -> None:
             console.print(f"[bold green]✓[/] alert {alert_id} acknowledged by {result['acknowledged_by']}")
 
         run_on(workspace_, as_json, lambda ws: acknowledge(ws, alert_id), show)
+
+    @alerts_app.command("digest")
+    def digest_command(
+        days: Annotated[int, typer.Option(help="New alerts of the last N days.")] = 7,
+        owner: Annotated[str | None, typer.Option(help="Only this owner's digest.")] = None,
+        per_owner: Annotated[int, typer.Option("--per-owner", help="Alerts listed per owner.")] = 10,
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """The weekly digest per owner: new alerts of the week, most important first."""
+        from accountree.kam.alerts import digest
+
+        def show(entries: list[dict[str, Any]]) -> None:
+            for e in entries:
+                console.print(f"[bold]{e['owner'] or '(no owner)'}[/]: {e['new']} new in {days} days, {e['open']} open")
+                for a in e["alerts"]:
+                    console.print(f"  [{'red' if a.get('severity') == 'high' else 'yellow'}]{a.get('severity') or ''}[/] "
+                                  f"{a['kind'].replace('_', ' ')} · {a['account_id']} — {a['reason']}")
+                if e["new"] > len(e["alerts"]):
+                    console.print(f"  … and {e['new'] - len(e['alerts'])} more (`accountree alerts --owner`)")
+
+        run_on(workspace_, as_json, lambda ws: digest(ws, days, owner, per_owner), show)
 
     @kam_app.command("coverage")
     def coverage_command(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> None:
@@ -201,6 +226,24 @@ def register(app: typer.Typer) -> None:
             console.print(f"[bold green]✓[/] {contact_id}: {result['buying_role'] or 'role cleared'}")
 
         run_on(workspace_, as_json, lambda ws: set_buying_role(ws, contact_id, role), show)
+
+    @kam_app.command("designate")
+    def designate_command(
+        account_id: Annotated[str, typer.Argument(help="The entity to manage as its own key account.")],
+        remove: Annotated[bool, typer.Option("--remove", help="Give it back to its group's key account.")] = False,
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Manage an entity (and its subtree) as its own key account instead of as part of its group."""
+        import getpass
+
+        from accountree.kam.wallet import designate
+
+        def show(result: dict[str, Any]) -> None:
+            state = "is now its own key account" if result["designated"] else "is back in its group's key account"
+            console.print(f"[bold green]✓[/] {result['name']} ({result['account_id']}) {state}. {result['next']}")
+
+        run_on(workspace_, as_json, lambda ws: designate(ws, account_id, getpass.getuser(), remove), show)
 
     @kam_app.command("settings")
     def settings_command(

@@ -14,7 +14,9 @@ HINT = "Run `accountree build` (the kam stage)."
 KAM_COLUMNS = ["account_id", "potential_3y", "tier", "share_of_wallet", "nrr", "entities_penetrated",
                "entities_total", "quadrant", "owner", "scope", "name", "group_head_id", "potential_source",
                "relationship", "upside_3y", "revenue_12m", "revenue_cy", "revenue_py1", "wallet", "retention", "nrr_period", "effort", "cycle_days",
-               "open_deals", "roles_missing", "icp_distance", "recommendation"]
+               "open_deals", "roles_missing", "icp_distance", "recommendation",
+               # issue 20: the tier named apart from the ICP tier, and the key account (unit) each row belongs to
+               "kam_tier", "kam_unit", "kam_unit_id", "wallet_cell", "wallet_peers"]
 STAKEHOLDER_COLUMNS = ["contact_id", "account_id", "name", "title", "buying_role", "reports_to", "strength",
                        "last_interaction", "interactions", "sentiment", "start_date", "end_date", "left_company"]
 MEDDIC_COLUMNS = ["deal_id", "account_id", "stage", "amount_rc", "owner", "metrics", "economic_buyer",

@@ -24,7 +24,7 @@ NEEDS = {
     "cross_sell": "cross_sell (run `accountree build --stage kpis`): no cross-sell alerts",
 }
 KPI_COLUMNS = ("status", "status_code", "revenue_cy", "revenue_py1", "revenue_py2", "revenue_ttm", "nrr",
-               "share_of_wallet", "wallet")
+               "share_of_wallet", "wallet", "wallet_source")
 _NUMBER = re.compile(r"[^0-9,.\-]")
 
 

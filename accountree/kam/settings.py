@@ -28,6 +28,19 @@ class KamSettings:
     """The same for an account with open deals that is not a customer yet."""
     achievable_share_prospect: float = 0.05
     """The same for any other account: a cold account is a bet, not a plan."""
+    tier1_share: float = 0.05
+    """At most this share of customer units (groups, standalone customers) is Tier 1: the few the
+    dedicated teams can carry (3–5 per AE), whatever the thresholds let through."""
+    tier2_share: float = 0.20
+    """At most this share of active units (customers and open pipeline) is Tier 2."""
+    wallet_quantile: float = 0.8
+    """A unit's wallet: this quantile of what comparable units spend with us (Perlich et al., KDD 2007)."""
+    wallet_min_peers: float = 8.0
+    """Buying units a cell (industry × size band × country) needs; fewer: back off to a coarser cell."""
+    reach_pipeline: float = 0.5
+    """Share of the gap to the peers' wallet a unit with open deals (not a customer yet) can reach in 3 years."""
+    reach_prospect: float = 0.2
+    """The same for a unit with no relationship: a cold account is a bet, not a plan."""
     high_potential_threshold: float = 500_000.0
     """3-year potential from which an account is 'high potential' in the potential × effort matrix."""
     high_effort_threshold: float = 0.5
@@ -52,7 +65,13 @@ class KamSettings:
     falling_revenue_drop: float = 0.10
     """Revenue down by at least this share year on year raises a 'falling revenue' alert."""
     cross_sell_per_account: float = 1.0
-    """Cross-sell targets surfaced as alerts per account (the best ones by the KPI stage's rank)."""
+    """Cross-sell targets read per entity (the best ones by the KPI stage's rank) for the alerts."""
+    cross_sell_max_tier: float = 2.0
+    """Cross-sell alerts (one per key account) for units of this KAM tier or better; 3: every unit."""
+    people_alerts_active_only: float = 1.0
+    """1: 'new executive' and 'stakeholder left' only on key accounts that buy or have open deals; 0: everywhere."""
+    falling_revenue_min: float = 10_000.0
+    """A 'falling revenue' alert needs at least this much revenue lost year on year (reporting currency)."""
     event_lookback_days: float = 180.0
     """Org changes dated within this window are alerted even without a previous build to diff."""
     strong_points: float = 6.0

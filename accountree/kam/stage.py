@@ -11,12 +11,15 @@ from typing import Any
 import pyarrow as pa
 
 from accountree.build import BuildOptions, BuildStage
+from accountree.kam import wallet
 from accountree.kam.alerts import (
     carry_over,
-    cross_sell,
+    cross_sell_by_unit,
     falling_revenue,
     no_progress,
     org_changes,
+    people_of_active_units,
+    rank,
     restructuring,
 )
 from accountree.kam.inputs import NEEDS, KamInputs, load_inputs
@@ -68,6 +71,8 @@ def _alerts(ws: Workspace, inputs: KamInputs, portfolio: list[dict[str, Any]], m
     previous_parents = {r["account_id"]: r for r in engine.fetch_dicts(
         "SELECT account_id, parent_id, group_head_id FROM kam_snapshot_parents")}
     merged = dict(engine.fetchall("SELECT old_id, survivor_id FROM account_aliases"))
+    unit_of = {r["account_id"]: r.get("kam_unit_id") or r["account_id"] for r in portfolio if r["scope"] == "account"}
+    units = {r["account_id"]: r for r in portfolio if r.get("kam_unit")}
     found = [
         *no_progress(inputs, since, settings),
         *falling_revenue(portfolio, inputs, settings),
@@ -76,12 +81,15 @@ def _alerts(ws: Workspace, inputs: KamInputs, portfolio: list[dict[str, Any]], m
     ]
     if engine.table_exists("cross_sell"):
         per_account = int(settings.cross_sell_per_account)  # only the best few of each account are read
-        found += cross_sell(engine.fetch_dicts("SELECT * FROM cross_sell WHERE entity_rank <= ?", [per_account]),
-                            inputs, per_account)
+        found += cross_sell_by_unit(engine.fetch_dicts("SELECT * FROM cross_sell WHERE entity_rank <= ?", [per_account]),
+                                    inputs, unit_of, units, settings)
     else:
         inputs.missing.append(NEEDS["cross_sell"])
     previous = engine.fetch_dicts("SELECT * FROM kam_alerts") if engine.table_exists("kam_alerts") else []
-    return carry_over(found, previous, inputs.as_of, settings.event_lookback_days)
+    kept = people_of_active_units(carry_over(found, previous, inputs.as_of, settings.event_lookback_days),
+                                  unit_of, units, settings)
+    rank(kept, unit_of, units)
+    return kept
 
 
 def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
@@ -89,7 +97,11 @@ def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
     inputs = load_inputs(ws, options.as_of, round(settings.no_progress_months * 30.44))
     with ws.engine.transaction():
         synced = sync_from_deals(ws, inputs.deals)
-        portfolio = portfolio_rows(inputs, settings)
+        if wallet.available(ws):
+            wallets = wallet.unit_wallets(ws, settings.wallet_quantile, int(settings.wallet_min_peers))
+            portfolio = portfolio_rows(inputs, settings, wallets, wallet.units_of(ws))
+        else:
+            portfolio = portfolio_rows(inputs, settings)
         people = [stakeholder_row(c, inputs.contact_activity.get(c["contact_id"]), settings) for c in inputs.contacts]
         meddic = meddic_rows(inputs, stored_rows(ws))
         since = _stage_since(ws, inputs)
@@ -101,9 +113,10 @@ def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
         _snapshot(ws, inputs)
         ws.set_meta(BUILT_AS_OF, inputs.as_of.isoformat())
     accounts = [r for r in portfolio if r["scope"] == "account"]
+    units = [r for r in portfolio if r.get("kam_unit")]
     summary: dict[str, Any] = {
-        "accounts": len(accounts), "groups": len(portfolio) - len(accounts),
-        "tier 1": sum(1 for r in accounts if r["tier"] == 1), "tier 2": sum(1 for r in accounts if r["tier"] == 2),
+        "accounts": len(accounts), "groups": len(portfolio) - len(accounts), "KAM units": len(units),
+        "tier 1 units": sum(1 for r in units if r["tier"] == 1), "tier 2 units": sum(1 for r in units if r["tier"] == 2),
         "stakeholders": len(people), "open deals (MEDDIC)": len(meddic), "MEDDIC from deals": synced,
         "alerts": len(found),
     }

@@ -22,6 +22,7 @@ TABLES: dict[str, dict[str, str]] = {
         "cycle_days": "num", "open_deals": "int", "roles_missing": "text", "icp_distance": "num",
         "effort_cycle": "num", "effort_open_deals": "num", "effort_stakeholders": "num", "effort_icp": "num",
         "quadrant": "text", "recommendation": "text",
+        "kam_unit": "bool", "kam_unit_id": "text", "kam_tier": "int", "wallet_cell": "text", "wallet_peers": "int",
     },
     "kam_stakeholders": {
         "contact_id": "text", "account_id": "text", "name": "text", "title": "text", "buying_role": "text",
@@ -37,6 +38,7 @@ TABLES: dict[str, dict[str, str]] = {
     "kam_alerts": {
         "alert_id": "text", "account_id": "text", "kind": "text", "subject": "text", "reason": "text",
         "created_at": "date", "owner": "text", "detected_at": "date", "contact_id": "text",
+        "severity": "text", "unit_id": "text", "unit_tier": "int", "value": "num", "priority": "num",
     },
 }
 

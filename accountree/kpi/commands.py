@@ -94,16 +94,18 @@ def refresh_command(
 def account_command(account_id: str, workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> None:
     """One account's KPIs, products and status history."""
     from accountree.kpi.service import account_kpis
+    from accountree.search import resolve  # an id, or a name when it names one account
 
-    run_on(workspace_, as_json, lambda ws: account_kpis(ws, account_id), _show)
+    run_on(workspace_, as_json, lambda ws: account_kpis(ws, resolve(ws, account_id)), _show)
 
 
 @kpis_app.command("group")
 def group_command(account_id: str, workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> None:
     """Roll-up of an account's subtree (any level): consolidated and ownership-weighted."""
     from accountree.kpi.service import group_rollup
+    from accountree.search import resolve  # an id, or a name when it names one account
 
-    run_on(workspace_, as_json, lambda ws: group_rollup(ws, account_id), _show)
+    run_on(workspace_, as_json, lambda ws: group_rollup(ws, resolve(ws, account_id)), _show)
 
 
 @kpis_app.command("cross-sell")
@@ -115,8 +117,9 @@ def cross_sell_command(
 ) -> None:
     """Cross-sell targets, best first, with the reason."""
     from accountree.kpi.service import cross_sell
+    from accountree.search import resolve  # an id, or a name when it names one account
 
-    run_on(workspace_, as_json, lambda ws: cross_sell(ws, group_id, limit),
+    run_on(workspace_, as_json, lambda ws: cross_sell(ws, resolve(ws, group_id) if group_id else None, limit),
            lambda rows: _show(rows, ["score", "account_id", "name", "icp_grade", "reason"]))
 
 

@@ -1,13 +1,15 @@
 """Scoring exports (public contract: column names are read by users' scripts).
 
 - `scores`: one row per account — account_id, grid_score, model_score, grade, tier, model_version,
-  unscored_reason (empty when scored);
+  unscored_reason (empty when scored), then `icp_tier` (= `tier`, named apart from the KAM tier);
 - `score_details`: every grid criterion's contribution per account;
 - `score_groups`: best grade and grade distribution per group head (when the hierarchy is built);
 - `score_models`: every training run with its metrics (the model itself stays in the workspace).
 """
 
 from __future__ import annotations
+
+from sqlglot import exp
 
 from accountree.exports import ExportSpec
 from accountree.store.sql import select_columns
@@ -22,7 +24,8 @@ MODELS = ["version", "trained_at", "trained_by", "as_of", "grid_version", "data_
 
 EXPORTS = [
     ExportSpec("scores", "ICP fit per account: grid and model scores, grade A-F, tier, model version, why unscored",
-               lambda ws: select_columns("scores", SCORES, ["account_id"]), "scores", HINT),
+               lambda ws: select_columns("scores", SCORES, ["account_id"]).select(  # `icp_tier`: the same tier, named
+                   exp.alias_(exp.column("tier", quoted=True), "icp_tier", quoted=True)), "scores", HINT),
     ExportSpec("score_details", "per account and grid criterion: value, rule matched, points, contribution to the score",
                lambda ws: select_columns("score_details", DETAILS, ["account_id", "pillar", "criterion"]),
                "score_details", HINT),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,26 @@ from accountree.store.sql import template
 # Measured at 1M accounts / 10M deals: a full build peaks at ~2.1 GB of RSS with 2GB and ~2.5 GB with
 # 3GB, in the same time (DuckDB fills its buffers up to the limit); an import of 3M deals likewise.
 DEFAULT_MEMORY_LIMIT = "2GB"
+
+
+def _lock_hint(message: str, path: str) -> str:
+    """What to do when another process holds the DuckDB file (one process at a time may open it to write)."""
+    found = re.search(r"\(PID (\d+)\)", message)
+    if not found:
+        return "Is another accountree process using it? DuckDB allows one writer at a time."
+    pid = found.group(1)
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        command = ""
+    if "serve" in command.split():
+        return (f"`accountree serve` (PID {pid}) has this DuckDB workspace open. Read the same figures through its "
+                "API or dashboard (GET /api/v1/…), or stop the server (Ctrl-C, or `kill " + pid + "`), run this command, "
+                f"and start `accountree serve -w {path}` again. For a CLI and a server side by side, use a PostgreSQL "
+                "workspace (`--workspace postgresql://…`).")
+    return (f"Another process (PID {pid}{': ' + command[:120] if command else ''}) has this DuckDB workspace open; "
+            "DuckDB lets one process at a time open a file to write. Wait for it to finish (or stop it) and run the "
+            "command again.")
 
 
 class DuckDBEngine(Engine):
@@ -36,10 +57,7 @@ class DuckDBEngine(Engine):
         try:
             self.con = duckdb.connect(path, read_only=read_only)
         except duckdb.IOException as err:
-            raise WorkspaceError(
-                f"cannot open workspace {path}: {err}",
-                hint="Is another accountree process using it? DuckDB allows one writer at a time.",
-            ) from err
+            raise WorkspaceError(f"cannot open workspace {path}: {err}", hint=_lock_hint(str(err), path)) from err
         except duckdb.Error as err:
             raise WorkspaceError(f"{path} is not a DuckDB workspace: {err}") from err
         self.con.execute("SET preserve_insertion_order = true")

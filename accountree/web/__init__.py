@@ -5,14 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>accountree API</title>
+<link rel="stylesheet" href="{css}"><link rel="icon" href="{icon}" type="image/svg+xml"></head>
+<body><div id="swagger-ui" data-spec="{spec}"></div>
+<script src="{bundle}"></script><script src="{init}"></script></body></html>
+"""
 
 
 def install(app: FastAPI) -> None:
-    from accountree.web import views_accounts, views_auth, views_groups, views_portfolio, views_quality
-    from accountree.web.pages import LoginRequired, login_redirect
+    from accountree.web import csp, views_accounts, views_auth, views_groups, views_portfolio, views_quality
+    from accountree.web.pages import LoginRequired, login_redirect, static
 
+    csp.install(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:  # Swagger UI vendored under /static: renders offline, under the CSP
+        return HTMLResponse(DOCS_PAGE.format(
+            css=static("vendor/swagger-ui/swagger-ui.css"), icon=static("favicon.svg"), spec=app.openapi_url,
+            bundle=static("vendor/swagger-ui/swagger-ui-bundle.js"), init=static("api_docs.js")))
+
     for module in (views_auth, views_portfolio, views_groups, views_accounts, views_quality):
         app.include_router(module.router, include_in_schema=False)
 

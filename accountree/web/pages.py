@@ -79,7 +79,13 @@ def to_json(value: Any) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def page_data(value: Any) -> Markup:
+    """The page's data for static/pages.js: a JSON block the browser never executes (CSP: no inline script)."""
+    return Markup('<script type="application/json" id="page-data">') + to_json(value) + Markup("</script>")
+
+
 templates.env.globals["static"] = static
+templates.env.globals["page_data"] = page_data
 templates.env.filters["fmt"] = fmt
 templates.env.filters["money"] = money
 templates.env.filters["js"] = to_json

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from accountree.api.reads import groups as reads
+from accountree.api.reads.common import kpi_years
 from accountree.web.pages import Page
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -29,9 +30,10 @@ def heatmap(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 @router.get("/groups")
 def groups(pc: Page, q: str | None = Query(None, max_length=200),
-           page_no: int = Query(1, alias="page", ge=1, le=100_000)):
-    result = reads.list_groups(pc.reader, q, page_no, 50) if pc.reader.has("hierarchy") else None
-    return pc.render("groups.html", "groups", "Groups", result=result, q=q)
+           page_no: int = Query(1, alias="page", ge=1, le=100_000), sort: str | None = Query(None, max_length=40),
+           desc: bool = True):
+    result = reads.list_groups(pc.reader, q, page_no, 50, sort, desc) if pc.reader.has("hierarchy") else None
+    return pc.render("groups.html", "groups", "Groups", result=result, q=q, years=kpi_years(pc.reader))
 
 
 @router.get("/groups/{group_id}", response_model=None)

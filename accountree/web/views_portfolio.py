@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from accountree.api import writes
 from accountree.api.reads import accounts as account_reads
 from accountree.api.reads import portfolio as reads
-from accountree.api.reads.common import FeatureUnavailableError
-from accountree.web.pages import Page
+from accountree.api.reads.common import FeatureUnavailableError, kpi_years
+from accountree.web.pages import Page, PageWriter
 
 router = APIRouter(default_response_class=HTMLResponse)
 
@@ -42,18 +44,58 @@ def accounts(pc: Page, q: str | None = Query(None, max_length=200),
 @router.get("/search")
 def search(pc: Page, q: str = Query("", max_length=200)):
     items = account_reads.search(pc.reader, q, 50) if q.strip() else []
-    return pc.render("search.html", "search", "Search", q=q, items=items)
+    return pc.render("search.html", "search", "Search", q=q, items=items, years=kpi_years(pc.reader))
 
 
 @router.get("/key-accounts")
-def key_accounts(pc: Page, tier: int | None = Query(None, ge=1, le=3),
-                 page_no: int = Query(1, alias="page", ge=1, le=100_000)):
+def key_accounts(pc: Page, tier: int | None = Query(None, ge=1, le=3), owner: str | None = Query(None, max_length=200),
+                 page_no: int = Query(1, alias="page", ge=1, le=100_000), sort: str | None = Query(None, max_length=40),
+                 desc: bool = True):
     if not pc.reader.has("kam_accounts"):
         return pc.render("key_accounts.html", "kam", "Key accounts", result=None)
-    result = reads.key_accounts(pc.reader, tier, page_no, 25)
-    counts = dict(pc.reader.fetchall("SELECT tier, count(*) FROM kam_accounts WHERE scope = 'account' GROUP BY tier"))
-    return pc.render("key_accounts.html", "kam", "Key accounts", result=result, tier=tier, counts=counts,
-                     matrix=reads.kam_matrix(pc.reader), base=f"/key-accounts?{'tier=' + str(tier) + '&' if tier else ''}")
+    result = reads.key_accounts(pc.reader, tier, page_no, 50, owner or None, sort, desc)
+    args = {k: v for k, v in {"tier": tier, "owner": owner}.items() if v}
+    return pc.render("key_accounts.html", "kam", "Key accounts", result=result, tier=tier, owner=owner,
+                     counts=reads.kam_tier_counts(pc.reader), matrix=reads.kam_matrix(pc.reader), years=kpi_years(pc.reader),
+                     settings=load_settings_of(pc), base="/key-accounts?" + urlencode(args) + ("&" if args else ""))
+
+
+def load_settings_of(pc: Any) -> dict[str, float]:
+    """The KAM settings the tiers were computed with (thresholds, shares), for the page's legend."""
+    keys = ("tier1_threshold", "tier2_threshold", "tier1_share", "tier2_share", "wallet_quantile")
+    from accountree.kam.settings import KamSettings
+
+    out = {k: float(getattr(KamSettings(), k)) for k in keys}
+    for k, v in pc.reader.fetchall("SELECT key, value FROM workspace_meta WHERE key LIKE 'kam.%'"):
+        if k[4:] in out:
+            out[k[4:]] = float(v)
+    return out
+
+
+@router.get("/alerts")
+def alerts_page(pc: Page, owner: str | None = Query(None, max_length=200), kind: str | None = Query(None, max_length=40),
+                severity: str | None = Query(None, max_length=10), group: str | None = Query(None, max_length=200),
+                page_no: int = Query(1, alias="page", ge=1, le=100_000)):
+    if not pc.reader.has("kam_alerts"):
+        return pc.render("alerts.html", "alerts", "Alerts", result=None)
+    args = {k: v for k, v in {"owner": owner, "kind": kind, "severity": severity, "group": group}.items() if v}
+    result = reads.alert_list(pc.reader, page=page_no, page_size=50, **args)
+    group_name = pc.reader.scalar("SELECT name FROM accounts WHERE account_id = ?", [group]) if group else None
+    return pc.render("alerts.html", "alerts", "Alerts", result=result, args=args, facets=reads.alert_facets(pc.reader),
+                     kinds=reads.ALERT_KINDS, severities=reads.SEVERITIES, group_name=group_name,
+                     base="/alerts?" + urlencode(args) + ("&" if args else ""))
+
+
+@router.post("/ui/alerts/ack")
+async def ack_alerts(request: Request, pc: PageWriter):
+    """Bulk acknowledgement from the Alerts page (htmx, CSRF header like every page write)."""
+    form = await request.form()
+    ids = [str(v) for v in form.getlist("alert_id")][:500]
+    for alert_id in ids:
+        writes.ack_alert(pc.ctx, alert_id, None)
+    response = HTMLResponse(f'<span class="badge">{len(ids)} acknowledged</span>')
+    response.headers["HX-Refresh"] = "true"
+    return response
 
 
 @router.get("/scoring")

@@ -53,6 +53,14 @@ def _base_select(r: ScopedReader) -> exp.Select:
     if r.has("hierarchy"):
         q = q.join("hierarchy AS h", on="h.account_id = a.account_id", join_type="left")
         q = q.select(*[col("h", c) for c in ("group_head_id", "level", "is_group_head") if c in r.columns("hierarchy")])
+        if "group_head_id" in r.columns("hierarchy"):  # the account's group and its consolidated figures
+            q = q.join("accounts AS ga", on="ga.account_id = h.group_head_id", join_type="left")
+            q = q.select(exp.alias_(col("ga", "name"), "group_name", quoted=True))
+            if r.has("group_kpis"):
+                q = q.join("group_kpis AS gk", on="gk.account_id = h.group_head_id", join_type="left")
+                q = q.select(*[exp.alias_(col("gk", c), n, quoted=True) for c, n in (
+                    ("group_status", "group_status"), ("revenue_cy", "group_revenue_cy"), ("entities", "group_entities"))
+                    if c in r.columns("group_kpis")])
     if r.has("account_kpis"):
         q = q.join("account_kpis AS k", on="k.account_id = a.account_id", join_type="left")
         q = q.select(*[col("k", c) for c in ("status", "revenue_cy", "margin_cy") if c in r.columns("account_kpis")])

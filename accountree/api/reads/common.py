@@ -65,3 +65,20 @@ def paginate(r: ScopedReader, query: exp.Select, params: list[Any], page: int, p
     total = int(r.scalar(exp.select("count(*)").from_(query.subquery("x")), params) or 0)
     rows = r.fetch_dicts(query.order_by(*order).limit(page_size).offset((page - 1) * page_size), params)
     return Page(rows, total, page, page_size)
+
+
+KPI_YEARS = ("cy", "py1", "py2", "py3")
+
+
+def kpi_years(r: ScopedReader) -> dict[str, int | None]:
+    """The calendar year of each KPI column (`cy` = the year of the build's as-of date), for labels."""
+    as_of = r.scalar("SELECT value FROM workspace_meta WHERE key = ?", ["kpi_as_of"]) if r.has("workspace_meta") else None
+    try:
+        year = int(str(as_of)[:4])
+    except (TypeError, ValueError):
+        return dict.fromkeys(KPI_YEARS)
+    return {y: year - i for i, y in enumerate(KPI_YEARS)}
+
+
+def year_label(years: dict[str, int | None], key: str) -> str:
+    return str(years.get(key)) if years.get(key) else {"cy": "Current year", "py1": "Y-1", "py2": "Y-2", "py3": "Y-3"}[key]

@@ -12,7 +12,16 @@ from typing import Any
 
 from accountree.api.access import ScopedReader
 from accountree.api.reads import model
-from accountree.api.reads.common import ACCENTS_FROM, ACCENTS_TO, MAX_CHILDREN, Page, needs_build, section
+from accountree.api.reads.common import (
+    ACCENTS_FROM,
+    ACCENTS_TO,
+    MAX_CHILDREN,
+    Page,
+    kpi_years,
+    needs_build,
+    section,
+    year_label,
+)
 from accountree.errors import NotFoundError
 from accountree.kpi import bits
 
@@ -38,10 +47,30 @@ def _node_columns(r: ScopedReader) -> tuple[str, str]:
     if r.has("scores") and "grade" in r.columns("scores"):
         cols.append("s.grade")
         joins += " LEFT JOIN scores s ON s.account_id = h.account_id"
+    if r.has("group_kpis"):  # a node with entities below: its subtree's consolidated figures
+        from accountree.api.readmodel import SUBTREE_COLUMNS
+
+        gcols = r.columns("group_kpis")
+        cols += [f"gk.{c} AS subtree_{c}" for c in SUBTREE_COLUMNS if c in gcols]
+        joins += " LEFT JOIN group_kpis gk ON gk.account_id = h.account_id"
     return ", ".join(cols), joins
 
 
-def list_groups(r: ScopedReader, q: str | None, page: int, page_size: int) -> Page:
+GROUP_FIGURES = ("group_status", "entities", "customer_entities", "buying_entities", "penetration", "revenue_cy",
+                 "revenue_py1", "revenue_py2", "revenue_py3", "margin_cy", "margin_pct_cy", "margin_py1", "nrr",
+                 "open_pipeline", "revenue_ttm")
+# Sort keys of the groups list (a request never names a column: only these keys)
+GROUP_SORTS = {"name": "h.name", "entities": "gk.entities", "status": "gk.group_status", "revenue_cy": "gk.revenue_cy",
+               "revenue_py1": "gk.revenue_py1", "revenue_py2": "gk.revenue_py2", "revenue_py3": "gk.revenue_py3",
+               "margin_cy": "gk.margin_cy", "margin_pct_cy": "gk.margin_pct_cy", "open_pipeline": "gk.open_pipeline",
+               "penetration": "gk.penetration", "nrr": "gk.nrr"}
+
+
+def list_groups(r: ScopedReader, q: str | None, page: int, page_size: int, sort: str | None = None,
+                desc: bool = True) -> Page:
+    """Group heads with their **group's** figures (the consolidated roll-up of `group_kpis`: status,
+    revenue of the current year and the three before, margin, pipeline, entities, penetration) —
+    `group_*` columns — beside the head entity's own (`status`, `revenue_cy`)."""
     from accountree.api.reads.accounts import fold_text
 
     _require_hierarchy(r)
@@ -52,18 +81,25 @@ def list_groups(r: ScopedReader, q: str | None, page: int, page_size: int) -> Pa
     if q:
         where += " AND translate(lower(h.name), ?, ?) LIKE ?"
         params = [ACCENTS_FROM, ACCENTS_TO, f"%{fold_text(q)}%"]
-    order = "h.descendants DESC NULLS LAST, h.name" if "descendants" in r.columns("hierarchy") else "h.name"
-    if r.has("group_kpis"):  # the group's roll-up: consolidated revenue and global status
+    has_gk = r.has("group_kpis")
+    if has_gk:  # `_node_columns` joined the roll-up as gk
         gcols = r.columns("group_kpis")
-        select += "".join(f", gk.{c} AS group_{c}" for c in ("revenue_cy", "margin_cy", "entities", "customer_entities")
-                          if c in gcols)
+        select += "".join(f", gk.{c} AS group_{c}" for c in GROUP_FIGURES if c in gcols and c != "group_status")
         select += ", gk.group_status" if "group_status" in gcols else ""
-        joins += " LEFT JOIN group_kpis gk ON gk.account_id = h.account_id"
+    key = GROUP_SORTS.get(sort or "")
+    if key is None or (key.startswith("gk.") and not has_gk):
+        key, sort = ("gk.revenue_cy", "revenue_cy") if has_gk else ("h.name", "name")
+        desc = key != "h.name"
+    order = f"{key} {'DESC' if desc else 'ASC'} NULLS LAST"
+    if "descendants" in r.columns("hierarchy"):
+        order += ", h.descendants DESC NULLS LAST"
     base = f"SELECT {select} FROM hierarchy h{joins} {where}"  # noqa: S608 - columns from the catalog, values bound
     total = int(r.scalar(f"SELECT count(*) FROM ({base}) x", params) or 0)  # noqa: S608
-    rows = r.fetch_dicts(f"{base} ORDER BY {order}, h.account_id LIMIT {int(page_size)} "
+    rows = r.fetch_dicts(f"{base} ORDER BY {order}, h.name, h.account_id LIMIT {int(page_size)} "
                          f"OFFSET {int((page - 1) * page_size)}", params)
-    return Page(rows, total, page, page_size)
+    result = Page(rows, total, page, page_size)
+    result.sort, result.desc = sort, desc  # type: ignore[attr-defined]
+    return result
 
 
 def _children(r: ScopedReader, parents: list[str]) -> list[dict[str, Any]]:
@@ -236,8 +272,14 @@ def _group_kpis(r: ScopedReader, group_id: str) -> dict[str, Any] | None:
     row = r.fetchone_dict("SELECT * FROM group_kpis WHERE account_id = ?", [group_id])
     if row is None:
         return None
-    row["by_year"] = [{"year": y, "revenue": row.get(f"revenue_{y}"), "margin": row.get(f"margin_{y}")}
-                      for y in YEARS if f"revenue_{y}" in row]
+    years = kpi_years(r)
+    row["years"] = years
+    row["by_year"] = [{"year": y, "label": year_label(years, y), "revenue": row.get(f"revenue_{y}"),
+                       "margin": row.get(f"margin_{y}")} for y in YEARS if f"revenue_{y}" in row]
+    for i, y in enumerate(row["by_year"]):  # the P&L: margin %, growth on the year before
+        y["margin_pct"] = y["margin"] / y["revenue"] if y["revenue"] and y["margin"] is not None else None
+        before = row["by_year"][i + 1]["revenue"] if i + 1 < len(row["by_year"]) else None
+        y["yoy"] = (y["revenue"] - before) / before if before and y["revenue"] is not None else None
     return row
 
 

@@ -28,7 +28,7 @@ def overview(r: ScopedReader) -> dict[str, Any]:
         "grades": section(r, "scores", lambda: r.fetch_dicts(
             "SELECT coalesce(nullif(grade, ''), 'unscored') AS grade, count(*) AS n FROM scores GROUP BY 1 ORDER BY 1")),
         "revenue_by_tier": _revenue_by_tier(r),
-        "alerts": section(r, "kam_alerts", lambda: open_alerts(r, None, 8)),
+        "alerts": section(r, "kam_alerts", lambda: alert_list(r, page_size=8).items),  # most important first
         "alert_kinds": section(r, "kam_alerts", lambda: open_alert_kinds(r)),
         "open_alerts": int(r.scalar("SELECT count(*) FROM kam_alerts a WHERE a.alert_id NOT IN "
                                     "(SELECT alert_id FROM kam_alert_acks)") or 0)
@@ -66,6 +66,61 @@ def open_alerts(r: ScopedReader, account_id: str | None, limit: int) -> list[dic
         "ORDER BY a.created_at DESC, a.alert_id LIMIT ?", [account_id, account_id, limit])
 
 
+ALERT_KINDS = ("champion_lost", "falling_revenue", "no_progress", "restructuring", "new_executive", "stakeholder_left",
+               "cross_sell")
+SEVERITIES = ("high", "medium", "low")
+
+
+def alert_list(r: ScopedReader, *, owner: str | None = None, kind: str | None = None, severity: str | None = None,
+               group: str | None = None, account_id: str | None = None, include_acknowledged: bool = False,
+               page: int = 1, page_size: int = 50) -> Page:
+    """Alerts people act on: most important first (severity × value of the key account), with the
+    account's and the key account's names beside their ids; filtered by owner, kind, severity and
+    group (the key account: its unit id or group head)."""
+    if not r.has("kam_alerts"):
+        raise needs_build("alerts")
+    acks, acked = _acks(r)
+    cols = r.columns("kam_alerts")
+    ranked = "priority" in cols
+    conds, params = [], []
+    if not include_acknowledged and acks:
+        conds.append(f"NOT ({acked})")
+    for name, value in (("owner", owner), ("kind", kind), ("account_id", account_id)):
+        if value:
+            conds.append(f"a.{name} = ?")
+            params.append(value)
+    if severity and "severity" in cols:
+        conds.append("a.severity = ?")
+        params.append(severity)
+    if group:
+        unit = "a.unit_id = ? OR " if "unit_id" in cols else ""
+        members = "a.account_id IN (SELECT account_id FROM hierarchy WHERE group_head_id = ?)"
+        conds.append("(" + unit + (members if r.has("hierarchy") else "a.account_id = ?") + ")")
+        params += [group] * (2 if unit else 1)
+    where = "WHERE " + " AND ".join(conds) if conds else ""
+    extra = ", a.severity, a.unit_id, u.name AS unit_name, a.unit_tier, a.value, a.priority" if ranked else ""
+    unit_join = "LEFT JOIN accounts u ON u.account_id = a.unit_id" if ranked else ""
+    order = "a.priority DESC, a.created_at DESC, a.alert_id" if ranked else "a.created_at DESC, a.alert_id"
+    base = (f"FROM kam_alerts a {acks} LEFT JOIN accounts ac ON ac.account_id = a.account_id {unit_join} {where}")
+    total = int(r.scalar(f"SELECT count(*) {base}", params) or 0)
+    rows = r.fetch_dicts(
+        f"SELECT a.alert_id, a.account_id, ac.name AS account_name, a.kind, a.subject, a.reason, a.created_at, "
+        f"a.owner, {acked} AS acknowledged{extra} {base} ORDER BY {order} LIMIT {int(page_size)} "
+        f"OFFSET {int((page - 1) * page_size)}", params)
+    return Page(rows, total, page, page_size)
+
+
+def alert_facets(r: ScopedReader) -> dict[str, list[Any]]:
+    """Owners and kinds present among open alerts, with counts: the Alerts page's filters."""
+    if not r.has("kam_alerts"):
+        return {"owners": [], "kinds": []}
+    acks, acked = _acks(r)
+    not_acked = f"WHERE NOT ({acked})" if acks else ""
+    owners = r.fetch_dicts(f"SELECT a.owner, count(*) AS n FROM kam_alerts a {acks} {not_acked} "  # noqa: S608
+                           "GROUP BY a.owner ORDER BY n DESC, a.owner")
+    return {"owners": owners, "kinds": open_alert_kinds(r)}
+
+
 def tier_label(tier: str) -> str:
     """`1` and `Tier 1` both mean the scores' `Tier 1`."""
     return f"Tier {tier}" if tier.strip().isdigit() else tier.strip()
@@ -86,32 +141,69 @@ def _revenue_by_tier(r: ScopedReader) -> dict[str, Any]:
         "GROUP BY 1 ORDER BY 1"))
 
 
-def key_accounts(r: ScopedReader, tier: int | None, page: int, page_size: int) -> Page:
-    """KAM's portfolio of accounts: 3-year potential, tier, effort quadrant, what to do next."""
+KEY_ACCOUNT_SORTS = {"potential_3y": "k.potential_3y", "name": "k.name", "owner": "k.owner", "tier": "k.tier",
+                     "revenue_cy": "revenue_cy", "revenue_py1": "revenue_py1", "share_of_wallet": "k.share_of_wallet",
+                     "nrr": "k.nrr", "penetration": "penetration", "entities": "k.entities_total", "effort": "k.effort"}
+
+
+def _unit_filter(r: ScopedReader) -> str:
+    """Key accounts are KAM units (groups, designated entities, standalone companies); a build of an
+    older version has no `kam_unit` column: its account rows then."""
+    return "k.kam_unit" if "kam_unit" in r.columns("kam_accounts") else "k.scope = 'account'"
+
+
+def key_accounts(r: ScopedReader, tier: int | None, page: int, page_size: int, owner: str | None = None,
+                 sort: str | None = None, desc: bool = True) -> Page:
+    """KAM's portfolio of **units** (the customer group, or a designated entity): 3-year potential,
+    KAM tier, the unit's revenue (a whole group's: its consolidated `group_kpis` figures), share of
+    wallet, NRR, penetration, effort quadrant, what to do next."""
     if not r.has("kam_accounts"):
         raise needs_build("the key-account portfolio")
-    where, params = "WHERE k.scope = 'account'", []
+    where, params = f"WHERE {_unit_filter(r)}", []
     if tier is not None:
         where += " AND k.tier = ?"
         params.append(tier)
+    if owner:
+        where += " AND k.owner = ?"
+        params.append(owner)
+    consolidated = r.has("group_kpis")
+    gk = ("LEFT JOIN group_kpis gk ON gk.account_id = k.account_id AND k.scope = 'group' AND gk.entities = k.entities_total"
+          if consolidated else "")
+    fig = (lambda c: f"coalesce(gk.{c}, k.{c})") if consolidated else (lambda c: f"k.{c}")
+    cols = r.columns("kam_accounts")
+    extra = "".join(f", k.{c}" for c in ("kam_tier", "kam_unit_id", "wallet", "wallet_cell", "wallet_peers",
+                                         "potential_source", "relationship", "revenue_12m", "open_deals") if c in cols)
     total = int(r.scalar(f"SELECT count(*) FROM kam_accounts k {where}", params) or 0)  # noqa: S608 - fixed text
+    key = KEY_ACCOUNT_SORTS.get(sort or "")
+    if key is None:
+        key, sort, desc = "k.potential_3y", "potential_3y", True
     rows = r.fetch_dicts(
-        "SELECT k.account_id, k.name, a.country, k.owner, k.tier, k.potential_3y, k.revenue_cy, k.share_of_wallet, "  # noqa: S608
-        "k.nrr, k.entities_penetrated, k.entities_total, k.quadrant, k.recommendation, k.roles_missing "
-        f"FROM kam_accounts k JOIN accounts a ON a.account_id = k.account_id {where} "
-        f"ORDER BY k.tier, k.potential_3y DESC NULLS LAST, k.account_id LIMIT {int(page_size)} "
-        f"OFFSET {int((page - 1) * page_size)}", params)
-    return Page(rows, total, page, page_size)
+        "SELECT * FROM (SELECT k.account_id, k.scope, k.name, a.country, a.industry, k.owner, k.tier, k.potential_3y, "  # noqa: S608
+        f"{fig('revenue_cy')} AS revenue_cy, {fig('revenue_py1')} AS revenue_py1, k.share_of_wallet, k.nrr, "
+        "k.entities_penetrated, k.entities_total, "
+        "CAST(k.entities_penetrated AS DOUBLE) / nullif(k.entities_total, 0) AS penetration, k.effort, "
+        f"k.quadrant, k.recommendation, k.roles_missing{extra} "
+        f"FROM kam_accounts k JOIN accounts a ON a.account_id = k.account_id {gk} {where}) k "
+        f"ORDER BY {key} {'DESC' if desc else 'ASC'} NULLS LAST, k.tier, k.potential_3y DESC NULLS LAST, k.account_id "
+        f"LIMIT {int(page_size)} OFFSET {int((page - 1) * page_size)}", params)
+    result = Page(rows, total, page, page_size)
+    result.sort, result.desc = sort, desc  # type: ignore[attr-defined]
+    return result
+
+
+def kam_tier_counts(r: ScopedReader) -> dict[int, int]:
+    """KAM units per tier."""
+    return dict(r.fetchall(f"SELECT k.tier, count(*) FROM kam_accounts k WHERE {_unit_filter(r)} GROUP BY k.tier"))  # noqa: S608
 
 
 def kam_matrix(r: ScopedReader, per_tier: int = 150) -> list[dict[str, Any]]:
-    """Potential × effort points of the largest accounts of each tier, for the allocation matrix
-    (the largest overall were all tier 1 as soon as it had more accounts than points shown)."""
+    """Potential × effort points of the largest key accounts (units) of each tier, for the
+    allocation matrix (the largest overall were all tier 1 as soon as it had more than shown)."""
     return r.fetch_dicts(
-        "SELECT account_id, name, tier, potential_3y, effort, quadrant FROM ("
-        "SELECT account_id, name, tier, potential_3y, effort, quadrant, "
-        "row_number() OVER (PARTITION BY tier ORDER BY potential_3y DESC, account_id) AS rn "
-        "FROM kam_accounts WHERE scope = 'account' AND potential_3y > 0) m "
+        "SELECT account_id, name, tier, potential_3y, effort, quadrant FROM ("  # noqa: S608 - fixed text
+        "SELECT k.account_id, k.name, k.tier, k.potential_3y, k.effort, k.quadrant, "
+        "row_number() OVER (PARTITION BY k.tier ORDER BY k.potential_3y DESC, k.account_id) AS rn "
+        f"FROM kam_accounts k WHERE {_unit_filter(r)} AND k.potential_3y > 0) m "
         "WHERE rn <= ? ORDER BY potential_3y DESC, account_id", [per_tier])
 
 

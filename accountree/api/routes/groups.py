@@ -14,9 +14,16 @@ router = APIRouter(tags=["groups"])
 GroupId = Annotated[str, Path(min_length=1, max_length=200)]
 
 
-@router.get("/groups", summary="Group heads with their roll-ups")
-def list_groups(ctx: Ctx, q: Text = None, page: PageNo = 1, page_size: PageSize = 50) -> dict[str, Any]:
-    return reads.list_groups(ctx.reader, q, page, page_size).as_dict()
+SortKey = Annotated[str | None, Query(max_length=40, description="Sort key: " + ", ".join(reads.GROUP_SORTS) +
+                                       " (default: consolidated revenue of the current year).")]
+
+
+@router.get("/groups", summary="Group heads with their consolidated roll-ups")
+def list_groups(ctx: Ctx, q: Text = None, page: PageNo = 1, page_size: PageSize = 50, sort: SortKey = None,
+                desc: bool = True) -> dict[str, Any]:
+    """`group_*` figures are the group's (consolidated `group_kpis`); `status` and `revenue_cy` the head entity's own."""
+    result = reads.list_groups(ctx.reader, q, page, page_size, sort, desc)
+    return {**result.as_dict(), "sort": result.sort, "desc": result.desc}
 
 
 @router.get("/groups/{group_id}", summary="Group view")

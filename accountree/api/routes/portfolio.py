@@ -31,10 +31,15 @@ def transitions(ctx: Ctx, since: date | None = None, until: date | None = None,
     return reads.transitions(ctx.reader, since, until, groups)
 
 
-@router.get("/key-accounts", summary="Key accounts")
-def key_accounts(ctx: Ctx, tier: Annotated[int | None, Query(ge=1, le=3)] = None, page: PageNo = 1,
-                 page_size: PageSize = 50) -> dict[str, Any]:
-    return reads.key_accounts(ctx.reader, tier, page, page_size).as_dict()
+@router.get("/key-accounts", summary="Key accounts: KAM units (customer groups, designated entities)")
+def key_accounts(ctx: Ctx, tier: Annotated[int | None, Query(ge=1, le=3, description="KAM tier")] = None,
+                 page: PageNo = 1, page_size: PageSize = 50, owner: Text = None,
+                 sort: Annotated[str | None, Query(max_length=40, description="Sort key: " + ", ".join(
+                     reads.KEY_ACCOUNT_SORTS) + " (default potential_3y).")] = None,
+                 desc: bool = True) -> dict[str, Any]:
+    """`tier` is the KAM tier (key-account management), not the ICP tier of `/scores`."""
+    result = reads.key_accounts(ctx.reader, tier, page, page_size, owner, sort, desc)
+    return {**result.as_dict(), "sort": result.sort, "desc": result.desc}
 
 
 @router.get("/scores", summary="ICP scores, grades and tiers")
@@ -71,12 +76,17 @@ def campaign(campaign_id: Id, ctx: Ctx) -> dict[str, Any]:
     return reads.campaign(ctx.reader, campaign_id)
 
 
-@router.get("/alerts", summary="KAM alerts (org changes, lost champions, no progress…) not yet acknowledged")
+@router.get("/alerts", summary="KAM alerts not yet acknowledged, most important first")
 def alerts(ctx: Ctx, account_id: Annotated[str | None, Query(max_length=200)] = None,
-           limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
-    if not ctx.reader.has("kam_alerts"):
-        raise needs_build("alerts")
-    return {"items": reads.open_alerts(ctx.reader, account_id, limit)}
+           limit: Annotated[int, Query(ge=1, le=500)] = 100, owner: Text = None,
+           kind: Annotated[str | None, Query(max_length=40, description=", ".join(reads.ALERT_KINDS))] = None,
+           severity: Annotated[str | None, Query(max_length=10, description="high, medium or low")] = None,
+           group: Annotated[str | None, Query(max_length=200, description="a key account: group head or unit id")] = None,
+           include_acknowledged: bool = False, page: PageNo = 1) -> dict[str, Any]:
+    """Ranked by `priority` = severity weight × (1 + the key account's 3-year potential); names beside ids."""
+    result = reads.alert_list(ctx.reader, owner=owner, kind=kind, severity=severity, group=group, account_id=account_id,
+                              include_acknowledged=include_acknowledged, page=page, page_size=limit)
+    return {**result.as_dict(), "items": result.items}
 
 
 class Ack(BaseModel):

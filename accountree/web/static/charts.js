@@ -9,6 +9,11 @@
   const charts = [];
   window.addEventListener('resize', () => charts.forEach(c => c.resize()));
 
+  // THE escaping helper: every data string (names, statuses, reasons…) that reaches HTML built in
+  // JS (ECharts tooltips, innerHTML) goes through it. ECharts renders tooltip strings as HTML.
+  function esc(t) {
+    return String(t == null ? '' : t).replace(/[&<>"'`]/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;'})[c]);
+  }
   function money(v) {
     if (v === null || v === undefined) return '—';
     const a = Math.abs(v);
@@ -27,7 +32,7 @@
   const base = {textStyle: {fontFamily: 'inherit'}, color: PALETTE, animationDuration: 300};
 
   const atChart = {
-    money,
+    esc, money,
     statusColor(s) {  // account statuses and group statuses ('customer group') share colours
       if (!s) return '#c9d0dc';
       const key = s.replace(/ group$/, '');
@@ -37,7 +42,7 @@
       const c = init(id); if (!c) return;
       c.setOption({...base, tooltip: {trigger: 'item'},
         legend: {orient: 'vertical', right: 0, top: 'middle', icon: 'circle', textStyle: {fontSize: 12}},
-        series: [{type: 'pie', radius: ['48%', '74%'], center: ['36%', '50%'], avoidLabelOverlap: true,
+        series: [{type: 'pie', radius: ['38%', '60%'], center: ['28%', '50%'], avoidLabelOverlap: true,
           label: {show: false}, itemStyle: {borderColor: '#fff', borderWidth: 2},
           data: data.map(d => byStatus ? {...d, itemStyle: {color: atChart.statusColor(d.name)}} : d)}]});
     },
@@ -58,7 +63,7 @@
     whitespace(id, xs, ys, cells) {
       const c = init(id); if (!c) return;
       const STATES = ['whitespace', 'in pipeline', 'bought'];
-      c.setOption({...base, tooltip: {formatter: p => `${ys[p.value[1]]}<br>${xs[p.value[0]]}: <b>${STATES[p.value[2]]}</b>`},
+      c.setOption({...base, tooltip: {formatter: p => `${esc(ys[p.value[1]])}<br>${esc(xs[p.value[0]])}: <b>${esc(STATES[p.value[2]])}</b>`},
         grid: {left: 8, right: 8, top: 40, bottom: 8, containLabel: true},
         xAxis: {type: 'category', data: xs, position: 'bottom', axisLabel: {rotate: 35, fontSize: 11, interval: 0}, axisTick: {show: false}},
         yAxis: {type: 'category', data: ys, inverse: true, axisLabel: {fontSize: 11, width: 200, overflow: 'truncate'}, axisTick: {show: false}},
@@ -71,10 +76,10 @@
       const c = init(id); if (!c) return;
       const TIER = {1: '#2f5bea', 2: '#14a3b8', 3: '#9aa3b2'};
       c.setOption({...base, legend: {top: 0}, grid: {left: 8, right: 20, top: 34, bottom: 8, containLabel: true},
-        tooltip: {formatter: p => `<b>${p.data.name}</b><br>potential ${money(p.data.value[1])} · effort ${p.data.value[0]}<br>${p.data.quadrant || ''}`},
+        tooltip: {formatter: p => `<b>${esc(p.data.name)}</b><br>potential ${esc(money(p.data.value[1]))} · effort ${esc(p.data.value[0])}<br>${esc(p.data.quadrant || '')}`},
         xAxis: {name: 'effort', nameLocation: 'middle', nameGap: 24, min: 0, max: 1, splitLine: {lineStyle: {color: '#eef1f6'}}},
         yAxis: {name: '3-year potential', type: 'log', axisLabel: {formatter: money}, splitLine: {lineStyle: {color: '#eef1f6'}}},
-        series: [1, 2, 3].map(t => ({type: 'scatter', name: 'Tier ' + t, symbolSize: 9, itemStyle: {color: TIER[t], opacity: 0.75},
+        series: [1, 2, 3].map(t => ({type: 'scatter', name: 'KAM tier ' + t, symbolSize: 9, itemStyle: {color: TIER[t], opacity: 0.75},
           data: rows.filter(r => r.tier === t).map(r => ({name: r.name, value: [r.effort, r.potential_3y], quadrant: r.quadrant}))}))});
     },
     orgChart(id, roots) {
