@@ -47,6 +47,7 @@ def import_command(
     decimal: Annotated[str | None, typer.Option(help="Force the decimal separator: ',' or '.'.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything, write nothing.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write every problem found to this CSV file.")] = None,
+    bu: Annotated[str | None, typer.Option("--bu", help="Seller BU of this export: tags its deals, contacts, activities, campaigns, leads (a seller_bu column wins).")] = None,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -59,7 +60,10 @@ def import_command(
             raise ConfigError(f"--date-format must be dmy or mdy, not {date_format!r}")
         if decimal not in (None, ",", "."):
             raise ConfigError(f"--decimal must be ',' or '.', not {decimal!r}")
-        options = ImportOptions(preset=preset, mapping=mapping, date_order=date_format, decimal=decimal, dry_run=dry_run)
+        if bu is not None and not bu.strip():
+            raise ConfigError("--bu must name a seller BU, not an empty value", hint="e.g. --bu bu_software")
+        options = ImportOptions(preset=preset, mapping=mapping, date_order=date_format, decimal=decimal, dry_run=dry_run,
+                                bu=bu.strip() if bu else None)
         with workspace(workspace_) as ws, progress_bar() as bar:
             task = bar.add_task("importing", total=None)
 

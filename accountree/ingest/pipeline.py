@@ -57,6 +57,7 @@ class ImportOptions:
     decimal: str | None = None  # ',' | '.' | None (inferred per file)
     dry_run: bool = False
     user: str | None = None
+    bu: str | None = None  # `import --bu`: the seller BU of rows without one (accountree.orchestration)
 
 
 @dataclass
@@ -155,6 +156,8 @@ def _import(workspace: Workspace, con: duckdb.DuckDBPyConnection, files: list[Bu
     if total:
         raise ImportValidationError(sorted(problems, key=lambda p: (p.file, p.row or 0))[:MAX_PROBLEMS], total)
     reports = [r for (_, _, r) in typed.values()]
+    if options.bu:
+        tag_seller_bu(con, {t: r for t, (_, _, r) in typed.items()}, options.bu, created)
     if options.dry_run:
         return ImportResult(None, reports, dry_run=True)
     with _watching(con, progress, "writing", len(files), len(files)):
@@ -546,3 +549,24 @@ def _final_select(spec: TableSpec, present: list[str], import_id: int, now: date
     projections.append(exp.Literal.number(import_id).as_("import_id", quoted=True))
     projections.append(exp.cast(exp.Literal.string(now.isoformat(sep=" ")), "TIMESTAMP").as_("updated_at", quoted=True))
     return exp.select(*projections).from_(from_src(f"__final_{spec.name}"))
+
+
+# `import --bu`: the BU-owned records of a BU's own CRM export (products stay a catalogue).
+BU_TAGGED_TABLES = ("deals", "contacts", "activities", "campaigns", "leads")
+
+
+def tag_seller_bu(con: duckdb.DuckDBPyConnection, reports: dict[str, FileReport], bu: str, created: list[str]) -> None:
+    """Give `bu` to every row of the BU-owned tables whose `seller_bu` is empty (a value in the file
+    wins): each checked table's final view is wrapped in one that fills the column."""
+    con.execute("SET VARIABLE accountree_import_bu = ?", [bu])
+    for table, report in reports.items():
+        if table not in BU_TAGGED_TABLES:
+            continue
+        final = exp.table_(f"__final_{table}", quoted=True).sql("duckdb")
+        untagged = exp.table_(f"__final_{table}__untagged", quoted=True).sql("duckdb")
+        con.execute(f"ALTER VIEW {final} RENAME TO {untagged}")
+        created.append(f"__final_{table}__untagged")
+        con.execute(f"CREATE TEMPORARY VIEW {final} AS SELECT * REPLACE "
+                    f"(coalesce(seller_bu, getvariable('accountree_import_bu')) AS seller_bu) FROM {untagged}")
+        if "seller_bu" not in report.columns:
+            report.columns.append("seller_bu")
