@@ -562,11 +562,10 @@ def tag_seller_bu(con: duckdb.DuckDBPyConnection, reports: dict[str, FileReport]
     for table, report in reports.items():
         if table not in BU_TAGGED_TABLES:
             continue
-        final = exp.table_(f"__final_{table}", quoted=True).sql("duckdb")
-        untagged = exp.table_(f"__final_{table}__untagged", quoted=True).sql("duckdb")
-        con.execute(f"ALTER VIEW {final} RENAME TO {untagged}")
-        created.append(f"__final_{table}__untagged")
-        con.execute(f"CREATE TEMPORARY VIEW {final} AS SELECT * REPLACE "
-                    f"(coalesce(seller_bu, getvariable('accountree_import_bu')) AS seller_bu) FROM {untagged}")
+        names = {"final": f"__final_{table}", "untagged": f"__final_{table}__untagged"}
+        con.execute(template("ALTER VIEW :final RENAME TO :untagged", **names))
+        created.append(names["untagged"])
+        con.execute(template("CREATE TEMPORARY VIEW :final AS SELECT * REPLACE "
+                             "(coalesce(seller_bu, getvariable('accountree_import_bu')) AS seller_bu) FROM :untagged", **names))
         if "seller_bu" not in report.columns:
             report.columns.append("seller_bu")

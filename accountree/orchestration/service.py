@@ -19,16 +19,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from accountree.api.access import Principal
-from accountree.errors import AccountreeError, ConfigError, PermissionDeniedError
+from accountree.errors import ConfigError, NotFoundError, PermissionDeniedError
 from accountree.store import Workspace, current_user
 
 STATES = ("open", "arbitrated", "resolved")
 ROLES = ("ae", "se", "csm", "group_account_manager")
 SCOPES = ("account", "group")
-
-
-class AbmNotFoundError(AccountreeError):
-    exit_code = 3
 
 
 def _now() -> datetime:
@@ -62,7 +58,7 @@ def _bu_for_write(actor: Principal, bu: str | None) -> str:
 
 def _check_account(ws: Workspace, account_id: str) -> None:
     if not ws.engine.scalar("SELECT count(*) FROM accounts WHERE account_id = ?", [account_id]):
-        raise AbmNotFoundError(f"no account {account_id!r}", hint="Check the id with `accountree export accounts`.")
+        raise NotFoundError(f"no account {account_id!r}", hint="Check the id with `accountree export accounts`.")
 
 
 def _check_bu(ws: Workspace, bu: str) -> None:
@@ -109,7 +105,7 @@ def undo_lead_bu(ws: Workspace, account_id: str, scope: str = "account",
         "SELECT decision_id, lead_bu FROM abm_lead_bu_decisions WHERE scope = ? AND account_id = ? AND undone_at IS NULL "
         "ORDER BY decided_at DESC, decision_id DESC LIMIT 1", [scope, account_id])
     if not rows:
-        raise AbmNotFoundError(f"no lead-BU decision in force on {scope} {account_id!r}")
+        raise NotFoundError(f"no lead-BU decision in force on {scope} {account_id!r}")
     ws.engine.execute("UPDATE abm_lead_bu_decisions SET undone_by = ?, undone_at = ? WHERE decision_id = ?",
                       [actor.username, _now(), rows[0]["decision_id"]])
     return {"decision_id": rows[0]["decision_id"], "undone_lead_bu": rows[0]["lead_bu"], "undone_by": actor.username}
@@ -149,13 +145,13 @@ def mark_substitutes(ws: Workspace, product_a: str, product_b: str, principal: P
 
 def conflict(ws: Workspace, conflict_id: str) -> dict[str, Any]:
     if not ws.engine.table_exists("abm_conflicts"):
-        raise AbmNotFoundError("no conflicts computed yet", hint="Run `accountree build`.")
+        raise NotFoundError("no conflicts computed yet", hint="Run `accountree build`.")
     rows = ws.engine.fetch_dicts("SELECT * FROM abm_conflicts WHERE conflict_id = ?", [conflict_id])
     if not rows:
         rows = ws.engine.fetch_dicts("SELECT * FROM abm_conflicts WHERE conflict_id LIKE ? ORDER BY conflict_id",
                                      [conflict_id + "%"]) if len(conflict_id) >= 6 else []
         if len(rows) != 1:
-            raise AbmNotFoundError(f"no conflict {conflict_id!r}" if not rows else f"{conflict_id!r} names several conflicts",
+            raise NotFoundError(f"no conflict {conflict_id!r}" if not rows else f"{conflict_id!r} names several conflicts",
                                    hint="List them with `accountree abm conflicts`.")
     return rows[0]
 
