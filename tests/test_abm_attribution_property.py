@@ -39,7 +39,7 @@ def ws(tmp_path_factory):
 def test_shares_sum_to_exactly_one(ws, deals, rule, lead, bonus):
     engine = ws.engine
     for table in ("deals", "activities"):
-        engine.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+        engine.execute(f"DELETE FROM {table}")
     engine.replace_table("abm_accounts", "SELECT 'account' AS scope, 'ACC' AS account_id, CAST(? AS VARCHAR) AS lead_bu",
                          [lead])
     n = 0
@@ -58,7 +58,7 @@ def test_shares_sum_to_exactly_one(ws, deals, rule, lead, bonus):
     for r in rows:
         by_deal.setdefault(r["deal_id"], []).append(r)
     assert set(by_deal) == {f"D{i}" for i in range(len(deals))}  # every won deal attributed
-    for i, (amount, bu, touches) in enumerate(deals):
+    for i, (amount, bu, _touches) in enumerate(deals):
         parts = by_deal[f"D{i}"]
         cents = int(round(amount * 100))
         assert sum(p["amount_cents"] for p in parts) == cents  # exactly, to the cent
