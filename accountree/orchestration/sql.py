@@ -223,9 +223,9 @@ WITH od AS (
     SELECT d1.account_id, d1.bu AS bu1, d2.bu AS bu2,
         string_agg(d1.deal_id || ' ' || d1.product || ' vs ' || d2.deal_id || ' ' || d2.product, ', '
                    ORDER BY d1.deal_id, d2.deal_id) AS offers
-    FROM _abm_open_deals d1
-    JOIN _abm_open_deals d2 ON d2.account_id = d1.account_id AND d1.bu < d2.bu
-    JOIN subs s ON s.p1 = d1.product AND s.p2 = d2.product
+    FROM subs s
+    JOIN _abm_open_deals d1 ON d1.product = s.p1
+    JOIN _abm_open_deals d2 ON d2.account_id = d1.account_id AND d2.product = s.p2 AND d1.bu < d2.bu
     GROUP BY d1.account_id, d1.bu, d2.bu
 ), competing AS (
     SELECT 'competing_offers' AS kind, account_id, CAST(NULL AS VARCHAR) AS contact_id, bu1 || ',' || bu2 AS bus,

@@ -8,6 +8,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
+import sqlglot
 from sqlglot import exp
 
 from accountree.build import BuildOptions, BuildStage
@@ -53,7 +54,16 @@ def parameters(settings: AbmSettings, as_of: date) -> dict[str, Any]:
 
 
 def _step(ws: Workspace, table: str, text: str, params: dict[str, Any]) -> None:
-    ws.engine.replace_table(table, text, _used(text, params))
+    """Public tables: `replace_table`. Scratch tables (`_abm_…`): temporary, so they are never
+    written to the workspace file and a failed build leaves none behind."""
+    if not table.startswith("_abm_"):
+        ws.engine.replace_table(table, text, _used(text, params))
+        return
+    name = exp.table_(table, quoted=True)
+    ws.engine.execute(exp.Drop(tables=[name], kind="TABLE", exists=True))
+    create = exp.Create(this=name, kind="TABLE", expression=sqlglot.parse_one(text, read="duckdb"),
+                        properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+    ws.engine.execute(create, _used(text, params))
 
 
 def _drop(ws: Workspace, *tables: str) -> None:
