@@ -226,6 +226,7 @@ def demo(
     from accountree.build import BuildOptions
     from accountree.build import build as run_build
     from accountree.demo import generate_bundle
+    from accountree.demo.abm import import_bu_exports
     from accountree.ingest import import_bundle
     from accountree.status import workspace_status
 
@@ -240,6 +241,7 @@ def demo(
                 task = bar.add_task("importing", total=None)
                 imported = import_bundle(ws, [str(result.out_dir)], None,
                                          lambda s, d, t: bar.update(task, description=s, completed=d, total=t))
+                import_bu_exports(ws, result.out_dir)  # each BU's own export, with --bu (accountree.demo.abm)
             built = {} if no_build else run_build(ws, BuildOptions(as_of=day))
             admin = _demo_admin(ws)
             info = workspace_status(ws)

@@ -228,6 +228,29 @@ def register(app: typer.Typer) -> None:
 
         run(as_json, action)
 
+    @abm.command("evaluate")
+    def evaluate_command(
+        truth_dir: Annotated[str, typer.Argument(help="The truth/ folder of a demo bundle.")],
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Precision and recall of the conflicts and collisions found against a demo's planted truth."""
+        from pathlib import Path
+
+        from accountree.orchestration.evaluate import evaluate_demo
+
+        def action() -> None:
+            with workspace(workspace_) as ws:
+                result = evaluate_demo(ws, Path(truth_dir))
+            if as_json:
+                print_json(result)
+            else:
+                console.print(table_of([{"what": k, **{m: v[m] for m in ("found", "truth", "precision", "recall",
+                                                                          "planted", "planted_recall")}}
+                                        for k, v in result.items()]))
+
+        run(as_json, action)
+
     @abm.command("team")
     def team(
         account_id: Annotated[str, typer.Argument()],
