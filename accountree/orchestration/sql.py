@@ -233,17 +233,16 @@ WITH od AS (
     FROM pairs
 ), outside AS (
     SELECT 'outside_lead_bu' AS kind, d.account_id, CAST(NULL AS VARCHAR) AS contact_id,
-        CASE WHEN d.seller_bu < x.lead_bu THEN d.seller_bu || ',' || x.lead_bu ELSE x.lead_bu || ',' || d.seller_bu END
-            AS bus,
-        d.seller_bu || ' opened ' || string_agg(d.deal_id, ', ' ORDER BY d.deal_id) || ' since '
+        CASE WHEN d.bu < x.lead_bu THEN d.bu || ',' || x.lead_bu ELSE x.lead_bu || ',' || d.bu END AS bus,
+        d.bu || ' opened ' || string_agg(d.deal_id, ', ' ORDER BY d.deal_id) || ' (open) since '
             || CAST(CAST($conflict_from AS DATE) AS VARCHAR) || ' on a ' || max(x.priority_class)
             || ' account whose lead BU is ' || x.lead_bu || ' (' || max(x.lead_bu_source) || ')' AS reason
-    FROM deals d
+    FROM _abm_open_deals d
     JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = d.account_id
-    WHERE d.seller_bu IS NOT NULL AND x.lead_bu IS NOT NULL AND d.seller_bu <> x.lead_bu
+    WHERE x.lead_bu IS NOT NULL AND d.bu <> x.lead_bu
       AND (x.priority_class = 'group_strategic' OR x.lead_bu_source = 'manual')
-      AND d.created_at >= $conflict_from AND d.created_at <= $as_of
-    GROUP BY d.account_id, d.seller_bu, x.lead_bu
+      AND d.created_at >= $conflict_from
+    GROUP BY d.account_id, d.bu, x.lead_bu
 ), found AS (
     SELECT * FROM open_deals UNION ALL SELECT * FROM same_contact UNION ALL SELECT * FROM competing
     UNION ALL SELECT * FROM outside
