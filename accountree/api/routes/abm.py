@@ -34,10 +34,10 @@ def accounts(ctx: Ctx, scope: Annotated[Literal["account", "group"] | None, Quer
              "AND (CAST(? AS VARCHAR) IS NULL OR ',' || bus_active || ',' LIKE '%,' || ? || ',%')")
     params = [scope, scope, priority_class, priority_class, bu, bu]
     total = int(ctx.reader.scalar(f"SELECT count(*) FROM abm_accounts WHERE {where}", params) or 0)  # noqa: S608
-    items = ctx.reader.fetch_dicts(
-        "SELECT account_id, scope, name, lead_bu, lead_bu_source, priority_class, bus_active, reason "
-        f"FROM abm_accounts WHERE {where} ORDER BY scope DESC, bus_active_count DESC, account_id "
-        "LIMIT ? OFFSET ?", [*params, page_size, (page - 1) * page_size])
+    columns = "account_id, scope, name, lead_bu, lead_bu_source, priority_class, bus_active, reason"
+    order = "ORDER BY scope DESC, bus_active_count DESC, account_id LIMIT ? OFFSET ?"
+    items = ctx.reader.fetch_dicts(f"SELECT {columns} FROM abm_accounts WHERE {where} {order}",  # noqa: S608
+                                   [*params, page_size, (page - 1) * page_size])
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
