@@ -13,6 +13,9 @@ USERS = {"admin": ("admin", None), "corp": ("corporate", None), "sw": ("bu_membe
          "hw": ("bu_member", "hw"), "viewer": ("read_only", None)}
 
 
+_CLIENT = {}
+
+
 @pytest.fixture
 def api(workspace, tmp_path):
     load(workspace, tmp_path)
@@ -21,7 +24,8 @@ def api(workspace, tmp_path):
     for user, (role, bu) in USERS.items():
         add_user(workspace, user, role, "correct-horse-42", bu)
         tokens[user] = new_token(workspace, user)
-    with TestClient(create_app(workspace, web=False), raise_server_exceptions=False) as client:
+    with TestClient(create_app(workspace), raise_server_exceptions=False) as client:
+        _CLIENT["client"] = client
         def call(method, path, user="admin", **kw):
             return client.request(method, "/api/v1" + path, headers={"Authorization": f"Bearer {tokens[user]}"}, **kw)
         yield call
@@ -58,13 +62,38 @@ def test_abm_endpoints(api, workspace):
     assert [d["why"] for d in view["decisions"]] == ["client asked"]
     assert [o["summary"] for o in view["other_bus"]] == ["Services: 1 deals, 1 activities"]
     calendar = api("GET", "/abm/calendar?from=2026-07-01&bu=sw", "hw").json()
-    assert [c["campaign_id"] for c in calendar["campaigns"]] == []  # hw does not see sw's campaigns
-    assert [c["campaign_ids"] for c in calendar["collisions"]] == ["K2,K1"]  # the collision itself is shared
+    assert calendar == {"campaigns": [], "collisions": []}  # hw sees neither sw's campaigns nor others' collisions
+    calendar = api("GET", "/abm/calendar?from=2026-07-01", "sw").json()
+    assert [c["campaign_id"] for c in calendar["campaigns"]] == ["K1"]
+    assert [c["campaign_ids"] for c in calendar["collisions"]] == ["K2,K1"]  # a collision it is party to
+    assert api("GET", "/abm/conflicts", "hw").json()["items"] == []  # hw is party to no conflict
     assert [r["seller_bu"] for r in api("GET", "/abm/attribution", "sw").json()["items"]] == ["sw"]
     assert {r["seller_bu"] for r in api("GET", "/abm/attribution", "corp").json()["items"]} == {"sw", "sv", "hw"}
     assert api("GET", "/abm/synergies", "sw").status_code == 403
     assert api("GET", "/abm/synergies", "corp").status_code == 200
     actions = [r[0] for r in workspace.engine.fetchall("SELECT action FROM audit_log ORDER BY occurred_at")]
     assert actions == ["abm.conflict_state", "abm.conflict_note", "abm.conflict_note", "abm.lead_bu"]
+    page_test(workspace)
     overview = api("GET", "/overview", "corp").json()
     assert overview["conflicts"]["available"] and len(overview["conflicts"]["data"]) == 3
+
+
+def page_test(workspace) -> None:
+    """The ABM page: corporate sees every BU, the calendar with the collision in red, synergies;
+    a BU member sees its view, and no other BU's campaign."""
+    client = _CLIENT["client"]
+
+    def login(user):
+        client.cookies.clear()
+        response = client.post("/login", data={"username": user, "password": "correct-horse-42", "next": "/abm"},
+                               follow_redirects=False)
+        assert response.status_code == 303, response.text
+
+    login("corp")
+    html = client.get("/abm").text
+    assert "corporate view" in html and "abm-collide" in html and "Webinar" in html and "K2,K1" in html
+    assert "coordinated vs" in html and "<script>" not in html.split("</head>")[1]
+    login("hw")
+    html = client.get("/abm").text
+    assert "hw&#39;s view" in html or "hw's view" in html
+    assert "Webinar" not in html and "K2,K1" not in html and "corporate users only" in html

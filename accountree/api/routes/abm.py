@@ -66,6 +66,8 @@ def conflicts(ctx: Ctx, state: Annotated[Literal["open", "arbitrated", "resolved
               kind: Opt = None, bu: Opt = None, account_id: Opt = None, page: PageNo = 1,
               page_size: PageSize = 50) -> dict[str, Any]:
     _need(ctx, "abm_conflicts")
+    if not ctx.principal.sees_all_bus:  # a BU member lists the conflicts it is party to (or leads)
+        bu = ctx.principal.bu_id or ""
     where = ("(CAST(? AS VARCHAR) IS NULL OR state = ?) AND (CAST(? AS VARCHAR) IS NULL OR kind = ?) "
              "AND (CAST(? AS VARCHAR) IS NULL OR ',' || notify_bus || ',' LIKE '%,' || ? || ',%') "
              "AND (CAST(? AS VARCHAR) IS NULL OR account_id = ?)")
@@ -145,6 +147,7 @@ def lead_bu(account_id: Id, body: LeadBody, ctx: WriterCtx) -> dict[str, Any]:
 def calendar(ctx: Ctx, start: Annotated[date | None, Query(alias="from")] = None,
              end: Annotated[date | None, Query(alias="to")] = None, bu: Opt = None) -> dict[str, Any]:
     _need(ctx, "abm_collisions")
+    collision_bu = bu if ctx.principal.sees_all_bus else (ctx.principal.bu_id or "")  # its own collisions
     campaigns = ctx.reader.fetch_dicts(
         "SELECT campaign_id, name, seller_bu, channel, start_date, coalesce(end_date, start_date) AS end_date "
         "FROM campaigns WHERE start_date IS NOT NULL AND (CAST(? AS VARCHAR) IS NULL OR seller_bu = ?) "
@@ -155,7 +158,7 @@ def calendar(ctx: Ctx, start: Annotated[date | None, Query(alias="from")] = None
         "SELECT * FROM abm_collisions WHERE (CAST(? AS VARCHAR) IS NULL OR ',' || bus || ',' LIKE '%,' || ? || ',%') "
         "AND (CAST(? AS DATE) IS NULL OR last_date >= CAST(? AS DATE)) "
         "AND (CAST(? AS DATE) IS NULL OR first_date <= CAST(? AS DATE)) ORDER BY first_date, account_id",
-        [bu, bu, start, start, end, end])
+        [collision_bu, collision_bu, start, start, end, end])
     return {"campaigns": campaigns, "collisions": collisions}
 
 
