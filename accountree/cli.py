@@ -46,7 +46,8 @@ def import_command(
     date_format: Annotated[str | None, typer.Option("--date-format", help="Force dmy or mdy for dd/mm dates.")] = None,
     decimal: Annotated[str | None, typer.Option(help="Force the decimal separator: ',' or '.'.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything, write nothing.")] = False,
-    report: Annotated[Path | None, typer.Option(help="Write every problem found to this CSV file.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write every problem and warning found to this CSV file.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse the import on warnings too (values not recognised).")] = False,
     bu: Annotated[str | None, typer.Option("--bu", help="Seller BU of this export: tags its deals, contacts, activities, campaigns, leads (a seller_bu column wins).")] = None,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
@@ -63,7 +64,7 @@ def import_command(
         if bu is not None and not bu.strip():
             raise ConfigError("--bu must name a seller BU, not an empty value", hint="e.g. --bu bu_software")
         options = ImportOptions(preset=preset, mapping=mapping, date_order=date_format, decimal=decimal, dry_run=dry_run,
-                                bu=bu.strip() if bu else None)
+                                strict=strict, bu=bu.strip() if bu else None)
         with workspace(workspace_) as ws, progress_bar() as bar:
             task = bar.add_task("importing", total=None)
 
@@ -76,16 +77,22 @@ def import_command(
                 if report:
                     _write_problem_report(report, err)
                 raise
+            if report:
+                _write_problem_report(report, None, result.warnings)
             changed = not result.dry_run and any(f.inserted or f.updated for f in result.files)
             stale_hint = _stale_hint(ws) if changed else None
         if as_json:
             print_json({"import_id": result.import_id, "dry_run": result.dry_run, "files": result.files,
-                        "stale_hint": stale_hint})
+                        "warnings": result.warnings, "stale_hint": stale_hint})
             return
         rows = [{"table": f.table, "file": f.file, "rows": f"{f.rows:,}", "new": f"{f.inserted:,}",
-                 "updated": f"{f.updated:,}", "same": f"{f.unchanged:,}"} for f in result.files]
+                 "updated": f"{f.updated:,}", "same": f"{f.unchanged:,}", "warnings": f"{f.warnings:,}"} for f in result.files]
         title = "dry run: checked, nothing written" if result.dry_run else f"import #{result.import_id}"
         console.print(table_of(rows, title=title))
+        if result.warnings:
+            from accountree.ingest.report import print_warnings
+
+            print_warnings(console, result.warnings)
         if stale_hint:
             console.print(f"[yellow]{stale_hint}[/]")
 
@@ -103,15 +110,11 @@ def _stale_hint(ws) -> str | None:
             "(or `accountree kpis refresh ACCOUNT_ID…` to refresh a few accounts' KPIs now).")
 
 
-def _write_problem_report(path: Path, err) -> None:
-    import csv
+def _write_problem_report(path: Path, err, warnings: list | None = None) -> None:
+    from accountree.ingest.report import write_report
 
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["file", "row", "column", "value", "expected"])
-        for p in err.problems:
-            writer.writerow([p.file, p.row or "", p.column or "", p.value or "", p.expected])
-    err_console.print(f"problem report written to {path}")
+    write_report(path, err.problems if err else [], warnings or [])
+    err_console.print(f"{'problem' if err else 'warning'} report written to {path}")
 
 
 @app.command()

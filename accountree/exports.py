@@ -52,13 +52,25 @@ def _core_query(table: str) -> Callable[[Workspace], exp.Select]:
 def _imports_query(ws: Workspace) -> exp.Select:
     cols = ["import_id", "imported_at", "imported_by", "bundle", "file", "table_name", "file_hash", "preset",
             "rows", "inserted", "updated", "unchanged"]
-    return exp.select(*[exp.column(c, quoted=True) for c in cols]).from_("imports").order_by("import_id", "table_name")
+    warnings = exp.select(exp.func("coalesce", exp.func("sum", exp.column("rows", "w", quoted=True)), exp.Literal.number(0))).from_(
+        exp.table_("import_warnings").as_("w")).where(exp.and_(*[exp.column(c, "w", quoted=True).eq(exp.column(c, "i", quoted=True))
+                                                                for c in ("import_id", "file", "table_name")]))
+    return exp.select(*[exp.column(c, "i", quoted=True) for c in cols], exp.Subquery(this=warnings).as_("warnings")).from_(
+        exp.table_("imports").as_("i")).order_by(exp.column("import_id", "i"), exp.column("table_name", "i"))
+
+
+def _import_warnings_query(ws: Workspace) -> exp.Select:
+    cols = ["import_id", "file", "table_name", "row", "rows", "column", "value", "expected", "action"]
+    return exp.select(*[exp.column(c, quoted=True) for c in cols]).from_("import_warnings").order_by(
+        "import_id", "file", exp.column("row", quoted=True))
 
 
 CORE_EXPORTS = [
     *[ExportSpec(t, f"the {t} table, bundle columns plus custom attributes", _core_query(t)) for t in TABLES],
-    ExportSpec("imports", "history of imports: who, when, file, file hash, rows read, inserted, updated, unchanged",
+    ExportSpec("imports", "history of imports: who, when, file, file hash, rows read, inserted, updated, unchanged, warnings",
                _imports_query),
+    ExportSpec("import_warnings", "values imports kept without recognising them: import, file, row, column, value, "
+               "what was done", _import_warnings_query),
 ]
 
 

@@ -78,15 +78,14 @@ def test_five_bad_rows_give_one_report_and_write_nothing(workspace, tmp_path: Pa
           "D2,,won,100,EUR,2025-01-01\n"  # missing account_id
           "D3,A404,won,100,EUR,2025-01-01\n"  # unknown account
           "D4,A2,won,douze,EUR,2025-01-01\n"  # not a number
-          "D5,A2,won,100,EUR,31/02/2025\n"  # impossible date
+          "D5,A2,won,100,EUR,31/02/2025\n"  # impossible date, in an optional column: a warning only
           "D1,A3,won,100,EUR,2025-01-01\n")  # duplicate id
     with pytest.raises(ImportValidationError) as caught:
         import_bundle(workspace, [str(bundle)])
     err = caught.value
-    assert err.total == 5
+    assert err.total == 4
     assert [(p.row, p.column, p.value) for p in err.problems] == [
-        (3, "account_id", None), (4, "account_id", "A404"), (5, "amount", "douze"),
-        (6, "close_date", "31/02/2025"), (7, "deal_id", "D1"),
+        (3, "account_id", None), (4, "account_id", "A404"), (5, "amount", "douze"), (7, "deal_id", "D1"),
     ]
     assert all(p.file == "deals.csv" and p.expected for p in err.problems)
     # atomic: the valid accounts file of the same bundle was not written either

@@ -29,7 +29,7 @@ from sqlglot import exp
 from accountree.errors import ImportValidationError, Problem
 from accountree.ingest.bundle import BundleFile, plan_bundle
 from accountree.ingest.contract import TABLES, WRITE_ORDER, TableSpec
-from accountree.ingest.lookups import fold, load_lookups, rates_in
+from accountree.ingest.lookups import add_country_guesses, load_lookups, rates_in
 from accountree.ingest.mapping import (
     Mapping,
     TableMapping,
@@ -39,11 +39,19 @@ from accountree.ingest.mapping import (
     resolve_columns,
 )
 from accountree.ingest.readers import StagedFile, column_letter, new_workdir, stage_file
-from accountree.ingest.typing import call, col, from_src, problem_queries, src, typed_select
+from accountree.ingest.report import MAX_WARNINGS, ImportWarning
+from accountree.ingest.typing import (
+    call,
+    col,
+    from_src,
+    kept_raw,
+    problem_queries,
+    src,
+    typed_select,
+)
 from accountree.ingest.writer import write_tables
 from accountree.store import Workspace, current_user
 from accountree.store.duckdb_engine import DEFAULT_MEMORY_LIMIT
-from accountree.store.sql import template
 
 MAX_PROBLEMS = 10_000
 Progress = Callable[[str, int, int], None]
@@ -57,6 +65,7 @@ class ImportOptions:
     decimal: str | None = None  # ',' | '.' | None (inferred per file)
     dry_run: bool = False
     user: str | None = None
+    strict: bool = False  # warnings (values an optional column could not read) refuse the import too
     bu: str | None = None  # `import --bu`: the seller BU of rows without one (accountree.orchestration)
 
 
@@ -72,6 +81,7 @@ class FileReport:
     delimiter: str | None = None
     attributes: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # canonical columns the file provides
+    warnings: int = 0  # rows imported with a value an optional column could not read (see `ImportResult.warnings`)
 
 
 @dataclass
@@ -79,6 +89,7 @@ class ImportResult:
     import_id: int | None
     files: list[FileReport]
     dry_run: bool = False
+    warnings: list[ImportWarning] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -127,6 +138,7 @@ def _import(workspace: Workspace, con: duckdb.DuckDBPyConnection, files: list[Bu
     _load_known(workspace, con, created)
     typed: dict[str, tuple[BundleFile, StagedFile, FileReport]] = {}
     problems: list[Problem] = []
+    warnings: list[ImportWarning] = []
     total = 0
     for i, bundle_file in enumerate(files):
         if i == 0:
@@ -137,7 +149,11 @@ def _import(workspace: Workspace, con: duckdb.DuckDBPyConnection, files: list[Bu
         report = FileReport(bundle_file.label, bundle_file.table, staged.rows, encoding=staged.encoding,
                             delimiter=staged.delimiter)
         with _watching(con, progress, f"checking {bundle_file.label}", i, len(files)):
-            file_problems, n = _type_and_check(con, bundle_file, staged, mapping, options, report, created)
+            file_problems, n, file_warnings = _type_and_check(con, bundle_file, staged, mapping, options, report, created)
+        file_warnings = [ImportWarning(bundle_file.label, bundle_file.table, r, c, v, e, a, k)
+                         for r, c, v, e, a, k in staged.warnings] + file_warnings
+        report.warnings = sum(w.rows for w in file_warnings)
+        warnings.extend(file_warnings)
         if staged.problem_total:
             # Lines the CSV reader rejected are not staged: the rows after them are numbered from
             # the records read, so only the structure problems are reported for this file.
@@ -150,24 +166,30 @@ def _import(workspace: Workspace, con: duckdb.DuckDBPyConnection, files: list[Bu
         total += n
         typed[bundle_file.table] = (bundle_file, staged, report)
         if bundle_file.table == "accounts":  # even with problems, so deals are not also flagged
-            _add_bundle_accounts(con, created)
+            _add_bundle_accounts(con)
+        if bundle_file.table in KNOWN:
+            _add_bundle_known(con, bundle_file.table)
         if bundle_file.table == "fx_rates" and not n:  # the bundle's own rates apply to its other files
             load_lookups(con, rates_in(workspace.reporting_currency, _rates(con, engine, typed)))
+    if options.strict and warnings:
+        problems.extend(w.as_problem() for w in warnings)
+        total += len(warnings)
     if total:
         raise ImportValidationError(sorted(problems, key=lambda p: (p.file, p.row or 0))[:MAX_PROBLEMS], total)
     reports = [r for (_, _, r) in typed.values()]
     if options.bu:
         tag_seller_bu(con, {t: r for t, (_, _, r) in typed.items()}, options.bu, created)
     if options.dry_run:
-        return ImportResult(None, reports, dry_run=True)
+        return ImportResult(None, reports, dry_run=True, warnings=warnings)
     with _watching(con, progress, "writing", len(files), len(files)):
         import_id = write_tables(
             workspace, con, {t: (f"__final_{t}", s.file_hash, f.path, r) for t, (f, s, r) in typed.items()},
             bundle=", ".join(arguments), preset=options.preset or (str(options.mapping) if options.mapping else None),
             user=options.user or current_user(), now=datetime.now(UTC).replace(tzinfo=None),
             finals=lambda t, import_id, now: _final_select(TABLES[t], typed[t][2].columns, import_id, now),
+            warnings=warnings,
         )
-    return ImportResult(import_id, reports)
+    return ImportResult(import_id, reports, warnings=warnings)
 
 
 def _cleanup(con: duckdb.DuckDBPyConnection, created: list[str]) -> None:
@@ -245,35 +267,70 @@ def _rates(con: duckdb.DuckDBPyConnection, engine, typed: dict) -> dict[str, flo
     return rates
 
 
-def _register(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table, created: list[str]) -> None:
-    con.register("__src", data)
-    con.execute(template("CREATE OR REPLACE TEMP TABLE :t AS SELECT * FROM __src", t=name))
-    con.unregister("__src")
-    created.append(name)
+KNOWN_ACCOUNTS = "SELECT account_id, name FROM accounts UNION ALL SELECT old_id, NULL FROM account_aliases"
+# What else a bundle's rows name, for warnings: business units, products (id or name), campaigns.
+# table -> (staging table, query of the workspace's keys, query of the bundle's typed keys)
+KNOWN = {
+    "seller_bus": ("__known_bus", "SELECT bu_id AS key FROM seller_bus",
+                   "SELECT bu_id FROM __typed_seller_bus WHERE bu_id IS NOT NULL"),
+    "products": ("__known_products",
+                 "SELECT product_id AS key FROM products UNION ALL SELECT name FROM products WHERE name IS NOT NULL",
+                 "SELECT product_id FROM __typed_products WHERE product_id IS NOT NULL "
+                 "UNION ALL SELECT name FROM __typed_products WHERE name IS NOT NULL"),
+    "campaigns": ("__known_campaigns", "SELECT campaign_id AS key FROM campaigns",
+                  "SELECT campaign_id FROM __typed_campaigns WHERE campaign_id IS NOT NULL"),
+}
 
 
 def _load_known(workspace: Workspace, con: duckdb.DuckDBPyConnection, created: list[str]) -> None:
-    """Accounts already in the workspace (and merged ids), for reference checks and name lookups."""
+    """Accounts already in the workspace (and merged ids), for reference checks and name lookups;
+    business units, products and campaigns, for warnings.
+
+    Streamed in batches into the staging database, never whole into Python: an import's memory
+    stays within DuckDB's limit (ACCOUNTREE_MEMORY_LIMIT), which spills to disk beyond it."""
     engine = workspace.engine
-    known = engine.fetch_arrow(
-        "SELECT account_id, name FROM accounts UNION ALL SELECT old_id, NULL FROM account_aliases"
-    )
-    ids = known.column("account_id").to_pylist()
-    names = known.column("name").to_pylist()
-    _register(con, "__known_accounts", pa.table({"account_id": pa.array(ids, pa.string())}), created)
-    keys = [(fold(n), i) for i, n in zip(ids, names, strict=True) if n]
-    _register(con, "__known_names", pa.table({"key": [k for k, _ in keys], "account_id": [i for _, i in keys]},
-                                             schema=pa.schema([("key", pa.string()), ("account_id", pa.string())])), created)
-    aliases = engine.fetch_arrow("SELECT old_id, survivor_id FROM account_aliases")
-    _register(con, "__aliases", aliases.cast(pa.schema([("old_id", pa.string()), ("survivor_id", pa.string())])), created)
+    con.execute("CREATE OR REPLACE TEMP TABLE __known_accounts (account_id VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE __known_names (key VARCHAR, account_id VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE __aliases (old_id VARCHAR, survivor_id VARCHAR)")
+    created.extend(["__known_accounts", "__known_names", "__aliases"])
+    for name, _, _ in KNOWN.values():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (key VARCHAR)")  # names: the constants above
+        created.append(name)
+    known = [("__known_src", KNOWN_ACCOUNTS, [
+        "INSERT INTO __known_accounts SELECT account_id FROM __known_src",
+        "INSERT INTO __known_names SELECT at_key_fold(name), account_id FROM __known_src "
+        "WHERE name IS NOT NULL AND at_key_fold(name) <> ''"]),
+        ("__known_src", "SELECT old_id, survivor_id FROM account_aliases", ["INSERT INTO __aliases SELECT * FROM __known_src"])]
+    for table, (name, query, _) in KNOWN.items():
+        if engine.table_exists(table):
+            known.append(("__known_src", query, [f"INSERT INTO {name} SELECT key FROM __known_src"]))  # noqa: S608
+    for source, query, inserts in known:
+        if engine.staging_connection() is con:  # the workspace is the staging database: no copy
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {source} AS {query}")
+            try:
+                for insert in inserts:
+                    con.execute(insert)
+            finally:
+                con.execute(f"DROP VIEW IF EXISTS {source}")
+            continue
+        for batch in engine.iter_batches(query, batch_rows=50_000):
+            con.register(source, pa.Table.from_batches([batch]))
+            try:
+                for insert in inserts:
+                    con.execute(insert)
+            finally:
+                con.unregister(source)
 
 
-def _add_bundle_accounts(con: duckdb.DuckDBPyConnection, created: list[str]) -> None:
+def _add_bundle_accounts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO __known_accounts SELECT account_id FROM __typed_accounts WHERE account_id IS NOT NULL")
-    names = con.execute("SELECT name, account_id FROM __typed_accounts WHERE name IS NOT NULL AND account_id IS NOT NULL").fetchall()
-    if names:
-        _register(con, "__bundle_names", pa.table({"key": [fold(n) for n, _ in names], "account_id": [i for _, i in names]}), created)
-        con.execute("INSERT INTO __known_names SELECT key, account_id FROM __bundle_names")
+    con.execute("INSERT INTO __known_names SELECT at_key_fold(name), account_id FROM __typed_accounts "
+                "WHERE name IS NOT NULL AND account_id IS NOT NULL AND at_key_fold(name) <> ''")
+
+
+def _add_bundle_known(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    name, _, bundle_query = KNOWN[table]
+    con.execute(f"INSERT INTO {name} {bundle_query}")
 
 
 def _mapped_select(spec: TableSpec, staged: StagedFile, mapping: TableMapping) -> tuple[exp.Select, set[str], list[str]]:
@@ -372,7 +429,8 @@ def _date_orders(con: duckdb.DuckDBPyConnection, table: str, spec: TableSpec, pr
 def _type_and_check(
     con: duckdb.DuckDBPyConnection, bundle_file: BundleFile, staged: StagedFile, mapping: Mapping,
     options: ImportOptions, report: FileReport, created: list[str],
-) -> tuple[list[Problem], int]:
+) -> tuple[list[Problem], int, list[ImportWarning]]:
+    """The file's rows typed and checked: its errors (listed, and how many) and its warnings."""
     spec = TABLES[bundle_file.table]
     label = bundle_file.label
     table_mapping = mapping.for_table(spec.name)
@@ -385,15 +443,21 @@ def _type_and_check(
     report.rows = con.execute(exp.select(exp.func("count", exp.Star())).from_(exp.table_(mapped, quoted=True)).sql("duckdb")).fetchall()[0][0]
     problems = _header_problems(spec, staged, table_mapping, present, label)
     forced = options.decimal or mapping.decimal
-    decimal_comma = forced == "," if forced else _decimal_comma(con, mapped, spec, present, staged.decimal_comma)
+    if forced:
+        decimal_comma, proven = forced == ",", True
+    else:
+        decimal_comma, proven = _decimal_comma(con, mapped, spec, present, staged.decimal_comma)
     orders = _date_orders(con, mapped, spec, present, options.date_order or mapping.date_order)
-    select = typed_select(spec, present, decimal_comma=decimal_comma, mdy=orders).from_(from_src(mapped))
+    _guess_countries(con, mapped, spec, present)
+    select = typed_select(spec, present, decimal_comma=decimal_comma, mdy=orders, comma_proven=proven).from_(from_src(mapped))
     _create_temp(con, typed, select)
     created.append(typed)
     queries = problem_queries(spec, present, typed)
     queries.extend(_reference_checks(spec, present, typed))
     queries.extend(_duplicate_checks(spec, present, typed))
+    queries.extend(_soft_reference_checks(spec, present, typed))
     total = len(problems)
+    warnings: list[ImportWarning] = []
     if queries:
         union = queries[0]
         for q in queries[1:]:
@@ -402,17 +466,50 @@ def _type_and_check(
         found = f"__problems_{spec.name}"
         _create_temp(con, found, exp.select(exp.Star()).from_(union.subquery("p")))
         created.append(found)
-        count = con.execute(exp.select(exp.func("count", exp.Star())).from_(exp.table_(found, quoted=True)).sql("duckdb")).fetchall()[0][0]
-        total += count
-        if count:
-            listing = exp.select(exp.Star()).from_(exp.table_(found, quoted=True)).order_by(exp.column("__row")).limit(MAX_PROBLEMS)
-            rows = con.execute(listing.sql("duckdb")).fetchall()
+        errors, warned = con.execute(f"SELECT coalesce(count_if(level = 'error'), 0), "  # noqa: S608
+                                     f"coalesce(count_if(level = 'warning'), 0) FROM {found}").fetchall()[0]
+        total += errors
+        if errors:
+            rows = con.execute(f"SELECT __row, \"column\", value, expected FROM {found} WHERE level = 'error' "  # noqa: S608
+                               "ORDER BY __row LIMIT ?", [MAX_PROBLEMS]).fetchall()
             problems.extend(Problem(label, r[0], r[1], r[2], r[3]) for r in rows)
+        if warned:
+            warnings = _warnings(con, found, label, spec.name)
     if not total:
         final = f"__final_{spec.name}"
-        _create_temp(con, final, _aliased(spec, typed), view=True)
+        _create_temp(con, final, _aliased(spec, typed, present), view=True)
         created.append(final)
-    return problems, total
+    return problems, total, warnings
+
+
+def _warnings(con: duckdb.DuckDBPyConnection, found: str, label: str, table: str) -> list[ImportWarning]:
+    """The file's warnings, one per column, value and action: its first row and how many rows."""
+    grouped = (f"SELECT min(__row) AS first_row, \"column\", value, expected, action, count(*) AS n FROM {found} "  # noqa: S608
+               "WHERE level = 'warning' GROUP BY \"column\", value, expected, action")
+    rows = con.execute(f"SELECT * FROM ({grouped}) ORDER BY first_row, \"column\" LIMIT ?", [MAX_WARNINGS + 1]).fetchall()  # noqa: S608
+    out = [ImportWarning(label, table, r[0], r[1], r[2], r[3], r[4], int(r[5])) for r in rows[:MAX_WARNINGS]]
+    if len(rows) > MAX_WARNINGS:
+        groups, first, more = con.execute(f"SELECT count(*), min(first_row), sum(n) FROM (SELECT * FROM ({grouped}) "  # noqa: S608
+                                          "ORDER BY first_row, \"column\" OFFSET ?)", [MAX_WARNINGS]).fetchall()[0]
+        out.append(ImportWarning(label, table, first, None, None, "(more warnings)",
+                                 f"{groups:,} more distinct warnings not listed; imported like the others", int(more)))
+    return out
+
+
+def _guess_countries(con: duckdb.DuckDBPyConnection, table: str, spec: TableSpec, present: set[str]) -> None:
+    """Country values no name matches exactly: the clear misspellings join `__countries` as guesses
+    (few distinct values, read once per import; see `lookups.guess_country`)."""
+    for column in spec.columns:
+        if column.kind != "country" or column.name not in present:
+            continue
+        value = col(column.name)
+        key = call("at_key_fold", value)
+        known = exp.select(exp.Literal.number(1)).from_(exp.table_("__countries").as_("c")).where(col("key", "c").eq(key.copy()))
+        query = (exp.select(key.as_("key")).distinct().from_(exp.table_(table, quoted=True))
+                 .where(exp.and_(call("at_value", value.copy()).is_(exp.Null()).not_(), exp.Exists(this=known).not_()))
+                 .limit(MAX_WARNINGS))
+        unknown = [r[0] for r in con.execute(query.sql("duckdb")).fetchall() if r[0]]
+        add_country_guesses(con, unknown)
 
 
 def _header_problems(spec: TableSpec, staged: StagedFile, mapping: TableMapping, present: set[str],
@@ -445,12 +542,14 @@ def _header_problems(spec: TableSpec, staged: StagedFile, mapping: TableMapping,
     return problems
 
 
-def _decimal_comma(con: duckdb.DuckDBPyConnection, table: str, spec: TableSpec, present: set[str], default: bool) -> bool:
+def _decimal_comma(con: duckdb.DuckDBPyConnection, table: str, spec: TableSpec, present: set[str],
+                   default: bool) -> tuple[bool, bool]:
     """The file's decimal separator, from the values that prove one (`1234.5`, `0,25`, `1.234,5`)
-    in its number columns; when none does, or both do, the delimiter decides (`;`: comma)."""
+    in its number columns; when none does, or both do, the delimiter decides (`;`: comma).
+    Returns (decimal comma, proven by the values)."""
     numeric = [c.name for c in spec.columns if c.name in present and c.kind in ("integer", "number", "percent", "margin")]
     if not numeric:
-        return default
+        return default, False
     marks = [call("at_decimal_mark", col(c)) for c in numeric]
     query = exp.select(
         exp.func("count_if", exp.or_(*[m.eq(exp.Literal.string(".")) for m in marks])),
@@ -458,10 +557,10 @@ def _decimal_comma(con: duckdb.DuckDBPyConnection, table: str, spec: TableSpec, 
     ).from_(exp.table_(table, quoted=True))
     dots, commas = con.execute(query.sql("duckdb")).fetchall()[0]
     if dots and not commas:
-        return False
+        return False, True
     if commas and not dots:
-        return True
-    return default
+        return True, True
+    return default, False
 
 
 def _reference_checks(spec: TableSpec, present: set[str], table: str) -> list[exp.Select]:
@@ -473,7 +572,8 @@ def _reference_checks(spec: TableSpec, present: set[str], table: str) -> list[ex
             col("account_id", "k").eq(src(ref)))
         queries.append(
             exp.select(src("__row"), exp.Literal.string(ref), src(ref),
-                       exp.Literal.string("an account_id present in the bundle's accounts or in the workspace"))
+                       exp.Literal.string("an account_id present in the bundle's accounts or in the workspace"),
+                       exp.Literal.string("error"), exp.cast(exp.Null(), "VARCHAR"))
             .from_(from_src(table))
             .where(exp.and_(src(ref).is_(exp.Null()).not_(), exp.Exists(this=known).not_()))
         )
@@ -492,23 +592,70 @@ def _duplicate_checks(spec: TableSpec, present: set[str], table: str) -> list[ex
     expected = exp.func("concat", exp.Literal.string(f"a unique {label} (already on row "),
                         exp.cast(col("__first"), "VARCHAR"), exp.Literal.string(")"))
     return [
-        exp.select(col("__row"), exp.Literal.string(spec.key[0]), value, expected)
+        exp.select(col("__row"), exp.Literal.string(spec.key[0]), value, expected, exp.Literal.string("error"),
+                   exp.cast(exp.Null(), "VARCHAR"))
         .from_(exp.Subquery(this=inner, alias="d"))
         .where(col("__row").neq(col("__first")))
     ]
 
 
-def _aliased(spec: TableSpec, typed: str) -> exp.Select:
-    """Typed rows with merged account ids replaced by their survivors."""
-    projections: list[exp.Expression] = []
+# (table, column) -> (staging table of known keys, also matched on folded names, what was expected, what it means)
+SOFT_REFERENCES = {
+    "seller_bu": ("__known_bus", False, "a bu_id of seller_bus (in the bundle or the workspace)",
+                  "imported; a record of an unknown business unit is seen only by users who see every BU "
+                  "(admins, corporate): add the BU to seller_bus or correct the value"),
+    "product": ("__known_products", True, "a product_id or product name of products (in the bundle or the workspace)",
+                "imported as written; linked to no known product"),
+    "campaign_id": ("__known_campaigns", False, "a campaign_id of campaigns (in the bundle or the workspace)",
+                    "imported; the link points to no known campaign"),
+}
+
+
+def _soft_reference_checks(spec: TableSpec, present: set[str], table: str) -> list[exp.Select]:
+    """Warnings for values naming a business unit, product or campaign nobody declared."""
+    queries = []
+    for column, (known, by_name, expected, action) in SOFT_REFERENCES.items():
+        if column not in present or (spec.name, column) in (("seller_bus", "bu_id"), ("campaigns", "campaign_id")):
+            continue
+        match = col("key", "k").eq(src(column))
+        if by_name:
+            match = exp.or_(match, call("at_key_fold", col("key", "k")).eq(call("at_key_fold", src(column))))
+        exists = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(exp.table_(known).as_("k")).where(match))
+        queries.append(
+            exp.select(src("__row"), exp.Literal.string(column), src(column), exp.Literal.string(expected),
+                       exp.Literal.string("warning"), exp.Literal.string(action))
+            .from_(from_src(table))
+            .where(exp.and_(src(column).is_(exp.Null()).not_(), exists.not_()))
+        )
+    return queries
+
+
+UNREAD_CURRENCY = "__currency_unread"
+
+
+def _aliased(spec: TableSpec, typed: str, present: set[str]) -> exp.Select:
+    """Typed rows with merged account ids replaced by their survivors, and the values optional
+    columns could not read kept in their attributes (`country_raw`)."""
+    projections: list[exp.Expression] = [src("__row")]
     refs = {*spec.account_refs, *spec.soft_account_refs}
-    for column in [*spec.column_names, "__attributes"]:
+    for column in spec.column_names:
         if column in refs:
             survivor = exp.select(col("survivor_id", "a")).from_(exp.table_("__aliases").as_("a")).where(
                 col("old_id", "a").eq(src(column))).limit(1)
             projections.append(exp.func("coalesce", exp.Subquery(this=survivor), src(column)).as_(column, quoted=True))
         else:
             projections.append(src(column).as_(column, quoted=True))
+    kept = kept_raw(spec, present)
+    attributes: exp.Expression = src("__attributes")
+    if kept:
+        patch = exp.func("json_object", *[e for key, value in kept for e in (exp.Literal.string(key), value)])
+        empty = exp.cast(exp.Literal.string("{}"), "JSON")
+        attributes = exp.Case().when(exp.func("coalesce", *[value.copy() for _, value in kept]).is_(exp.Null()), attributes).else_(
+            exp.func("json_merge_patch", exp.func("coalesce", attributes.copy(), empty), patch))
+    projections.append(attributes.as_("__attributes", quoted=True))
+    currency = next((v for k, v in kept if k == "currency_raw"), None)
+    unread = exp.Not(this=currency.copy().is_(exp.Null())) if currency is not None else exp.false()
+    projections.append(unread.as_(UNREAD_CURRENCY, quoted=True))
     query = exp.select(*projections).from_(from_src(typed))
     if spec.name == "accounts":  # a merged id re-imported lands on its survivor: the old record stays merged
         merged = exp.select(col("old_id", "a")).from_(exp.table_("__aliases").as_("a")).where(
@@ -529,14 +676,21 @@ def _final_select(spec: TableSpec, present: list[str], import_id: int, now: date
         digest = exp.func("md5", exp.func("concat_ws", exp.Literal.string("\x1f"),
                                           *[exp.func("coalesce", exp.cast(src(c), "VARCHAR"), exp.Literal.string("\x1e"))
                                             for c in content]))
-        projections[present.index(key)] = exp.func("coalesce", src(key), digest).as_(key, quoted=True)
+        # Identical rows are repeated events (two calls the same day): the 2nd, 3rd… get `-2`, `-3`,
+        # in file order, so importing the file again derives the same ids.
+        occurrence = exp.Window(this=exp.func("row_number"), partition_by=[digest.copy(), src(key).is_(exp.Null())],
+                                order=exp.Order(expressions=[exp.Ordered(this=src("__row"))]))
+        derived = exp.Case().when(occurrence.eq(1), digest.copy()).else_(
+            exp.func("concat", digest.copy(), exp.Literal.string("-"), exp.cast(occurrence.copy(), "VARCHAR")))
+        projections[present.index(key)] = exp.func("coalesce", src(key), derived).as_(key, quoted=True)
     for amount, converted in spec.money.items():
         if amount not in present:
             continue
         currency = exp.func("coalesce", src("currency"), exp.Literal.string("__rc"))
         rate = exp.select(col("rate", "r")).from_(exp.table_("__rates").as_("r")).where(col("currency", "r").eq(currency)).limit(1)
-        projections.append((src(amount) * exp.func("coalesce", exp.Subquery(this=rate), exp.Literal.number(1)))
-                           .as_(converted, quoted=True))
+        value = src(amount) * exp.func("coalesce", exp.Subquery(this=rate), exp.Literal.number(1))
+        # an unknown currency (a warning where the amount is optional): no conversion, never rate 1
+        projections.append(exp.Case().when(src(UNREAD_CURRENCY), exp.Null()).else_(value).as_(converted, quoted=True))
     if spec.name in ("accounts", "relationships"):
         # A CRM import owns what it writes: a row a registry created becomes the CRM's.
         projections.append(exp.Literal.string("crm").as_("source", quoted=True))
@@ -558,6 +712,8 @@ BU_TAGGED_TABLES = ("deals", "contacts", "activities", "campaigns", "leads")
 def tag_seller_bu(con: duckdb.DuckDBPyConnection, reports: dict[str, FileReport], bu: str, created: list[str]) -> None:
     """Give `bu` to every row of the BU-owned tables whose `seller_bu` is empty (a value in the file
     wins): each checked table's final view is wrapped in one that fills the column."""
+    from accountree.store.sql import template
+
     con.execute("SET VARIABLE accountree_import_bu = ?", [bu])
     for table, report in reports.items():
         if table not in BU_TAGGED_TABLES:

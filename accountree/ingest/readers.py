@@ -55,6 +55,8 @@ class StagedFile:
     header_row: int = 1
     problems: list[tuple[int | None, str | None, str | None, str]] = field(default_factory=list)
     problem_total: int = 0
+    # what reading the file had to repair: (row, column, value, expected, action, rows)
+    warnings: list[tuple[int | None, str | None, str | None, str, str, int]] = field(default_factory=list)
 
 
 def file_sha256(path: Path, progress: Progress | None = None) -> str:
@@ -134,9 +136,98 @@ def detect_encoding(path: Path) -> str:
     return _scan(path).encoding
 
 
+@dataclass
+class _Legacy:
+    """A file that is not valid UTF-8: its single-byte encoding, and whether it is in fact UTF-8
+    with a few lines holding bytes of that encoding (a Windows-1252 `é` pasted into a UTF-8 file)."""
+
+    encoding: str
+    mixed: bool
+    bad_lines: list[int]  # the first lines that are not UTF-8 (1-based)
+    bad_total: int
+    sample: str  # the first of them, decoded
+
+
+LEGACY_DEFAULT = "cp1252"  # French / Western European Excel
+
+
+def _legacy(path: Path) -> _Legacy:
+    """Line by line: lines that are valid UTF-8 with non-ASCII text prove a UTF-8 file; the other
+    lines' bytes go to charset-normalizer for their encoding (Windows-1252 when it is one of the
+    encodings that decode them alike: cp1250 and cp1252 share é, ü, ß…)."""
+    utf8_lines, bad, total, sample, first = 0, [], 0, bytearray(), b""
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+                utf8_lines += 1
+            except UnicodeDecodeError:
+                total += 1
+                if len(bad) < 20:
+                    bad.append(number)
+                if not first:
+                    first = line
+                if len(sample) < 1 << 18:
+                    sample.extend(line)
+    encoding = LEGACY_DEFAULT
+    try:
+        from charset_normalizer import from_bytes
+
+        results = list(from_bytes(bytes(sample)))
+    except Exception:  # a detector failure is no reason to refuse a file: the default stands
+        results = []
+    if results:
+        best = min(results, key=lambda r: r.chaos)
+        # as likely as the best: Windows-1252 wins (cp1250 or cp1257 decode French text alike)
+        alike = {c for r in results if r.chaos <= best.chaos + 0.01 for c in (r.encoding, *r.could_be_from_charset)}
+        if LEGACY_DEFAULT not in alike and not best.encoding.startswith("utf"):
+            encoding = best.encoding
+    text = first.decode("utf-8", errors=_legacy_handler(encoding)).strip()[:200]
+    return _Legacy(encoding, utf8_lines > 0, bad, total, text)
+
+
+def _legacy_handler(encoding: str) -> str:
+    """A codecs error handler: bytes that are not UTF-8 decoded with `encoding` instead."""
+    name = f"accountree-{encoding}"
+    try:
+        codecs.lookup_error(name)
+    except LookupError:
+        def handler(err: UnicodeError) -> tuple[str, int]:
+            assert isinstance(err, UnicodeDecodeError)
+            return err.object[err.start:err.end].decode(encoding, errors="replace"), err.end
+
+        codecs.register_error(name, handler)
+    return name
+
+
+def _repair(path: Path, legacy: _Legacy, workdir: Path) -> Path:
+    """A UTF-8 copy of a UTF-8 file whose odd lines hold bytes of a legacy encoding."""
+    out = workdir / (path.stem + ".utf8.csv")
+    errors = _legacy_handler(legacy.encoding)
+    with path.open("rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(CHUNK):
+            # whole lines only, so a UTF-8 character is never split between two chunks
+            chunk += src.readline()
+            dst.write(chunk.decode("utf-8", errors=errors))
+    return out
+
+
+def _mixed_warning(legacy: _Legacy) -> tuple[int | None, str | None, str | None, str, str, int]:
+    lines = ", ".join(str(n) for n in legacy.bad_lines) + (" …" if legacy.bad_total > len(legacy.bad_lines) else "")
+    name = ENCODING_NAMES.get(legacy.encoding, legacy.encoding)
+    return (legacy.bad_lines[0] if legacy.bad_lines else None, None, legacy.sample, "UTF-8 text throughout",
+            f"the file is UTF-8 but {legacy.bad_total:,} line(s) hold {name} bytes (lines {lines}): those bytes were "
+            f"read as {name}; check these rows", legacy.bad_total)
+
+
+ENCODING_NAMES = {"cp1252": "Windows-1252", "cp1250": "Windows-1250", "cp1251": "Windows-1251", "latin_1": "Latin-1"}
+
+
 def _transcode(path: Path, encoding: str, workdir: Path) -> Path:
     out = workdir / (path.stem + ".utf8.csv")
-    errors = "replace" if encoding == "cp1252" else "strict"
+    errors = "replace" if not encoding.startswith("utf") else "strict"
     try:
         with path.open("r", encoding=encoding, errors=errors, newline="") as src, \
                 out.open("w", encoding="utf-8", newline="") as dst:
@@ -308,7 +399,18 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, workdir: 
             hint="Export the table again as CSV (UTF-8 or your system's encoding), not as a binary or UTF-16 file without BOM.",
         )
     encoding = scan.encoding
-    source = path if encoding == "utf-8" else _transcode(path, encoding, workdir)
+    warnings = []
+    if encoding == LEGACY_DEFAULT:  # not UTF-8 and no BOM: which legacy encoding, or UTF-8 with odd bytes?
+        legacy = _legacy(path)
+        if legacy.mixed:
+            source = _repair(path, legacy, workdir)
+            encoding = f"utf-8+{legacy.encoding}"
+            warnings.append(_mixed_warning(legacy))
+        else:
+            encoding = legacy.encoding
+            source = _transcode(path, encoding, workdir)
+    else:
+        source = path if encoding == "utf-8" else _transcode(path, encoding, workdir)
     raw, blank, delimiter = _read_header(source)
     if not any(h.strip() for h in raw):
         raise FileReadError(f"{path}: no header row (the file holds only empty lines)",
@@ -351,7 +453,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, workdir: 
     keep = _non_empty_columns(con, table, names, headers)
     return StagedFile(path, table, keep, _count(con, table), encoding, delimiter, delimiter == ";", scan.sha256,
                       headers=[h for h, n in zip(headers, names, strict=True) if n in keep], header_row=1 + blank,
-                      problems=problems, problem_total=len(problems))
+                      problems=problems, problem_total=len(problems), warnings=warnings)
 
 
 def _non_empty_columns(con: duckdb.DuckDBPyConnection, table: str, names: list[str], headers: list[str]) -> list[str]:

@@ -76,7 +76,7 @@ def _parse(column: Column, value: exp.Expression, *, decimal_comma: bool, mdy: b
     if kind == "boolean":
         return call("at_boolean", value)
     if kind == "country":
-        return lookup("__countries", "key", "iso2", call("at_key", value))
+        return lookup("__countries", "key", "iso2", call("at_key_fold", value))
     if kind == "currency":
         symbol = lookup("__currency_symbols", "key", "code", exp.func("lower", exp.func("trim", value)))
         code = exp.func("coalesce", symbol, exp.func("upper", exp.func("trim", value)))
@@ -98,12 +98,65 @@ def _parse(column: Column, value: exp.Expression, *, decimal_comma: bool, mdy: b
     raise ValueError(f"unknown column kind {kind}")
 
 
-def typed_select(spec: TableSpec, present: set[str], *, decimal_comma: bool, mdy: dict[str, bool]) -> exp.Select:
-    """SELECT of the typed table: `__row`, each raw column kept as `__raw_x`, each typed column."""
+NUMERIC_KINDS = ("integer", "number", "percent", "margin")
+GUESS_PREFIX = "__guess_"  # the country a misspelt value was read as (`DE (Germany)`), else NULL
+
+
+def raw_key(column: str) -> str:
+    """The attribute that keeps a value an optional column could not read (`country_raw`)."""
+    return f"{column}_raw"
+
+
+def is_strict(spec: TableSpec, column: Column) -> bool:
+    """A column whose unreadable value refuses the import: a required one, and the currency of a
+    table whose amount is required (converting a deal with an unknown currency would be wrong)."""
+    if column.required:
+        return True
+    return column.kind == "currency" and any(spec.column(a).required for a in spec.money)
+
+
+def _given(column: Column, value: exp.Expression) -> exp.Expression:
+    return call("at_value", value) if column.kind in PLACEHOLDER_KINDS else value
+
+
+def _present(column: Column, value: exp.Expression) -> exp.Expression:
+    given = _given(column, value)
+    return exp.and_(given.is_(exp.Null()).not_(), exp.func("trim", given.copy()).neq(""))
+
+
+def unread(column: Column) -> exp.Expression:
+    """On the typed table: the file gives a value the column's parser could not read."""
+    if column.kind == "email":  # a doubtful e-mail stays in the column as written
+        return exp.and_(_present(column, raw(column.name)), call("at_email", raw(column.name)).is_(exp.Null()))
+    return exp.and_(_present(column, raw(column.name)), src(column.name).is_(exp.Null()))
+
+
+def kept_raw(spec: TableSpec, present: set[str]) -> list[tuple[str, exp.Expression]]:
+    """(attribute, value) pairs that keep, per row, what an optional column could not read or read
+    only as a guess; NULL when the column read the value."""
+    pairs = []
+    for column in spec.columns:
+        if column.name not in present or column.kind in ("text", "id", "email") or is_strict(spec, column):
+            continue
+        keep = unread(column)
+        if column.kind == "country":
+            keep = exp.or_(keep, src(GUESS_PREFIX + column.name).is_(exp.Null()).not_())
+        pairs.append((raw_key(column.name), exp.Case().when(keep, raw(column.name)).else_(exp.Null())))
+    return pairs
+
+
+def typed_select(spec: TableSpec, present: set[str], *, decimal_comma: bool, mdy: dict[str, bool],
+                 comma_proven: bool = True) -> exp.Select:
+    """SELECT of the typed table: `__row`, each raw column kept as `__raw_x`, each typed column.
+
+    With a decimal comma that only the `;` delimiter suggests (`comma_proven` false), `1,234` may be
+    1.234 or 1234: it is not read."""
     projections: list[exp.Expression] = [src("__row"), src("__attributes")]
     for column in spec.columns:
         if column.name not in present:
             projections.append(exp.cast(exp.Null(), _sql_type(column)).as_(column.name, quoted=True))
+            if column.kind == "country":
+                projections.append(exp.cast(exp.Null(), "VARCHAR").as_(GUESS_PREFIX + column.name, quoted=True))
             continue
         projections.append(src(column.name).as_(RAW_PREFIX + column.name, quoted=True))
         if column.kind == "margin":
@@ -112,7 +165,17 @@ def typed_select(spec: TableSpec, present: set[str], *, decimal_comma: bool, mdy
                 call("at_margin", src(column.name), amount, exp.Boolean(this=decimal_comma)))
         else:
             parsed = parse_expression(column, src(column.name), decimal_comma=decimal_comma, mdy=mdy.get(column.name, False))
+        if column.kind in NUMERIC_KINDS and decimal_comma and not comma_proven:
+            parsed = exp.Case().when(call("at_num_ambiguous", src(column.name)), exp.Null()).else_(parsed)
+        if column.kind == "email":
+            parsed = exp.Case().when(call("at_value", src(column.name)).is_(exp.Null()), exp.Null()).else_(
+                exp.func("coalesce", call("at_email", src(column.name)),
+                         call("NULLIF", exp.func("trim", src(column.name)), exp.Literal.string(""))))
         projections.append(parsed.as_(column.name, quoted=True))
+        if column.kind == "country":
+            guess = exp.Case().when(call("at_value", src(column.name)).is_(exp.Null()), exp.Null()).else_(
+                lookup("__countries", "key", "guess", call("at_key_fold", src(column.name))))
+            projections.append(guess.as_(GUESS_PREFIX + column.name, quoted=True))
     return exp.select(*projections)
 
 
@@ -124,17 +187,23 @@ def _sql_type(column: Column) -> str:
 
 
 def problem_queries(spec: TableSpec, present: set[str], table: str) -> list[exp.Select]:
-    """One query per check: rows of (`__row`, column, value, expected)."""
+    """One query per check: rows of (`__row`, column, value, expected, level, action); `level` is
+    `error` (the import is refused) or `warning` (the row is imported; `action` says how)."""
     queries: list[exp.Select] = []
     source = from_src(table)
 
-    def problem(column: str, value: exp.Expression, expected: str, where: exp.Expression) -> exp.Select:
+    def problem(column: str, value: exp.Expression, expected: str | exp.Expression, where: exp.Expression,
+                level: str = "error", action: str | exp.Expression | None = None) -> exp.Select:
+        expected_expr = exp.Literal.string(expected) if isinstance(expected, str) else expected
+        action_expr = exp.Literal.string(action) if isinstance(action, str) else (action or exp.Null())
         return (
             exp.select(
                 src("__row"),
                 exp.Literal.string(column).as_("column"),
                 exp.cast(value, "VARCHAR").as_("value"),
-                exp.Literal.string(expected).as_("expected"),
+                exp.cast(expected_expr, "VARCHAR").as_("expected"),
+                exp.Literal.string(level).as_("level"),
+                exp.cast(action_expr, "VARCHAR").as_("action"),
             )
             .from_(source)
             .where(where)
@@ -144,15 +213,33 @@ def problem_queries(spec: TableSpec, present: set[str], table: str) -> list[exp.
         if column.name not in present:
             continue
         raw_value = raw(column.name)
-        given = call("at_value", raw_value) if column.kind in PLACEHOLDER_KINDS else raw_value
         if column.required:
+            given = _given(column, raw_value)
             queries.append(
                 problem(column.name, exp.Null(), f"a value ({column.name} is required)",
                         exp.func("coalesce", exp.func("trim", given), exp.Literal.string("")).eq(""))
             )
-        if column.kind not in ("text", "id"):
-            present_raw = exp.and_(
-                given.copy().is_(exp.Null()).not_(), exp.func("trim", given.copy()).neq(""), src(column.name).is_(exp.Null())
-            )
-            queries.append(problem(column.name, raw_value, EXPECTED[column.kind], present_raw))
+        if column.kind in ("text", "id"):
+            continue
+        expected: str | exp.Expression = EXPECTED[column.kind]
+        if column.kind in NUMERIC_KINDS:
+            ambiguous = exp.func("concat", exp.Literal.string("an unambiguous number: "), raw_value.copy(),
+                                 exp.Literal.string(" may be a decimal or a whole thousand in this file, where no other "
+                                                    "value proves the decimal comma; write it without the comma or "
+                                                    "import with --decimal ',' or --decimal '.'"))
+            expected = exp.Case().when(call("at_num_ambiguous", raw_value.copy()), ambiguous).else_(
+                exp.Literal.string(EXPECTED[column.kind]))
+        if is_strict(spec, column):
+            queries.append(problem(column.name, raw_value, expected, unread(column)))
+            continue
+        if column.kind == "email":
+            action = "imported; the e-mail kept as written"
+        else:
+            action = f"imported with {column.name} empty; the value kept in attributes as {raw_key(column.name)}"
+        queries.append(problem(column.name, raw_value, expected, unread(column), "warning", action))
+        if column.kind == "country":
+            guess = src(GUESS_PREFIX + column.name)
+            queries.append(problem(column.name, raw_value, EXPECTED["country"], guess.is_(exp.Null()).not_(), "warning",
+                                   exp.func("concat", exp.Literal.string("read as "), guess.copy(),
+                                            exp.Literal.string(f"; the value kept in attributes as {raw_key(column.name)}"))))
     return queries

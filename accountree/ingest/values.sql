@@ -14,15 +14,28 @@ CREATE OR REPLACE TEMP MACRO at_value(s) AS CASE
 CREATE OR REPLACE TEMP MACRO at_num_clean(s) AS
     regexp_replace(regexp_replace(trim(s), '[\s\x{00A0}\x{202F}€$£¥\x{2019}'']', '', 'g'), '(?i)^(eur|usd|gbp|chf)|(eur|usd|gbp|chf)$', '');
 
+-- A plain number as digits write it: sign, digits, one decimal point, an exponent. What DuckDB's
+-- casts also accept is refused here, as docs/bundle.md says: `inf`, `Infinity`, `nan`, hexadecimal
+-- `0x10`, binary `0b11`, `1_000` with underscores.
+CREATE OR REPLACE TEMP MACRO at_num_plain(c) AS regexp_full_match(c, '[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?');
+
 CREATE OR REPLACE TEMP MACRO at_num_text(c, dc) AS CASE
     WHEN c = '' THEN NULL
-    WHEN NOT contains(c, ',') AND TRY_CAST(c AS DOUBLE) IS NOT NULL AND NOT (dc AND regexp_full_match(c, '[+-]?\d{1,3}(\.\d{3})+')) THEN c
+    WHEN NOT contains(c, ',') AND at_num_plain(c) AND NOT (dc AND regexp_full_match(c, '[+-]?\d{1,3}(\.\d{3})+')) THEN c
     WHEN regexp_full_match(c, '[+-]?\d{1,3}(\.\d{3})+,\d*') THEN replace(replace(c, '.', ''), ',', '.')
     WHEN regexp_full_match(c, '[+-]?\d{1,3}(,\d{3})+\.\d*') THEN replace(c, ',', '')
     WHEN dc AND regexp_full_match(c, '[+-]?\d{1,3}(\.\d{3})+') THEN replace(c, '.', '')
     WHEN NOT dc AND regexp_full_match(c, '[+-]?\d{1,3}(,\d{3})+') THEN replace(c, ',', '')
     WHEN regexp_full_match(c, '[+-]?\d*,\d+') THEN replace(c, ',', '.')
     ELSE NULL END;
+
+-- A finite number of a sane size, or NULL: amounts of 1e18 and more (or inf) would overflow the
+-- sums and conversions of the KPIs.
+CREATE OR REPLACE TEMP MACRO at_finite(x) AS CASE WHEN abs(x) < 1e18 THEN x END;
+
+-- `1,234` in a decimal-comma file whose other values do not prove the comma: 1.234 or 1234?
+CREATE OR REPLACE TEMP MACRO at_num_ambiguous(s) AS
+    regexp_full_match(at_num_clean(s), '[+-]?[1-9]\d{0,2},\d{3}');
 
 -- The decimal separator a value proves: '.' for 1234.5, 0.125, 1,234.5 or 1,234,567; ',' for 1234,5,
 -- 0,125, 1.234,5 or 1.234.567; NULL when it proves nothing (1.234 and 1,234 may be either).
@@ -36,10 +49,10 @@ CREATE OR REPLACE TEMP MACRO at_decimal_mark(s) AS CASE
 
 -- Fast paths first: most cells are plain integers or dot decimals and skip the cleaning.
 CREATE OR REPLACE TEMP MACRO at_number(s, dc) AS CASE
-    WHEN NOT contains(s, '.') AND NOT contains(s, ',') AND TRY_CAST(s AS BIGINT) IS NOT NULL THEN CAST(s AS BIGINT)
-    WHEN NOT dc AND NOT contains(s, ',') AND TRY_CAST(s AS DOUBLE) IS NOT NULL THEN TRY_CAST(s AS DOUBLE)
-    WHEN dc AND regexp_full_match(s, '-?\d+,\d+') THEN CAST(replace(s, ',', '.') AS DOUBLE)
-    ELSE TRY_CAST(at_num_text(at_num_clean(s), dc) AS DOUBLE) END;
+    WHEN regexp_full_match(s, '[+-]?\d{1,15}') THEN CAST(s AS BIGINT)
+    WHEN NOT dc AND at_num_plain(s) THEN at_finite(TRY_CAST(s AS DOUBLE))
+    WHEN dc AND regexp_full_match(s, '-?\d+,\d+') THEN at_finite(CAST(replace(s, ',', '.') AS DOUBLE))
+    ELSE at_finite(TRY_CAST(at_num_text(at_num_clean(s), dc) AS DOUBLE)) END;
 
 CREATE OR REPLACE TEMP MACRO at_integer(s, dc) AS CASE
     WHEN at_number(s, dc) = round(at_number(s, dc)) AND abs(at_number(s, dc)) < 9e15

@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from accountree.errors import WorkspaceError
 from accountree.ingest.contract import TABLES, WRITE_ORDER
+from accountree.ingest.report import ImportWarning, warnings_table
 from accountree.store import Workspace
 from accountree.store.sql import template
 
@@ -35,6 +36,7 @@ def write_tables(
     user: str,
     now: datetime,
     finals: Callable[[str, int, datetime], exp.Select],
+    warnings: list[ImportWarning] | None = None,
 ) -> int:
     engine = workspace.engine
     same_connection = engine.staging_connection() is con
@@ -65,6 +67,9 @@ def write_tables(
                     [import_id, now, user, bundle, str(path), table, file_hash, preset, report.rows,  # type: ignore[attr-defined]
                      inserted, updated, report.unchanged],  # type: ignore[attr-defined]
                 )
+            if warnings:  # beside the `imports` rows of their files, in the same transaction
+                paths = {report.file: str(path) for _, _, path, report in tables.values()}  # type: ignore[attr-defined]
+                engine.insert_arrow("import_warnings", warnings_table(import_id, warnings, paths))
             if not same_connection:
                 for store in stores.values():
                     engine.execute(exp.Drop(tables=[exp.table_(store, quoted=True)], kind="TABLE", exists=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import PurePath
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
@@ -32,8 +33,40 @@ def quality(pc: Page, page_no: int = Query(1, alias="page", ge=1, le=100_000)):
             row["_left"], row["_right"] = _pair(row)
             row["_left_name"], row["_right_name"] = names.get(row["_left"]), names.get(row["_right"])
             row["_why"] = evidence_text(row.get("evidence"))
-    return pc.render("quality.html", "quality", "Data quality", issues=issues, dups=dups,
-                     imports=reads.imports(pc.reader, 30))
+    imports = reads.imports(pc.reader, 30)
+    warnings = import_warnings(pc, imports)
+    for row in imports:
+        row["warnings"] = warnings["counts"].get(row["import_id"], 0)
+    return pc.render("quality.html", "quality", "Data quality", issues=issues, dups=dups, imports=imports,
+                     warnings=warnings)
+
+
+WARNINGS_SHOWN = 100
+
+
+def import_warnings(pc: PageContext, imports: list[dict]) -> dict:
+    """The warnings of the imports listed: counts per import, and the newest import's warnings.
+
+    A warning quotes a value of a row, which may be a BU-private record: only users who see every
+    BU read the values; others see the counts."""
+    out: dict = {"counts": {}, "items": [], "import_id": None, "values": pc.principal.sees_all_bus}
+    if not imports or not pc.reader.has("import_warnings"):
+        return out
+    ids = [i["import_id"] for i in imports]
+    marks = ", ".join("?" * len(ids))
+    out["counts"] = dict(pc.reader.fetchall(
+        f"SELECT import_id, sum(rows) FROM import_warnings WHERE import_id IN ({marks}) GROUP BY import_id", ids))  # noqa: S608
+    newest = next((i for i in ids if out["counts"].get(i)), None)
+    if newest is not None:
+        out["import_id"] = newest
+        out["items"] = pc.reader.fetch_dicts(
+            'SELECT file, table_name, "row", rows, "column", value, action FROM import_warnings WHERE import_id = ? '
+            'ORDER BY file, "row" LIMIT ?', [newest, WARNINGS_SHOWN])
+        for item in out["items"]:
+            item["file"] = PurePath(item["file"]).name  # never the server's folders
+            if not out["values"]:
+                item["value"] = None
+    return out
 
 
 def evidence_text(evidence: object) -> str:
