@@ -49,6 +49,7 @@ def import_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything, write nothing.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write every problem and warning found to this CSV file.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse the import on warnings too (values not recognised).")] = False,
+    bu: Annotated[str | None, typer.Option("--bu", help="Seller BU of this export: tags its deals, contacts, activities, campaigns, leads (a seller_bu column wins).")] = None,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -61,8 +62,10 @@ def import_command(
             raise ConfigError(f"--date-format must be dmy or mdy, not {date_format!r}")
         if decimal not in (None, ",", "."):
             raise ConfigError(f"--decimal must be ',' or '.', not {decimal!r}")
+        if bu is not None and not bu.strip():
+            raise ConfigError("--bu must name a seller BU, not an empty value", hint="e.g. --bu bu_software")
         options = ImportOptions(preset=preset, mapping=mapping, date_order=date_format, decimal=decimal, dry_run=dry_run,
-                                strict=strict)
+                                strict=strict, bu=bu.strip() if bu else None)
         with workspace(workspace_) as ws, progress_bar() as bar:
             task = bar.add_task("importing", total=None)
 
@@ -198,7 +201,7 @@ def export_command(
 def build(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date the KPIs are computed at (YYYY-MM-DD) [default: today].")] = None,
     stage: Annotated[list[str] | None, typer.Option(
-        help="Run only these stages (repeat the option): registry, hierarchy, scores, kpis, kam, api.")] = None,
+        help="Run only these stages (repeat the option): registry, hierarchy, scores, kpis, kam, abm, api.")] = None,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -235,6 +238,7 @@ def demo(
     from accountree.build import BuildOptions
     from accountree.build import build as run_build
     from accountree.demo import generate_bundle
+    from accountree.demo.abm import import_bu_exports
     from accountree.ingest import import_bundle
     from accountree.status import workspace_status
 
@@ -249,6 +253,7 @@ def demo(
                 task = bar.add_task("importing", total=None)
                 imported = import_bundle(ws, [str(result.out_dir)], None,
                                          lambda s, d, t: bar.update(task, description=s, completed=d, total=t))
+                import_bu_exports(ws, result.out_dir)  # each BU's own export, with --bu (accountree.demo.abm)
             built = {} if no_build else run_build(ws, BuildOptions(as_of=day))
             admin = _demo_admin(ws)
             info = workspace_status(ws)

@@ -37,6 +37,10 @@ ROLES = ("admin", "corporate", "bu_member", "read_only")
 NULL_IS_SHARED = frozenset({"contacts"})
 # Tables with a seller_bu column that are a catalogue, not a BU's records.
 SHARED_TABLES = frozenset({"products"})
+# ABM coordination records every BU of an account must see (they name contacts but are not a BU's
+# records); each BU's notes and plans on them (`abm_conflict_notes`, `abm_plans`) stay private.
+ABM_SHARED_TABLES = frozenset({"abm_accounts", "abm_conflicts", "abm_collisions", "abm_account_teams"})
+SHARED_TABLES = SHARED_TABLES | ABM_SHARED_TABLES
 # A table without seller_bu but keyed by a BU-owned record follows that record's BU
 # (campaign_accounts, meddic, kam_meddic, kam_snapshot_contacts, …).
 FOLLOWS = (("deal_id", "deals"), ("contact_id", "contacts"), ("campaign_id", "campaigns"))

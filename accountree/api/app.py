@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accountree.api.middleware import SecurityMiddleware
+from accountree.api.routes import abm as abm_routes
 from accountree.api.routes import accounts, admin, groups, portfolio, quality
 from accountree.api.server import Server, is_write_conflict  # noqa: F401 - re-exported
 from accountree.errors import AccountreeError
@@ -95,6 +96,7 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, web: bool = True,
     install_error_handlers(app, hsts=secure_cookies)
     for module in (accounts, groups, portfolio, quality, admin):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(abm_routes.router, prefix=API_PREFIX)  # multi-BU ABM (accountree.orchestration)
     if web:
         from accountree.web import install
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from accountree.demo.abm import plant as plant_abm
 from accountree.demo.accounts import ACCOUNT_COLUMNS, build_records
 from accountree.demo.activities import ACTIVITY_COLUMNS, build_activities
 from accountree.demo.brands import BRAND_SPACE, SME_SPACE, UniqueNamer
@@ -145,6 +146,7 @@ def generate_bundle(out_dir: Path, accounts: int = 2000, seed: int = 7, referenc
         truth_counts = {f"truth/{name}": t.rows for name, t in truth.tables.items()}
     (truth_dir / "README.md").write_text(readme(accounts, seed, ref.isoformat(), counts | truth_counts),
                                          encoding="utf-8")
+    plant_abm(out_dir, truth_dir, ref, seed, accounts)  # the fourth BU's own export and the ABM truth
     report("done", accounts, accounts)
     files = {name: out_dir / f"{name}.csv" for name in BUNDLE_TABLES}
     return DemoResult(out_dir, files, truth_dir, counts)

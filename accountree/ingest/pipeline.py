@@ -67,6 +67,7 @@ class ImportOptions:
     dry_run: bool = False
     user: str | None = None
     strict: bool = False  # warnings (values an optional column could not read) refuse the import too
+    bu: str | None = None  # `import --bu`: the seller BU of rows without one (accountree.orchestration)
 
 
 @dataclass
@@ -177,6 +178,8 @@ def _import(workspace: Workspace, con: duckdb.DuckDBPyConnection, files: list[Bu
     if total:
         raise ImportValidationError(sorted(problems, key=lambda p: (p.file, p.row or 0))[:MAX_PROBLEMS], total)
     reports = [r for (_, _, r) in typed.values()]
+    if options.bu:
+        tag_seller_bu(con, {t: r for t, (_, _, r) in typed.items()}, options.bu, created)
     if options.dry_run:
         return ImportResult(None, reports, dry_run=True, warnings=warnings)
     with _watching(con, progress, "writing", len(files), len(files)):
@@ -786,3 +789,25 @@ def _final_select(spec: TableSpec, present: list[str], import_id: int, now: date
     projections.append(exp.Literal.number(import_id).as_("import_id", quoted=True))
     projections.append(exp.cast(exp.Literal.string(now.isoformat(sep=" ")), "TIMESTAMP").as_("updated_at", quoted=True))
     return exp.select(*projections).from_(from_src(f"__final_{spec.name}"))
+
+
+# `import --bu`: the BU-owned records of a BU's own CRM export (products stay a catalogue).
+BU_TAGGED_TABLES = ("deals", "contacts", "activities", "campaigns", "leads")
+
+
+def tag_seller_bu(con: duckdb.DuckDBPyConnection, reports: dict[str, FileReport], bu: str, created: list[str]) -> None:
+    """Give `bu` to every row of the BU-owned tables whose `seller_bu` is empty (a value in the file
+    wins): each checked table's final view is wrapped in one that fills the column."""
+    from accountree.store.sql import template
+
+    con.execute("SET VARIABLE accountree_import_bu = ?", [bu])
+    for table, report in reports.items():
+        if table not in BU_TAGGED_TABLES:
+            continue
+        names = {"final": f"__final_{table}", "untagged": f"__final_{table}__untagged"}
+        con.execute(template("ALTER VIEW :final RENAME TO :untagged", **names))
+        created.append(names["untagged"])
+        con.execute(template("CREATE TEMPORARY VIEW :final AS SELECT * REPLACE "
+                             "(coalesce(seller_bu, getvariable('accountree_import_bu')) AS seller_bu) FROM :untagged", **names))
+        if "seller_bu" not in report.columns:
+            report.columns.append("seller_bu")

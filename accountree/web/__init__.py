@@ -31,6 +31,8 @@ def install(app: FastAPI) -> None:
 
     for module in (views_auth, views_portfolio, views_groups, views_accounts, views_quality):
         app.include_router(module.router, include_in_schema=False)
+    from accountree.web import views_abm  # the ABM page (accountree.orchestration)
+    app.include_router(views_abm.router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, err: LoginRequired):

@@ -33,7 +33,9 @@ def overview(r: ScopedReader) -> dict[str, Any]:
         "open_alerts": int(r.scalar("SELECT count(*) FROM kam_alerts a WHERE a.alert_id NOT IN "
                                     "(SELECT alert_id FROM kam_alert_acks)") or 0)
         if r.has("kam_alerts") and r.has("kam_alert_acks") else None,
-        "conflicts": section(r, "conflicts", lambda: r.fetch_dicts("SELECT * FROM conflicts LIMIT 8")),
+        "conflicts": section(r, "abm_conflicts", lambda: r.fetch_dicts(  # the abm stage's (accountree.orchestration)
+            "SELECT account_id, kind, bus, state, reason FROM abm_conflicts WHERE state <> 'resolved' "
+            "ORDER BY detected_at DESC, account_id, kind LIMIT 8")),
         "last_import": r.fetchone_dict(
             "SELECT import_id, max(imported_at) AS imported_at, max(imported_by) AS imported_by, sum(rows) AS rows, "
             "count(*) AS files FROM imports GROUP BY import_id ORDER BY import_id DESC LIMIT 1"),

@@ -1,0 +1,393 @@
+"""The `abm` build stage's SQL: static text with `$name` parameters, DuckDB dialect (the engine
+transpiles it for PostgreSQL). Each statement is one set-based step over the previous ones; the
+stage runs them in order with `replace_table`. Dates are computed in Python and passed as
+parameters (`$as_of`, `$active_from`, …).
+
+Time travel: a deal is open at `$as_of` when it was created by then and is neither won nor lost
+by then (a deal won after `$as_of` was still open); it is won at `$as_of` when won and closed by then.
+"""
+
+from __future__ import annotations
+
+# Which group each account belongs to (itself when standalone). Two variants: with the hierarchy
+# stage's table, or without it (every account its own group).
+MEMBERS_FROM_HIERARCHY = """
+SELECT h.account_id, coalesce(h.group_head_id, h.account_id) AS group_id FROM hierarchy h
+"""
+MEMBERS_FROM_ACCOUNTS = "SELECT a.account_id, a.account_id AS group_id FROM accounts a"
+
+# What each BU does on each account: open deals and pipeline, won revenue over the revenue window,
+# relationship history (deals + activities ever), active in the activity window, first touch.
+BU_ACCOUNT = """
+WITH ev AS (
+    SELECT d.account_id, d.seller_bu AS bu,
+        CASE WHEN open_now THEN 1 ELSE 0 END AS open_deals,
+        CASE WHEN open_now THEN coalesce(d.amount_rc, d.amount) ELSE 0 END AS pipeline,
+        CASE WHEN won_now AND d.close_date >= $revenue_from THEN coalesce(d.amount_rc, d.amount) ELSE 0 END AS revenue,
+        1 AS history,
+        CASE WHEN open_now OR coalesce(d.close_date, d.created_at) >= $active_from
+                  OR d.created_at >= $active_from THEN 1 ELSE 0 END AS active,
+        coalesce(d.created_at, d.close_date) AS first_day
+    FROM (SELECT d.*,
+            (coalesce(d.created_at, $as_of) <= $as_of
+             AND (d.stage NOT IN ('won', 'lost') OR coalesce(d.close_date, $as_of) > $as_of)) AS open_now,
+            (d.stage = 'won' AND coalesce(d.close_date, d.created_at, $as_of) <= $as_of) AS won_now
+          FROM deals d) d
+    WHERE d.seller_bu IS NOT NULL AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of
+    UNION ALL
+    SELECT a.account_id, a.seller_bu, 0, 0, 0, 1,
+        CASE WHEN a."date" >= $active_from THEN 1 ELSE 0 END, a."date"
+    FROM activities a WHERE a.seller_bu IS NOT NULL AND a."date" <= $as_of
+    UNION ALL
+    SELECT t.account_id, c.seller_bu, 0, 0, 0, 0,
+        CASE WHEN coalesce(c.end_date, c.start_date) >= $active_from AND c.start_date <= $active_to THEN 1 ELSE 0 END,
+        c.start_date
+    FROM campaign_accounts t JOIN campaigns c ON c.campaign_id = t.campaign_id
+    WHERE c.seller_bu IS NOT NULL AND c.start_date IS NOT NULL
+)
+SELECT ev.account_id, ev.bu, sum(ev.open_deals) AS open_deals, sum(ev.pipeline) AS pipeline,
+    sum(ev.revenue) AS revenue, sum(ev.history) AS history, max(ev.active) AS active, min(ev.first_day) AS first_day
+FROM ev JOIN accounts a ON a.account_id = ev.account_id
+GROUP BY ev.account_id, ev.bu
+"""
+
+# The same per scope: 'account' rows, and 'group' rows (head id) for groups of two or more accounts.
+BU_SCOPE = """
+WITH groups AS (
+    SELECT group_id FROM _abm_members GROUP BY group_id HAVING count(*) >= 2
+)
+SELECT 'account' AS scope, b.account_id, b.bu, b.open_deals, b.pipeline, b.revenue, b.history, b.active, b.first_day
+FROM _abm_bu_account b
+UNION ALL
+SELECT 'group', m.group_id, b.bu, sum(b.open_deals), sum(b.pipeline), sum(b.revenue), sum(b.history),
+    max(b.active), min(b.first_day)
+FROM _abm_bu_account b JOIN _abm_members m ON m.account_id = b.account_id
+WHERE m.group_id IN (SELECT group_id FROM groups)
+GROUP BY m.group_id, b.bu
+"""
+
+# The lead-BU rule: a weighted sum of each BU's shares of revenue, pipeline and history; ties go to
+# more revenue, then more pipeline, then the earliest relationship, then the BU id.
+LEAD_RULE = """
+WITH shares AS (
+    SELECT s.*,
+        coalesce(s.revenue / nullif(sum(s.revenue) OVER (PARTITION BY s.scope, s.account_id), 0), 0) AS revenue_share,
+        coalesce(s.pipeline / nullif(sum(s.pipeline) OVER (PARTITION BY s.scope, s.account_id), 0), 0) AS pipeline_share,
+        coalesce(CAST(s.history AS DOUBLE) / nullif(sum(s.history) OVER (PARTITION BY s.scope, s.account_id), 0), 0)
+            AS history_share
+    FROM _abm_bu_scope s
+)
+SELECT shares.*,
+    $weight_revenue * revenue_share + $weight_pipeline * pipeline_share + $weight_history * history_share AS score,
+    row_number() OVER (PARTITION BY scope, account_id
+                       ORDER BY $weight_revenue * revenue_share + $weight_pipeline * pipeline_share
+                                + $weight_history * history_share DESC,
+                                revenue DESC, pipeline DESC, first_day ASC NULLS LAST, bu) AS rank
+FROM shares
+"""
+
+# Every account and group with its BUs, potential, grade and tier, strategic mark and manual decision.
+SCOPES_BASE = """
+WITH groups AS (
+    SELECT group_id FROM _abm_members GROUP BY group_id HAVING count(*) >= 2
+), scopes AS (
+    SELECT 'account' AS scope, a.account_id, a.name FROM accounts a
+    UNION ALL
+    SELECT 'group', g.group_id, a.name FROM groups g JOIN accounts a ON a.account_id = g.group_id
+), active AS (
+    SELECT scope, account_id, count(*) AS n_active, string_agg(bu, ',' ORDER BY bu) AS bus_active
+    FROM _abm_bu_scope WHERE active = 1 GROUP BY scope, account_id
+), decisions AS (
+    SELECT d.*, row_number() OVER (PARTITION BY d.scope, d.account_id ORDER BY d.decided_at DESC, d.decision_id DESC) AS rn
+    FROM abm_lead_bu_decisions d WHERE d.undone_at IS NULL
+)
+SELECT s.scope, s.account_id, s.name, m.group_id AS group_head_id,
+    coalesce(ac.n_active, 0) AS n_active, ac.bus_active,
+    r.bu AS rule_lead_bu, r.score AS rule_score,
+    dec.lead_bu AS manual_lead_bu, dec.why AS manual_why, dec.decided_by, dec.decided_at,
+    sm.account_id IS NOT NULL AS marked_strategic, sm.why AS strategic_why,
+    k.potential_3y, k.tier AS kam_tier, g.grade AS icp_grade
+FROM scopes s
+LEFT JOIN _abm_members m ON m.account_id = s.account_id
+LEFT JOIN active ac ON ac.scope = s.scope AND ac.account_id = s.account_id
+LEFT JOIN _abm_lead_rule r ON r.scope = s.scope AND r.account_id = s.account_id AND r.rank = 1
+LEFT JOIN decisions dec ON dec.scope = s.scope AND dec.account_id = s.account_id AND dec.rn = 1
+LEFT JOIN abm_strategic_marks sm ON sm.scope = s.scope AND sm.account_id = s.account_id
+LEFT JOIN _abm_kam k ON k.scope = s.scope AND k.account_id = s.account_id
+LEFT JOIN _abm_grade g ON g.scope = s.scope AND g.account_id = s.account_id
+"""
+
+# KAM tier and potential per scope (the kam stage's table, or nothing).
+KAM_FROM_TABLE = "SELECT scope, account_id, potential_3y, tier FROM kam_accounts"
+KAM_EMPTY = ("SELECT CAST(NULL AS VARCHAR) AS scope, CAST(NULL AS VARCHAR) AS account_id, "
+             "CAST(NULL AS DOUBLE) AS potential_3y, CAST(NULL AS BIGINT) AS tier FROM accounts WHERE 1 = 0")
+# Best ICP grade per scope (A is best; a group takes its members' best).
+GRADE_FROM_SCORES = """
+SELECT 'account' AS scope, s.account_id, s.grade FROM scores s WHERE s.grade IS NOT NULL
+UNION ALL
+SELECT 'group', m.group_id, min(s.grade) FROM scores s JOIN _abm_members m ON m.account_id = s.account_id
+WHERE s.grade IS NOT NULL GROUP BY m.group_id
+"""
+GRADE_EMPTY = ("SELECT CAST(NULL AS VARCHAR) AS scope, CAST(NULL AS VARCHAR) AS account_id, "
+               "CAST(NULL AS VARCHAR) AS grade FROM accounts WHERE 1 = 0")
+
+# Lead BU (manual decision > rule when 2+ BUs or strategic > the only active BU), priority class, reason.
+ACCOUNTS = """
+WITH c AS (
+    SELECT b.*,
+        CASE
+            WHEN b.marked_strategic THEN 'group_strategic'
+            WHEN b.n_active >= $strategic_min_bus THEN 'group_strategic'
+            WHEN b.n_active >= 2 AND (',' || $strategic_grades || ',' LIKE '%,' || b.icp_grade || ',%'
+                                      OR b.kam_tier <= $strategic_kam_tier
+                                      OR b.potential_3y >= $strategic_potential) THEN 'group_strategic'
+            WHEN b.n_active >= 2 THEN 'multi_bu'
+            WHEN b.n_active = 1 THEN 'mono_bu'
+            ELSE 'opportunistic'
+        END AS priority_class,
+        CASE
+            WHEN b.marked_strategic THEN 'marked strategic' || coalesce(': ' || b.strategic_why, '')
+            WHEN b.n_active >= $strategic_min_bus THEN CAST(b.n_active AS VARCHAR) || ' BUs active (≥ '
+                 || CAST(CAST($strategic_min_bus AS BIGINT) AS VARCHAR) || ')'
+            WHEN b.n_active >= 2 AND ',' || $strategic_grades || ',' LIKE '%,' || b.icp_grade || ',%'
+                 THEN CAST(b.n_active AS VARCHAR) || ' BUs active and ICP grade ' || b.icp_grade
+            WHEN b.n_active >= 2 AND b.kam_tier <= $strategic_kam_tier
+                 THEN CAST(b.n_active AS VARCHAR) || ' BUs active and KAM tier ' || CAST(b.kam_tier AS VARCHAR)
+            WHEN b.n_active >= 2 AND b.potential_3y >= $strategic_potential
+                 THEN CAST(b.n_active AS VARCHAR) || ' BUs active and 3-year potential '
+                      || CAST(CAST(round(b.potential_3y) AS BIGINT) AS VARCHAR)
+            WHEN b.n_active >= 2 THEN CAST(b.n_active AS VARCHAR) || ' BUs active, not strategic'
+            WHEN b.n_active = 1 THEN 'only ' || b.bus_active || ' active'
+            ELSE 'no BU active in the last ' || CAST(CAST($active_window_days AS BIGINT) AS VARCHAR) || ' days'
+        END AS class_reason
+    FROM _abm_base b
+), l AS (
+    SELECT c.*,
+        CASE WHEN c.manual_lead_bu IS NOT NULL THEN c.manual_lead_bu
+             WHEN c.n_active >= 2 OR c.marked_strategic THEN c.rule_lead_bu
+             WHEN c.n_active = 1 THEN c.bus_active END AS lead_bu,
+        CASE WHEN c.manual_lead_bu IS NOT NULL THEN 'manual'
+             WHEN (c.n_active >= 2 OR c.marked_strategic) AND c.rule_lead_bu IS NOT NULL THEN 'rule'
+             WHEN c.n_active = 1 THEN 'single_bu' END AS lead_bu_source
+    FROM c
+)
+SELECT l.account_id, l.scope, l.lead_bu, l.lead_bu_source, l.priority_class, l.bus_active,
+    l.class_reason || CASE
+        WHEN l.lead_bu_source = 'manual' THEN '; lead BU ' || l.lead_bu || ' set by ' || l.decided_by || ': ' || l.manual_why
+        WHEN l.lead_bu_source = 'rule' THEN '; lead BU ' || l.lead_bu || ' by the rule (score '
+             || CAST(round(l.rule_score * 1000) / 1000 AS VARCHAR) || ')'
+        ELSE '' END AS reason,
+    l.name, l.group_head_id, l.n_active AS bus_active_count, l.rule_lead_bu, l.rule_score,
+    l.decided_by, l.decided_at, l.manual_why, l.marked_strategic, l.icp_grade, l.kam_tier, l.potential_3y,
+    l.class_reason
+FROM l
+"""
+
+# Deals open at $as_of, per account and BU (conflicts and attribution read it).
+OPEN_DEALS = """
+SELECT d.deal_id, d.account_id, d.seller_bu AS bu, d.product, coalesce(d.amount_rc, d.amount) AS amount_rc,
+    d.created_at
+FROM deals d
+WHERE d.seller_bu IS NOT NULL AND coalesce(d.created_at, $as_of) <= $as_of
+  AND (d.stage NOT IN ('won', 'lost') OR coalesce(d.close_date, $as_of) > $as_of)
+"""
+
+# Conflicts found by this build (without state): kind, account, contact, BUs, reason.
+CONFLICTS_FOUND = """
+WITH od AS (
+    SELECT account_id, bu, count(*) AS n, sum(amount_rc) AS amount FROM _abm_open_deals GROUP BY account_id, bu
+), open_deals AS (
+    SELECT 'open_deals' AS kind, account_id, CAST(NULL AS VARCHAR) AS contact_id,
+        string_agg(bu, ',' ORDER BY bu) AS bus,
+        'open deals of ' || string_agg(bu || ' (' || CAST(n AS VARCHAR) || ')', ', ' ORDER BY bu)
+            || ' on the same account' AS reason
+    FROM od GROUP BY account_id HAVING count(*) >= 2
+), ca AS (
+    SELECT a.contact_id, a.seller_bu AS bu, count(*) AS n, max(a."date") AS last_day, min(a.account_id) AS account_id
+    FROM activities a
+    WHERE a.contact_id IS NOT NULL AND a.seller_bu IS NOT NULL AND a."date" >= $conflict_from AND a."date" <= $as_of
+    GROUP BY a.contact_id, a.seller_bu
+), same_contact AS (
+    SELECT 'same_contact' AS kind, coalesce(max(p.account_id), min(ca.account_id)) AS account_id, ca.contact_id,
+        string_agg(ca.bu, ',' ORDER BY ca.bu) AS bus,
+        string_agg(ca.bu || ' (' || CAST(ca.n AS VARCHAR) || ', last ' || CAST(ca.last_day AS VARCHAR) || ')', ', '
+                   ORDER BY ca.bu)
+            || ' all worked this contact in the last ' || CAST(CAST($conflict_window_days AS BIGINT) AS VARCHAR)
+            || ' days' AS reason
+    FROM ca LEFT JOIN contacts p ON p.contact_id = ca.contact_id
+    GROUP BY ca.contact_id HAVING count(*) >= 2
+), subs AS (
+    SELECT product_a AS p1, product_b AS p2 FROM abm_substitutes
+    UNION SELECT product_b, product_a FROM abm_substitutes
+), pairs AS (
+    SELECT d1.account_id, d1.bu AS bu1, d2.bu AS bu2,
+        string_agg(d1.deal_id || ' ' || d1.product || ' vs ' || d2.deal_id || ' ' || d2.product, ', '
+                   ORDER BY d1.deal_id, d2.deal_id) AS offers
+    FROM subs s
+    JOIN _abm_open_deals d1 ON d1.product = s.p1
+    JOIN _abm_open_deals d2 ON d2.account_id = d1.account_id AND d2.product = s.p2 AND d1.bu < d2.bu
+    GROUP BY d1.account_id, d1.bu, d2.bu
+), competing AS (
+    SELECT 'competing_offers' AS kind, account_id, CAST(NULL AS VARCHAR) AS contact_id, bu1 || ',' || bu2 AS bus,
+        'substitute products offered by ' || bu1 || ' and ' || bu2 || ': ' || offers AS reason
+    FROM pairs
+), outside AS (
+    SELECT 'outside_lead_bu' AS kind, d.account_id, CAST(NULL AS VARCHAR) AS contact_id,
+        CASE WHEN d.bu < x.lead_bu THEN d.bu || ',' || x.lead_bu ELSE x.lead_bu || ',' || d.bu END AS bus,
+        d.bu || ' opened ' || string_agg(d.deal_id, ', ' ORDER BY d.deal_id) || ' (open) since '
+            || CAST(CAST($conflict_from AS DATE) AS VARCHAR) || ' on a ' || max(x.priority_class)
+            || ' account whose lead BU is ' || x.lead_bu || ' (' || max(x.lead_bu_source) || ')' AS reason
+    FROM _abm_open_deals d
+    JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = d.account_id
+    WHERE x.lead_bu IS NOT NULL AND d.bu <> x.lead_bu
+      AND (x.priority_class = 'group_strategic' OR x.lead_bu_source = 'manual')
+      AND d.created_at >= $conflict_from
+    GROUP BY d.account_id, d.bu, x.lead_bu
+), found AS (
+    SELECT * FROM open_deals UNION ALL SELECT * FROM same_contact UNION ALL SELECT * FROM competing
+    UNION ALL SELECT * FROM outside
+)
+SELECT md5(kind || '|' || account_id || '|' || coalesce(contact_id, '') || '|' || bus) AS conflict_id, found.*
+FROM found
+"""
+
+REMEMBER_CONFLICTS = """
+INSERT INTO abm_conflict_seen (conflict_id, first_seen)
+SELECT f.conflict_id, $as_of FROM _abm_conflicts_found f
+WHERE NOT EXISTS (SELECT 1 FROM abm_conflict_seen s WHERE s.conflict_id = f.conflict_id)
+"""
+
+CONFLICTS = """
+SELECT f.conflict_id, f.account_id, f.kind, f.bus, coalesce(st.state, 'open') AS state, f.reason,
+    seen.first_seen AS detected_at, f.contact_id, x.lead_bu,
+    CASE WHEN x.lead_bu IS NULL OR ',' || f.bus || ',' LIKE '%,' || x.lead_bu || ',%' THEN f.bus
+         ELSE f.bus || ',' || x.lead_bu END AS notify_bus,
+    x.priority_class, st.changed_by AS state_changed_by, st.changed_at AS state_changed_at
+FROM _abm_conflicts_found f
+LEFT JOIN abm_conflict_states st ON st.conflict_id = f.conflict_id
+LEFT JOIN abm_conflict_seen seen ON seen.conflict_id = f.conflict_id
+LEFT JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = f.account_id
+"""
+
+# Campaigns of two BUs targeting one account with periods within $collision_days of each other;
+# the BU with the shorter sales cycle goes first (its deals close before the other's campaign).
+COLLISIONS = """
+WITH cam AS (
+    SELECT c.campaign_id, c.name, c.seller_bu AS bu, c.start_date, coalesce(c.end_date, c.start_date) AS end_date,
+        coalesce(b.name, c.seller_bu) AS bu_name, b.sales_cycle_days
+    FROM campaigns c LEFT JOIN seller_bus b ON b.bu_id = c.seller_bu
+    WHERE c.seller_bu IS NOT NULL AND c.start_date IS NOT NULL
+), hit AS (
+    SELECT t1.account_id, c1.campaign_id AS id1, c2.campaign_id AS id2, c1.bu AS bu1, c2.bu AS bu2,
+        c1.name AS name1, c2.name AS name2, c1.bu_name AS bn1, c2.bu_name AS bn2,
+        c1.start_date AS s1, c1.end_date AS e1, c2.start_date AS s2, c2.end_date AS e2,
+        c1.sales_cycle_days AS cy1, c2.sales_cycle_days AS cy2
+    FROM campaign_accounts t1
+    JOIN campaign_accounts t2 ON t2.account_id = t1.account_id AND t2.campaign_id <> t1.campaign_id
+    JOIN cam c1 ON c1.campaign_id = t1.campaign_id
+    JOIN cam c2 ON c2.campaign_id = t2.campaign_id
+    WHERE c1.bu < c2.bu
+      AND c1.start_date <= c2.end_date + CAST($collision_days AS INTEGER)
+      AND c2.start_date <= c1.end_date + CAST($collision_days AS INTEGER)
+)
+SELECT md5(account_id || '|' || id1 || '|' || id2) AS collision_id, account_id, CAST(NULL AS VARCHAR) AS contact_id,
+    id1 || ',' || id2 AS campaign_ids, bu1 || ',' || bu2 AS bus,
+    least(s1, s2) AS first_date, greatest(e1, e2) AS last_date,
+    bn1 || '''s "' || name1 || '" (' || CAST(s1 AS VARCHAR) || ' to ' || CAST(e1 AS VARCHAR) || ') and '
+        || bn2 || '''s "' || name2 || '" (' || CAST(s2 AS VARCHAR) || ' to ' || CAST(e2 AS VARCHAR)
+        || ') target this account within ' || CAST(CAST($collision_days AS BIGINT) AS VARCHAR) || ' days' AS reason,
+    CASE
+        WHEN cy1 IS NOT NULL AND cy2 IS NOT NULL AND cy1 < cy2 THEN
+            'run ' || bn1 || '''s "' || name1 || '" before ' || bn2 || '''s "' || name2
+            || '": its cycle is shorter (' || CAST(cy1 AS VARCHAR) || ' vs ' || CAST(cy2 AS VARCHAR) || ' days)'
+        WHEN cy1 IS NOT NULL AND cy2 IS NOT NULL AND cy2 < cy1 THEN
+            'run ' || bn2 || '''s "' || name2 || '" before ' || bn1 || '''s "' || name1
+            || '": its cycle is shorter (' || CAST(cy2 AS VARCHAR) || ' vs ' || CAST(cy1 AS VARCHAR) || ' days)'
+        WHEN s1 <= s2 THEN
+            'run ' || bn1 || '''s "' || name1 || '" first (it starts first), then ' || bn2 || '''s "' || name2
+            || '" at least ' || CAST(CAST($collision_days AS BIGINT) AS VARCHAR) || ' days after it ends'
+        ELSE
+            'run ' || bn2 || '''s "' || name2 || '" first (it starts first), then ' || bn1 || '''s "' || name1
+            || '" at least ' || CAST(CAST($collision_days AS BIGINT) AS VARCHAR) || ' days after it ends'
+    END AS suggested_sequence,
+    CASE WHEN greatest(e1, e2) < $as_of THEN 'past' WHEN least(s1, s2) > $as_of THEN 'upcoming' ELSE 'current' END
+        AS status
+FROM hit
+"""
+
+# Fractional attribution of each won deal: the BUs that touched the account before the close
+# (the closing BU always), weights by the rule, cents by the largest-remainder method.
+ATTRIBUTION = """
+WITH won AS (
+    SELECT d.deal_id, d.account_id, coalesce(d.seller_bu, '') AS bu, coalesce(d.amount_rc, d.amount) AS amount_rc,
+        coalesce(d.close_date, d.created_at, $as_of) AS closed,
+        CAST(round(coalesce(d.amount_rc, d.amount) * 100) AS BIGINT) AS cents
+    FROM deals d
+    WHERE d.stage = 'won' AND coalesce(d.close_date, d.created_at, $as_of) <= $as_of
+), touch AS (
+    SELECT w.deal_id, w.bu, 1 AS touches FROM won w
+    UNION ALL
+    SELECT w.deal_id, a.seller_bu, 1 FROM won w
+    JOIN activities a ON a.account_id = w.account_id
+    WHERE a.seller_bu IS NOT NULL AND a."date" <= w.closed AND a."date" >= w.closed - CAST($touch_window_days AS INTEGER)
+    UNION ALL
+    SELECT w.deal_id, c.seller_bu, 1 FROM won w
+    JOIN campaign_accounts t ON t.account_id = w.account_id
+    JOIN campaigns c ON c.campaign_id = t.campaign_id
+    WHERE c.seller_bu IS NOT NULL AND c.start_date <= w.closed
+      AND coalesce(c.end_date, c.start_date) >= w.closed - CAST($touch_window_days AS INTEGER)
+), per AS (
+    SELECT deal_id, bu, sum(touches) AS touches FROM touch GROUP BY deal_id, bu
+), weighted AS (
+    SELECT p.deal_id, p.bu, p.touches, w.cents, w.amount_rc, w.account_id,
+        CASE $rule
+            WHEN 'equal' THEN 1.0
+            WHEN 'lead_bu_bonus' THEN 1.0 + CASE WHEN p.bu = x.lead_bu THEN $lead_bu_bonus ELSE 0.0 END
+            ELSE CAST(p.touches AS DOUBLE)
+        END AS weight,
+        x.lead_bu
+    FROM per p JOIN won w ON w.deal_id = p.deal_id
+    LEFT JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = w.account_id
+), raw AS (
+    SELECT weighted.*, sum(weight) OVER (PARTITION BY deal_id) AS total_weight,
+        floor(cents * weight / sum(weight) OVER (PARTITION BY deal_id)) AS base
+    FROM weighted
+), ranked AS (
+    SELECT raw.*,
+        cents - sum(base) OVER (PARTITION BY deal_id) AS leftover,
+        row_number() OVER (PARTITION BY deal_id ORDER BY cents * weight / total_weight - base DESC, bu) AS rnk
+    FROM raw
+), alloc AS (
+    SELECT ranked.*, CAST(base AS BIGINT) + CASE WHEN rnk <= leftover THEN 1 ELSE 0 END AS alloc_cents FROM ranked
+)
+SELECT deal_id, nullif(bu, '') AS seller_bu,
+    CASE WHEN cents <> 0 THEN CAST(alloc_cents AS DOUBLE) / cents ELSE weight / total_weight END AS share,
+    CAST(alloc_cents AS DOUBLE) / 100 AS amount_rc, $rule AS rule,
+    account_id, alloc_cents AS amount_cents, cents AS deal_cents, weight, touches, lead_bu
+FROM alloc
+"""
+
+# Account teams: members set by users win; else the AE of each BU is the owner of its latest
+# deal on the account, and a group's group account manager is the owner of its head account.
+TEAMS = """
+WITH latest AS (
+    SELECT d.account_id, d.seller_bu, d.owner,
+        row_number() OVER (PARTITION BY d.account_id, d.seller_bu
+                           ORDER BY coalesce(d.close_date, d.created_at) DESC NULLS LAST, d.deal_id DESC) AS rn
+    FROM deals d WHERE d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
+      AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of
+), derived AS (
+    SELECT account_id, owner AS member, 'ae' AS role, seller_bu, 'deal_owner' AS source FROM latest WHERE rn = 1
+    UNION ALL
+    SELECT x.account_id, a.owner, 'group_account_manager', CAST(NULL AS VARCHAR), 'account_owner'
+    FROM abm_accounts x JOIN accounts a ON a.account_id = x.account_id
+    WHERE x.scope = 'group' AND x.bus_active_count >= 2 AND a.owner IS NOT NULL
+), manual AS (
+    SELECT account_id, member, role, member_bu AS seller_bu, 'manual' AS source FROM abm_team_members
+)
+SELECT account_id, member, role, seller_bu AS member_bu, source FROM manual
+UNION ALL
+SELECT d.account_id, d.member, d.role, d.seller_bu, d.source FROM derived d
+WHERE NOT EXISTS (SELECT 1 FROM manual m WHERE m.account_id = d.account_id AND m.role = d.role
+                  AND coalesce(m.seller_bu, '') = coalesce(d.seller_bu, ''))
+"""

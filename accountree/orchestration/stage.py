@@ -1,0 +1,126 @@
+"""The `abm` build stage: BUs active per account and group, lead BU, priority class, conflicts,
+campaign collisions, fractional attribution and account teams — each one set-based SQL step
+(`accountree.orchestration.sql`) run with `replace_table` inside the build's transaction."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from accountree.build import BuildOptions, BuildStage
+from accountree.orchestration import sql
+from accountree.orchestration.settings import BUILT_AS_OF, AbmSettings, grade_list, load_settings
+from accountree.store import Workspace
+
+# Public tables of the stage (exports and the API read them).
+OUTPUTS = ("abm_accounts", "abm_conflicts", "abm_collisions", "abm_attribution", "abm_account_teams")
+_SCRATCH = ("_abm_members", "_abm_bu_account", "_abm_bu_scope", "_abm_lead_rule", "_abm_kam", "_abm_grade",
+            "_abm_base", "_abm_open_deals", "_abm_conflicts_found")
+
+
+def _used(text: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The named parameters a statement uses (DuckDB refuses unused ones)."""
+    return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", text)}
+
+
+def parameters(settings: AbmSettings, as_of: date) -> dict[str, Any]:
+    def days(n: float) -> timedelta:
+        return timedelta(days=round(n))
+
+    return {
+        "as_of": as_of,
+        "active_from": as_of - days(settings.active_window_days),
+        "active_to": as_of + days(settings.active_window_days),
+        "revenue_from": as_of - days(365.25 * settings.revenue_years),
+        "conflict_from": as_of - days(settings.conflict_window_days),
+        "conflict_window_days": float(settings.conflict_window_days),
+        "active_window_days": float(settings.active_window_days),
+        "collision_days": float(settings.collision_days),
+        "touch_window_days": float(settings.touch_window_days),
+        "weight_revenue": float(settings.weight_revenue),
+        "weight_pipeline": float(settings.weight_pipeline),
+        "weight_history": float(settings.weight_history),
+        "strategic_min_bus": float(settings.strategic_min_bus),
+        "strategic_potential": float(settings.strategic_potential),
+        "strategic_kam_tier": float(settings.strategic_kam_tier),
+        "strategic_grades": ",".join(grade_list(settings)),
+        "rule": settings.attribution_rule,
+        "lead_bu_bonus": float(settings.lead_bu_bonus),
+    }
+
+
+def _step(ws: Workspace, table: str, text: str, params: dict[str, Any]) -> None:
+    """Public tables: `replace_table`. Scratch tables (`_abm_…`): temporary, so they are never
+    written to the workspace file and a failed build leaves none behind."""
+    if not table.startswith("_abm_"):
+        ws.engine.replace_table(table, text, _used(text, params))
+        return
+    name = exp.table_(table, quoted=True)
+    ws.engine.execute(exp.Drop(tables=[name], kind="TABLE", exists=True))
+    create = exp.Create(this=name, kind="TABLE", expression=sqlglot.parse_one(text, read="duckdb"),
+                        properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+    ws.engine.execute(create, _used(text, params))
+
+
+def _drop(ws: Workspace, *tables: str) -> None:
+    for table in tables:
+        ws.engine.execute(exp.Drop(tables=[exp.table_(table, quoted=True)], kind="TABLE", exists=True))
+
+
+def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None) -> dict[str, Any]:
+    """Run every step; returns counts. The caller holds the transaction."""
+    settings = settings or load_settings(ws)
+    params = parameters(settings, as_of)
+    engine = ws.engine
+    missing = []
+    _step(ws, "_abm_members", sql.MEMBERS_FROM_HIERARCHY if engine.table_exists("hierarchy") else sql.MEMBERS_FROM_ACCOUNTS,
+          params)
+    if not engine.table_exists("hierarchy"):
+        missing.append("hierarchy (run `accountree build --stage hierarchy`): no group rows")
+    _step(ws, "_abm_bu_account", sql.BU_ACCOUNT, params)
+    _step(ws, "_abm_bu_scope", sql.BU_SCOPE, params)
+    _step(ws, "_abm_lead_rule", sql.LEAD_RULE, params)
+    has_kam = engine.table_exists("kam_accounts")
+    _step(ws, "_abm_kam", sql.KAM_FROM_TABLE if has_kam else sql.KAM_EMPTY, params)
+    has_scores = engine.table_exists("scores")
+    _step(ws, "_abm_grade", sql.GRADE_FROM_SCORES if has_scores else sql.GRADE_EMPTY, params)
+    if not has_kam:
+        missing.append("kam_accounts (run `accountree build --stage kam`): no tier nor potential in the classes")
+    if not has_scores:
+        missing.append("scores (run `accountree build --stage scoring`): no ICP grade in the classes")
+    _step(ws, "_abm_base", sql.SCOPES_BASE, params)
+    _step(ws, "abm_accounts", sql.ACCOUNTS, params)
+    _step(ws, "_abm_open_deals", sql.OPEN_DEALS, params)
+    _step(ws, "_abm_conflicts_found", sql.CONFLICTS_FOUND, params)
+    engine.execute(sql.REMEMBER_CONFLICTS, _used(sql.REMEMBER_CONFLICTS, params))
+    _step(ws, "abm_conflicts", sql.CONFLICTS, params)
+    _step(ws, "abm_collisions", sql.COLLISIONS, params)
+    _step(ws, "abm_attribution", sql.ATTRIBUTION, params)
+    _step(ws, "abm_account_teams", sql.TEAMS, params)
+    _drop(ws, *_SCRATCH)
+    ws.set_meta(BUILT_AS_OF, as_of.isoformat())
+    summary: dict[str, Any] = {}
+    for scope, cls, n in engine.fetchall(
+            "SELECT scope, priority_class, count(*) FROM abm_accounts GROUP BY scope, priority_class "
+            "ORDER BY scope, priority_class"):
+        summary[f"{scope}s {cls}"] = int(n)
+    summary["conflicts"] = int(engine.scalar("SELECT count(*) FROM abm_conflicts") or 0)
+    summary["open conflicts"] = int(engine.scalar("SELECT count(*) FROM abm_conflicts WHERE state = 'open'") or 0)
+    summary["campaign collisions"] = int(engine.scalar("SELECT count(*) FROM abm_collisions") or 0)
+    summary["won deals attributed"] = int(engine.scalar("SELECT count(DISTINCT deal_id) FROM abm_attribution") or 0)
+    summary["attribution rule"] = settings.attribution_rule
+    if missing:
+        summary["missing"] = "; ".join(missing)
+    return summary
+
+
+def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
+    with ws.engine.transaction():
+        return compute(ws, options.as_of)
+
+
+STAGE = BuildStage("abm", "multi-BU ABM: lead BU, priority classes, conflicts, collisions, attribution, teams", run)
