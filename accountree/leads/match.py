@@ -1,0 +1,298 @@
+"""Lead-to-account matching: `accountree leads match` and the `leads` build stage.
+
+Set-based SQL decides what the e-mail says (`sql.py`: a review decision, the CRM's own link, a
+known contact, the e-mail's domain or a parent domain held by an account); the leads left with a
+choice (a company name to read: which entity of the group, or no domain evidence at all) go to one
+bounded Python pass over the resolver's normaliser and rapidfuzz (`names.py`). Results land in
+`lead_matches` (one row per lead), the review list is its `review` rows, and unmatched corporate
+domains become `new_account_proposals`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from accountree.leads import freemail, sql
+from accountree.leads.domains import registrable
+from accountree.leads.names import NameHit, NameIndex
+from accountree.resolve.normalize import normalize_name
+from accountree.store import Workspace
+
+# Confidence of each method: the share of right answers measured on the demo's ground truth
+# (`accountree bench leads`, 2026-12-05) rounded down, then checked on the ROR strings (names only).
+CONFIDENCE = {
+    "manual": 1.0,
+    "crm": 0.99,
+    "contact": 0.99,
+    "domain": 0.99,
+    "website": 0.95,
+    "domain_group": 0.97,
+    "domain_group_head": 0.9,
+    "domain+name": 0.99,
+    "domain_country": 0.85,
+    "domain_duplicates": 0.9,
+    "name": 0.93,
+    "name_prefix": 0.8,
+    "name_fuzzy": 0.75,
+}
+# A corporate e-mail domain that no account holds makes a name-only match less likely right.
+UNKNOWN_DOMAIN_FACTOR = 0.85
+REVIEW_BELOW = 0.6
+
+_CONF_SQL = ("SELECT lead_id, account_id, method, CASE method "
+             + " ".join("WHEN ? THEN CAST(? AS DOUBLE)" for _ in CONFIDENCE)
+             + " END AS confidence, evidence, FALSE AS review, CAST(NULL AS VARCHAR) AS candidates FROM leads_w_decided")
+_CONF_PARAMS = [v for pair in CONFIDENCE.items() for v in pair]
+
+RESULT_SCHEMA = pa.schema([("lead_id", pa.string()), ("account_id", pa.string()), ("method", pa.string()),
+                           ("confidence", pa.float64()), ("evidence", pa.string()), ("review", pa.bool_()),
+                           ("candidates", pa.string())])
+PROPOSAL_COLUMNS = ("domain", "proposed_name", "country", "leads", "lead_ids", "companies_typed")
+
+
+@dataclass
+class _Accounts:
+    ids: list[str]
+    heads: list[str]
+    levels: list[int]
+    countries: list[str | None]
+    names: list[str | None]
+    pos: dict[str, int]
+
+
+def _load_accounts(ws: Workspace) -> _Accounts:
+    t = ws.engine.fetch_arrow("SELECT account_id, group_head_id, level, country, name FROM leads_w_groups "
+                              "ORDER BY account_id")
+    ids = t.column("account_id").to_pylist()
+    return _Accounts(ids, t.column("group_head_id").to_pylist(), [int(x or 0) for x in t.column("level").to_pylist()],
+                     t.column("country").to_pylist(), t.column("name").to_pylist(), {a: i for i, a in enumerate(ids)})
+
+
+def _work(ws: Workspace) -> None:
+    e = ws.engine
+    e.replace_table("leads_free_mail", "SELECT CAST(NULL AS VARCHAR) AS domain, CAST(NULL AS VARCHAR) AS kind WHERE 1 = 0")
+    e.insert_arrow("leads_free_mail", freemail.table())
+    hier = e.table_exists("hierarchy") and e.table_exists("hierarchy_closure")
+    e.replace_table("leads_w_keys", sql.KEYS)
+    e.replace_table("leads_w_groups", sql.GROUPS_FROM_HIERARCHY if hier else sql.GROUPS_ALONE)
+    e.replace_table("leads_w_closure", sql.CLOSURE_FROM_HIERARCHY if hier else sql.CLOSURE_ALONE)
+    e.replace_table("leads_w_src", sql.SOURCE)
+    e.replace_table("leads_w_suffixes", sql.SUFFIXES)
+    e.replace_table("leads_w_hostkinds", sql.HOST_KINDS)
+    e.replace_table("leads_w_holders", sql.HOLDERS)
+    e.replace_table("leads_w_keystats", sql.KEY_STATS)
+    e.replace_table("leads_w_keyowners", sql.KEY_OWNERS)
+    e.replace_table("leads_w_pick", sql.PICK)
+    e.replace_table("leads_w_contact", sql.CONTACT)
+    e.replace_table("leads_w_accepted", """
+        SELECT d.lead_id, min(d.account_id) AS account_id, min(d.decided_by) AS decided_by
+        FROM lead_match_decisions d JOIN accounts a ON a.account_id = d.account_id
+        WHERE d.decision = 'accept' GROUP BY d.lead_id""")
+    e.replace_table("leads_w_decided", sql.DECIDED)
+    e.replace_table("leads_w_result", _CONF_SQL, _CONF_PARAMS)
+
+
+def _under(ws: Workspace, pairs: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    """The (lead, ancestor, descendant) pairs where descendant is the ancestor or sits under it."""
+    if not pairs:
+        return set()
+    e = ws.engine
+    e.replace_table("leads_w_pairs", "SELECT CAST(NULL AS VARCHAR) AS lead_id, CAST(NULL AS VARCHAR) AS ancestor_id, "
+                                     "CAST(NULL AS VARCHAR) AS descendant_id WHERE 1 = 0")
+    e.insert_arrow("leads_w_pairs", pa.table({"lead_id": [p[0] for p in pairs], "ancestor_id": [p[1] for p in pairs],
+                                              "descendant_id": [p[2] for p in pairs]}))
+    return {tuple(r) for r in e.fetchall(sql.UNDER)}  # type: ignore[misc]
+
+
+def _topmost(acc: _Accounts, rows: list[int], country: str | None) -> int:
+    """Of accounts of one group: same country first, then the highest level, then the lowest id."""
+    return min(rows, key=lambda i: (acc.countries[i] != country if country else False, acc.levels[i], acc.ids[i]))
+
+
+def _describe_hit(hit: NameHit, account: str) -> str:
+    how = {"name": "is the name of", "name_prefix": "starts with the name of",
+           "name_fuzzy": f"is close ({hit.score:.0f} %) to the name of"}[hit.method]
+    return f"company '{hit.part}' {how} {account}"
+
+
+def _python_pass(ws: Workspace, rejected: dict[str, set[str]]) -> tuple[list[dict[str, Any]], int]:
+    """Decide the leads SQL left open; returns the result rows and how many leads were read."""
+    e = ws.engine
+    rows = e.fetch_dicts(sql.UNDECIDED)
+    if not rows:
+        return [], 0
+    acc = _load_accounts(ws)
+    holders: dict[str, list[int]] = defaultdict(list)
+    for r in e.fetch_dicts(sql.AMBIGUOUS_HOLDERS):
+        if r["account_id"] in acc.pos:
+            holders[r["key"]].append(acc.pos[r["account_id"]])
+    with_company = [r for r in rows if r["company"]]
+    hits: dict[str, NameHit] = {}
+    index: NameIndex | None = None
+    if with_company:
+        index = NameIndex(acc.names)
+        for r, hit in zip(with_company, index.match([r["company"] for r in with_company]), strict=True):
+            if hit is not None:
+                hits[r["lead_id"]] = hit
+    # name candidates under the domain's account: one join for all leads
+    pairs = []
+    for r in rows:
+        hit, dom = hits.get(r["lead_id"]), r["domain_account"]
+        if hit is None or dom is None or dom not in acc.pos or index is None:
+            continue
+        head = acc.heads[acc.pos[dom]]
+        pairs += [(r["lead_id"], dom, acc.ids[i]) for i in index.rows[hit.key] if acc.heads[i] == head]
+    under = _under(ws, pairs)
+    out = []
+    for r in rows:
+        lead = r["lead_id"]
+        no = rejected.get(lead, set())
+        hit = hits.get(lead)
+        named = [i for i in index.rows[hit.key] if acc.ids[i] not in no] if hit and index else []
+        result = _decide(r, hit, named, holders.get(r["key"] or "", []), acc, under, no)
+        if result is not None:
+            out.append({"lead_id": lead, **result})
+    return out, len(rows)
+
+
+def _domain_words(r: dict[str, Any]) -> str:
+    where = "e-mail domain" if r["via"] == "email" else "typed domain"
+    return f"{where} {r['key']}"
+
+
+def _decide(r: dict[str, Any], hit: NameHit | None, named: list[int], holders: list[int], acc: _Accounts,
+            under: set[tuple[str, str, str]], rejected: set[str]) -> dict[str, Any] | None:
+    lead, country = r["lead_id"], r["country"]
+    dom = r["domain_account"] if r["domain_account"] not in rejected else None
+    if dom is not None:
+        inside = [i for i in named if (lead, dom, acc.ids[i]) in under]
+        if inside and hit is not None:
+            best = _topmost(acc, inside, country)
+            evidence = f"{_domain_words(r)} → {dom}; {_describe_hit(hit, acc.ids[best])}"
+            if acc.ids[best] != dom:
+                evidence += f", under {dom}"
+            return _row(acc.ids[best], "domain+name", evidence)
+        method = "website" if r["via_rank"] == 3 else (
+            "domain" if r["n_holders"] == 1 else "domain_group" if r["pick"] == "owner" else "domain_group_head")
+        evidence = f"{_domain_words(r)} → {dom} ({r['n_holders']} account(s) hold it)"
+        review = False
+        if hit is not None and named and hit.method == "name":
+            other = acc.ids[named[0]]
+            evidence += f"; but company '{hit.part}' is the name of {other} (another group): the domain wins"
+            review = acc.heads[named[0]] != acc.heads[acc.pos[dom]] if dom in acc.pos else True
+        return _row(dom, method, evidence, review=review)
+    holders = [i for i in holders if acc.ids[i] not in rejected]
+    if holders:  # a domain held in several groups
+        heads = {acc.heads[i] for i in holders}
+        same = [i for i in named if acc.heads[i] in heads]
+        if same and hit is not None:
+            best = _topmost(acc, same, country)
+            return _row(acc.ids[best], "domain+name",
+                        f"{_domain_words(r)} is held in {len(heads)} groups; {_describe_hit(hit, acc.ids[best])}")
+        local = [i for i in holders if country and acc.countries[i] == country]
+        if local and len({acc.heads[i] for i in local}) == 1:
+            best = _topmost(acc, local, country)
+            return _row(acc.ids[best], "domain_country",
+                        f"{_domain_words(r)} is held in {len(heads)} groups; only {acc.ids[best]}'s is in {country}")
+        if len({normalize_name(acc.names[i]) for i in holders}) == 1:
+            best = _topmost(acc, holders, country)
+            return _row(acc.ids[best], "domain_duplicates",
+                        f"{_domain_words(r)} is held by {len(holders)} accounts of the same name (duplicates?); "
+                        f"{acc.ids[best]} chosen", review=True)
+        return _ambiguous(f"{_domain_words(r)} is held in {len(heads)} groups", [acc.ids[i] for i in holders])
+    if hit is None or not named:
+        return None
+    factor = UNKNOWN_DOMAIN_FACTOR if r["host"] and r["host_kind"] is None else 1.0
+    heads = {acc.heads[i] for i in named}
+    if len(heads) > 1 and country:
+        local = [i for i in named if acc.countries[i] == country]
+        if local and len({acc.heads[i] for i in local}) == 1:
+            best = _topmost(acc, local, country)
+            return _row(acc.ids[best], hit.method, f"{_describe_hit(hit, acc.ids[best])} (and {len(named) - 1} other "
+                        f"account(s) elsewhere); country {country} decides", factor=factor * 0.95)
+    if len(heads) > 1:
+        return _ambiguous(f"company '{hit.part}' names accounts of {len(heads)} groups", [acc.ids[i] for i in named])
+    best = _topmost(acc, named, country)
+    evidence = _describe_hit(hit, acc.ids[best])
+    if factor < 1:
+        evidence += f"; e-mail domain {r['host']} is not an account's"
+    return _row(acc.ids[best], hit.method, evidence, factor=factor, score=hit.score)
+
+
+def _row(account: str, method: str, evidence: str, *, review: bool = False, factor: float = 1.0,
+         score: float = 100.0) -> dict[str, Any]:
+    confidence = CONFIDENCE[method] * factor
+    if method == "name_fuzzy":  # 90 → ×0.9, 100 → ×1
+        confidence *= 0.9 + (score - 90.0) / 100.0
+    confidence = round(min(confidence, 1.0), 3)
+    return {"account_id": account, "method": method, "confidence": confidence, "evidence": evidence,
+            "review": review or confidence < REVIEW_BELOW, "candidates": None}
+
+
+def _ambiguous(evidence: str, candidates: list[str]) -> dict[str, Any]:
+    shown = sorted(set(candidates))
+    return {"account_id": None, "method": "ambiguous", "confidence": 0.0, "evidence": evidence + ": for review",
+            "review": True, "candidates": "; ".join(shown[:20]) + (f"; … ({len(shown)})" if len(shown) > 20 else "")}
+
+
+def _proposals(ws: Workspace) -> pa.Table:
+    """Unmatched leads with a corporate e-mail (or typed) domain, grouped by registrable domain."""
+    rows = ws.engine.fetch_dicts("""
+        SELECT m.lead_id, m.company, m.country, coalesce(m.email_domain, s.typed_domain) AS host
+        FROM lead_matches m JOIN leads_w_src s ON s.lead_id = m.lead_id
+        WHERE m.method = 'unmatched' AND coalesce(m.email_domain, s.typed_domain) IS NOT NULL
+          AND m.email_kind IS NULL ORDER BY m.lead_id""")
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        domain = registrable(r["host"])
+        if domain and freemail.kind_of(domain) is None:
+            groups[domain].append(r)
+    out: dict[str, list] = {c: [] for c in PROPOSAL_COLUMNS}
+    for domain, leads in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        names = Counter(r["company"] for r in leads if r["company"])
+        countries = Counter(r["country"] for r in leads if r["country"])
+        out["domain"].append(domain)
+        out["proposed_name"].append(names.most_common(1)[0][0] if names else domain.split(".")[0].title())
+        out["country"].append(countries.most_common(1)[0][0] if countries else None)
+        out["leads"].append(len(leads))
+        out["lead_ids"].append("; ".join(r["lead_id"] for r in leads[:50]) + ("; …" if len(leads) > 50 else ""))
+        out["companies_typed"].append("; ".join(n for n, _ in names.most_common(5)))
+    return pa.table({c: pa.array(v, pa.int64() if c == "leads" else pa.string()) for c, v in out.items()})
+
+
+def match(ws: Workspace) -> dict[str, Any]:
+    """Match every lead; rewrites `lead_matches` and `new_account_proposals`. Returns a summary."""
+    e = ws.engine
+    with e.transaction():
+        _work(ws)
+        rejected: dict[str, set[str]] = defaultdict(set)
+        for lead, account in e.fetchall("SELECT lead_id, account_id FROM lead_match_decisions WHERE decision = 'reject'"):
+            rejected[lead].add(account)
+        rows, read = _python_pass(ws, rejected)
+        if rows:
+            e.insert_arrow("leads_w_result", pa.Table.from_pylist(rows, schema=RESULT_SCHEMA))
+        e.replace_table("lead_matches", sql.FINAL)
+        proposals = _proposals(ws)
+        e.replace_table("new_account_proposals", "SELECT CAST(NULL AS VARCHAR) AS domain, CAST(NULL AS VARCHAR) AS "
+                        "proposed_name, CAST(NULL AS VARCHAR) AS country, CAST(NULL AS BIGINT) AS leads, "
+                        "CAST(NULL AS VARCHAR) AS lead_ids, CAST(NULL AS VARCHAR) AS companies_typed WHERE 1 = 0")
+        if proposals.num_rows:
+            e.insert_arrow("new_account_proposals", proposals)
+        for table in sql.WORK_TABLES:
+            e.execute(f"DROP TABLE IF EXISTS {table}")
+    counts = dict(e.fetchall("SELECT method, count(*) FROM lead_matches GROUP BY method ORDER BY method"))
+    total = sum(counts.values())
+    summary: dict[str, Any] = {
+        "leads": total,
+        "matched": total - counts.get("unmatched", 0) - counts.get("ambiguous", 0),
+        "for review": int(e.scalar("SELECT count(*) FROM lead_matches WHERE review") or 0),
+        "unmatched": counts.get("unmatched", 0),
+        "new account proposals": proposals.num_rows,
+        "read by name": read,
+    }
+    summary.update({f"by {k}": v for k, v in counts.items() if k not in ("unmatched",)})
+    return summary

@@ -1,0 +1,104 @@
+"""Company names typed by leads, against the accounts' names: pure functions, no I/O.
+
+Names are compared after the resolver's normaliser (`accountree.resolve.normalize`: legal forms,
+accents, punctuation, generic words). Per typed name, best first:
+
+- `name`: the whole typed name, or one of its parts ("Dept. of Physics, University of Oxford" is
+  cut at commas, semicolons, dashes, brackets), equals an account's name;
+- `name_prefix`: the typed name *starts* with an account's name ("IBM Research – China" → "IBM"),
+  the longest such name (≥ 2 words, or one distinctive word of ≥ 3 letters);
+- `name_fuzzy`: a typo or two (rapidfuzz `process.cdist`, ratio on normalised names, ≥ FUZZY_MIN),
+  compared only within blocks (same first three letters), in batches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from accountree.resolve.normalize import GENERIC_WORDS, normalize_name, normalize_names
+
+FUZZY_MIN = 90.0  # ratio (0–100) on normalised names
+FUZZY_MIN_LENGTH = 6  # shorter names must match exactly: "abc" vs "abd" is another company
+_PARTS_RE = re.compile(r"\s*(?:[,;|/()\[\]]|\s[-–—]\s|\s@\s)\s*")
+BLOCK = 3
+
+
+@dataclass(frozen=True)
+class NameHit:
+    key: str  # the account name (normalised) that matched
+    method: str  # name | name_prefix | name_fuzzy
+    score: float  # 0–100
+    part: str  # the part of the typed name that matched
+
+
+class NameIndex:
+    """Normalised account names → account rows (positions in the arrays given)."""
+
+    def __init__(self, names: list[str | None]) -> None:
+        keys = normalize_names(names)
+        self.rows: dict[str, list[int]] = defaultdict(list)
+        for i, key in enumerate(keys):
+            if key:
+                self.rows[key].append(i)
+        self.blocks: dict[str, list[str]] = defaultdict(list)
+        for key in self.rows:
+            if len(key) >= FUZZY_MIN_LENGTH:
+                self.blocks[key[:BLOCK]].append(key)
+
+    def exact(self, key: str) -> bool:
+        return key in self.rows
+
+    def prefix(self, key: str) -> str | None:
+        """The longest account name the typed name starts with (whole words), or None."""
+        tokens = key.split()
+        for k in range(len(tokens) - 1, 0, -1):
+            head = tokens[:k]
+            if k == 1 and (len(head[0]) < 3 or head[0] in GENERIC_WORDS):
+                continue
+            cand = " ".join(head)
+            if cand in self.rows:
+                return cand
+        return None
+
+    def match(self, typed: list[str | None]) -> list[NameHit | None]:
+        """The best hit of each typed company name (None: no account name close enough)."""
+        out: list[NameHit | None] = [None] * len(typed)
+        fuzzy: list[tuple[int, str, str]] = []  # (lead position, query key, part)
+        for i, text in enumerate(typed):
+            if not text:
+                continue
+            parts = [text] + [p for p in _PARTS_RE.split(text) if p and p != text]
+            keyed = [(normalize_name(p), p) for p in parts[:6]]
+            keyed = [(k, p) for k, p in keyed if k]
+            hit = next((NameHit(k, "name", 100.0, p) for k, p in keyed if k in self.rows), None)
+            if hit is None:
+                hit = next((NameHit(found, "name_prefix", 95.0, p) for k, p in keyed
+                            if (found := self.prefix(k)) is not None), None)
+            if hit is not None:
+                out[i] = hit
+                continue
+            for k, p in keyed:
+                if len(k) >= FUZZY_MIN_LENGTH:
+                    fuzzy.append((i, k, p))
+        by_block: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+        for item in fuzzy:
+            by_block[item[1][:BLOCK]].append(item)
+        for block, items in by_block.items():
+            choices = self.blocks.get(block)
+            if not choices:
+                continue
+            for start in range(0, len(items), 512):
+                batch = items[start:start + 512]
+                scores = process.cdist([q for _, q, _ in batch], choices, scorer=fuzz.ratio,
+                                       score_cutoff=FUZZY_MIN, dtype=np.uint8, workers=1)
+                best = scores.argmax(axis=1)
+                for row, (i, _, part) in enumerate(batch):
+                    score = float(scores[row, best[row]])
+                    if score >= FUZZY_MIN and (out[i] is None or score > out[i].score):
+                        out[i] = NameHit(choices[best[row]], "name_fuzzy", score, part)
+        return out

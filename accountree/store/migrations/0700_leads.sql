@@ -1,0 +1,36 @@
+-- Inbound leads (accountree.leads): accounts' extra domains, the review decisions on lead matches,
+-- the round-robin pointers of routing pools and the routing log.
+
+-- `;`-separated extra web / e-mail domains of an account: acquired brands, country sites, old names.
+ALTER TABLE accounts ADD COLUMN domains VARCHAR;
+
+-- A user's decision on a lead's match (review list): accept = this account, reject = never this one.
+-- Remembered across runs: `accountree leads match` applies them before any evidence.
+CREATE TABLE lead_match_decisions (
+    lead_id VARCHAR NOT NULL,
+    account_id VARCHAR NOT NULL,
+    decision VARCHAR NOT NULL,
+    decided_by VARCHAR,
+    decided_at TIMESTAMP,
+    PRIMARY KEY (lead_id, account_id)
+);
+
+-- Round-robin pools: how many leads each member of a pool has received (count-based rotation).
+CREATE TABLE lead_pool_counts (
+    pool VARCHAR NOT NULL,
+    member VARCHAR NOT NULL,
+    assigned BIGINT NOT NULL,
+    PRIMARY KEY (pool, member)
+);
+
+-- Every routing decision ever made (append-only): `lead_routing` is the current picture.
+CREATE TABLE lead_routing_log (
+    lead_id VARCHAR NOT NULL,
+    seller_bu VARCHAR,
+    owner VARCHAR,
+    rule VARCHAR NOT NULL,
+    reason VARCHAR,
+    routed_at TIMESTAMP NOT NULL,
+    sla_due_at TIMESTAMP,
+    routed_by VARCHAR
+);
