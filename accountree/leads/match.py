@@ -43,9 +43,9 @@ CONFIDENCE = {
 UNKNOWN_DOMAIN_FACTOR = 0.85
 REVIEW_BELOW = 0.6
 
-_CONF_SQL = ("SELECT lead_id, account_id, method, CASE method "
-             + " ".join("WHEN ? THEN CAST(? AS DOUBLE)" for _ in CONFIDENCE)
-             + " END AS confidence, evidence, FALSE AS review, CAST(NULL AS VARCHAR) AS candidates FROM leads_w_decided")
+_WHENS = " ".join("WHEN ? THEN CAST(? AS DOUBLE)" for _ in CONFIDENCE)  # placeholders only
+_CONF_SQL = f"""SELECT lead_id, account_id, method, CASE method {_WHENS} END AS confidence, evidence,
+FALSE AS review, CAST(NULL AS VARCHAR) AS candidates FROM leads_w_decided"""  # noqa: S608
 _CONF_PARAMS = [v for pair in CONFIDENCE.items() for v in pair]
 
 RESULT_SCHEMA = pa.schema([("lead_id", pa.string()), ("account_id", pa.string()), ("method", pa.string()),

@@ -37,7 +37,7 @@ WITH RECURSIVE n(i) AS (
     FROM normed WHERE key LIKE '%_._%' AND key NOT LIKE '% %'
 )
 SELECT account_id, key, via, via_rank FROM ranked WHERE rn = 1
-"""
+"""  # noqa: S608 - a constant expression, no value
 
 # Group of each account: from the hierarchy build when there is one, else every account alone.
 GROUPS_FROM_HIERARCHY = """
@@ -69,7 +69,7 @@ SELECT lead_id, email, company, country, account_id AS crm_account_id,
        END AS email_problem,
        CASE WHEN domain IS NOT NULL THEN {norm('domain')} END AS typed_domain
 FROM l
-"""
+"""  # noqa: S608 - a constant expression, no value
 
 # Every parent domain of each lead host: a.us.ibm.com -> a.us.ibm.com, us.ibm.com, ibm.com.
 SUFFIXES = """

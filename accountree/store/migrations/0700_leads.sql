@@ -23,6 +23,19 @@ CREATE TABLE lead_pool_counts (
     PRIMARY KEY (pool, member)
 );
 
+-- The current route of each routed lead (one row per lead and BU): a routed lead is not routed
+-- again unless asked (`accountree leads route --all`), so owners do not change under sellers' feet.
+CREATE TABLE lead_routing (
+    lead_id VARCHAR NOT NULL,
+    seller_bu VARCHAR,
+    owner VARCHAR,
+    rule VARCHAR NOT NULL,
+    reason VARCHAR,
+    routed_at TIMESTAMP NOT NULL,
+    sla_due_at TIMESTAMP,
+    pool VARCHAR
+);
+
 -- Every routing decision ever made (append-only): `lead_routing` is the current picture.
 CREATE TABLE lead_routing_log (
     lead_id VARCHAR NOT NULL,
