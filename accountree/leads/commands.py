@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
     leads_app = typer.Typer(help="Inbound leads: match to accounts, review, route to BUs and owners.",
                             no_args_is_help=True)
     app.add_typer(leads_app, name="leads")
+    _register_bench()
 
     @leads_app.command("match")
     def match_command(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> None:
@@ -84,3 +85,39 @@ def register(app: typer.Typer) -> None:
                 console.print(table_of(r["decisions"], "review decisions"))
 
         run_on(workspace_, as_json, lambda ws: lead(ws, lead_id), show)
+
+
+def _register_bench() -> None:
+    """`accountree bench leads`, added to the bench commands' group (no edit of the bench module)."""
+    try:
+        from accountree.bench.commands import bench_app
+    except ImportError:  # pragma: no cover - a build without the bench capability
+        return
+
+    @bench_app.command("leads")
+    def bench_leads(
+        accounts: Annotated[int, typer.Option(help="Demo accounts to generate.")] = 10_000,
+        leads: Annotated[int | None, typer.Option(help="Leads to generate (default 3 % of accounts).")] = None,
+        seed: Annotated[int, typer.Option(help="Demo seed.")] = 7,
+        ror: Annotated[bool, typer.Option(help="Also score the real ROR affiliation strings.")] = True,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Lead matching: right / wrong rates against the demo truth and the ROR strings, time, memory."""
+        from accountree.bench.leads_bench import run_leads_bench
+        from accountree.console import print_json, run
+
+        def show(result: dict[str, Any]) -> None:
+            if as_json:
+                print_json(result)
+                return
+            for part, values in result.items():
+                if not isinstance(values, dict):
+                    console.print(f"{part}: {values}")
+                    continue
+                flat = {k: v for k, v in values.items() if k != "by method"}
+                console.print(table_of([{"measure": k, "value": v} for k, v in flat.items()], title=part))
+                if "by method" in values:
+                    console.print(table_of([{"method": m, **v} for m, v in values["by method"].items()],
+                                           title=f"{part}: by method"))
+
+        run(as_json, lambda: show(run_leads_bench(accounts=accounts, leads=leads, seed=seed, ror=ror)))

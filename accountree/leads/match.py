@@ -34,9 +34,12 @@ CONFIDENCE = {
     "domain_group_head": 0.9,
     "domain+name": 0.99,
     "domain_country": 0.85,
+    "domain_majority": 0.85,
     "domain_duplicates": 0.9,
+    "name_over_domain": 0.9,
     "name": 0.93,
     "name_prefix": 0.8,
+    "name_start": 0.8,
     "name_fuzzy": 0.75,
 }
 # A corporate e-mail domain that no account holds makes a name-only match less likely right.
@@ -61,15 +64,17 @@ class _Accounts:
     levels: list[int]
     countries: list[str | None]
     names: list[str | None]
+    domains: list[str | None]
     pos: dict[str, int]
 
 
 def _load_accounts(ws: Workspace) -> _Accounts:
-    t = ws.engine.fetch_arrow("SELECT account_id, group_head_id, level, country, name FROM leads_w_groups "
+    t = ws.engine.fetch_arrow("SELECT account_id, group_head_id, level, country, name, domain FROM leads_w_groups "
                               "ORDER BY account_id")
     ids = t.column("account_id").to_pylist()
     return _Accounts(ids, t.column("group_head_id").to_pylist(), [int(x or 0) for x in t.column("level").to_pylist()],
-                     t.column("country").to_pylist(), t.column("name").to_pylist(), {a: i for i, a in enumerate(ids)})
+                     t.column("country").to_pylist(), t.column("name").to_pylist(), t.column("domain").to_pylist(),
+                     {a: i for i, a in enumerate(ids)})
 
 
 def _work(ws: Workspace) -> None:
@@ -114,7 +119,7 @@ def _topmost(acc: _Accounts, rows: list[int], country: str | None) -> int:
 
 
 def _describe_hit(hit: NameHit, account: str) -> str:
-    how = {"name": "is the name of", "name_prefix": "starts with the name of",
+    how = {"name": "is the name of", "name_prefix": "starts with the name of", "name_start": "begins the name of",
            "name_fuzzy": f"is close ({hit.score:.0f} %) to the name of"}[hit.method]
     return f"company '{hit.part}' {how} {account}"
 
@@ -132,28 +137,28 @@ def _python_pass(ws: Workspace, rejected: dict[str, set[str]]) -> tuple[list[dic
             holders[r["key"]].append(acc.pos[r["account_id"]])
     with_company = [r for r in rows if r["company"]]
     hits: dict[str, NameHit] = {}
-    index: NameIndex | None = None
+    named_of: dict[str, list[int]] = {}
     if with_company:
         index = NameIndex(acc.names)
         for r, hit in zip(with_company, index.match([r["company"] for r in with_company]), strict=True):
             if hit is not None:
-                hits[r["lead_id"]] = hit
+                no = rejected.get(r["lead_id"], set())
+                named = [i for i in index.accounts_of(hit) if acc.ids[i] not in no]
+                if named:
+                    hits[r["lead_id"]], named_of[r["lead_id"]] = hit, named
     # name candidates under the domain's account: one join for all leads
     pairs = []
     for r in rows:
-        hit, dom = hits.get(r["lead_id"]), r["domain_account"]
-        if hit is None or dom is None or dom not in acc.pos or index is None:
-            continue
-        head = acc.heads[acc.pos[dom]]
-        pairs += [(r["lead_id"], dom, acc.ids[i]) for i in index.rows[hit.key] if acc.heads[i] == head]
+        dom = r["domain_account"]
+        if r["lead_id"] in hits and dom in acc.pos:
+            head = acc.heads[acc.pos[dom]]
+            pairs += [(r["lead_id"], dom, acc.ids[i]) for i in named_of[r["lead_id"]] if acc.heads[i] == head]
     under = _under(ws, pairs)
     out = []
     for r in rows:
         lead = r["lead_id"]
-        no = rejected.get(lead, set())
-        hit = hits.get(lead)
-        named = [i for i in index.rows[hit.key] if acc.ids[i] not in no] if hit and index else []
-        result = _decide(r, hit, named, holders.get(r["key"] or "", []), acc, under, no)
+        result = _decide(r, hits.get(lead), named_of.get(lead, []), holders.get(r["key"] or "", []), acc, under,
+                         rejected.get(lead, set()))
         if result is not None:
             out.append({"lead_id": lead, **result})
     return out, len(rows)
@@ -164,63 +169,134 @@ def _domain_words(r: dict[str, Any]) -> str:
     return f"{where} {r['key']}"
 
 
+def _own_domain(acc: _Accounts, i: int, key: str | None) -> bool:
+    """The account has a domain of its own that is not `key` (another company's site)."""
+    d = acc.domains[i]
+    return bool(d) and d != key and not (key or "").endswith("." + d)
+
+
 def _decide(r: dict[str, Any], hit: NameHit | None, named: list[int], holders: list[int], acc: _Accounts,
             under: set[tuple[str, str, str]], rejected: set[str]) -> dict[str, Any] | None:
-    lead, country = r["lead_id"], r["country"]
+    country = r["country"]
     dom = r["domain_account"] if r["domain_account"] not in rejected else None
     if dom is not None:
-        inside = [i for i in named if (lead, dom, acc.ids[i]) in under]
-        if inside and hit is not None:
-            best = _topmost(acc, inside, country)
-            evidence = f"{_domain_words(r)} → {dom}; {_describe_hit(hit, acc.ids[best])}"
-            if acc.ids[best] != dom:
-                evidence += f", under {dom}"
-            return _row(acc.ids[best], "domain+name", evidence)
-        method = "website" if r["via_rank"] == 3 else (
-            "domain" if r["n_holders"] == 1 else "domain_group" if r["pick"] == "owner" else "domain_group_head")
-        evidence = f"{_domain_words(r)} → {dom} ({r['n_holders']} account(s) hold it)"
-        review = False
-        if hit is not None and named and hit.method == "name":
-            other = acc.ids[named[0]]
-            evidence += f"; but company '{hit.part}' is the name of {other} (another group): the domain wins"
-            review = acc.heads[named[0]] != acc.heads[acc.pos[dom]] if dom in acc.pos else True
-        return _row(dom, method, evidence, review=review)
+        return _with_domain(r, dom, hit, named, acc, under)
     holders = [i for i in holders if acc.ids[i] not in rejected]
-    if holders:  # a domain held in several groups
-        heads = {acc.heads[i] for i in holders}
-        same = [i for i in named if acc.heads[i] in heads]
-        if same and hit is not None:
-            best = _topmost(acc, same, country)
-            return _row(acc.ids[best], "domain+name",
-                        f"{_domain_words(r)} is held in {len(heads)} groups; {_describe_hit(hit, acc.ids[best])}")
-        local = [i for i in holders if country and acc.countries[i] == country]
-        if local and len({acc.heads[i] for i in local}) == 1:
-            best = _topmost(acc, local, country)
-            return _row(acc.ids[best], "domain_country",
-                        f"{_domain_words(r)} is held in {len(heads)} groups; only {acc.ids[best]}'s is in {country}")
-        if len({normalize_name(acc.names[i]) for i in holders}) == 1:
-            best = _topmost(acc, holders, country)
-            return _row(acc.ids[best], "domain_duplicates",
-                        f"{_domain_words(r)} is held by {len(holders)} accounts of the same name (duplicates?); "
-                        f"{acc.ids[best]} chosen", review=True)
-        return _ambiguous(f"{_domain_words(r)} is held in {len(heads)} groups", [acc.ids[i] for i in holders])
+    if holders:
+        return _with_holders(r, holders, hit, named, acc)
     if hit is None or not named:
         return None
-    factor = UNKNOWN_DOMAIN_FACTOR if r["host"] and r["host_kind"] is None else 1.0
+    corporate = r["host"] if r["host"] and r["host_kind"] is None else None  # a domain no account holds
+    if corporate and hit.method not in ("name", "name_prefix"):
+        # the lead's company has a web domain no account holds: a near name is another company
+        return None
+    factor = UNKNOWN_DOMAIN_FACTOR if corporate else 1.0
+    if hit.method == "name_start":
+        return _brand(r, hit, named, acc, factor)
     heads = {acc.heads[i] for i in named}
     if len(heads) > 1 and country:
         local = [i for i in named if acc.countries[i] == country]
         if local and len({acc.heads[i] for i in local}) == 1:
             best = _topmost(acc, local, country)
-            return _row(acc.ids[best], hit.method, f"{_describe_hit(hit, acc.ids[best])} (and {len(named) - 1} other "
-                        f"account(s) elsewhere); country {country} decides", factor=factor * 0.95)
+            return _row(acc.ids[best], hit.method, f"{_describe_hit(hit, acc.ids[best])} (and {len(named) - len(local)} "
+                        f"other account(s) elsewhere); country {country} decides", factor=factor * 0.95, score=hit.score)
     if len(heads) > 1:
+        keys = {normalize_name(acc.names[i]) for i in named}
+        countries = {acc.countries[i] for i in named if acc.countries[i]}
+        if hit.method == "name" and len(keys) == 1 and len(countries) <= 1:  # one name, one country: duplicates
+            best = min(named, key=lambda i: (not acc.domains[i], acc.levels[i], acc.ids[i]))
+            return _row(acc.ids[best], "name", f"{_describe_hit(hit, acc.ids[best])}; {len(named)} accounts of that "
+                        "name (duplicates?)", factor=factor * 0.95, review=True)
         return _ambiguous(f"company '{hit.part}' names accounts of {len(heads)} groups", [acc.ids[i] for i in named])
     best = _topmost(acc, named, country)
     evidence = _describe_hit(hit, acc.ids[best])
+    if len(named) > 1 and hit.method == "name_start":
+        evidence += f" and {len(named) - 1} other account(s) of its group: the topmost"
     if factor < 1:
         evidence += f"; e-mail domain {r['host']} is not an account's"
     return _row(acc.ids[best], hit.method, evidence, factor=factor, score=hit.score)
+
+
+def _brand(r: dict[str, Any], hit: NameHit, named: list[int], acc: _Accounts, factor: float) -> dict[str, Any]:
+    """A brand alone names a group: its head, when one group holds (nearly) all such names."""
+    per_group = Counter(acc.heads[i] for i in named)
+    (head, n), *rest = per_group.most_common()
+    if rest and n < 2 * rest[0][1]:
+        return _ambiguous(f"company '{hit.part}' begins names in {len(per_group)} groups",
+                          [h for h, _ in per_group.most_common(20)])
+    evidence = f"company '{hit.part}' begins the names of {n} account(s) of {head}'s group: its head"
+    if rest:
+        evidence += f" ({sum(c for _, c in rest)} more elsewhere)"
+    return _row(head, "name_start", evidence, factor=factor * (0.9 if rest else 1.0))
+
+
+def _with_domain(r: dict[str, Any], dom: str, hit: NameHit | None, named: list[int], acc: _Accounts,
+                 under: set[tuple[str, str, str]]) -> dict[str, Any]:
+    """A domain decided the account (or its group's holder): the typed name may pick an entity under it."""
+    lead, country, key = r["lead_id"], r["country"], r["key"]
+    # a brand alone ("Doraud", name_start) names the group, not one of its entities
+    inside = [i for i in named if (lead, dom, acc.ids[i]) in under] if hit and hit.method != "name_start" else []
+    if inside and hit is not None:
+        best = _topmost(acc, inside, country)
+        evidence = f"{_domain_words(r)} → {dom}; {_describe_hit(hit, acc.ids[best])}"
+        if acc.ids[best] != dom:
+            evidence += f", under {dom}"
+        return _row(acc.ids[best], "domain+name", evidence)
+    if hit is not None and hit.method == "name" and dom in acc.pos:
+        # the exact name of an account outside the domain's: it wins when it has no other domain (a CRM
+        # where the entity's record lacks the domain, or is not linked to the group)
+        free = [i for i in named if not _own_domain(acc, i, key)]
+        if free and len({acc.heads[i] for i in free}) == 1:
+            best = _topmost(acc, free, country)
+            return _row(acc.ids[best], "name_over_domain",
+                        f"{_describe_hit(hit, acc.ids[best])}; {_domain_words(r)} is {dom}'s, whose name differs")
+    method = "website" if r["via_rank"] == 3 else (
+        "domain" if r["n_holders"] == 1 else "domain_group" if r["pick"] == "owner" else "domain_group_head")
+    evidence = f"{_domain_words(r)} → {dom} ({r['n_holders']} account(s) hold it)"
+    review = False
+    if hit is not None and named and hit.method == "name":
+        other = acc.ids[named[0]]
+        evidence += f"; but company '{hit.part}' is the name of {other} (with its own domain): the domain wins"
+        review = True
+    return _row(dom, method, evidence, review=review)
+
+
+def _with_holders(r: dict[str, Any], holders: list[int], hit: NameHit | None, named: list[int],
+                  acc: _Accounts) -> dict[str, Any]:
+    """A domain held in several groups: the name, the country, then the group holding most of it."""
+    country = r["country"]
+    by_group: dict[str, list[int]] = defaultdict(list)
+    for i in holders:
+        by_group[acc.heads[i]].append(i)
+    same = [i for i in named if acc.heads[i] in by_group]
+    if same and hit is not None and hit.method == "name_start":  # the brand says which groups, not which entity
+        by_group = {h: v for h, v in by_group.items() if h in {acc.heads[i] for i in same}}
+        holders = [i for v in by_group.values() for i in v]
+        if len(by_group) == 1:
+            best = _topmost(acc, holders, None)
+            return _row(acc.ids[best], "domain+name", f"{_domain_words(r)} is held in several groups; company "
+                        f"'{hit.part}' begins names of {acc.ids[best]}'s group only: its topmost holder")
+        same = []
+    if same and hit is not None:
+        best = _topmost(acc, same, country)
+        return _row(acc.ids[best], "domain+name",
+                    f"{_domain_words(r)} is held in {len(by_group)} groups; {_describe_hit(hit, acc.ids[best])}")
+    sizes = sorted(((len(v), h) for h, v in by_group.items()), reverse=True)
+    if len(sizes) == 1 or (sizes[0][0] >= 2 * sizes[1][0] and sizes[0][0] >= 3):  # most holders are one group: the others are loose
+        head = sizes[0][1]
+        return _row(head, "domain_majority", f"{_domain_words(r)} is held by {len(holders)} accounts, "
+                    f"{sizes[0][0]} of them in {head}'s group: its head")
+    local = [i for i in holders if country and acc.countries[i] == country]
+    if local and len({acc.heads[i] for i in local}) == 1:
+        best = _topmost(acc, local, country)
+        return _row(acc.ids[best], "domain_country",
+                    f"{_domain_words(r)} is held in {len(by_group)} groups; only {acc.ids[best]}'s is in {country}")
+    if len({normalize_name(acc.names[i]) for i in holders}) == 1:
+        best = _topmost(acc, holders, country)
+        return _row(acc.ids[best], "domain_duplicates",
+                    f"{_domain_words(r)} is held by {len(holders)} accounts of the same name (duplicates?); "
+                    f"{acc.ids[best]} chosen", review=True)
+    return _ambiguous(f"{_domain_words(r)} is held in {len(by_group)} groups", [acc.ids[i] for i in holders])
 
 
 def _row(account: str, method: str, evidence: str, *, review: bool = False, factor: float = 1.0,

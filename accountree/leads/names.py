@@ -7,8 +7,11 @@ accents, punctuation, generic words). Per typed name, best first:
   cut at commas, semicolons, dashes, brackets), equals an account's name;
 - `name_prefix`: the typed name *starts* with an account's name ("IBM Research – China" → "IBM"),
   the longest such name (≥ 2 words, or one distinctive word of ≥ 3 letters);
+- `name_start`: the typed name is how the names of one group's accounts start ("Doraud" →
+  "Doraud Maintenance Italia", "Doraud Energie France"…; the caller checks they are one group);
 - `name_fuzzy`: a typo or two (rapidfuzz `process.cdist`, ratio on normalised names, ≥ FUZZY_MIN),
-  compared only within blocks (same first three letters), in batches.
+  compared only within blocks (same first three letters, or same first letter and same next
+  three in any order: "krichhausen" ~ "kirchhausen"), in batches.
 """
 
 from __future__ import annotations
@@ -26,12 +29,17 @@ FUZZY_MIN = 90.0  # ratio (0–100) on normalised names
 FUZZY_MIN_LENGTH = 6  # shorter names must match exactly: "abc" vs "abd" is another company
 _PARTS_RE = re.compile(r"\s*(?:[,;|/()\[\]]|\s[-–—]\s|\s@\s)\s*")
 BLOCK = 3
+START_MAX = 500  # a name start shared by more accounts is too common to mean anything
+
+
+def _blocks(key: str) -> tuple[str, str]:
+    return key[:BLOCK], key[0] + "".join(sorted(key[1:4]))
 
 
 @dataclass(frozen=True)
 class NameHit:
     key: str  # the account name (normalised) that matched
-    method: str  # name | name_prefix | name_fuzzy
+    method: str  # name | name_prefix | name_start | name_fuzzy
     score: float  # 0–100
     part: str  # the part of the typed name that matched
 
@@ -46,12 +54,27 @@ class NameIndex:
             if key:
                 self.rows[key].append(i)
         self.blocks: dict[str, list[str]] = defaultdict(list)
+        self.starts: dict[str, list[str]] = defaultdict(list)  # first words -> names starting so
         for key in self.rows:
             if len(key) >= FUZZY_MIN_LENGTH:
-                self.blocks[key[:BLOCK]].append(key)
+                for block in set(_blocks(key)):
+                    self.blocks[block].append(key)
+            words = key.split()
+            for k in range(1, len(words)):
+                start = self.starts[" ".join(words[:k])]
+                if len(start) <= START_MAX:
+                    start.append(key)
 
-    def exact(self, key: str) -> bool:
-        return key in self.rows
+    def started(self, key: str) -> list[str]:
+        """Account names (normalised) that start with the words of `key`; [] when too common."""
+        found = self.starts.get(key, [])
+        return [] if len(found) > START_MAX else found
+
+    def accounts_of(self, hit: NameHit) -> list[int]:
+        """Positions of the accounts a hit names (for `name_start`: every account starting so)."""
+        if hit.method == "name_start":
+            return [i for key in self.started(hit.key) for i in self.rows[key]]
+        return list(self.rows.get(hit.key, ()))
 
     def prefix(self, key: str) -> str | None:
         """The longest account name the typed name starts with (whole words), or None."""
@@ -79,6 +102,9 @@ class NameIndex:
             if hit is None:
                 hit = next((NameHit(found, "name_prefix", 95.0, p) for k, p in keyed
                             if (found := self.prefix(k)) is not None), None)
+            if hit is None:
+                hit = next((NameHit(k, "name_start", 90.0, p) for k, p in keyed
+                            if len(k) >= 3 and k not in GENERIC_WORDS and self.started(k)), None)
             if hit is not None:
                 out[i] = hit
                 continue
@@ -87,7 +113,8 @@ class NameIndex:
                     fuzzy.append((i, k, p))
         by_block: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
         for item in fuzzy:
-            by_block[item[1][:BLOCK]].append(item)
+            for block in set(_blocks(item[1])):
+                by_block[block].append(item)
         for block, items in by_block.items():
             choices = self.blocks.get(block)
             if not choices:
@@ -99,6 +126,6 @@ class NameIndex:
                 best = scores.argmax(axis=1)
                 for row, (i, _, part) in enumerate(batch):
                     score = float(scores[row, best[row]])
-                    if score >= FUZZY_MIN and (out[i] is None or score > out[i].score):
+                    if score >= FUZZY_MIN and (out[i] is None or score > out[i].score):  # type: ignore[union-attr]
                         out[i] = NameHit(choices[best[row]], "name_fuzzy", score, part)
         return out

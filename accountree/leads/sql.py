@@ -42,11 +42,11 @@ SELECT account_id, key, via, via_rank FROM ranked WHERE rn = 1
 # Group of each account: from the hierarchy build when there is one, else every account alone.
 GROUPS_FROM_HIERARCHY = """
 SELECT a.account_id, coalesce(h.group_head_id, a.account_id) AS group_head_id, coalesce(h.level, 0) AS level,
-       coalesce(h.descendants, 0) AS descendants, a.name, a.country
+       coalesce(h.descendants, 0) AS descendants, a.name, a.country, a.domain
 FROM accounts a LEFT JOIN hierarchy h ON h.account_id = a.account_id
 """
 GROUPS_ALONE = """
-SELECT account_id, account_id AS group_head_id, 0 AS level, 0 AS descendants, name, country FROM accounts
+SELECT account_id, account_id AS group_head_id, 0 AS level, 0 AS descendants, name, country, domain FROM accounts
 """
 CLOSURE_FROM_HIERARCHY = """
 SELECT ancestor_id, descendant_id FROM hierarchy_closure WHERE consolidated
@@ -158,7 +158,8 @@ WITH c AS (
 SELECT lead_id, account_id, contact_id FROM c WHERE rn = 1
 """
 
-# Leads that SQL decides alone; the others (a name to read) go to the Python pass.
+# Leads that SQL decides alone; the others (a name to read) go to the Python pass: a typed
+# company other than the domain's account name may name another entity.
 # evidence text: what was seen, in words.
 DECIDED = """
 SELECT * FROM (
@@ -192,7 +193,7 @@ LEFT JOIN leads_w_contact c ON c.lead_id = s.lead_id
 LEFT JOIN leads_w_pick p ON p.lead_id = s.lead_id AND p.account_id IS NOT NULL
 LEFT JOIN leads_w_groups g ON g.account_id = p.account_id
 WHERE d.account_id IS NOT NULL OR ca.account_id IS NOT NULL OR c.account_id IS NOT NULL
-   OR (p.account_id IS NOT NULL AND (s.company IS NULL OR g.descendants = 0))
+   OR (p.account_id IS NOT NULL AND (s.company IS NULL OR (g.descendants = 0 AND lower(g.name) = lower(s.company))))
 ) q
 WHERE NOT EXISTS (SELECT 1 FROM lead_match_decisions x
                   WHERE x.lead_id = q.lead_id AND x.account_id = q.account_id AND x.decision = 'reject')
