@@ -28,8 +28,8 @@ from accountree.demo.csvout import CsvBundle
 from accountree.demo.deals import DEAL_COLUMNS, build_deals
 from accountree.demo.firmographics import RegistryCounters, build_profile
 from accountree.demo.groups import GroupBuilder, group_sizes
+from accountree.demo.leads import build_leads, contact_mailboxes, domains_column, extra_domains
 from accountree.demo.links import HIERARCHY_COLUMNS, RELATIONSHIP_COLUMNS, relationships, truth_hierarchy
-from accountree.demo.leads import build_leads, domains_column, extra_domains
 from accountree.demo.marketing import CAMPAIGN_COLUMNS, LEAD_COLUMNS, Campaigns
 from accountree.demo.truth import (
     DUPLICATE_COLUMNS,
@@ -195,7 +195,8 @@ def _chunk(c: int, rows: int, seed: int, ref_days: int, id_width: int, state: _R
     state.activity += activities.num_rows
     extra = extra_domains(e, c, seed)  # acquired brands, old names: the accounts' `domains`
     leads, lead_truth = build_leads(e, prof, rec.primary, rec.account_id, builder.group_brand, extra,
-                                    round(rows * lead_share), state.lead, state.smes, c, seed, ref_days)
+                                    round(rows * lead_share), state.lead, state.smes, c, seed, ref_days,
+                                    contact_mailboxes(contacts.table, ent, rec.account_id))
     state.lead += leads.num_rows
 
     bundle["accounts"].write(rec.table.append_column("domains", domains_column(ent, rec.primary, extra, len(ent))))

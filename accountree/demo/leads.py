@@ -70,10 +70,24 @@ def _typed(name: str, brand: str, rng: random.Random) -> str | None:
     return name_variant(name, rng)
 
 
+def contact_mailboxes(contacts: pa.Table, record_entity: np.ndarray, account_id: list[str]) -> dict[str, int]:
+    """E-mail (lower case) of each known contact -> its entity."""
+    record = {a: k for k, a in enumerate(account_id)}
+    return {str(m).lower(): int(record_entity[record[a]])
+            for m, a in zip(contacts.column("email").to_pylist(), contacts.column("account_id").to_pylist(), strict=True)
+            if m and a in record}
+
+
 def build_leads(e: Entities, prof: Profile, primary: np.ndarray, account_id: list[str], group_brand: list[str],
                 extra: dict[int, list[str]], n: int, first_id: int, smes: UniqueNamer, chunk: int, seed: int,
-                ref_days: int) -> tuple[pa.Table, list[tuple[str, int]]]:
-    """``n`` inbound leads, and the truth: (lead_id, chunk-local entity or -1 for a new company)."""
+                ref_days: int, mailboxes: dict[str, int] | None = None) -> tuple[pa.Table, list[tuple[str, int]]]:
+    """``n`` inbound leads, and the truth: (lead_id, chunk-local entity or -1 for a new company).
+
+    ``mailboxes`` (known contacts' e-mails -> entity): 4 % of the leads are known contacts writing
+    again; another person of the same name at the same domain gets a numbered mailbox
+    (`j.smith2@acme.com`), as mail servers do."""
+    mailboxes = mailboxes or {}
+    known_people = sorted(mailboxes.items())
     rng = np.random.default_rng([seed, chunk, 22])
     prng = random.Random(seed * 1_000_033 + chunk * 7 + 22)
     weights = prof.engagement / prof.engagement.sum()
@@ -102,6 +116,16 @@ def build_leads(e: Entities, prof: Profile, primary: np.ndarray, account_id: lis
         v = prng.random()
         mail_domain = prng.choice(FREE_MAIL) if v < 0.2 else domain
         email = None if v > 0.96 else f"{local[k].as_py()}@{mail_domain}"
+        if known_people and prng.random() < 0.04:  # a known contact fills in a form
+            email, i = prng.choice(known_people)
+            company = _typed(e.name[i], group_brand[e.group[i]], prng)
+            country = e.country[i]
+            industry = int(prof.industry[i])
+        else:
+            n_same = 1
+            while email and email.lower() in mailboxes and mailboxes[email.lower()] != i:
+                n_same += 1
+                email = f"{local[k].as_py()}{n_same}@{mail_domain}"
         bu = prng.choices(range(len(SELLER_BUS)), _BU_WEIGHTS[industry].tolist())[0]
         cols["lead_id"].append(lead_id)
         cols["name"].append(names[k].as_py())

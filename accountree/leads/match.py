@@ -65,16 +65,17 @@ class _Accounts:
     countries: list[str | None]
     names: list[str | None]
     domains: list[str | None]
+    descendants: list[int]
     pos: dict[str, int]
 
 
 def _load_accounts(ws: Workspace) -> _Accounts:
-    t = ws.engine.fetch_arrow("SELECT account_id, group_head_id, level, country, name, domain FROM leads_w_groups "
-                              "ORDER BY account_id")
+    t = ws.engine.fetch_arrow("SELECT account_id, group_head_id, level, country, name, domain, descendants "
+                              "FROM leads_w_groups ORDER BY account_id")
     ids = t.column("account_id").to_pylist()
     return _Accounts(ids, t.column("group_head_id").to_pylist(), [int(x or 0) for x in t.column("level").to_pylist()],
                      t.column("country").to_pylist(), t.column("name").to_pylist(), t.column("domain").to_pylist(),
-                     {a: i for i, a in enumerate(ids)})
+                     [int(x or 0) for x in t.column("descendants").to_pylist()], {a: i for i, a in enumerate(ids)})
 
 
 def _work(ws: Workspace) -> None:
@@ -187,8 +188,8 @@ def _decide(r: dict[str, Any], hit: NameHit | None, named: list[int], holders: l
     if hit is None or not named:
         return None
     corporate = r["host"] if r["host"] and r["host_kind"] is None else None  # a domain no account holds
-    if corporate and hit.method not in ("name", "name_prefix"):
-        # the lead's company has a web domain no account holds: a near name is another company
+    if corporate and hit.method != "name":
+        # the lead's company has a web domain no account holds: a near or longer name is another company
         return None
     factor = UNKNOWN_DOMAIN_FACTOR if corporate else 1.0
     if hit.method == "name_start":
@@ -221,6 +222,8 @@ def _brand(r: dict[str, Any], hit: NameHit, named: list[int], acc: _Accounts, fa
     """A brand alone names a group: its head, when one group holds (nearly) all such names."""
     per_group = Counter(acc.heads[i] for i in named)
     (head, n), *rest = per_group.most_common()
+    if n < 2 and not any(acc.descendants[i] for i in named):  # one longer name: another company's
+        return None
     if rest and n < 2 * rest[0][1]:
         return _ambiguous(f"company '{hit.part}' begins names in {len(per_group)} groups",
                           [h for h, _ in per_group.most_common(20)])

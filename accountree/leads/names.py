@@ -6,12 +6,15 @@ accents, punctuation, generic words). Per typed name, best first:
 - `name`: the whole typed name, or one of its parts ("Dept. of Physics, University of Oxford" is
   cut at commas, semicolons, dashes, brackets), equals an account's name;
 - `name_prefix`: the typed name *starts* with an account's name ("IBM Research – China" → "IBM"),
-  the longest such name (≥ 2 words, or one distinctive word of ≥ 3 letters);
+  the longest such name (≥ 2 words, or one distinctive word of ≥ 3 letters), when the words after
+  it say where or which part (countries, "research", "labs", "emea", a legal form…), not another
+  company ("Jones Engineering Prime" is not "Jones Engineering");
 - `name_start`: the typed name is how the names of one group's accounts start ("Doraud" →
   "Doraud Maintenance Italia", "Doraud Energie France"…; the caller checks they are one group);
-- `name_fuzzy`: a typo or two (rapidfuzz `process.cdist`, ratio on normalised names, ≥ FUZZY_MIN),
+- `name_fuzzy`: a typo or two (rapidfuzz `process.cdist`, ratio on normalised names, ≥ FUZZY_MIN,
+  then `typo_only`: no whole word replaced),
   compared only within blocks (same first three letters, or same first letter and same next
-  three in any order: "krichhausen" ~ "kirchhausen"), in batches.
+  three in any order: "krichhausen" ~ "kirchhausen", or same last four), in batches.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
-from accountree.resolve.normalize import GENERIC_WORDS, normalize_name, normalize_names
+from accountree.resolve.normalize import GENERIC_WORDS, looks_like_legal_form, normalize_name, normalize_names
 
 FUZZY_MIN = 90.0  # ratio (0–100) on normalised names
 FUZZY_MIN_LENGTH = 6  # shorter names must match exactly: "abc" vs "abd" is another company
@@ -32,8 +36,8 @@ BLOCK = 3
 START_MAX = 500  # a name start shared by more accounts is too common to mean anything
 
 
-def _blocks(key: str) -> tuple[str, str]:
-    return key[:BLOCK], key[0] + "".join(sorted(key[1:4]))
+def _blocks(key: str) -> tuple[str, str, str]:
+    return key[:BLOCK], key[0] + "".join(sorted(key[1:4])), "$" + key[-4:]
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,47 @@ class NameHit:
     method: str  # name | name_prefix | name_start | name_fuzzy
     score: float  # 0–100
     part: str  # the part of the typed name that matched
+    tail: tuple[str, ...] = ()  # name_prefix: the typed words after the account's name
+
+    @property
+    def plain_tail(self) -> bool:
+        """The words after the account's name say where or which part ("Research China", "Labs
+        EMEA"), not another company ("Prime", "Alto")."""
+        return all(w in TAIL_WORDS or looks_like_legal_form(w) for w in self.tail)
+
+
+def _tail_words() -> frozenset[str]:
+    import pycountry
+
+    words = set(GENERIC_WORDS) | {
+        "research", "lab", "labs", "laboratory", "laboratories", "division", "dept", "department", "unit", "team",
+        "office", "branch", "center", "centre", "campus", "hq", "headquarters", "emea", "apac", "latam", "americas",
+        "europe", "european", "asia", "africa", "north", "south", "east", "west", "central", "global", "worldwide",
+        "local", "site", "plant", "factory", "sales", "marketing", "finance", "it", "hr", "procurement", "purchasing",
+        "legal", "operations", "ops", "engineering", "rd", "digital", "software", "services", "support", "hospital",
+        "school", "faculty", "institute", "college", "uk", "usa", "us", "eu", "uae",
+    }
+    for country in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            words.update(normalize_name(getattr(country, attr, "") or "").split())
+    normalised = {t for w in words for t in normalize_name(w).split()}
+    return frozenset(w for w in words | normalised if w)
+
+
+TAIL_WORDS = _tail_words()
+
+
+def typo_only(a: str, b: str) -> bool:
+    """Two normalised names differ by typos only: word by word, one slip per word (two in words of
+    9+ letters), or one word split or joined — never a whole word replaced ("Jones Engineering" is
+    not "Johnson Engineering", "Moreau" not "Morel")."""
+    wa, wb = a.split(), b.split()
+    if len(wa) != len(wb):
+        return abs(len(wa) - len(wb)) == 1 and OSA.distance(a.replace(" ", ""), b.replace(" ", "")) <= 1
+    for x, y in zip(wa, wb, strict=True):
+        if x != y and OSA.distance(x, y) > (2 if min(len(x), len(y)) >= 9 else 1):
+            return False
+    return True
 
 
 class NameIndex:
@@ -76,8 +121,8 @@ class NameIndex:
             return [i for key in self.started(hit.key) for i in self.rows[key]]
         return list(self.rows.get(hit.key, ()))
 
-    def prefix(self, key: str) -> str | None:
-        """The longest account name the typed name starts with (whole words), or None."""
+    def prefix(self, key: str) -> tuple[str, tuple[str, ...]] | None:
+        """The longest account name the typed name starts with (whole words) and the words after it."""
         tokens = key.split()
         for k in range(len(tokens) - 1, 0, -1):
             head = tokens[:k]
@@ -85,7 +130,7 @@ class NameIndex:
                 continue
             cand = " ".join(head)
             if cand in self.rows:
-                return cand
+                return cand, tuple(tokens[k:])
         return None
 
     def match(self, typed: list[str | None]) -> list[NameHit | None]:
@@ -100,8 +145,8 @@ class NameIndex:
             keyed = [(k, p) for k, p in keyed if k]
             hit = next((NameHit(k, "name", 100.0, p) for k, p in keyed if k in self.rows), None)
             if hit is None:
-                hit = next((NameHit(found, "name_prefix", 95.0, p) for k, p in keyed
-                            if (found := self.prefix(k)) is not None), None)
+                hit = next((h for k, p in keyed if (found := self.prefix(k)) is not None
+                            and (h := NameHit(found[0], "name_prefix", 95.0, p, found[1])).plain_tail), None)
             if hit is None:
                 hit = next((NameHit(k, "name_start", 90.0, p) for k, p in keyed
                             if len(k) >= 3 and k not in GENERIC_WORDS and self.started(k)), None)
@@ -123,9 +168,13 @@ class NameIndex:
                 batch = items[start:start + 512]
                 scores = process.cdist([q for _, q, _ in batch], choices, scorer=fuzz.ratio,
                                        score_cutoff=FUZZY_MIN, dtype=np.uint8, workers=1)
-                best = scores.argmax(axis=1)
-                for row, (i, _, part) in enumerate(batch):
-                    score = float(scores[row, best[row]])
-                    if score >= FUZZY_MIN and (out[i] is None or score > out[i].score):  # type: ignore[union-attr]
-                        out[i] = NameHit(choices[best[row]], "name_fuzzy", score, part)
+                for row, (i, query, part) in enumerate(batch):
+                    for col in np.flatnonzero(scores[row] >= FUZZY_MIN)[np.argsort(-scores[row][scores[row] >= FUZZY_MIN],
+                                                                                 kind="stable")]:
+                        score = float(scores[row, col])
+                        if out[i] is not None and score <= out[i].score:  # type: ignore[union-attr]
+                            break
+                        if typo_only(query, choices[col]):
+                            out[i] = NameHit(choices[col], "name_fuzzy", score, part)
+                            break
         return out
