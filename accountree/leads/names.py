@@ -64,7 +64,8 @@ def _tail_words() -> frozenset[str]:
         "europe", "european", "asia", "africa", "north", "south", "east", "west", "central", "global", "worldwide",
         "local", "site", "plant", "factory", "sales", "marketing", "finance", "it", "hr", "procurement", "purchasing",
         "legal", "operations", "ops", "engineering", "rd", "digital", "software", "services", "support", "hospital",
-        "school", "faculty", "institute", "college", "uk", "usa", "us", "eu", "uae",
+        "school", "faculty", "institute", "college", "uk", "usa", "us", "eu", "uae", "medicine", "medical",
+        "graduate", "health", "clinical", "science", "sciences", "hospitals", "clinic",
     }
     for country in pycountry.countries:
         for attr in ("name", "common_name", "official_name"):
