@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accountree.api.routes import accounts, admin, groups, portfolio, quality
+from accountree.api.routes import accounts, admin, groups, leads, portfolio, quality
 from accountree.api.server import Server
 from accountree.errors import AccountreeError
 from accountree.store import Workspace
@@ -100,7 +100,7 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, web: bool = True)
     )
     app.state.server = Server(ws, secure_cookies=secure_cookies)
     install_error_handlers(app)
-    for module in (accounts, groups, portfolio, quality, admin):
+    for module in (accounts, groups, portfolio, quality, admin, leads):
         app.include_router(module.router, prefix=API_PREFIX)
     if web:
         from accountree.web import install

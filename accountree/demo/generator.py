@@ -50,7 +50,9 @@ LEAD_SHARE = 0.03
 CAMPAIGNS_PER_BU = 10
 MIN_ACCOUNTS = 20
 BUNDLE_TABLES: dict[str, tuple[str, ...]] = {
-    "accounts": (*ACCOUNT_COLUMNS, "domains"),
+    # `domains` (documented) right after the documented columns, before the demo's extras
+    "accounts": (*ACCOUNT_COLUMNS[:ACCOUNT_COLUMNS.index("segment")], "domains",
+                 *ACCOUNT_COLUMNS[ACCOUNT_COLUMNS.index("segment"):]),
     "relationships": RELATIONSHIP_COLUMNS,
     "deals": DEAL_COLUMNS,
     "contacts": CONTACT_COLUMNS,
@@ -199,7 +201,8 @@ def _chunk(c: int, rows: int, seed: int, ref_days: int, id_width: int, state: _R
                                     contact_mailboxes(contacts.table, ent, rec.account_id))
     state.lead += leads.num_rows
 
-    bundle["accounts"].write(rec.table.append_column("domains", domains_column(ent, rec.primary, extra, len(ent))))
+    bundle["accounts"].write(rec.table.add_column(rec.table.schema.get_field_index("segment"), "domains",
+                                                  domains_column(ent, rec.primary, extra, len(ent))))
     bundle["relationships"].write(relationships(e, rec.primary, rec.account_id))
     bundle["deals"].write(deals)
     bundle["contacts"].write(contacts.table)

@@ -9,11 +9,18 @@ from fastapi.staticfiles import StaticFiles
 
 
 def install(app: FastAPI) -> None:
-    from accountree.web import views_accounts, views_auth, views_groups, views_portfolio, views_quality
+    from accountree.web import (
+        views_accounts,
+        views_auth,
+        views_groups,
+        views_leads,
+        views_portfolio,
+        views_quality,
+    )
     from accountree.web.pages import LoginRequired, login_redirect
 
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for module in (views_auth, views_portfolio, views_groups, views_accounts, views_quality):
+    for module in (views_auth, views_portfolio, views_groups, views_accounts, views_quality, views_leads):
         app.include_router(module.router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)
