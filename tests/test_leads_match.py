@@ -171,3 +171,40 @@ def test_pure_helpers():
     hits = index.match(["IBM Research – China", "Department of Physics, University of Oxford, UK",
                         "Soylant Industries", "Unknown Things", None, "Ibm"])
     assert [h.method if h else None for h in hits] == ["name_prefix", "name", "name_fuzzy", None, None, "name"]
+
+
+def test_exports_contract_and_cli(matched, tmp_path):
+    """Public contract: the exports' first columns, and the CLI commands on the same workspace."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from accountree.cli import app
+    from accountree.exports import all_exports, export_query
+
+    ws, _, _ = matched
+    assert {"lead_matches", "lead_routing", "new_account_proposals", "lead_review"} <= set(all_exports())
+    cols = ws.engine.fetch_arrow(export_query(ws, "lead_matches")).column_names
+    assert cols[:5] == ["lead_id", "account_id", "method", "confidence", "evidence"]
+    assert ws.engine.fetch_arrow(export_query(ws, "new_account_proposals")).column_names[:4] == [
+        "domain", "proposed_name", "country", "leads"]
+    accounts = ws.engine.fetch_arrow(export_query(ws, "accounts"))
+    domains = dict(zip(accounts.column("account_id").to_pylist(), accounts.column("domains").to_pylist(), strict=True))
+    assert domains["G1"] == "redhat.com; ibm.fr ; www.IBM.co.uk"  # kept as given; matching normalises it
+    if ws.engine.name != "duckdb":
+        return
+    ws.close()  # the CLI opens the file itself
+    location = str(tmp_path / "ws.duckdb")
+    runner = CliRunner()
+    done = runner.invoke(app, ["leads", "route", "-w", location, "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["leads routed"] == 21
+    routing = runner.invoke(app, ["export", "lead_routing", "-w", location, "--format", "csv"])
+    assert routing.exit_code == 0 and routing.output.splitlines()[0].replace('"', "").startswith(
+        "lead_id,seller_bu,owner,rule,reason,routed_at"), routing.output[:300]
+    shown = runner.invoke(app, ["leads", "show", "L13", "-w", location, "--json"])
+    assert json.loads(shown.output)["match"]["candidates"] == "AC1; AC2"
+    decided = runner.invoke(app, ["leads", "decide", "L13", "AC2", "-w", location])
+    assert decided.exit_code == 0 and "accepted" in decided.output
+    wrong = runner.invoke(app, ["leads", "decide", "L13", "NOPE", "-w", location])
+    assert wrong.exit_code != 0 and "no account 'NOPE'" in wrong.output
