@@ -19,7 +19,7 @@ import pyarrow as pa
 from accountree.leads import freemail, sql
 from accountree.leads.domains import registrable
 from accountree.leads.names import NameHit, NameIndex
-from accountree.resolve.normalize import normalize_name
+from accountree.resolve.normalize import normalize_names
 from accountree.store import Workspace
 
 # Confidence of each method: the share of right answers measured per method (`accountree bench
@@ -64,15 +64,46 @@ class _Accounts:
     heads: list[str]
     levels: list[int]
     countries: list[str | None]
-    names: list[str | None]
+    names: list[str | None]  # normalised (lead_name_keys)
     domains: list[str | None]
     descendants: list[int]
     pos: dict[str, int]
 
 
+KEYS_VERSION = "leads_name_keys_version"
+
+
+def _normaliser_version() -> str:
+    import hashlib
+    import inspect
+
+    from accountree.resolve import normalize
+
+    return hashlib.sha1(inspect.getsource(normalize).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def refresh_name_keys(ws: Workspace) -> int:
+    """Normalise the names of new or renamed accounts into `lead_name_keys`; returns how many."""
+    e = ws.engine
+    version = _normaliser_version()
+    if ws.meta(KEYS_VERSION) != version:  # another normaliser: every key again
+        e.execute("DELETE FROM lead_name_keys")
+        ws.set_meta(KEYS_VERSION, version)
+    e.execute("DELETE FROM lead_name_keys WHERE account_id NOT IN (SELECT account_id FROM accounts) "
+              "OR account_id IN (SELECT a.account_id FROM accounts a JOIN lead_name_keys k ON k.account_id = a.account_id "
+              "WHERE k.name IS DISTINCT FROM a.name)")
+    todo = e.fetch_arrow("SELECT a.account_id, a.name FROM accounts a LEFT JOIN lead_name_keys k "
+                         "ON k.account_id = a.account_id WHERE k.account_id IS NULL")
+    if todo.num_rows:
+        keys = normalize_names(todo.column("name").to_pylist())
+        e.insert_arrow("lead_name_keys", todo.append_column("name_key", pa.array(keys, pa.string())))
+    return todo.num_rows
+
+
 def _load_accounts(ws: Workspace) -> _Accounts:
-    t = ws.engine.fetch_arrow("SELECT account_id, group_head_id, level, country, name, domain, descendants "
-                              "FROM leads_w_groups ORDER BY account_id")
+    t = ws.engine.fetch_arrow("SELECT g.account_id, g.group_head_id, g.level, g.country, k.name_key AS name, g.domain, "
+                              "g.descendants FROM leads_w_groups g LEFT JOIN lead_name_keys k ON k.account_id = g.account_id "
+                              "ORDER BY g.account_id")
     ids = t.column("account_id").to_pylist()
     return _Accounts(ids, t.column("group_head_id").to_pylist(), [int(x or 0) for x in t.column("level").to_pylist()],
                      t.column("country").to_pylist(), t.column("name").to_pylist(), t.column("domain").to_pylist(),
@@ -84,14 +115,14 @@ def _work(ws: Workspace) -> None:
     e.replace_table("leads_free_mail", "SELECT CAST(NULL AS VARCHAR) AS domain, CAST(NULL AS VARCHAR) AS kind WHERE 1 = 0")
     e.insert_arrow("leads_free_mail", freemail.table())
     hier = e.table_exists("hierarchy") and e.table_exists("hierarchy_closure")
-    e.replace_table("leads_w_keys", sql.KEYS)
-    e.replace_table("leads_w_groups", sql.GROUPS_FROM_HIERARCHY if hier else sql.GROUPS_ALONE)
-    e.replace_table("leads_w_closure", sql.CLOSURE_FROM_HIERARCHY if hier else sql.CLOSURE_ALONE)
     e.replace_table("leads_w_src", sql.SOURCE)
     e.replace_table("leads_w_suffixes", sql.SUFFIXES)
     e.replace_table("leads_w_hostkinds", sql.HOST_KINDS)
+    e.replace_table("leads_w_keys", sql.KEYS)
+    e.replace_table("leads_w_groups", sql.GROUPS_FROM_HIERARCHY if hier else sql.GROUPS_ALONE)
     e.replace_table("leads_w_holders", sql.HOLDERS)
     e.replace_table("leads_w_keystats", sql.KEY_STATS)
+    e.replace_table("leads_w_closure", sql.CLOSURE_FROM_HIERARCHY if hier else sql.CLOSURE_ALONE)
     e.replace_table("leads_w_keyowners", sql.KEY_OWNERS)
     e.replace_table("leads_w_pick", sql.PICK)
     e.replace_table("leads_w_contact", sql.CONTACT)
@@ -132,6 +163,7 @@ def _python_pass(ws: Workspace, rejected: dict[str, set[str]]) -> tuple[list[dic
     rows = e.fetch_dicts(sql.UNDECIDED)
     if not rows:
         return [], 0
+    refresh_name_keys(ws)
     acc = _load_accounts(ws)
     holders: dict[str, list[int]] = defaultdict(list)
     for r in e.fetch_dicts(sql.AMBIGUOUS_HOLDERS):
@@ -141,7 +173,7 @@ def _python_pass(ws: Workspace, rejected: dict[str, set[str]]) -> tuple[list[dic
     hits: dict[str, NameHit] = {}
     named_of: dict[str, list[int]] = {}
     if with_company:
-        index = NameIndex(acc.names)
+        index = NameIndex([n or "" for n in acc.names])
         for r, hit in zip(with_company, index.match([r["company"] for r in with_company]), strict=True):
             if hit is not None:
                 no = rejected.get(r["lead_id"], set())
@@ -203,7 +235,7 @@ def _decide(r: dict[str, Any], hit: NameHit | None, named: list[int], holders: l
             return _row(acc.ids[best], hit.method, f"{_describe_hit(hit, acc.ids[best])} (and {len(named) - len(local)} "
                         f"other account(s) elsewhere); country {country} decides", factor=factor * 0.95, score=hit.score)
     if len(heads) > 1:
-        keys = {normalize_name(acc.names[i]) for i in named}
+        keys = {acc.names[i] for i in named}
         countries = {acc.countries[i] for i in named if acc.countries[i]}
         if hit.method == "name" and len(keys) == 1 and len(countries) <= 1:  # one name, one country: duplicates
             best = min(named, key=lambda i: (not acc.domains[i], acc.levels[i], acc.ids[i]))
@@ -295,7 +327,7 @@ def _with_holders(r: dict[str, Any], holders: list[int], hit: NameHit | None, na
         best = _topmost(acc, local, country)
         return _row(acc.ids[best], "domain_country",
                     f"{_domain_words(r)} is held in {len(by_group)} groups; only {acc.ids[best]}'s is in {country}")
-    if len({normalize_name(acc.names[i]) for i in holders}) == 1:
+    if len({acc.names[i] for i in holders}) == 1:
         best = _topmost(acc, holders, country)
         return _row(acc.ids[best], "domain_duplicates",
                     f"{_domain_words(r)} is held by {len(holders)} accounts of the same name (duplicates?); "

@@ -20,6 +20,7 @@ accents, punctuation, generic words). Per typed name, best first:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -90,31 +91,53 @@ def typo_only(a: str, b: str) -> bool:
     return True
 
 
-class NameIndex:
-    """Normalised account names → account rows (positions in the arrays given)."""
+def typed_parts(typed: str | None) -> list[tuple[str, str]]:
+    """(normalised key, text) of a typed company name and of its parts (cut at commas, dashes…)."""
+    if not typed:
+        return []
+    parts = [typed] + [p for p in _PARTS_RE.split(typed) if p and p != typed]
+    return [(k, p) for p in parts[:6] if (k := normalize_name(p))]
 
-    def __init__(self, names: list[str | None]) -> None:
-        keys = normalize_names(names)
+
+class NameIndex:
+    """Normalised account names → account rows (positions in the arrays given).
+
+    Built in one pass over the keys (a dictionary); names by their first words come from the
+    sorted keys by bisection, and the fuzzy blocks are built only for the blocks the typed names
+    left over need — a million names cost a dictionary and a sort.
+    """
+
+    def __init__(self, keys: list[str]) -> None:
         self.rows: dict[str, list[int]] = defaultdict(list)
         for i, key in enumerate(keys):
             if key:
                 self.rows[key].append(i)
-        self.blocks: dict[str, list[str]] = defaultdict(list)
-        self.starts: dict[str, list[str]] = defaultdict(list)  # first words -> names starting so
-        for key in self.rows:
-            if len(key) >= FUZZY_MIN_LENGTH:
-                for block in set(_blocks(key)):
-                    self.blocks[block].append(key)
-            words = key.split()
-            for k in range(1, len(words)):
-                start = self.starts[" ".join(words[:k])]
-                if len(start) <= START_MAX:
-                    start.append(key)
+        self.sorted = sorted(self.rows)
+
+    @classmethod
+    def of_names(cls, names: list[str | None]) -> NameIndex:
+        return cls(normalize_names(names))
 
     def started(self, key: str) -> list[str]:
         """Account names (normalised) that start with the words of `key`; [] when too common."""
-        found = self.starts.get(key, [])
+        head = key + " "
+        at = bisect_left(self.sorted, head)
+        found = []
+        for name in self.sorted[at:at + START_MAX + 1]:
+            if not name.startswith(head):
+                break
+            found.append(name)
         return [] if len(found) > START_MAX else found
+
+    def _blocks_for(self, wanted: set[str]) -> dict[str, list[str]]:
+        """The fuzzy blocks among `wanted`, filled with the account names in them."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for key in self.rows:
+            if len(key) < FUZZY_MIN_LENGTH:
+                continue
+            for block in {key[:BLOCK], "$" + key[-4:], key[0] + "".join(sorted(key[1:4]))} & wanted:
+                out[block].append(key)
+        return out
 
     def accounts_of(self, hit: NameHit) -> list[int]:
         """Positions of the accounts a hit names (for `name_start`: every account starting so)."""
@@ -139,11 +162,9 @@ class NameIndex:
         out: list[NameHit | None] = [None] * len(typed)
         fuzzy: list[tuple[int, str, str]] = []  # (lead position, query key, part)
         for i, text in enumerate(typed):
-            if not text:
+            keyed = typed_parts(text)
+            if not keyed:
                 continue
-            parts = [text] + [p for p in _PARTS_RE.split(text) if p and p != text]
-            keyed = [(normalize_name(p), p) for p in parts[:6]]
-            keyed = [(k, p) for k, p in keyed if k]
             hit = next((NameHit(k, "name", 100.0, p) for k, p in keyed if k in self.rows), None)
             if hit is None:
                 hit = next((h for k, p in keyed if (found := self.prefix(k)) is not None
@@ -161,8 +182,9 @@ class NameIndex:
         for item in fuzzy:
             for block in set(_blocks(item[1])):
                 by_block[block].append(item)
+        blocks = self._blocks_for(set(by_block)) if by_block else {}
         for block, items in by_block.items():
-            choices = self.blocks.get(block)
+            choices = blocks.get(block)
             if not choices:
                 continue
             for start in range(0, len(items), 512):

@@ -17,24 +17,25 @@ def norm(x: str) -> str:
     return _NORM.format(x=x)
 
 
-# (account_id, key, via, via_rank): every domain an account is known by. via: domain | domains | website.
+# (account_id, key, via, via_rank): every domain an account is known by that some lead's host
+# could be (so only those are kept). via: domain | domains | website. The import already
+# normalised `domain`; the `domains` list and websites (when they add something) are normalised here.
 KEYS = f"""
 WITH RECURSIVE n(i) AS (
     SELECT 1 UNION ALL SELECT i + 1 FROM n
     WHERE i < (SELECT coalesce(max(length(domains) - length(replace(domains, ';', ''))), 0) + 1 FROM accounts)
-), raw AS (
-    SELECT account_id, domain AS d, 'domain' AS via, 1 AS via_rank FROM accounts WHERE domain IS NOT NULL
+), normed AS (
+    SELECT account_id, lower(trim(domain)) AS key, 'domain' AS via, 1 AS via_rank FROM accounts WHERE domain IS NOT NULL
     UNION ALL
-    SELECT a.account_id, split_part(a.domains, ';', n.i), 'domains', 2 FROM accounts a
+    SELECT a.account_id, {norm("split_part(a.domains, ';', n.i)")}, 'domains', 2 FROM accounts a
     JOIN n ON n.i <= length(a.domains) - length(replace(a.domains, ';', '')) + 1 WHERE a.domains IS NOT NULL
     UNION ALL
-    SELECT account_id, website, 'website', 3 FROM accounts WHERE website IS NOT NULL
-), normed AS (
-    SELECT account_id, {norm('d')} AS key, via, via_rank FROM raw
+    SELECT account_id, {norm('website')}, 'website', 3 FROM accounts
+    WHERE website IS NOT NULL AND (domain IS NULL OR strpos(lower(website), lower(domain)) = 0)
 ), ranked AS (
     SELECT account_id, key, via, via_rank,
            row_number() OVER (PARTITION BY account_id, key ORDER BY via_rank) AS rn
-    FROM normed WHERE key LIKE '%_._%' AND key NOT LIKE '% %'
+    FROM normed WHERE key IN (SELECT suffix FROM leads_w_suffixes)
 )
 SELECT account_id, key, via, via_rank FROM ranked WHERE rn = 1
 """  # noqa: S608 - a constant expression, no value
@@ -48,11 +49,18 @@ FROM accounts a LEFT JOIN hierarchy h ON h.account_id = a.account_id
 GROUPS_ALONE = """
 SELECT account_id, account_id AS group_head_id, 0 AS level, 0 AS descendants, name, country, domain FROM accounts
 """
+# Only the closure rows below the accounts a decision can start from: the holders of the keys
+# leads use and their groups' heads.
 CLOSURE_FROM_HIERARCHY = """
-SELECT ancestor_id, descendant_id FROM hierarchy_closure WHERE consolidated
-UNION SELECT account_id, account_id FROM accounts
+WITH tops AS (SELECT account_id FROM leads_w_holders UNION SELECT head FROM leads_w_keystats)
+SELECT c.ancestor_id, c.descendant_id FROM hierarchy_closure c
+WHERE c.consolidated AND c.ancestor_id IN (SELECT account_id FROM tops)
+UNION SELECT account_id, account_id FROM tops
 """
-CLOSURE_ALONE = "SELECT account_id AS ancestor_id, account_id AS descendant_id FROM accounts"
+CLOSURE_ALONE = """
+SELECT account_id AS ancestor_id, account_id AS descendant_id FROM leads_w_holders
+UNION SELECT head, head FROM leads_w_keystats
+"""
 
 # (lead_id, email, host, email_problem, company, country, seller_bu, crm_account_id)
 SOURCE = f"""

@@ -47,3 +47,12 @@ CREATE TABLE lead_routing_log (
     sla_due_at TIMESTAMP,
     routed_by VARCHAR
 );
+
+-- The accounts' names as the resolver's normaliser reads them, kept between runs (a typed company
+-- is read against every account name): recomputed only for new or renamed accounts, and all of
+-- them when the normaliser changes (workspace meta `leads_name_keys_version`).
+CREATE TABLE lead_name_keys (
+    account_id VARCHAR PRIMARY KEY,
+    name VARCHAR,
+    name_key VARCHAR
+);
