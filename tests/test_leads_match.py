@@ -167,7 +167,7 @@ def test_pure_helpers():
     assert registrable("10.0.0.1") is None
     assert kind_of("mail.yahoo.co.uk") == "free" and kind_of("gmail.com") == "free" and kind_of("mailinator.com") == "disposable"
     assert kind_of("ibm.com") is None
-    index = NameIndex(["IBM Corp", "University of Oxford", "Soylent Industries"])
+    index = NameIndex.of_names(["IBM Corp", "University of Oxford", "Soylent Industries"])
     hits = index.match(["IBM Research – China", "Department of Physics, University of Oxford, UK",
                         "Soylant Industries", "Unknown Things", None, "Ibm"])
     assert [h.method if h else None for h in hits] == ["name_prefix", "name", "name_fuzzy", None, None, "name"]
@@ -208,3 +208,16 @@ def test_exports_contract_and_cli(matched, tmp_path):
     assert decided.exit_code == 0 and "accepted" in decided.output
     wrong = runner.invoke(app, ["leads", "decide", "L13", "NOPE", "-w", location])
     assert wrong.exit_code != 0 and "no account 'NOPE'" in wrong.output
+
+
+def test_name_keys_follow_renamed_and_new_accounts(matched):
+    ws, _, rows = matched
+    assert rows["L11"]["account_id"] == "SO1"
+    keys = ws.engine.scalar("SELECT count(*) FROM lead_name_keys")
+    assert keys == ws.engine.scalar("SELECT count(*) FROM accounts")
+    ws.engine.execute("UPDATE accounts SET name = ? WHERE account_id = ?", ["Umbrella Retail GmbH", "SO1"])
+    ws.engine.execute("INSERT INTO accounts (account_id, name, source) VALUES ('SO2', 'Soylent Industries', 'crm')")
+    match(ws)
+    again = {r["lead_id"]: r for r in ws.engine.fetch_dicts("SELECT * FROM lead_matches")}
+    assert (again["L11"]["account_id"], again["L11"]["method"]) == ("SO2", "name_fuzzy")
+    assert ws.engine.scalar("SELECT name_key FROM lead_name_keys WHERE account_id = 'SO1'") == "umbrella retail"

@@ -96,7 +96,8 @@ def run_demo(accounts: int, leads: int | None, seed: int = 7) -> dict[str, Any]:
             hierarchy_s = time.perf_counter() - started
         finally:
             ws.close()
-        timed = measured(_match_in_child, location)
+        timed = measured(_match_in_child, location)  # cold: every account name normalised once
+        warm = measured(_match_in_child, location)  # the next runs: name keys kept (lead_name_keys)
         ws = open_workspace(location)
         try:
             rows = ws.engine.fetch_dicts("SELECT lead_id, account_id, method FROM lead_matches")
@@ -126,8 +127,9 @@ def run_demo(accounts: int, leads: int | None, seed: int = 7) -> dict[str, Any]:
 
     scored = _score(rows, truth, right_of)
     base = _score(baseline, truth, right_of)
-    return {"accounts": accounts, "leads": n_leads, "match seconds": round(timed["seconds"], 2),
-            "match peak MB": round(timed["peak_mb"]), "hierarchy build seconds (not counted)": round(hierarchy_s, 2),
+    return {"accounts": accounts, "leads": n_leads, "match seconds (first run)": round(timed["seconds"], 2),
+            "match seconds (next runs)": round(warm["seconds"], 2),
+            "match peak MB": round(max(timed["peak_mb"], warm["peak_mb"])), "hierarchy build seconds (not counted)": round(hierarchy_s, 2),
             **{k: v for k, v in scored.items() if k != "by method"},
             "baseline domain-only right % of matchable": base["right % of matchable"],
             "baseline domain-only wrong % of all leads": base["wrong % of all leads"],
