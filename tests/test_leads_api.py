@@ -20,6 +20,8 @@ V1 = "/api/v1"
 @pytest.fixture(scope="module")
 def leads_api(api: Api) -> Api:
     e = api.ws.engine
+    # `accountree build` ran the leads stage: the CRM's own links, explained
+    assert dict(e.fetchall("SELECT lead_id, method FROM lead_matches")) == {"L-SOFT": "crm", "L-SERV": "crm"}
     e.execute("INSERT INTO leads (lead_id, name, email, company, country, seller_bu) VALUES "
               "('L-AMB', 'Zoé Ambiguë', 'zoe@cremefils.fr', NULL, 'FR', 'bu_soft'), "
               "('L-NEW', 'Nina Neuve', 'nina@newco.io', 'NewCo', 'FR', 'bu_soft'), "
