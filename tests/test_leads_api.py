@@ -49,6 +49,11 @@ def test_routing_log_and_proposals_are_scoped(leads_api: Api) -> None:
     routes = leads_api.get(f"{V1}/leads/routing", "soft").json()["items"]
     assert routes and {r["seller_bu"] for r in routes} == {"bu_soft"}
     assert all(r["rule"] and r["reason"] for r in routes)
+    assert not any(r["sla_overdue"] for r in routes)  # routed just now, due in hours
+    leads_api.ws.engine.execute("UPDATE lead_routing SET sla_due_at = TIMESTAMP '2020-01-01 00:00:00' "
+                                "WHERE lead_id = 'L-SOFT'")
+    late = {r["lead_id"]: r["sla_overdue"] for r in leads_api.get(f"{V1}/leads/routing", "soft").json()["items"]}
+    assert late["L-SOFT"] is True and late["L-NEW"] is False
     proposals = leads_api.get(f"{V1}/leads/proposals").json()["items"]
     assert [(p["domain"], p["leads"]) for p in proposals] == [("newco.io", 1)]
     assert leads_api.get(f"{V1}/leads/proposals", "soft").json()["items"] == []  # mixes every BU's leads

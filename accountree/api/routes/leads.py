@@ -5,6 +5,7 @@ BU; the proposals, which mix every BU's leads, only users who see every BU."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -31,8 +32,8 @@ INBOX_COUNT = """
 SELECT count(*) FROM lead_matches m JOIN leads l ON l.lead_id = m.lead_id WHERE (? OR m.review)
 """
 ROUTES = """
-SELECT lead_id, seller_bu, owner, rule, reason, routed_at, sla_due_at, pool FROM lead_routing
-ORDER BY routed_at DESC, lead_id, seller_bu LIMIT ? OFFSET ?
+SELECT lead_id, seller_bu, owner, rule, reason, routed_at, sla_due_at, coalesce(sla_due_at < ?, FALSE) AS sla_overdue, pool
+FROM lead_routing ORDER BY routed_at DESC, lead_id, seller_bu LIMIT ? OFFSET ?
 """
 PROPOSALS = """
 SELECT domain, proposed_name, country, leads, lead_ids, companies_typed FROM new_account_proposals
@@ -56,7 +57,8 @@ def inbox(r: ScopedReader, review_only: bool, page: int, page_size: int) -> Page
 def routes(r: ScopedReader, page: int, page_size: int) -> Page:
     _need(r, "lead_routing", "Run `accountree leads route` and reload.")
     total = int(r.scalar("SELECT count(*) FROM lead_routing") or 0)
-    return Page(r.fetch_dicts(ROUTES, [page_size, (page - 1) * page_size]), total, page, page_size)
+    now = datetime.now(UTC).replace(tzinfo=None)  # SLA times are stored in UTC
+    return Page(r.fetch_dicts(ROUTES, [now, page_size, (page - 1) * page_size]), total, page, page_size)
 
 
 def proposals(r: ScopedReader, page: int, page_size: int) -> Page:
