@@ -21,7 +21,7 @@ STAGE_MODULES = (
     # scores before KPIs: the KPIs' cross-sell targets count each entity's ICP grade (scores read
     # the hierarchy, not the KPIs)
     "accountree.registry.stage", "accountree.hierarchy.stage", "accountree.scoring.stage", "accountree.kpi.stage", "accountree.kam.stage",
-    "accountree.orchestration.stage", "accountree.api.stage",
+    "accountree.orchestration.stage", "accountree.leads.stage", "accountree.api.stage",
 )
 
 

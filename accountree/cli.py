@@ -35,7 +35,7 @@ CLI_MODULES = (
     "accountree.hierarchy.commands", "accountree.resolve.commands", "accountree.registry.commands",
     "accountree.kpi.commands", "accountree.scoring.commands", "accountree.kam.commands",
     "accountree.orchestration.commands", "accountree.api.commands", "accountree.bench.commands",
-    "accountree.search",
+    "accountree.search", "accountree.leads.commands",
 )
 
 

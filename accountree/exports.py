@@ -20,6 +20,7 @@ from accountree.store import Workspace
 CAPABILITY_MODULES = (
     "accountree.hierarchy.exports", "accountree.registry.exports", "accountree.resolve.exports", "accountree.kpi.exports",
     "accountree.scoring.exports", "accountree.kam.exports", "accountree.orchestration.exports",
+    "accountree.leads.exports",
 )
 
 

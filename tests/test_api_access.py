@@ -65,7 +65,7 @@ def test_roles() -> None:
 
 def _get_urls(api: Api) -> list[str]:
     fill = {"account_id": "A2", "group_id": "G1", "campaign_id": "CMP-SERV", "alert_id": "x", "contact_id": "C3",
-            "pair_id": "PAIR-1", "conflict_id": "x"}
+            "pair_id": "PAIR-1", "conflict_id": "x", "lead_id": "L-SERV"}
     urls = []
     for path, ops in api.client.app.openapi()["paths"].items():
         if "get" not in ops or path.endswith("/exports/{name}"):

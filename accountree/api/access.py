@@ -43,7 +43,10 @@ ABM_SHARED_TABLES = frozenset({"abm_accounts", "abm_conflicts", "abm_collisions"
 SHARED_TABLES = SHARED_TABLES | ABM_SHARED_TABLES
 # A table without seller_bu but keyed by a BU-owned record follows that record's BU
 # (campaign_accounts, meddic, kam_meddic, kam_snapshot_contacts, …).
-FOLLOWS = (("deal_id", "deals"), ("contact_id", "contacts"), ("campaign_id", "campaigns"))
+FOLLOWS = (("deal_id", "deals"), ("contact_id", "contacts"), ("campaign_id", "campaigns"), ("lead_id", "leads"))
+# Tables that mix every BU's records in one row (lead ids and typed names grouped by domain): only
+# users who see every BU read them.
+ALL_BUS_ONLY = frozenset({"new_account_proposals"})
 # Such tables whose rows without that key are about the account, not a record: shared. A KAM alert
 # about a person follows the contact's BU; one about revenue or the hierarchy has no contact.
 NULL_KEY_IS_SHARED = frozenset({"kam_alerts"})
@@ -74,6 +77,9 @@ def table_rules(columns: dict[str, tuple[str, ...]]) -> frozenset[tuple[str, str
     rules = set()
     for table, cols in columns.items():
         if table in SHARED_TABLES:
+            continue
+        if table in ALL_BUS_ONLY:
+            rules.add((table, "none"))
             continue
         if "seller_bu" in cols:
             rules.add((table, "own"))
@@ -132,6 +138,8 @@ def _visible(table: str, bu: str) -> exp.Expression:
 def _bu_filter(table: str, rule: str, bu: str) -> exp.Select:
     """`SELECT * FROM table WHERE <the caller's BU may see the row>`."""
     query = exp.select("*").from_(exp.table_(table, quoted=True))
+    if rule == "none":
+        return query.where(exp.false())
     if rule == "own":
         return query.where(_visible(table, bu))
     key = dict((owner, k) for k, owner in FOLLOWS)[rule]

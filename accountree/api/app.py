@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accountree.api.middleware import SecurityMiddleware
 from accountree.api.routes import abm as abm_routes
-from accountree.api.routes import accounts, admin, groups, portfolio, quality
+from accountree.api.routes import accounts, admin, groups, leads, portfolio, quality
 from accountree.api.server import Server, is_write_conflict  # noqa: F401 - re-exported
 from accountree.errors import AccountreeError
 from accountree.store import Workspace
@@ -94,7 +94,7 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, web: bool = True,
         raise ConfigError(f"a trusted proxy is not an address or network: {err}",
                           hint="Give addresses or networks, e.g. --trusted-proxy 10.0.0.5 or 10.0.0.0/24.") from err
     install_error_handlers(app, hsts=secure_cookies)
-    for module in (accounts, groups, portfolio, quality, admin):
+    for module in (accounts, groups, portfolio, quality, admin, leads):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(abm_routes.router, prefix=API_PREFIX)  # multi-BU ABM (accountree.orchestration)
     if web:

@@ -29,8 +29,9 @@ from accountree.demo.csvout import CsvBundle
 from accountree.demo.deals import DEAL_COLUMNS, build_deals
 from accountree.demo.firmographics import RegistryCounters, build_profile
 from accountree.demo.groups import GroupBuilder, group_sizes
+from accountree.demo.leads import build_leads, contact_mailboxes, domains_column, extra_domains
 from accountree.demo.links import HIERARCHY_COLUMNS, RELATIONSHIP_COLUMNS, relationships, truth_hierarchy
-from accountree.demo.marketing import CAMPAIGN_COLUMNS, LEAD_COLUMNS, Campaigns, build_leads
+from accountree.demo.marketing import CAMPAIGN_COLUMNS, LEAD_COLUMNS, Campaigns
 from accountree.demo.truth import (
     DUPLICATE_COLUMNS,
     ICP_COLUMNS,
@@ -50,7 +51,9 @@ LEAD_SHARE = 0.03
 CAMPAIGNS_PER_BU = 10
 MIN_ACCOUNTS = 20
 BUNDLE_TABLES: dict[str, tuple[str, ...]] = {
-    "accounts": ACCOUNT_COLUMNS,
+    # `domains` (documented) right after the documented columns, before the demo's extras
+    "accounts": (*ACCOUNT_COLUMNS[:ACCOUNT_COLUMNS.index("segment")], "domains",
+                 *ACCOUNT_COLUMNS[ACCOUNT_COLUMNS.index("segment"):]),
     "relationships": RELATIONSHIP_COLUMNS,
     "deals": DEAL_COLUMNS,
     "contacts": CONTACT_COLUMNS,
@@ -101,7 +104,7 @@ def chunk_sizes(accounts: int) -> list[int]:
 
 
 def generate_bundle(out_dir: Path, accounts: int = 2000, seed: int = 7, reference_date: date | None = None,
-                    progress: Progress | None = None) -> DemoResult:
+                    progress: Progress | None = None, lead_share: float = LEAD_SHARE) -> DemoResult:
     """Write a demo bundle of ``accounts`` account records (and their world) into ``out_dir``.
 
     Deterministic: the same ``(accounts, seed, reference_date)`` gives byte-identical files.
@@ -139,7 +142,7 @@ def generate_bundle(out_dir: Path, accounts: int = 2000, seed: int = 7, referenc
         bundle["campaigns"].write(campaigns.table)
         done = 0
         for c, rows in enumerate(chunk_sizes(accounts)):
-            _chunk(c, rows, seed, ref_days, id_width, state, campaigns, bundle, truth)
+            _chunk(c, rows, seed, ref_days, id_width, state, campaigns, bundle, truth, lead_share)
             done += rows
             report("accounts", done, accounts)
         counts = {name: t.rows for name, t in bundle.tables.items()}
@@ -153,7 +156,7 @@ def generate_bundle(out_dir: Path, accounts: int = 2000, seed: int = 7, referenc
 
 
 def _chunk(c: int, rows: int, seed: int, ref_days: int, id_width: int, state: _RunState,
-           campaigns: Campaigns, bundle: CsvBundle, truth: CsvBundle) -> None:
+           campaigns: Campaigns, bundle: CsvBundle, truth: CsvBundle, lead_share: float = LEAD_SHARE) -> None:
     """Generate and write one closed world of ``rows`` account records."""
     rng = np.random.default_rng([seed, c])
     prng = random.Random(seed * 1_000_003 + c)
@@ -194,11 +197,14 @@ def _chunk(c: int, rows: int, seed: int, ref_days: int, id_width: int, state: _R
     activities = build_activities(prof, ent, rec.is_dup, rec.account_id, contacts.start, contacts.count,
                                   contacts.contact_id, state.activity, rng, ref_days)
     state.activity += activities.num_rows
-    leads, lead_truth = build_leads(e, prof, rec.primary, rec.account_id, builder.group_brand,
-                                    round(rows * LEAD_SHARE), state.lead, state.smes, rng, prng, ref_days)
+    extra = extra_domains(e, c, seed)  # acquired brands, old names: the accounts' `domains`
+    leads, lead_truth = build_leads(e, prof, rec.primary, rec.account_id, builder.group_brand, extra,
+                                    round(rows * lead_share), state.lead, state.smes, c, seed, ref_days,
+                                    contact_mailboxes(contacts.table, ent, rec.account_id))
     state.lead += leads.num_rows
 
-    bundle["accounts"].write(rec.table)
+    bundle["accounts"].write(rec.table.add_column(rec.table.schema.get_field_index("segment"), "domains",
+                                                  domains_column(ent, rec.primary, extra, len(ent))))
     bundle["relationships"].write(relationships(e, rec.primary, rec.account_id))
     bundle["deals"].write(deals)
     bundle["contacts"].write(contacts.table)

@@ -61,7 +61,7 @@ TABLES: dict[str, TableSpec] = {
                 "account_id:id*", "name*", "parent_id:id", "domain:domain", "website", "country:country",
                 "city", "industry", "employees:integer", "annual_revenue:number", "currency:currency",
                 "siren:siren", "siret:siret", "lei:lei", "duns:duns", "is_group_head:boolean",
-                "technologies", "owner", "created_at:date",
+                "technologies", "owner", "created_at:date", "domains",
             ),
             soft_account_refs=("parent_id",),
             money={"annual_revenue": "annual_revenue_rc"},

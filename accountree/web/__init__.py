@@ -17,7 +17,15 @@ DOCS_PAGE = """<!doctype html>
 
 
 def install(app: FastAPI) -> None:
-    from accountree.web import csp, views_accounts, views_auth, views_groups, views_portfolio, views_quality
+    from accountree.web import (
+        csp,
+        views_accounts,
+        views_auth,
+        views_groups,
+        views_leads,
+        views_portfolio,
+        views_quality,
+    )
     from accountree.web.pages import LoginRequired, login_redirect, static
 
     csp.install(app)
@@ -29,7 +37,7 @@ def install(app: FastAPI) -> None:
             css=static("vendor/swagger-ui/swagger-ui.css"), icon=static("favicon.svg"), spec=app.openapi_url,
             bundle=static("vendor/swagger-ui/swagger-ui-bundle.js"), init=static("api_docs.js")))
 
-    for module in (views_auth, views_portfolio, views_groups, views_accounts, views_quality):
+    for module in (views_auth, views_portfolio, views_groups, views_accounts, views_quality, views_leads):
         app.include_router(module.router, include_in_schema=False)
     from accountree.web import views_abm  # the ABM page (accountree.orchestration)
     app.include_router(views_abm.router, include_in_schema=False)
