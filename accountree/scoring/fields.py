@@ -147,6 +147,8 @@ def infer(table: pa.Table, fields: list[Field], min_count: int = 5) -> list[Fiel
             col = table.column(f.source)
             if pc.count(col).as_py() == 0:
                 f.note = "empty"
+            elif pc.count_distinct(col).as_py() < 2:
+                f.note = "one value only"
             continue
         col = pc.cast(table.column(f.source), pa.string())
         filled = col.filter(pc.is_valid(col))

@@ -92,7 +92,9 @@ def make_labels(target: Target, table: pa.Table, grid: Grid, as_of: date) -> tup
         metric_name = grid.model.best_customers.metric
         y, info = label(_numbers(table, metric_name), _numbers(table, "active_years_3y").astype(int), grid)
         info = {**grid.model.best_customers.model_dump(), **info, "positives": "best customers",
-                "negatives": "every other account"}
+                "negatives": "every other account", "customers": int((_numbers(table, "won_deals_3y") > 0).sum())}
+        if info["customers"] and not (_numbers(table, metric_name) > 0).any():
+            info["problem"] = f"no won deal of the last 3 years has a {metric_name.removesuffix('_3y').replace('_', ' ')}"
     elif target.kind == "won":
         first_won = _days(table, "__first_won")
         y = (~np.isnan(first_won)).astype(np.int8)
@@ -112,7 +114,8 @@ def make_labels(target: Target, table: pa.Table, grid: Grid, as_of: date) -> tup
     return y, keep, info
 
 
-def _check_enough(target: Target, positives: int, negatives: int, settings: Any, customers: int) -> None:
+def _check_enough(target: Target, positives: int, negatives: int, settings: Any, info: dict[str, Any]) -> None:
+    customers = info.get("customers", 0)
     labelled = positives + negatives
     what = {"won": "accounts that became customers", "best": "best customers"}.get(target.kind, f"accounts where {target.rule}")
     if labelled < settings.min_labelled:
@@ -126,8 +129,9 @@ def _check_enough(target: Target, positives: int, negatives: int, settings: Any,
         hint = ("Import 3 years of won deals with gross margin, or widen model.best_customers (top_share, "
                 "min_active_years) in the grid — or learn conversion fit instead: `accountree score train --target won`."
                 if target.kind == "best" else "Import the won deals (or the outcome field), or choose another --target.")
+        problem = f" ({info['problem']})" if info.get("problem") else ""
         raise NotEnoughLabelsError(
-            f"only {positives} {what}{among}; {settings.min_positives - positives} more are needed "
+            f"only {positives} {what}{among}{problem}; {settings.min_positives - positives} more are needed "
             f"(at least {settings.min_positives})", hint=hint)
     if negatives < settings.min_negatives:
         raise NotEnoughLabelsError(
@@ -228,7 +232,7 @@ def _train(ws, as_of, grid, grid_version, note, seed, target, exclude, include, 
         chosen_target.fields = {resolve(name, table) for name in chosen_target.fields}
     y, keep, info = make_labels(chosen_target, table, grid, as_of)
     positives, negatives = int(y[keep].sum()), int((keep & (y == 0)).sum())
-    _check_enough(chosen_target, positives, negatives, settings, info.get("customers", 0))
+    _check_enough(chosen_target, positives, negatives, settings, info)
     rows = np.flatnonzero(keep)
     if len(rows) > settings.max_training_rows:
         rows = np.sort(np.random.default_rng(seed).choice(rows, settings.max_training_rows, replace=False))
@@ -332,8 +336,13 @@ def _train(ws, as_of, grid, grid_version, note, seed, target, exclude, include, 
                                    settings.best_customers.metric)
         if note_:
             warnings.append(note_)
-    for leak in leaks:
-        warnings.append(f"excluded {leak.message}")
+    if grid.require_domain:
+        no_domain = int(ws.engine.scalar("SELECT count(*) FROM score_features WHERE domain_issue IS NOT NULL"))
+        total = int(ws.engine.scalar("SELECT count(*) FROM score_features"))
+        if total and no_domain > total / 2:
+            warnings.append(f"{no_domain:,} of {total:,} accounts have no valid website/domain: they trained the model, "
+                            "but the grid's `require_domain: true` leaves them unscored — set `require_domain: false` "
+                            "in your grid (`accountree score --grid icp.yaml`) to score them")
     beaten = [name for name, auc in (("the grid", auc_grid), (f"the one-field baseline ({metrics['baseline_field']})",
                                                                baseline_auc)) if auc is not None and (best["auc"] or 0) <= auc]
     kept = not beaten
