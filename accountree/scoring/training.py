@@ -307,8 +307,8 @@ def _train(ws, as_of, grid, grid_version, note, seed, target, exclude, include, 
     from accountree.scoring.drift import profile
 
     model["drift_profile"] = profile(typed, model)
-    held = learn.fit(xtr, ytr, chosen, seed)  # the chosen learner on the training rows, now calibrated out-of-fold
-    p_test = learn.calibrate(held, learn.raw_score({**held, "features": spec}, xte))
+    # Brier on the hold-out: the hold-out model's raw scores through the final model's calibration
+    p_test = learn.calibrate(fitted, learn.raw_score(best["model"], xte))
     cv = np.array(fitted["cv_auc"])
     metrics = {
         "target": chosen_target.name, **split_info, "holdout_rows": int(len(test_idx)),
