@@ -26,8 +26,8 @@ TARGET_SECONDS_1M = 10.0
 def run_score_bench(accounts: int = 1_000_000, seed: int = 7) -> dict[str, Any]:
     from accountree.scoring import synthetic
     from accountree.scoring.service import score_workspace
-    from accountree.scoring.versions import use_model
     from accountree.scoring.training import train_model
+    from accountree.scoring.versions import use_model
     from accountree.store import open_workspace
 
     as_of = date(2026, 11, 1)
