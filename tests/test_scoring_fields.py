@@ -289,3 +289,29 @@ def test_real_leads_imported_as_a_user_would(tmp_path):
         assert used["@Total Time Spent on Website"] == "numeric"
     finally:
         ws.close()
+
+
+def test_cli_train_target_models_and_status(tmp_path):
+    """`score train --target won --exclude …`, then `score models` and `score status` show the target."""
+    from accountree.store import open_workspace
+
+    location = str(tmp_path / "cli.duckdb")
+    ws = open_workspace(location)
+    try:
+        load_accounts(ws, 900, 9, tier_accounts, tier_rate)
+    finally:
+        ws.close()
+    runner = CliRunner()
+    result = runner.invoke(app, ["score", "train", "--target", "won", "--exclude", "region", "--as-of", AS_OF.isoformat(),
+                                 "-w", location, "--json"])
+    assert result.exit_code == 0, result.output
+    trained = json.loads(result.output)
+    assert trained["target"] == "won" and {"field": "region", "reason": "excluded with --exclude"} in trained["excluded"]
+    models = json.loads(runner.invoke(app, ["score", "models", "-w", location, "--json"]).output)
+    assert models[0]["target"] == "won" and models[0]["status"] in ("kept", "rejected")
+    assert {"auc_model", "auc_grid", "auc_baseline", "precision_top_grade_model", "precision_top_grade_grid",
+            "precision_top_grade_baseline"} <= set(models[0]["metrics"])
+    table = runner.invoke(app, ["score", "models", "-w", location], env={"COLUMNS": "200"}).output
+    assert "won" in table and "time" in table
+    bad = runner.invoke(app, ["score", "train", "--target", "won = = 1", "-w", location])
+    assert bad.exit_code != 0 and "Traceback" not in bad.output and "--target" in bad.output
