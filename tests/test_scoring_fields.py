@@ -258,6 +258,11 @@ def test_funnel_fixture_conversion_fit(tmp_path):
         assert m["auc_model"] > m["auc_baseline"] > m["auc_grid"]
         assert {r["field"] for r in m["importance"][:2]} == {"origin", "landing_page_id"}
         assert any(f["kind"] == "te" and f["source"] == "@landing_page_id" for f in current_model(ws)["model"]["features"])
+        # `score init` on such data: conversion fit, and no domain needed to get a score
+        from accountree.scoring.starter import starter_grid
+
+        grid = parse_grid(starter_grid(ws), "starter")
+        assert grid.model.target == "won" and grid.require_domain is False
     finally:
         ws.close()
 
