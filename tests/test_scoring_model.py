@@ -149,3 +149,31 @@ def test_sql_inference_matches_numpy(workspace):
     pairs = [(got[i], e) for i, e, issue in zip(ids, expected, issues, strict=True) if issue is None]
     assert len(pairs) > 600
     assert np.allclose([g for g, _ in pairs], [e for _, e in pairs], atol=0.011)
+
+
+def test_a_model_stored_before_user_fields_still_scores_and_explains(workspace):
+    """Models of the first format (standard fields only, no `fields` map) keep working after the upgrade."""
+    from accountree.scoring.versions import add_model
+
+    synthetic.load(workspace, 300, seed=12, as_of=AS_OF)
+    old = {"kind": "logistic_regression+platt", "intercept": -1.0, "calibration": {"slope": 1.0, "offset": 0.0},
+           "features": [{"kind": "log", "source": "employees", "label": "employees (log)", "fill": 5.0, "mean": 5.0, "std": 1.5},
+                        {"kind": "equals", "source": "industry", "value": "logistics", "label": "industry = logistics",
+                         "fill": 0.1, "mean": 0.1, "std": 0.3},
+                        {"kind": "uses", "source": "technologies", "value": "snowflake", "label": "uses snowflake",
+                         "fill": 0.2, "mean": 0.2, "std": 0.4}],
+           "coef": [0.5, 1.0, 0.8]}
+    add_model(workspace, as_of=AS_OF, grid_version=None, data_hash="old", labelled=300, positives=30,
+              definition={}, metrics={"auc_model": 0.8}, model=old)
+    score_workspace(workspace, AS_OF)
+    from accountree.scoring.service import model_inputs_query
+
+    inputs = workspace.engine.fetch_arrow(model_inputs_query(old))
+    expected = dict(zip(inputs.column("account_id").to_pylist(), np.round(learn.predict(old, inputs) * 100, 2), strict=True))
+    got = dict(workspace.engine.fetchall("SELECT account_id, model_score FROM score_model WHERE model_score IS NOT NULL"))
+    assert len(got) > 250 and np.allclose([got[k] for k in got], [expected[k] for k in got], atol=0.011)
+    logistics = workspace.engine.scalar(
+        "SELECT s.account_id FROM scores s JOIN accounts a USING (account_id) WHERE lower(a.industry) = 'logistics' "
+        "AND s.model_score IS NOT NULL ORDER BY s.account_id LIMIT 1")
+    assert "industry = logistics" in {r["feature"] for r in explain(workspace, logistics)["model"]["top_positive"]}
+    assert model_status(workspace)["drift"] == []
