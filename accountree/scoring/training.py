@@ -263,7 +263,7 @@ def _train(ws, as_of, grid, grid_version, note, seed, target, exclude, include, 
     spec = learn.encoding(train_t, usable)
     xtr = learn.fit_design(train_t, spec, ytr, seed)
     single = learn.single_field_auc(xtr, ytr, spec, seed)
-    leaks = [leak for leak in fields.leaks(train_t, usable, ytr, single)
+    leaks = [leak for leak in fields.leaks(train_t, usable, ytr, single, settings.leak_auc, settings.leak_fill_gap)
              if fields.label_of(leak.field).lower() not in forced_in]
     leaked = {leak.field for leak in leaks}
     excluded += [{"field": fields.label_of(leak.field), "reason": leak.reason} for leak in leaks]
