@@ -12,7 +12,6 @@ import pytest
 from accountree.scoring import explain, model_status, model_versions, score_workspace, synthetic, use_model
 from accountree.scoring import model as learn
 from accountree.scoring.training import NotEnoughLabelsError, train_model
-from tests.conftest import SHARED_DATA
 
 AS_OF = date(2026, 11, 1)
 
@@ -74,8 +73,11 @@ def test_too_few_labels_says_how_many_are_missing(duckdb_workspace):
     synthetic.load(duckdb_workspace, 150, seed=1, as_of=AS_OF)
     with pytest.raises(NotEnoughLabelsError) as info:
         train_model(duckdb_workspace, AS_OF)
-    labelled = duckdb_workspace.engine.scalar("SELECT count(*) FROM score_features WHERE domain_issue IS NULL")
-    assert f"only {labelled} labelled accounts" in info.value.message
+    # an account without a domain is still a training example: every account counts, positives and negatives said
+    labelled = duckdb_workspace.engine.scalar("SELECT count(*) FROM score_features")
+    assert duckdb_workspace.engine.scalar("SELECT count(*) FROM score_features WHERE domain_issue IS NOT NULL") > 0
+    assert f"only {labelled} labelled accounts (" in info.value.message
+    assert " positives, " in info.value.message and " negatives)" in info.value.message
     assert f"{200 - labelled} more are needed (at least 200)" in info.value.message
     assert duckdb_workspace.engine.scalar("SELECT count(*) FROM score_models") == 0
 
@@ -95,55 +97,40 @@ def test_small_sample_trains_with_a_warning(duckdb_workspace):
 
 
 def test_model_is_json_and_predicts_the_same_after_a_round_trip():
+    from accountree.scoring.fields import Field
+
     tables = synthetic.generate(800, seed=4, as_of=AS_OF)
     acc = tables["accounts"]
     features = pa.table({
-        "industry": acc["industry"], "country": acc["country"], "employees": acc["employees"],
-        "annual_revenue": pa.nulls(acc.num_rows, pa.float64()),
+        "industry": pa.compute.utf8_lower(acc["industry"]), "employees": pa.compute.cast(acc["employees"], pa.float64()),
         "technologies": pa.array([None if t is None else ";" + t.lower().replace("; ", ";") + ";"
                                   for t in acc["technologies"].to_pylist()]),
-        **{c: pa.array(np.zeros(acc.num_rows)) for c in ("pricing_page_visits_30d", "web_visits_30d", "intent_signals_90d",
-                                                          "form_fills_90d", "meetings_90d", "engagement_90d", "contacts",
-                                                          "decision_makers")},
     })
+    fields = [Field("industry", "standard", "text"), Field("employees", "standard", "numeric"),
+              Field("technologies", "standard", "multi")]
     y = np.isin(acc["industry"].to_numpy(zero_copy_only=False), ["Logistics"]).astype(np.int8)
-    model = learn.train(features, y)
-    again = json.loads(json.dumps(model))
-    assert np.allclose(learn.predict(model, features), learn.predict(again, features))
-    assert learn.roc_auc(y, learn.predict(again, features)) > 0.99
+    for learner in ("linear", "trees"):
+        spec = learn.encoding(features, fields)
+        x = learn.fit_design(features, spec, y)
+        model = {"features": spec, **learn.fit(x, y, learner)}
+        again = json.loads(json.dumps(model))
+        assert np.allclose(learn.predict(model, features), learn.predict(again, features))
+        assert learn.roc_auc(y, learn.predict(again, features)) > 0.99
 
 
-LEADS = SHARED_DATA / "x-education-lead-scoring" / "Leads.csv"
+def test_tree_json_traversal_matches_scikit_learn():
+    """The trees copied out of HistGradientBoostingClassifier give scikit-learn's own raw scores."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 6))
+    y = ((x[:, 0] > 0.3) ^ (x[:, 2] * x[:, 4] > 0.5) | (rng.random(3000) < 0.1)).astype(int)
+    from threadpoolctl import threadpool_limits
 
-@pytest.mark.skipif(not LEADS.exists(), reason="x-education lead-scoring data not present")
-def test_real_lead_data_calibrated_and_useful():
-    """X Education leads (public data): the same encoder and model on real conversions."""
-    import csv
-
-    with LEADS.open(encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-
-    def num(v: str) -> float | None:
-        try:
-            return float(v)
-        except ValueError:
-            return None
-
-    features = pa.table({
-        "industry": [r["Lead Source"] or None for r in rows],
-        "country": [r["What is your current occupation"] or None for r in rows],
-        "employees": pa.array([num(r["TotalVisits"]) for r in rows], pa.float64()),
-        "annual_revenue": pa.array([num(r["Total Time Spent on Website"]) for r in rows], pa.float64()),
-        "technologies": [";" + ";".join(t.lower() for t in (r["Last Activity"], r["Lead Origin"]) if t) + ";" for r in rows],
-        **{c: pa.array(np.zeros(len(rows))) for c in ("pricing_page_visits_30d", "web_visits_30d", "intent_signals_90d",
-                                                       "form_fills_90d", "meetings_90d", "engagement_90d", "contacts",
-                                                       "decision_makers")},
-    })
-    y = np.array([int(r["Converted"]) for r in rows], dtype=np.int8)
-    metrics = learn.evaluate(features, y, np.zeros(len(y)))
-    assert metrics["auc_model"] > 0.85 and metrics["auc_grid"] == 0.5
-    assert metrics["brier"] < 0.15 and metrics["precision_top_decile_model"] > 0.8
+    with threadpool_limits(limits=1):
+        fitted = HistGradientBoostingClassifier(max_iter=40, max_leaf_nodes=15, random_state=0).fit(x, y)
+    ours = learn.raw_score({"trees": json.loads(json.dumps(learn._trees_json(fitted)))}, x)
+    assert np.allclose(ours, fitted.decision_function(x), atol=1e-9)
 
 
 def test_sql_inference_matches_numpy(workspace):
@@ -162,3 +149,31 @@ def test_sql_inference_matches_numpy(workspace):
     pairs = [(got[i], e) for i, e, issue in zip(ids, expected, issues, strict=True) if issue is None]
     assert len(pairs) > 600
     assert np.allclose([g for g, _ in pairs], [e for _, e in pairs], atol=0.011)
+
+
+def test_a_model_stored_before_user_fields_still_scores_and_explains(workspace):
+    """Models of the first format (standard fields only, no `fields` map) keep working after the upgrade."""
+    from accountree.scoring.versions import add_model
+
+    synthetic.load(workspace, 300, seed=12, as_of=AS_OF)
+    old = {"kind": "logistic_regression+platt", "intercept": -1.0, "calibration": {"slope": 1.0, "offset": 0.0},
+           "features": [{"kind": "log", "source": "employees", "label": "employees (log)", "fill": 5.0, "mean": 5.0, "std": 1.5},
+                        {"kind": "equals", "source": "industry", "value": "logistics", "label": "industry = logistics",
+                         "fill": 0.1, "mean": 0.1, "std": 0.3},
+                        {"kind": "uses", "source": "technologies", "value": "snowflake", "label": "uses snowflake",
+                         "fill": 0.2, "mean": 0.2, "std": 0.4}],
+           "coef": [0.5, 1.0, 0.8]}
+    add_model(workspace, as_of=AS_OF, grid_version=None, data_hash="old", labelled=300, positives=30,
+              definition={}, metrics={"auc_model": 0.8}, model=old)
+    score_workspace(workspace, AS_OF)
+    from accountree.scoring.service import model_inputs_query
+
+    inputs = workspace.engine.fetch_arrow(model_inputs_query(old))
+    expected = dict(zip(inputs.column("account_id").to_pylist(), np.round(learn.predict(old, inputs) * 100, 2), strict=True))
+    got = dict(workspace.engine.fetchall("SELECT account_id, model_score FROM score_model WHERE model_score IS NOT NULL"))
+    assert len(got) > 250 and np.allclose([got[k] for k in got], [expected[k] for k in got], atol=0.011)
+    logistics = workspace.engine.scalar(
+        "SELECT s.account_id FROM scores s JOIN accounts a USING (account_id) WHERE lower(a.industry) = 'logistics' "
+        "AND s.model_score IS NOT NULL ORDER BY s.account_id LIMIT 1")
+    assert "industry = logistics" in {r["feature"] for r in explain(workspace, logistics)["model"]["top_positive"]}
+    assert model_status(workspace)["drift"] == []

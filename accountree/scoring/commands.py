@@ -87,29 +87,56 @@ def init(
 
 @score_app.command("train")
 def train(
+    target: Annotated[str | None, typer.Option(
+        "--target", help="What to learn: won (accounts that became customers), best (the best customers, grid's "
+                         "model.best_customers) or a rule on your fields, e.g. \"Converted = 1\" [default: the grid's "
+                         "model.target, best].")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="A field never to learn from (repeat).")] = None,
+    include: Annotated[list[str] | None, typer.Option(
+        "--include", help="Keep a field the leakage guard excluded (repeat).")] = None,
+    split: Annotated[str, typer.Option("--split", help="Hold-out: auto (by created_at when dates allow), time or random.")] = "auto",
     as_of: AsOf = None,
     note: Annotated[str | None, typer.Option(help="A note stored with this model version.")] = None,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Learn the fit model from the best customers, store it as a new version, and re-score."""
+    """Learn the fit model from your outcome and all your fields, test it on a hold-out, keep it if it wins."""
+    from accountree.errors import ConfigError
     from accountree.scoring.training import train_model
+
+    if split not in ("auto", "time", "random"):
+        raise ConfigError(f"--split must be auto, time or random, not {split!r}")
 
     def show(result: dict[str, Any]) -> None:
         m = result["metrics"]
-        console.print(f"[bold green]✓[/] model v{result['model_version']}: {result['labelled']:,} labelled accounts, "
-                      f"{result['positives']:,} best customers")
+        mark = "[bold green]✓[/]" if result["kept"] else "[bold yellow]✗[/]"
+        console.print(f"{mark} model v{result['model_version']} ({m['learner']}, target {result['target']}): "
+                      f"{result['labelled']:,} labelled accounts, {result['positives']:,} positives, "
+                      f"{m['fields_used']} fields; {m['note']}")
+        share = f"top grade ({m['top_grade_share']:.0%})"
         console.print(table_of([
-            {"on the hold-out": "ROC AUC", "model": m["auc_model"], "grid": m["auc_grid"]},
-            {"on the hold-out": "precision, top decile", "model": m["precision_top_decile_model"],
-             "grid": m["precision_top_decile_grid"]},
-            {"on the hold-out": f"cross-validated AUC ({m['cv_folds']} folds)", "model": f"{m['cv_auc_mean']} ± {m['cv_auc_std']}",
-             "grid": ""},
+            {"on the hold-out": "ROC AUC", "model": m["auc_model"], "grid": m["auc_grid"],
+             f"one field ({m['baseline_field']})": m["auc_baseline"]},
+            {"on the hold-out": f"precision, {share}", "model": m["precision_top_grade_model"],
+             "grid": m["precision_top_grade_grid"], f"one field ({m['baseline_field']})": m["precision_top_grade_baseline"]},
+            {"on the hold-out": "AUC by learner", "model": ", ".join(f"{k} {v}" for k, v in m["auc_by_learner"].items()),
+             "grid": "", f"one field ({m['baseline_field']})": ""},
         ]))
+        if m["importance"]:
+            console.print("main fields (permutation importance, AUC lost): " + ", ".join(
+                f"{r['field']} {r['auc_drop']:.3f}" for r in m["importance"][:6]))
+        for e in result["excluded"]:
+            err_console.print(f"[dim]not used:[/] {e['field']}: {e['reason']}")
         for warning in result["warnings"]:
             err_console.print(f"[yellow]warning:[/] {warning}")
+        if result["kept"]:
+            console.print(f"model v{result['model_version']} is in use; scores refreshed")
+        else:
+            console.print(f"kept {'model v' + str(result['current_model']) if result['current_model'] else 'the grid'}")
 
-    run_on(workspace_, as_json, lambda ws: train_model(ws, _day(as_of), note=note), show)
+    run_on(workspace_, as_json, lambda ws: train_model(ws, _day(as_of), note=note, target=target,
+                                                       exclude=tuple(exclude or ()), include=tuple(include or ()),
+                                                       split=split), show)
 
 
 @score_app.command("refresh")
@@ -141,7 +168,7 @@ def explain(
             model = info["model"]
             rows = [{"reason": r["feature"], "effect (log-odds)": f"{r['effect']:+.2f}"}
                     for r in model["top_positive"] + model["top_negative"]]
-            console.print(table_of(rows, title=f"model v{model['version']}"))
+            console.print(table_of(rows, title=f"model v{model['version']} ({model.get('method', 'linear contributions')})"))
 
     run_on(workspace_, as_json, lambda ws: explain_account(ws, account_id), show)
 
@@ -161,8 +188,11 @@ def status(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> N
     def show(info: dict[str, Any]) -> None:
         model = info["model"]
         if model["model_version"]:
-            console.print(f"model v{model['model_version']} trained {model['trained_at']} ({model['age_days']} days ago); "
-                          f"hold-out AUC model {model['auc_model']} vs grid {model['auc_grid']}")
+            console.print(f"model v{model['model_version']} (target {model['target']}) trained {model['trained_at']} "
+                          f"({model['age_days']} days ago); hold-out AUC model {model['auc_model']} vs grid "
+                          f"{model['auc_grid']} vs one field {model['auc_baseline']}")
+            if model["drift"]:
+                console.print("drift since training (PSI): " + ", ".join(f"{d['field']} {d['psi']:.3f}" for d in model["drift"]))
         if model["warning"]:
             err_console.print(f"[yellow]warning:[/] {model['warning']}")
         if "grades" in info:
@@ -179,9 +209,18 @@ def models(workspace_: WorkspaceOption = None, as_json: JsonOption = False) -> N
     from accountree.scoring import model_versions
 
     def show(rows: list[dict[str, Any]]) -> None:
-        console.print(table_of([{"version": r["version"], "current": "✓" if r["current"] else "", "trained_at": r["trained_at"],
-                                 "labelled": r["labelled"], "best customers": r["positives"], "data hash": r["data_hash"],
-                                 "AUC model": r["metrics"].get("auc_model"), "AUC grid": r["metrics"].get("auc_grid")}
+        def trio(m: dict[str, Any], key: str, old: str | None = None) -> str:
+            values = [m.get(f"{key}_model", m.get(f"{old}_model") if old else None), m.get(f"{key}_grid", m.get(f"{old}_grid") if old else None),
+                      m.get(f"{key}_baseline")]
+            return " / ".join("-" if v is None else f"{v:.3f}" for v in values)
+
+        console.print(table_of([{"v": r["version"], "in use": "✓" if r["current"] else "", "status": r["status"],
+                                 "target": r["target"], "trained": str(r["trained_at"])[:16],
+                                 "learner": r["metrics"].get("learner", "linear"), "hold-out": r["metrics"].get("split", "random"),
+                                 "labelled / positives": f"{r['labelled']:,} / {r['positives']:,}",
+                                 "AUC model / grid / one field": trio(r["metrics"], "auc"),
+                                 "top-grade precision model / grid / one field": trio(r["metrics"], "precision_top_grade",
+                                                                                        "precision_top_decile")}
                                 for r in rows]))
 
     run_on(workspace_, as_json, model_versions, show)

@@ -190,9 +190,14 @@ class BestCustomers(_Strict):
 
 
 class ModelSettings(_Strict):
+    target: str = "best"  # what `score train` learns when --target is not given: won, best or a rule
     best_customers: BestCustomers = Field(default_factory=BestCustomers)
-    min_labelled: int = Field(default=200, ge=20)
+    min_labelled: int = Field(default=200, ge=20)  # positives + negatives
     min_positives: int = Field(default=20, ge=5)
+    min_negatives: int = Field(default=20, ge=5)
+    drift_psi: float = Field(default=0.25, gt=0)  # `score status` warns when a main field's PSI exceeds this
+    leak_auc: float = Field(default=0.95, gt=0.5, le=1)  # a field this predictive alone is excluded as a leak
+    leak_fill_gap: float = Field(default=0.6, gt=0, le=1)  # filled-share gap positives vs others: a leak
     max_age_months: int = Field(default=6, ge=1)
     max_training_rows: int = Field(default=200_000, ge=1000)
     score_accounts_added_after_training: bool = False  # False: they keep a grid grade and say why

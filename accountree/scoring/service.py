@@ -47,7 +47,11 @@ def build_grid_scores(ws: Workspace, grid: Grid) -> None:
 
 
 def _model_scores(ws: Workspace, grid: Grid, model_row: dict[str, Any]) -> None:
-    """`score_model`: the model compiled to SQL and run by the engine, with the reason when it cannot score."""
+    """`score_model`: the model's score with the reason when it cannot score.
+
+    The linear model is compiled to SQL and run by the engine (set-based); the tree model scores
+    in Arrow batches (`_tree_scores`) and is joined back here."""
+    from accountree.scoring.fields import from_features
     from accountree.scoring.modelsql import probability_expression
 
     trained_day = _day(model_row["trained_at"])
@@ -61,17 +65,62 @@ def _model_scores(ws: Workspace, grid: Grid, model_row: dict[str, Any]) -> None:
         reason = reason.when(late, exp.Literal.string(f"added after the last model training ({trained_day.isoformat()}); "
                                                       "run `accountree score train` to include it"))
     reason_sql: exp.Expression = reason if reason.args.get("ifs") else exp.Null()
-    score = exp.func("round", exp.cast(exp.Mul(this=exp.paren(probability_expression(model_row["model"])),
-                                               expression=exp.Literal.number(100)), "DECIMAL(18, 6)"), exp.Literal.number(2))
-    inner = exp.select(exp.column("account_id", table="f", quoted=True),
-                       exp.cast(reason_sql, "VARCHAR").as_("model_reason"),
-                       exp.cast(score, "DOUBLE").as_("raw_score")).from_(exp.table_("score_features", alias="f", quoted=True))
+    model = model_row["model"]
+    inner = from_features()
+    if "trees" in model:
+        _tree_scores(ws, model)
+        probability: exp.Expression = exp.column("probability", table="t", quoted=True)
+        inner = inner.join(exp.table_("score_model_raw", alias="t", quoted=True), join_type="left",
+                           on=exp.EQ(this=exp.column("account_id", table="t", quoted=True),
+                                     expression=exp.column("account_id", table="f", quoted=True)))
+    else:
+        probability = probability_expression(model)
+    score = exp.func("round", exp.cast(exp.Mul(this=exp.paren(probability), expression=exp.Literal.number(100)),
+                                       "DECIMAL(18, 6)"), exp.Literal.number(2))
+    inner = inner.select(exp.column("account_id", table="f", quoted=True),
+                         exp.cast(reason_sql, "VARCHAR").as_("model_reason"),
+                         exp.cast(score, "DOUBLE").as_("raw_score"))
     query = exp.select(
         exp.column("account_id", quoted=True),
         exp.Case().when(exp.Is(this=exp.column("model_reason", quoted=True), expression=exp.Null()),
                         exp.column("raw_score", quoted=True)).as_("model_score"),
         exp.column("model_reason", quoted=True)).from_(inner.subquery("m"))
     replace_table(ws, "score_model", query)
+    if "trees" in model:
+        ws.engine.execute(exp.Drop(tables=[exp.table_("score_model_raw", quoted=True)], kind="TABLE", exists=True))
+
+
+TREE_BATCH_ROWS = 50_000
+
+
+def model_inputs_query(model: dict[str, Any]) -> exp.Select:
+    """`account_id` and every field the model reads, typed as in training."""
+    from accountree.scoring.fields import field_sql, from_features
+    from accountree.scoring.modelsql import field_kinds
+
+    columns = [exp.column("account_id", table="f", quoted=True)]
+    columns += [exp.alias_(field_sql(source, kind), source, quoted=True) for source, kind in field_kinds(model).items()]
+    return from_features().select(*columns)
+
+
+def _tree_scores(ws: Workspace, model: dict[str, Any]) -> None:
+    """`score_model_raw` (account_id, probability) for the tree model: the inputs streamed in Arrow
+    batches (`iter_batches`, TREE_BATCH_ROWS rows each), scored in numpy, the (id, probability)
+    pairs kept (about 30 bytes an account) and inserted once the stream is read."""
+    import pyarrow as pa
+
+    from accountree.scoring.model import predict
+
+    ids, scores = [], []
+    for batch in ws.engine.iter_batches(model_inputs_query(model), batch_rows=TREE_BATCH_ROWS):
+        table = pa.Table.from_batches([batch])
+        ids.append(table.column("account_id").combine_chunks().cast(pa.string()))
+        scores.append(pa.array(predict(model, table), pa.float64()))
+    replace_table(ws, "score_model_raw", "SELECT CAST(NULL AS VARCHAR) AS account_id, CAST(NULL AS DOUBLE) AS probability "
+                                         "WHERE 1 = 0")
+    if ids:
+        ws.engine.insert_arrow("score_model_raw", pa.table({"account_id": pa.concat_arrays(ids),
+                                                            "probability": pa.concat_arrays(scores)}))
 
 
 def _day(value: Any) -> date:
@@ -235,7 +284,9 @@ def explain(ws: Workspace, account_id: str, top: int = 3) -> dict[str, Any]:
     if model_row and out.get("model_score") is not None:
         from accountree.scoring.model import explain_row
 
-        features = ws.engine.fetch_arrow("SELECT * FROM score_features WHERE account_id = ?", [account_id])
+        query = model_inputs_query(model_row["model"]).where(
+            exp.EQ(this=exp.column("account_id", table="f", quoted=True), expression=exp.Placeholder()))
+        features = ws.engine.fetch_arrow(query, [account_id])
         out["model"] = {"version": model_row["version"], "trained_at": model_row["trained_at"],
                         **explain_row(model_row["model"], features, top)}
     return out

@@ -47,11 +47,40 @@ def _size_range(ws: Workspace) -> tuple[int, int]:
     return lo, max(hi, lo + 1)
 
 
+def _model_defaults(ws: Workspace) -> tuple[str, bool]:
+    """(model.target, require_domain) that fit the data: `won` when no won deal has a gross margin
+    (value fit cannot learn), no domain requirement when most accounts have none (leads, funnels)."""
+    won, margins = ws.engine.fetchone(
+        "SELECT count(*), count(gross_margin_rc) FROM deals WHERE stage = 'won'") or (0, 0)
+    total, with_web = ws.engine.fetchone(
+        "SELECT count(*), count(coalesce(domain, website)) FROM accounts") or (0, 0)
+    target = "won" if won and not margins else "best"
+    return target, not (total and with_web < total / 2)
+
+
+def _with_model_defaults(text: str, ws: Workspace) -> str:
+    import re
+
+    target, require_domain = _model_defaults(ws)
+    if target != "best":
+        line = f"  target: {target}                  # no won deal has a gross margin: learn who converts (conversion fit)"
+        if re.search(r"(?m)^  target: .*$", text):
+            text = re.sub(r"(?m)^  target: .*$", line, text, count=1)
+        else:
+            text = text.replace("model:\n", f"model:\n{line}\n", 1)
+    if not require_domain:
+        text = re.sub(r"(?m)^require_domain: true.*$", "require_domain: false         # most accounts have no website/domain",
+                      text, count=1)
+    return text
+
+
 def starter_grid(ws: Workspace) -> str:
     """YAML text of a grid fitted to the workspace's industries, technologies and sizes (validated)."""
     industries = [r[0] for r in ws.engine.fetchall(_INDUSTRIES)]
     if not industries:
-        return default_grid_text()
+        text = _with_model_defaults(default_grid_text(), ws)
+        parse_grid(text, "starter grid")
+        return text
     tech: Counter[str] = Counter()
     seen: dict[str, str] = {}
     for text, _accounts, customers in ws.engine.fetchall(_TECH):
@@ -127,5 +156,6 @@ model:
   min_positives: 20
   max_age_months: 6
 """
+    text = _with_model_defaults(text, ws)
     parse_grid(text, "starter grid")
     return text

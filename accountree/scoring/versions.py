@@ -65,15 +65,17 @@ def grid_versions(ws: Workspace) -> list[dict[str, Any]]:
 
 def add_model(ws: Workspace, *, as_of: date, grid_version: int | None, data_hash: str, labelled: int,
               positives: int, definition: dict[str, Any], metrics: dict[str, Any], model: dict[str, Any],
-              note: str | None = None) -> int:
+              note: str | None = None, target: str = "best", status: str = "kept", make_current: bool = True) -> int:
+    """Store a training run; `make_current` points the scores at it (a rejected run is kept for the record)."""
     version = int(ws.engine.scalar("SELECT coalesce(max(version), 0) FROM score_models")) + 1
     ws.engine.execute(
         "INSERT INTO score_models (version, trained_at, trained_by, as_of, grid_version, data_hash, labelled, positives, "
-        "definition, metrics, model, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "definition, metrics, model, note, target, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [version, _now(), current_user(), as_of, grid_version, data_hash, labelled, positives,
-         json.dumps(definition), json.dumps(metrics), json.dumps(model), note],
+         json.dumps(definition), json.dumps(metrics), json.dumps(model), note, target, status],
     )
-    ws.set_meta(MODEL_META, str(version))
+    if make_current:
+        ws.set_meta(MODEL_META, str(version))
     return version
 
 
@@ -95,7 +97,8 @@ def model_versions(ws: Workspace) -> list[dict[str, Any]]:
     current = current_model_version(ws)
     rows = ws.engine.fetch_dicts(
         "SELECT version, trained_at, trained_by, as_of, grid_version, data_hash, labelled, positives, definition, "
-        "metrics, note FROM score_models ORDER BY version DESC")
+        "metrics, note, coalesce(target, 'best') AS target, coalesce(status, 'kept') AS status "
+        "FROM score_models ORDER BY version DESC")
     return [{**_model_row(r, False), "current": r["version"] == current} for r in rows]
 
 
@@ -140,9 +143,24 @@ def model_status(ws: Workspace, today: date | None = None, max_age_months: int |
     age = (today - trained_day).days
     limit_days = round(max_age_months * 30.44)
     stale = age > limit_days
+    from accountree.scoring.drift import drift
+
+    settings = current_grid(ws)[0].model
+    drifted = drift(ws, model["model"])
+    moved = [d for d in drifted if d["psi"] > settings.drift_psi]
+    warnings = []
+    if stale:
+        warnings.append(f"model v{model['version']} was trained {age} days ago, more than {max_age_months} months: "
+                        "retrain with `accountree score train`")
+    if moved:
+        warnings.append("the data drifted since training (population stability index above "
+                        f"{settings.drift_psi:g}: " + ", ".join(f"{d['field']} {d['psi']:.2f}" for d in moved)
+                        + "): retrain with `accountree score train`")
+    metrics = model["metrics"]
     return {
         "model_version": model["version"], "trained_at": trained_at, "age_days": age, "max_age_months": max_age_months,
-        "stale": stale, "auc_model": model["metrics"].get("auc_model"), "auc_grid": model["metrics"].get("auc_grid"),
-        "warning": (f"model v{model['version']} was trained {age} days ago, more than {max_age_months} months: "
-                    "retrain with `accountree score train`") if stale else None,
+        "stale": stale, "drifted": bool(moved), "drift": drifted, "target": model.get("target") or "best",
+        "auc_model": metrics.get("auc_model"), "auc_grid": metrics.get("auc_grid"),
+        "auc_baseline": metrics.get("auc_baseline"),
+        "warning": "; ".join(warnings) or None,
     }
