@@ -38,6 +38,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from accountree.resolve.normalize import GENERIC_WORDS, form_words, legal_form
@@ -245,3 +246,20 @@ def check(id_l: str, left: Record, id_r: str, right: Record) -> Verdict:
     if left.ancestors and right.ancestors and left.top != right.top:
         return Verdict("review", "in two different groups")
     return Verdict("ok")
+
+
+# Two words are another spelling of each other inside a cluster at this similarity (rapidfuzz's
+# normalised Indel ratio, 0-100) and 6+ letters: "imdepemdemt" / "indepwndent" (78), not
+# "kessler" / "kellogg" (57); numbers never.
+SPELLING_RATIO = 72
+
+
+def spellings_only(left: Record, right: Record) -> bool:
+    """The distinguishing words of the two names pair up as spellings of one another (one word
+    for one word, each `SPELLING_RATIO` alike, same first letter): far-apart typos of one name,
+    which a chain of one-typo links may join inside a cluster (never on their own)."""
+    extra_l, extra_r = extra_words(left.tokens, right.tokens, left.form, right.form)
+    if not extra_l or len(extra_l) != len(extra_r):
+        return False
+    return all(min(len(a), len(b)) >= 6 and a[0] == b[0] and not any(ch.isdigit() for ch in a + b)
+               and fuzz.ratio(a, b) >= SPELLING_RATIO for a, b in zip(sorted(extra_l), sorted(extra_r), strict=True))
