@@ -203,18 +203,20 @@ def distinct_records(features: pa.Table) -> pa.Table:
 
 
 def tf_lookup(distinct: pa.Table) -> pa.Table:
-    """splink's term-frequency lookup of `name_norm`: for a name carried by k ≥ 2 *different*
-    records (distinct `dup_key`: another city, domain, legal form…), tf = (k − 1) / records, the
-    chance that another record carries it; names carried by one distinct record are left out (no
-    adjustment). splink then weighs an exact name log2(m / max(tf, u)) instead of log2(m / u): a
+    """splink's term-frequency lookup of `name_norm`: for a name carried by k ≥ 3 *different*
+    records (distinct `dup_key`: another city, domain, identifier…), tf = (k − 2) / records, the
+    share of records carrying it besides the two compared; names carried by one or two distinct
+    records are left out (no adjustment: with tf = k / records, splink's own count, the two records
+    of a duplicate pair made their own name "common" and the pair improbable — 4 of the demo's
+    true pairs fell under the threshold). splink then weighs an exact name log2(m / max(tf, u)) instead of log2(m / u): a
     name held by one company is strong evidence, "Services" held by twelve records of twelve
     cities is not. Exact repeats count once (see `distinct_records`); the adjustment only lowers a
     weight (`_weights_sql`), so a name that is merely rare never outweighs the model's u."""
     counts = Counter(n for n in distinct.column("name_norm").to_pylist() if n)
     total = max(distinct.num_rows, 1)
-    common = sorted((n, c) for n, c in counts.items() if c >= 2)
+    common = sorted((n, c) for n, c in counts.items() if c >= 3)
     return pa.table({"name_norm": pa.array([n for n, _ in common], pa.string()),
-                     "tf_name_norm": pa.array([(c - 1) / total for _, c in common], pa.float64())})
+                     "tf_name_norm": pa.array([(c - 2) / total for _, c in common], pa.float64())})
 
 
 def _blocked_u(con: duckdb.DuckDBPyConnection, table: str, linker, features: pa.Table,
