@@ -145,8 +145,9 @@ def _without_common_keys(keys: list[list[str]], countries: list[str], limit: int
     limit = MAX_KEY_RECORDS if limit is None else limit
     # counted over distinct names: a company typed 150 times (exact repeats, "N.V." / "NV") is one
     # name, not a generic word; before, its own keys were dropped and its spellings never compared
-    names = names if names is not None else [None] * len(keys)
-    holders = {(k, c, n) for ks, c, n in zip(keys, countries, names, strict=True) for k in ks}
+    holders = {(k, c, n if names is not None else i)
+               for i, (ks, c, n) in enumerate(zip(keys, countries, names or [None] * len(keys), strict=True))
+               for k in ks}
     counts = Counter((k, c) for k, c, _ in holders)
     common = {kc for kc, n in counts.items() if n > limit}
     if not common:

@@ -108,7 +108,12 @@ def resolve(ws: Workspace, options: ResolveOptions | None = None, *, apply: bool
         c.decision = "review"
     auto = [c for c in auto if c not in held]
     review = found.by_decision("review")
+    size = {m.account_id: len(g.members) for g in groups for m in g.members}
+    value = {c.pair_id: c.match_probability * size.get(c.account_id_l, 1) * size.get(c.account_id_r, 1)
+             for c in review}
     engine = ws.engine
+    if not apply:  # a preview: what `resolve --auto` would merge and queue, nothing written
+        return _preview(ws, found, groups, auto, review, options)
     with engine.transaction():
         engine.execute("DELETE FROM duplicate_candidates WHERE status IN ('pending', 'skipped')")
         keep = {r[0] for r in engine.fetchall("SELECT pair_id FROM duplicate_candidates")}
@@ -124,6 +129,7 @@ def resolve(ws: Workspace, options: ResolveOptions | None = None, *, apply: bool
                 "evidence": [json.dumps(c.evidence, sort_keys=True) for c, _ in rows],
                 "guard": pa.array([c.guard for c, _ in rows], pa.string()),
                 "status": [s for _, s in rows], "method": [c.decision for c, _ in rows],
+                "expected_value": pa.array([value.get(c.pair_id) for c, _ in rows], pa.float64()),
                 "found_at": pa.array([now] * len(rows), pa.timestamp("us")),
             }))
         merge_ids = merge_groups(ws, groups, user) if apply else []
@@ -133,16 +139,44 @@ def resolve(ws: Workspace, options: ResolveOptions | None = None, *, apply: bool
         "review_pending": int(engine.scalar("SELECT count(*) FROM duplicate_candidates WHERE status = 'pending'")),
         "held_by_guard": found.dropped,
         "auto_threshold": options.auto_threshold, "review_threshold": options.review_threshold,
-        "applied": apply,
+        "applied": apply, **cluster_metrics(groups, auto),
+    }
+
+
+def _preview(ws: Workspace, found: Found, groups: list[Group], auto: list[Candidate], review: list[Candidate],
+             options: ResolveOptions) -> dict[str, Any]:
+    """`resolve --dry-run`: the same clusters `resolve` would merge (one merge per absorbed record,
+    as `merged_records` counts them) and the pairs it would queue, without writing anything."""
+    decided = {r[0] for r in ws.engine.fetchall(
+        "SELECT pair_id FROM duplicate_candidates WHERE status NOT IN ('pending', 'skipped')")}
+    ids = sorted({m.account_id for g in groups for m in g.members})
+    names: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        names.update(ws.engine.fetchall(
+            f"SELECT account_id, name FROM accounts WHERE account_id IN ({', '.join('?' for _ in chunk)})",  # noqa: S608
+            chunk))
+    return {
+        "accounts": found.accounts, "pairs_scored": found.scored_pairs, "auto_pairs": len(auto),
+        "merged_records": sum(len(g.members) - 1 for g in groups),
+        "review_pending": len([c for c in review if c.pair_id not in decided]),
+        "held_by_guard": found.dropped,
+        "auto_threshold": options.auto_threshold, "review_threshold": options.review_threshold,
+        "applied": False, **cluster_metrics(groups, auto),
+        "would_merge": [[{"account_id": m.account_id, "name": names.get(m.account_id)} for m in g.members]
+                        for g in sorted(groups, key=lambda g: -len(g.members))],
     }
 
 
 def candidates(ws: Workspace, status: str = "pending", limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    """Candidate pairs with that status (most probable first), each with both accounts' fields."""
+    """Candidate pairs with that status, highest expected value first (probability × the records the
+    pair would join: a pair linking two clusters of 40 spellings before a lone pair), each with both
+    accounts' fields (a merged account: its row as it was, and `merged_into`)."""
     rows = ws.engine.fetch_dicts(
         "SELECT pair_id, account_id_l, account_id_r, match_probability, match_weight, evidence, guard, status, "
-        "method, found_at, decided_by, decided_at FROM duplicate_candidates WHERE status = ? "
-        "ORDER BY match_probability DESC, pair_id LIMIT ? OFFSET ?", [status, int(limit), int(offset)])
+        "method, found_at, decided_by, decided_at, expected_value FROM duplicate_candidates WHERE status = ? "
+        "ORDER BY coalesce(expected_value, match_probability) DESC, match_probability DESC, pair_id LIMIT ? OFFSET ?",
+        [status, int(limit), int(offset)])
     ids = sorted({r[k] for r in rows for k in ("account_id_l", "account_id_r")})
     accounts: dict[str, dict] = {}
     if ids:
@@ -150,6 +184,15 @@ def candidates(ws: Workspace, status: str = "pending", limit: int = 50, offset: 
         placeholders = ", ".join("?" for _ in ids)
         for a in ws.engine.fetch_dicts(f"SELECT {cols} FROM accounts WHERE account_id IN ({placeholders})", ids):  # noqa: S608
             accounts[a["account_id"]] = a
+        gone = [i for i in ids if i not in accounts]
+        if gone:  # merged away since the pair was found: its row as it was, and where it went
+            marks = ", ".join("?" for _ in gone)
+            for merged_id, survivor, before in ws.engine.fetchall(
+                    f"SELECT merged_id, survivor_id, before_merged FROM merges WHERE undone_at IS NULL "  # noqa: S608
+                    f"AND merged_id IN ({marks}) ORDER BY merge_id", gone):
+                row = json.loads(before) if before else {}
+                accounts[merged_id] = {**{k: row.get(k) for k in _SHOWN}, "account_id": merged_id,
+                                       "merged_into": survivor}
     for r in rows:
         r["evidence"] = json.loads(r["evidence"]) if r["evidence"] else {}
         r["left"] = accounts.get(r["account_id_l"], {"account_id": r["account_id_l"]})
