@@ -508,12 +508,16 @@ def score_pairs(features: pa.Table, options: ModelOptions | None = None) -> Scor
     gammas = [f"gamma_{c}" for c in COMPARISONS]
     total = " + ".join([prior_weight, *weights])
     least = min(max(options.floor, 1e-12), 1 - 1e-12)  # a review threshold of 1 keeps what rounds to 1
+    # pairs whose names are near-certain come back whatever their probability: the review queue's
+    # safety net (a tiny or odd list where the model has little to learn from)
+    near = ", ".join(str(lv.comparison_vector_value) for lv in linker._settings_obj.comparisons[0].comparison_levels
+                     if lv.label_for_charts in NEAR_NAME_LEVELS)
     floor = math.log2(least / (1 - least))
     total = f"CASE WHEN repeat THEN greatest({total}, {REPEAT_WEIGHT!r}) ELSE {total} END"
     query = (f"SELECT unique_id_l, unique_id_r, {total} AS match_weight, "  # noqa: S608 - numbers from the model
              f"1 / (1 + pow(2, -({total}))) AS match_probability, {', '.join(gammas + weights)} "
              f"FROM (SELECT unique_id_l, unique_id_r, repeat, {', '.join(gammas + parts)} FROM accountree_gammas) "
-             f"WHERE {total} >= {floor!r} ORDER BY unique_id_l, unique_id_r")
+             f"WHERE {total} >= {floor!r} OR gamma_name IN ({near}) ORDER BY unique_id_l, unique_id_r")
     result = con.sql(query).to_arrow_table()
     compared = con.execute("SELECT count(*) FROM accountree_gammas").fetchone()[0]
     prior = linker._settings_obj._probability_two_random_records_match

@@ -173,8 +173,10 @@ def find_candidates(ws: Workspace, options: ResolveOptions | None = None, accoun
             continue
         if p >= options.auto_threshold and v.action == "ok":
             decision, reason = "auto", None
-        else:
+        elif p >= options.review_threshold:
             decision, reason = "review", v.reason
+        else:  # near-certain names under the review threshold: the queue is the safety net
+            decision, reason = "review", v.reason or "names near-identical, little else to go on"
         evidence = {c: {"level": _label(summary, c, columns[f"gamma_{c}"][k]), "weight": round(columns[f"mw_{c}"][k], 2)}
                     for c in comparisons}
         found.candidates.append(Candidate(pair_id(a, b), a, b, p, float(columns["match_weight"][k]), evidence,
