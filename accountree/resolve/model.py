@@ -388,10 +388,9 @@ def _compare_blocked_pairs(linker, con: duckdb.DuckDBPyConnection, table: str) -
     levels = ", ".join(f"CAST(-mw_{c} - 1 AS TINYINT) AS gamma_{c}" for c in COMPARISONS)
     # splink's TF adjustment of this pass (u = 1): -log2(tf) of the name, 0 without adjustment
     con.execute(f"CREATE VIEW {table} AS SELECT p.unique_id_l, p.unique_id_r, {levels}, "  # noqa: S608 - constants
-                f"coalesce(p.mw_tf_adj_name, 0) AS tf_name, least(l.dup_id, r.dup_id) AS dup_l, "
-                f"greatest(l.dup_id, r.dup_id) AS dup_r, l.dup_id = r.dup_id AS repeat "
-                f"FROM {compared.physical_name} p JOIN accounts_features l ON l.unique_id = p.unique_id_l "
-                f"JOIN accounts_features r ON r.unique_id = p.unique_id_r")  # a view: the pairs are stored once
+                f"coalesce(p.mw_tf_adj_name, 0) AS tf_name, least(p.dup_id_l, p.dup_id_r) AS dup_l, "
+                f"greatest(p.dup_id_l, p.dup_id_r) AS dup_r, p.dup_id_l = p.dup_id_r AS repeat "
+                f"FROM {compared.physical_name} p")  # a view: the pairs are stored once
 
 
 def _weights_sql(linker) -> tuple[list[str], str]:
@@ -470,6 +469,7 @@ def score_pairs(features: pa.Table, options: ModelOptions | None = None) -> Scor
         + [block_on(*NAME_KEY_RULE, arrays_to_explode=["name_keys"])],
         probability_two_random_records_match=options.prior or _prior(features.num_rows),
         retain_matching_columns=False,
+        additional_columns_to_retain=["dup_id"],
         retain_intermediate_calculation_columns=True,
         max_iterations=20,
     )
@@ -477,7 +477,7 @@ def score_pairs(features: pa.Table, options: ModelOptions | None = None) -> Scor
     linker.table_management.register_term_frequency_lookup(
         db_api.register(tf_lookup(distinct), table_name="accountree_tf_name_norm"), "name_norm")
     # prior and u counted among the distinct records (exact repeats are not chance agreements)
-    sampler = linker if distinct.num_rows == features.num_rows else Linker(
+    sampler = linker if distinct.num_rows >= 0.98 * features.num_rows else Linker(
         db_api.register(distinct, table_name="accounts_distinct"), settings, log_level=None, validate_settings=False)
     if options.prior is None:
         try:

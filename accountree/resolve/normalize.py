@@ -259,6 +259,7 @@ _PREFIX_FORMS = _spelling_table(_PREFIX_SPELLINGS)
 _SUFFIX_NOISE = sorted({tuple(_tokens(s)) for s in _SUFFIX_NOISE_SPELLINGS}, key=len, reverse=True)  # longest first
 _SUFFIX_NOISE_LAST = frozenset(key[-1] for key in _SUFFIX_NOISE)
 _PREFIX_SIZES = _sizes_by(_PREFIX_FORMS, 0)
+_NOISE_FIRST = frozenset(noise[0] for noise in _PREFIX_NOISE)
 
 # ---------------------------------------------------------------------------------------------
 # Generic words: spelling variants unified, stop words dropped
@@ -332,12 +333,24 @@ def _text(name: object) -> str | None:
     return text if text.strip() else None
 
 
+def _may_change(tokens: list[str]) -> bool:
+    """Whether `_clean` could change its own output: single letters (joined once neighbours), a
+    legal form, noise or stop word at an edge, a canonical word or connector left in it."""
+    if not tokens:
+        return False
+    return (len(tokens) > 1 and any(len(t) == 1 for t in tokens)) or tokens[0] in _PREFIX_SIZES \
+        or tokens[-1] in _SUFFIX_SIZES or any(t in _CONNECTORS or t in _STOP_WORDS or t in _CANONICAL_WORDS
+                                              or t in _NOISE_FIRST for t in tokens)
+
+
 def _clean_stable(name: str) -> tuple[list[str], str | None]:
     """`_clean`, repeated on its own output until it no longer changes (at most 3 passes), so that
     normalising a normalised name changes nothing ("x de y" -> "x y" -> "xy": letters brought
     together by a removed word are joined on the next pass)."""
     tokens, form = _clean(name)
     for _ in range(2):
+        if not _may_change(tokens):
+            break
         again, _form = _clean(" ".join(tokens))
         if again == tokens:
             break
