@@ -89,6 +89,10 @@ def name_keys(tokens: list[str]) -> list[str]:
     - the same for the name without trailing legal-form debris (`_core`).
     """
     keys: set[str] = set()
+    if len(tokens) > 1 and len("".join(tokens)) >= 6:  # "mentor graphics" / "mentorgraphics"
+        keys.add("=" + "".join(tokens))
+    elif len(tokens) == 1 and len(tokens[0]) >= 6:
+        keys.add("=" + tokens[0])
     for words in (tokens, _core(tokens)):
         if len(words) == 1:
             word = words[0]

@@ -55,7 +55,7 @@ _GENERIC_SPELLINGS = {
 # single-shareholder mark (SAS/SASU, SARL/EURL, S.L./S.L.U., S.A./S.A.U.: the same company after a
 # share transfer), "Co., Ltd." / "Ltd", and the "KG" a rep types for a "GmbH & Co. KG".
 _SAME_FORMS = ({"SA", "NV", "S.A.U."}, {"BV", "S.r.l."}, {"SAS", "SASU"}, {"SARL", "EURL"}, {"S.L.", "S.L.U."},
-               {"Ltd", "Co. Ltd"}, {"KG", "GmbH & Co. KG"})
+               {"Ltd", "Co. Ltd", "Co"}, {"KG", "GmbH & Co. KG"})
 # The normaliser's spellings of generic words ("Internacional" -> "intl"): a word of their own, never
 # an abbreviation of another ("intl" is not "industrial").
 _GENERIC = GENERIC_WORDS

@@ -40,7 +40,9 @@ _NAME_LEVELS = [
     # splink's term-frequency adjustment on the normalised name, from `_tf_lookup` (see there)
     {"sql_condition": "name_norm_l = name_norm_r", "label_for_charts": "same name", "m_probability": 0.55,
      "tf_adjustment_column": "name_norm", "tf_adjustment_weight": 1.0},
-    {"sql_condition": "name_sorted_l = name_sorted_r", "label_for_charts": "same words", "m_probability": 0.02},
+    # same words in another order, or written together ("Planet Scale" / "planetscale")
+    {"sql_condition": "name_sorted_l = name_sorted_r OR replace(name_norm_l, ' ', '') = replace(name_norm_r, ' ', '')",
+     "label_for_charts": "same words", "m_probability": 0.02},
     # the length tests cost nothing and spare most pairs the edit distance (which is at least the length gap)
     # one typo, the first letter kept, in names of 5+ letters ("Burley" / "Hurley", "Dixon" / "Nixon",
     # "SAP" / "SIP": a rhyme or a short name, not a typo — real lists showed these as the wrong merges)

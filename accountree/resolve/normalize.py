@@ -56,10 +56,16 @@ _GLUED_FORM_RE = re.compile(r"(?<=[a-z])(Ltd|Inc|LLC|GmbH|Corp|AB|AG|ASA|SA|SAS|
 _APOSTROPHES_RE = re.compile("['`\u2018\u2019\u201b\u00b4\u02bc\u02b9\u2032]")
 
 
+# A web address's scheme and "www.", and @handles ("Google @kubernetes", "Amazon Web Services (@aws)").
+_URL_HANDLE_RE = re.compile(r"(?i)\bhttps?://|\bwww\.|(?<![\w.])@[\w-]+")
+
+
 def _tokens(text: str) -> list[str]:
     """Lower-case ASCII word tokens of `text`, connectors removed, spelled-out letters joined."""
     if "&" in text and ";" in text:
         text = html.unescape(text)  # "Lowe&#8217;s" exports
+    if "@" in text or "/" in text or "www" in text.lower():
+        text = _URL_HANDLE_RE.sub(" ", text)
     text = _APOSTROPHES_RE.sub("", text)
     if not text.isascii():
         text = unidecode(text)
