@@ -240,6 +240,7 @@ def demo(
     from accountree.demo import generate_bundle
     from accountree.demo.abm import import_bu_exports
     from accountree.ingest import import_bundle
+    from accountree.resolve.service import resolve as resolve_duplicates
     from accountree.status import workspace_status
 
     def action() -> None:
@@ -254,14 +255,19 @@ def demo(
                 imported = import_bundle(ws, [str(result.out_dir)], None,
                                          lambda s, d, t: bar.update(task, description=s, completed=d, total=t))
                 import_bu_exports(ws, result.out_dir)  # each BU's own export, with --bu (accountree.demo.abm)
+            resolved = {} if no_build else resolve_duplicates(ws, user="demo")  # the review queue and merges
             built = {} if no_build else run_build(ws, BuildOptions(as_of=day))
             admin = _demo_admin(ws)
             info = workspace_status(ws)
         if as_json:
-            print_json({"bundle": str(result.out_dir), "import_id": imported.import_id, "build": built, "status": info})
+            print_json({"bundle": str(result.out_dir), "import_id": imported.import_id, "resolve": resolved, "build": built,
+                        "status": info})
             return
         console.print(f"[bold green]✓[/] demo bundle written to {result.out_dir} (ground truth in {result.truth_dir})")
         console.print(f"[bold green]✓[/] imported {imported.rows:,} rows into {info['workspace']}")
+        if resolved:
+            console.print(f"[bold green]✓[/] duplicates: {resolved['merged_records']:,} records merged, "
+                          f"{resolved['review_pending']:,} pairs to review (`accountree review`)")
         for name, summary in built.items():
             console.print(f"[bold green]✓[/] {name}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
         console.print(table_of([{"table": t, "rows": f"{n:,}"} for t, n in {**info["tables"], **info["computed"]}.items()]))

@@ -88,7 +88,7 @@ if not GLEIF_NAMES.exists():  # the repository may sit elsewhere than /work/main
         ("Banco Santander, S.A.", "banco santander"),
         ("Telefónica de España, S.A.U.", "telefonica espana"),
         ("Enel S.p.A.", "enel"),
-        ("Koninklijke Philips N.V.", "koninklijke philips"),
+        ("Koninklijke Philips N.V.", "philips"),
         ("ASML Holding NV", "asml holding"),
         ("Unilever PLC", "unilever"),
         ("HOTEL SANUS s. r. o.", "hotel sanus"),

@@ -79,14 +79,14 @@ def test_resolve_merges_duplicates_and_keeps_siblings_apart(loaded: Workspace) -
     # same name, country and industry, nothing against: merged at the default threshold (0.75)
     pg = ws.engine.fetchone("SELECT match_probability, method FROM duplicate_candidates WHERE pair_id = ?",
                             [pair_id("D1", "D2")])
-    assert pg[1] == "auto" and 0.75 <= pg[0] < 0.95
+    assert pg[1] == "auto" and 0.75 <= pg[0] < 0.995
     # the review queue: the group head and its subsidiary's look-alike ("Airbus" / "AIRBUS OPERATIONS")
     queue = [(c["account_id_l"], c["account_id_r"], c["guard"]) for c in candidates(ws)]
     assert queue == [("A1", "A4", "extra words: operations")]
 
 
 def test_a_stricter_auto_threshold_queues_the_less_sure_pairs(loaded: Workspace) -> None:
-    summary = resolve(loaded, ResolveOptions(auto_threshold=0.95))
+    summary = resolve(loaded, ResolveOptions(auto_threshold=0.995))
     assert summary["merged_records"] == 2
     assert ("D1", "D2") in {(c["account_id_l"], c["account_id_r"]) for c in candidates(loaded)}
 
@@ -115,7 +115,7 @@ def test_undo_restores_everything_and_the_pair_never_comes_back(loaded: Workspac
 
 def test_review_decisions_are_remembered(loaded: Workspace) -> None:
     ws = loaded
-    strict = ResolveOptions(auto_threshold=0.95)  # so that the P&G pair waits for a reviewer
+    strict = ResolveOptions(auto_threshold=0.995)  # so that the P&G pair waits for a reviewer
     resolve(ws, strict)
     queue = {(c["account_id_l"], c["account_id_r"]): c for c in candidates(ws)}
     pg = queue[("D1", "D2")]
@@ -183,7 +183,7 @@ def test_interactive_review_loop(loaded: Workspace, monkeypatch: pytest.MonkeyPa
     from accountree.resolve.commands import _review_loop
 
     ws = loaded
-    resolve(ws, ResolveOptions(auto_threshold=0.95))  # two pairs to review
+    resolve(ws, ResolveOptions(auto_threshold=0.995))  # two pairs to review
     answers = iter(["r", "a", "q"])
     monkeypatch.setattr(Prompt, "ask", lambda *a, **k: next(answers))
     counts = _review_loop(ws, limit=None)

@@ -14,6 +14,7 @@ from accountree.bench.resolve_bench import (
     _true_pairs,
     load_chicago,
     load_ror,
+    name_only,
     run_resolve_bench,
     score_records,
 )
@@ -62,7 +63,20 @@ def test_real_chicago_sites() -> None:
     assert result["auto"]["true"] == 6608
     assert result["auto"]["precision"] >= 0.98
     assert result["auto"]["recall"] >= 0.3
-    assert result["review_queue"]["precision"] >= 0.9
+    # issue 19: the queue also holds the near-identical names under the review threshold (823
+    # pairs, 0.69 right; before 485, 0.94): auto + review finds more of the true pairs
+    assert result["review_queue"]["precision"] >= 0.65
+    assert result["auto_plus_review"]["recall"] >= 0.42
+
+
+def test_real_chicago_sites_name_only() -> None:
+    """Issue 19: the same records with every column but the name blanked merged nothing before
+    (recall 0); now 0.38 at precision 0.92 — the wrong pairs are mostly sites named exactly like
+    their agency's other sites (only the address tells them apart)."""
+    records, truth = load_chicago(_shared(CHICAGO))
+    result = score_records(name_only(records), truth)
+    assert result["auto"]["recall"] >= 0.35
+    assert result["auto"]["precision"] >= 0.9
 
 
 def test_real_ror_strings_abstain_rather_than_guess() -> None:
@@ -70,6 +84,14 @@ def test_real_ror_strings_abstain_rather_than_guess() -> None:
     evidence alone seldom reaches a threshold; what is proposed is right."""
     records, truth = load_ror(_shared(ROR), rows=3000)
     result = score_records(records, truth)
-    assert result["auto"]["precision"] >= 0.98
-    assert result["review_queue"]["precision"] >= 0.8
+    # identical strings labelled with two ROR ids ("Howard Hughes Medical Institute, Stanford
+    # University": HHMI in one row, Stanford in another) are merged now that exact repeats are one
+    # record: precision on those is not scorable (see the next test)
     assert result["auto"]["predicted"] + result["review_queue"]["predicted"] < 100
+
+
+def test_real_ror_scorable_strings() -> None:
+    """Strings the set labels with one ROR id only: what is merged is right (issue 19)."""
+    records, truth = load_ror(_shared(ROR), rows=3000, scorable=True)
+    result = score_records(records, truth)
+    assert result["auto"]["precision"] >= 0.95

@@ -10,7 +10,7 @@ from itertools import combinations
 import pyarrow as pa
 
 from accountree.resolve.features import build_features
-from accountree.resolve.model import ModelOptions, _nonnull_pairs, score_pairs
+from accountree.resolve.model import REPEAT_WEIGHT, ModelOptions, _nonnull_pairs, score_pairs
 
 _SYLLABLES = ("ka", "lo", "ver", "ind", "mar", "tel", "qu", "bra", "sen", "dor", "fi", "gal", "rum", "pex", "tor", "vyn")
 _COUNTRIES = ("FR", "DE", "IT", "ES", "GB", "US", "BE", "NL", "CH", "AT")
@@ -86,14 +86,33 @@ def test_nonnull_pairs_worked_out_by_hand() -> None:
 
 
 def test_rare_levels_are_counted_on_the_blocked_pairs() -> None:
-    """30 accounts, 3 pairs sharing a name; the random sample (10 pairs) sees too little, so u of
-    "same name" is 3 / 435 pairs: weight log2(0.55 / (3 / 435)) = 6.32 bits."""
+    """30 accounts, 3 names typed twice (exact repeats: one record each, not a chance agreement):
+    no two *different* records share a name, so "same name" gets the u of one pair among the 27
+    distinct records (351 pairs): weight log2(0.55 · 351) = 7.59 bits; the repeats themselves are
+    one record typed twice, at least REPEAT_WEIGHT. Before, the repeats counted as chance: u was
+    3 / 435 and the six rows of one name stayed apart on a name-only list."""
     names = [f"company{i:02d}" for i in range(24)] + ["twin one", "twin one", "twin two", "twin two",
                                                        "twin three", "twin three"]
     accounts = pa.table({"account_id": [f"R{i}" for i in range(30)], "name": names})
     scored = score_pairs(build_features(accounts), ModelOptions(u_max_pairs=10, floor=0.001))
     same_name = next(level for level in scored.model["name"] if level["label"] == "same name")
-    assert same_name["weight"] == round(math.log2(0.55 / (3 / 435)), 2)
+    assert same_name["weight"] == round(math.log2(0.55 * 351), 2)
     assert scored.compared >= 3
-    levels = dict(zip(_pairs(scored.pairs), scored.pairs.column("gamma_name").to_pylist(), strict=True))
-    assert levels[("R24", "R25")] == same_name["gamma"]
+    pairs = dict(zip(_pairs(scored.pairs), zip(scored.pairs.column("gamma_name").to_pylist(),
+                                               scored.pairs.column("match_weight").to_pylist(), strict=True), strict=True))
+    assert pairs[("R24", "R25")][0] == same_name["gamma"] and pairs[("R24", "R25")][1] >= REPEAT_WEIGHT
+
+
+def test_term_frequency_lowers_a_name_many_different_records_carry() -> None:
+    """splink's TF adjustment on the name: "Services" held by 12 records of 12 cities is weak
+    evidence, a name held by two records of one company is not lowered at all."""
+    rows = [{"account_id": f"S{i}", "name": "Services SARL", "country": "FR", "city": f"ville{i}"} for i in range(12)]
+    rows += [{"account_id": "U1", "name": "Zorblatt Industries", "country": "FR", "city": "Lyon"},
+             {"account_id": "U2", "name": "Zorblatt Industries SA", "country": "FR", "city": "Lyon 3e"}]
+    rows += [{"account_id": f"F{i}", "name": f"Filler{i:03d} Co", "country": "FR", "city": f"c{i}"} for i in range(40)]
+    scored = score_pairs(build_features(pa.Table.from_pylist(rows)), ModelOptions(floor=0.0001))
+    weight = dict(zip(_pairs(scored.pairs), scored.pairs.column("mw_name").to_pylist(), strict=True))
+    rare, common = weight[("U1", "U2")], weight[("S0", "S1")]
+    assert rare - common >= 3  # log2 of (12 - 2) / (u · records): several bits lower
+    probability = dict(zip(_pairs(scored.pairs), scored.pairs.column("match_probability").to_pylist(), strict=True))
+    assert probability[("U1", "U2")] > 0.75 > probability[("S0", "S1")]

@@ -89,9 +89,23 @@ def bench_api(
 def bench_resolve(
     accounts: Annotated[int, typer.Option(help="Demo accounts to generate (ground truth included).")] = 2000,
     seed: Annotated[int, typer.Option(help="Demo seed.")] = 7,
+    all_: Annotated[bool, typer.Option("--all", help="Also every labelled set of the shared data, each with its "
+                                       "columns and name only (one table).")] = False,
+    names_file: Annotated[str | None, typer.Option(help="With --all: a `variant -> canonical` names list to score "
+                                                   "too (e.g. cncf/gitdm's company-names-mapping).")] = None,
+    shared: Annotated[str, typer.Option(help="With --all: the folder of the labelled data.")] = "../shared/data",
     as_json: JsonOption = False,
 ) -> None:
     """Precision, recall and F1 of auto-merges and of the review queue against the demo's ground truth."""
+    if all_:
+        def table() -> None:
+            rows = _call("resolve_bench", "run_all", shared=shared, names_file=names_file, accounts=accounts, seed=seed)
+            if as_json:
+                print_json(rows)
+            else:
+                console.print(table_of(rows, title="bench resolve --all (pairwise; auto = merged clusters)"))
+        run(as_json, table)
+        return
     run(as_json, lambda: _show(_call("resolve_bench", "run_resolve_bench", accounts=accounts, seed=seed), as_json,
                                "bench resolve"))
 

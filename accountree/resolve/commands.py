@@ -44,7 +44,7 @@ def resolve_command(
     review_threshold: Annotated[float | None, typer.Option(
         help=f"Queue for review at or above this probability [default: {DEFAULT_REVIEW}].")] = None,
     save_thresholds: Annotated[bool, typer.Option("--save-thresholds", help="Remember the thresholds given.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Find and queue candidates, merge nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what `resolve --auto` would merge; write nothing.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the model's random sampling (same seed, same result).")] = 42,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
@@ -65,10 +65,17 @@ def resolve_command(
             if as_json:
                 print_json(summary)
                 return
+            merged = "would be merged (dry run: nothing written)" if dry_run else "merged automatically"
             console.print(f"[bold green]✓[/] {summary['accounts']:,} accounts, {summary['pairs_scored']:,} pairs scored; "
-                          f"{summary['merged_records']:,} records merged automatically (≥ {options.auto_threshold}); "
+                          f"{summary['merged_records']:,} records {merged} (≥ {options.auto_threshold}); "
                           f"{summary['review_pending']:,} pairs to review; "
                           f"{summary['held_by_guard']:,} pairs held apart by the sibling guard")
+            if dry_run and summary.get("would_merge"):
+                console.print(table_of([{"records": len(g), "accounts": "; ".join(
+                    f"{m['name']} ({m['account_id']})" for m in g[:4]) + (" …" if len(g) > 4 else "")}
+                    for g in summary["would_merge"][:20]], title="largest merges it would make"))
+            if dry_run:
+                return
             if not auto and summary["review_pending"] and console.is_terminal and typer.confirm("Review now?", default=True):
                 _review_loop(ws, limit=None)
 
@@ -159,14 +166,20 @@ def review_command(
                     print_json(pairs)
                     return
                 console.print(table_of([{"pair_id": p["pair_id"], "probability": f"{p['match_probability']:.3f}",
-                                         "left": f"{p['left'].get('name')} ({p['account_id_l']})",
-                                         "right": f"{p['right'].get('name')} ({p['account_id_r']})",
+                                         "left": _named(p["left"], p["account_id_l"]),
+                                         "right": _named(p["right"], p["account_id_r"]),
                                          "guard": p["guard"] or ""} for p in pairs], title="review queue"))
                 return
             counts = _review_loop(ws, limit)
         err_console.print(f"{counts['accept']} accepted, {counts['reject']} rejected, {counts['skip']} skipped")
 
     run(as_json, action)
+
+
+def _named(account: dict[str, Any], account_id: str) -> str:
+    """"Name (ID)", and where a merged account went: "Name (ID → merged into SURVIVOR)"."""
+    into = f" → merged into {account['merged_into']}" if account.get("merged_into") else ""
+    return f"{account.get('name') or '(unknown)'} ({account_id}{into})"
 
 
 def register(app: typer.Typer) -> None:

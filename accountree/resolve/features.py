@@ -89,6 +89,10 @@ def name_keys(tokens: list[str]) -> list[str]:
     - the same for the name without trailing legal-form debris (`_core`).
     """
     keys: set[str] = set()
+    if len(tokens) > 1 and len("".join(tokens)) >= 6:  # "mentor graphics" / "mentorgraphics"
+        keys.add("=" + "".join(tokens))
+    elif len(tokens) == 1 and len(tokens[0]) >= 6:
+        keys.add("=" + tokens[0])
     for words in (tokens, _core(tokens)):
         if len(words) == 1:
             word = words[0]
@@ -131,18 +135,24 @@ def build_features(accounts: pa.Table) -> pa.Table:
         out["siret"].append(siret)
         out["lei"].append(_lei(cols["lei"][i]))
         out["duns"].append(_digits(cols["duns"][i], 9))
-    out["name_keys"] = _without_common_keys(out["name_keys"], out["block_country"])
+    out["name_keys"] = _without_common_keys(out["name_keys"], out["block_country"], names=out["name_norm"])
     return pa.table(out, schema=FEATURE_SCHEMA)
 
 
-def _without_common_keys(keys: list[list[str]], countries: list[str], limit: int | None = None) -> list[list[str]]:
-    """Name keys held by more than `limit` (MAX_KEY_RECORDS) records of one country left out: a
+def _without_common_keys(keys: list[list[str]], countries: list[str], limit: int | None = None,
+                         names: list[str | None] | None = None) -> list[list[str]]:
+    """Name keys held by more than `limit` (MAX_KEY_RECORDS) distinct names of one country left out: a
     generic word ("prime", "group", "services" — what remains of "Acme Services" without its
     brand) would block every such pair of the country, a cost growing with the square of the
     workspace; the pairs it alone would find are found by another key (measured on the demo: 0.2 %
     of the true pairs lost at 50 k and 200 k accounts, 55 % fewer name-key pairs)."""
     limit = MAX_KEY_RECORDS if limit is None else limit
-    counts = Counter((k, c) for ks, c in zip(keys, countries, strict=True) for k in ks)
+    # counted over distinct names: a company typed 150 times (exact repeats, "N.V." / "NV") is one
+    # name, not a generic word; before, its own keys were dropped and its spellings never compared
+    holders = {(k, c, n if names is not None else i)
+               for i, (ks, c, n) in enumerate(zip(keys, countries, names or [None] * len(keys), strict=True))
+               for k in ks}
+    counts = Counter((k, c) for k, c, _ in holders)
     common = {kc for kc, n in counts.items() if n > limit}
     if not common:
         return keys

@@ -38,6 +38,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from accountree.resolve.normalize import GENERIC_WORDS, form_words, legal_form
@@ -54,7 +55,7 @@ _GENERIC_SPELLINGS = {
 # single-shareholder mark (SAS/SASU, SARL/EURL, S.L./S.L.U., S.A./S.A.U.: the same company after a
 # share transfer), "Co., Ltd." / "Ltd", and the "KG" a rep types for a "GmbH & Co. KG".
 _SAME_FORMS = ({"SA", "NV", "S.A.U."}, {"BV", "S.r.l."}, {"SAS", "SASU"}, {"SARL", "EURL"}, {"S.L.", "S.L.U."},
-               {"Ltd", "Co. Ltd"}, {"KG", "GmbH & Co. KG"})
+               {"Ltd", "Co. Ltd", "Co"}, {"KG", "GmbH & Co. KG"})
 # The normaliser's spellings of generic words ("Internacional" -> "intl"): a word of their own, never
 # an abbreviation of another ("intl" is not "industrial").
 _GENERIC = GENERIC_WORDS
@@ -235,6 +236,10 @@ def check(id_l: str, left: Record, id_r: str, right: Record) -> Verdict:
         reason = f"extra words: {' '.join(extra_l or extra_r)}"
         same_group = left.top == right.top and (left.ancestors or right.ancestors)
         return Verdict("drop" if same_group and not strong else "review", reason)
+    initials_l = {t for t in left.tokens if len(t) == 1 and t.isalpha()}
+    initials_r = {t for t in right.tokens if len(t) == 1 and t.isalpha()}
+    if initials_l and initials_r and initials_l != initials_r:  # "Hughes, C." / "Hughes, L."
+        return Verdict("review", f"different initials: {' '.join(sorted(initials_l))} / {' '.join(sorted(initials_r))}")
     if left.city and right.city and not same_city(left.city, right.city):
         return Verdict("review", f"different cities: {left.city} / {right.city}")
     if (left.domain_stem and right.domain_stem and left.domain_stem != right.domain_stem
@@ -245,3 +250,27 @@ def check(id_l: str, left: Record, id_r: str, right: Record) -> Verdict:
     if left.ancestors and right.ancestors and left.top != right.top:
         return Verdict("review", "in two different groups")
     return Verdict("ok")
+
+
+# Two words are another spelling of each other inside a cluster at this similarity (rapidfuzz's
+# normalised Indel ratio, 0-100), the first letter kept, 4+ letters: "imdepemdemt" / "indepwndent"
+# (64), not "kessler" / "kellogg" (43); or one is the other cut short with a typo ("dufre" /
+# "dufesne", "engine" / "egineering"); numbers never.
+SPELLING_RATIO = 60
+
+
+def _spelling(a: str, b: str) -> bool:
+    if min(len(a), len(b)) < 4 or a[0] != b[0] or any(ch.isdigit() for ch in a + b):
+        return False
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return fuzz.ratio(a, b) >= SPELLING_RATIO or OSA.distance(short, long[: len(short)], score_cutoff=2) <= 2
+
+
+def spellings_only(left: Record, right: Record) -> bool:
+    """The distinguishing words of the two names pair up as spellings of one another (one word
+    for one word, in order): far-apart typos or cut-short copies of one name, which a chain of
+    one-typo links may join inside a cluster (never on their own: the pair itself is not merged)."""
+    extra_l, extra_r = extra_words(left.tokens, right.tokens, left.form, right.form)
+    if not extra_l or len(extra_l) != len(extra_r):
+        return False
+    return all(_spelling(a, b) for a, b in zip(extra_l, extra_r, strict=True))

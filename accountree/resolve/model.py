@@ -37,10 +37,17 @@ from accountree.resolve.guard import extra_words
 _NAME_LEVELS = [
     {"sql_condition": "name_norm_l IS NULL OR name_norm_r IS NULL", "label_for_charts": "name missing",
      "is_null_level": True},
-    {"sql_condition": "name_norm_l = name_norm_r", "label_for_charts": "same name", "m_probability": 0.55},
-    {"sql_condition": "name_sorted_l = name_sorted_r", "label_for_charts": "same words", "m_probability": 0.02},
+    # splink's term-frequency adjustment on the normalised name, from `_tf_lookup` (see there)
+    {"sql_condition": "name_norm_l = name_norm_r", "label_for_charts": "same name", "m_probability": 0.55,
+     "tf_adjustment_column": "name_norm", "tf_adjustment_weight": 1.0},
+    # same words in another order, or written together ("Planet Scale" / "planetscale")
+    {"sql_condition": "name_sorted_l = name_sorted_r OR replace(name_norm_l, ' ', '') = replace(name_norm_r, ' ', '')",
+     "label_for_charts": "same words", "m_probability": 0.02},
     # the length tests cost nothing and spare most pairs the edit distance (which is at least the length gap)
-    {"sql_condition": "abs(len(name_norm_l) - len(name_norm_r)) <= 1 AND levenshtein(name_norm_l, name_norm_r) <= 1",
+    # one typo, the first letter kept, in names of 5+ letters ("Burley" / "Hurley", "Dixon" / "Nixon",
+    # "SAP" / "SIP": a rhyme or a short name, not a typo — real lists showed these as the wrong merges)
+    {"sql_condition": "abs(len(name_norm_l) - len(name_norm_r)) <= 1 AND least(len(name_norm_l), len(name_norm_r)) >= 5 "
+                      "AND left(name_norm_l, 1) = left(name_norm_r, 1) AND levenshtein(name_norm_l, name_norm_r) <= 1",
      "label_for_charts": "one typo",
      "m_probability": 0.2},
     # (a Python function: the Jaro-Winkler gate keeps it to the few pairs that may pass; 0.85 called
@@ -114,6 +121,14 @@ DETERMINISTIC_RULES = (
     "l.name_norm = r.name_norm AND l.country = r.country AND (l.domain = r.domain OR l.city = r.city)",
     "l.lei = r.lei", "l.siret = r.siret",
 )
+# The same, on the name alone: what every list has (a name-only list has none of the columns above,
+# and its prior fell to a guess ~500 times too small: nothing reached a threshold). Counted too.
+NAME_RULE = "l.name_norm = r.name_norm AND l.block_country = r.block_country"
+# Two records equal on every normalised column (`DUP_COLUMNS`) are one record typed twice: at
+# least this match weight (probability 1 - 1e-6), whatever the model's prior.
+REPEAT_WEIGHT = 20.0
+# Columns of a record's normalised content: two records equal on all of them are exact repeats.
+DUP_COLUMNS = ("name_norm", "domain", "country", "city", "industry", "siren", "siret", "lei", "duns")
 PRIOR_RECALL = 0.6
 # Least m of a level EM trained (see `_floor_m`).
 M_FLOOR = 0.02
@@ -171,8 +186,43 @@ def _nonnull_pairs(features: pa.Table, columns: tuple[str, ...]) -> int:
     return total
 
 
+def dup_keys(features: pa.Table) -> list[str]:
+    """Per record, its normalised content (`DUP_COLUMNS`) as one key: exact repeats share it."""
+    cols = [features.column(c).to_pylist() for c in DUP_COLUMNS]
+    return ["\x1f".join("" if v is None else str(v) for v in row) for row in zip(*cols, strict=True)]
+
+
+def distinct_records(features: pa.Table) -> pa.Table:
+    """One record per `dup_key` (the first): the population the model's u and term frequencies are
+    counted on. A company typed 50 times the same way is one company, not 50 that happen to share
+    a name: counted per record, exact repeats made a name look common and "same name" look like
+    chance (u of "same name" came out as large as the duplicates themselves)."""
+    keys = features.column("dup_key").to_pylist()
+    seen: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        seen.setdefault(k, i)
+    return features.take(pa.array(sorted(seen.values()), pa.int64()))
+
+
+def tf_lookup(distinct: pa.Table) -> pa.Table:
+    """splink's term-frequency lookup of `name_norm`: for a name carried by k ≥ 3 *different*
+    records (distinct `dup_key`: another city, domain, identifier…), tf = (k − 2) / records, the
+    share of records carrying it besides the two compared; names carried by one or two distinct
+    records are left out (no adjustment: with tf = k / records, splink's own count, the two records
+    of a duplicate pair made their own name "common" and the pair improbable — 4 of the demo's
+    true pairs fell under the threshold). splink then weighs an exact name log2(m / max(tf, u)) instead of log2(m / u): a
+    name held by one company is strong evidence, "Services" held by twelve records of twelve
+    cities is not. Exact repeats count once (see `distinct_records`); the adjustment only lowers a
+    weight (`_weights_sql`), so a name that is merely rare never outweighs the model's u."""
+    counts = Counter(n for n in distinct.column("name_norm").to_pylist() if n)
+    total = max(distinct.num_rows, 1)
+    common = sorted((n, c) for n, c in counts.items() if c >= 3)
+    return pa.table({"name_norm": pa.array([n for n, _ in common], pa.string()),
+                     "tf_name_norm": pa.array([(c - 2) / total for _, c in common], pa.float64())})
+
+
 def _blocked_u(con: duckdb.DuckDBPyConnection, table: str, linker, features: pa.Table,
-               u_max_pairs: float) -> dict[str, dict[int, float]]:
+               u_max_pairs: float, model=None) -> dict[str, dict[int, float]]:
     """u of every level from the blocked pairs: count(level) / non-null pairs of the comparison.
 
     Blocking keeps every pair that agrees on a name, a registry id or a domain and nearly every pair
@@ -181,26 +231,122 @@ def _blocked_u(con: duckdb.DuckDBPyConnection, table: str, linker, features: pa.
     level seen in none of 1 M sampled pairs gets an arbitrary default u, which made the model lose
     recall as the workspace grew). A level keeps its sampled u when the sample saw it often enough
     (≥ MIN_SAMPLED_PAIRS times) and that u is the larger: the common levels (different names,
-    same country…) are mostly outside the blocks. Returns, per comparison, level -> u used."""
+    same country…) are mostly outside the blocks. Counted over `features` = the distinct records
+    (pairs of exact repeats are left out: they are duplicates, not chance agreements); a level no
+    pair of different records reached gets the u of one pair. Returns, per comparison, level -> u used."""
     used: dict[str, dict[int, float]] = {}
+    model = model or linker  # the linker whose prior and m are used (`linker` sampled u)
+    prior = model._settings_obj._probability_two_random_records_match
+    m_of = {(c.output_column_name, lv.comparison_vector_value): lv._m_probability or 0.0
+            for c in model._settings_obj.comparisons for lv in c._comparison_levels_excluding_null}
     for comparison in linker._settings_obj.comparisons:
         name = comparison.output_column_name
         gamma = comparison._gamma_column_name
-        counts = dict(con.execute(f"SELECT {gamma}, count(*) FROM {table} GROUP BY 1").fetchall())  # noqa: S608
+        counts = dict(con.execute(f"SELECT {gamma}, count(*) FROM (SELECT DISTINCT {gamma}, dup_l, dup_r "  # noqa: S608
+                                  f"FROM {table} WHERE NOT repeat) GROUP BY 1").fetchall())
         nonnull = _nonnull_pairs(features, NULL_COLUMNS[name])
         sampled_nonnull = min(u_max_pairs, nonnull)
         used[name] = {}
         for level in comparison._comparison_levels_excluding_null:
             if level._is_else_level:
                 continue
-            exact = counts.get(level.comparison_vector_value, 0) / nonnull if nonnull else 0.0
+            # the pairs at this level less the duplicates expected there (prior · pairs · m): u is
+            # the chance agreement of *non-matching* records; in a list where one company has
+            # hundreds of spellings most one-typo pairs are that company's, not chance
+            found = counts.get(level.comparison_vector_value, 0)
+            m = m_of.get((name, level.comparison_vector_value), 0.0)
+            expected = prior * nonnull * m
+            exact = max(found - expected, 0.0) / nonnull if nonnull else 0.0
             sampled = level._u_probability if isinstance(level._u_probability, float) else 0.0
-            if sampled * sampled_nonnull < MIN_SAMPLED_PAIRS:
-                sampled = 0.0
-            if max(exact, sampled) > 0:
-                used[name][level.comparison_vector_value] = max(exact, sampled)
+            if sampled * sampled_nonnull < MIN_SAMPLED_PAIRS or level.label_for_charts in NEAR_NAME_LEVELS:
+                sampled = 0.0  # the blocks hold every pair at a near-name level: its count is exact
+            # a random pair is a duplicate with probability `prior`: P(level) = prior·m + (1 - prior)·u
+            sampled = max(sampled - prior * m, 0.0) / (1 - prior)
+            # never seen among different records: as if one pair had been (a name shared by none)
+            used[name][level.comparison_vector_value] = max(exact, sampled, 1 / max(nonnull, 1))
     _apply_u(linker, used)
     return used
+
+
+# Name levels that are near-certain when nothing contradicts them (same name, same words in
+# another order, one typo, same words up to abbreviations): counted for the prior of any list.
+# Below this many pairs in the closure, the name's m keep their defaults (too few to count on).
+MIN_CLOSURE_PAIRS = 50
+NEAR_NAME_LEVELS = ("same name", "same words", "one typo", "same words up to abbreviations and typos")
+
+
+def _closure_pairs(left: list, right: list) -> tuple[int, dict]:
+    """Pairs of records inside the connected components of the pairs (left[i], right[i]), and the
+    component (a member's id) of each record linked."""
+    parent: dict = {}
+
+    def root(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip(left, right, strict=True):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[ra] = rb
+    component = {x: root(x) for x in list(parent)}
+    sizes = Counter(component.values())
+    return sum(k * (k - 1) // 2 for k in sizes.values()), component
+
+
+def _near_name_prior(con: duckdb.DuckDBPyConnection, table: str, linker, records: int) -> float:
+    """The prior from the blocked pairs whose names are near-certain (`NEAR_NAME_LEVELS`) and that
+    nothing contradicts (no conflicting id, no other country, no other domain): the pairs of records
+    that these links put in one cluster (transitive closure: a company written a hundred ways is
+    ~5,000 pairs, of which only the one-typo neighbours are linked directly), over all pairs;
+    used when it is larger than the estimate of the deterministic rules.
+
+    The rules need a domain, a city or an identifier, or an exact name; a list with a name alone,
+    where one company is written a hundred ways, has few exact names and many one-typo ones: its
+    prior came out 5 to 500 times too small and no pair reached a threshold. Kept: the larger."""
+    settings = linker._settings_obj
+    levels = {c.output_column_name: {lv.label_for_charts: lv.comparison_vector_value
+                                     for lv in c._comparison_levels_excluding_null} for c in settings.comparisons}
+    near = ", ".join(str(int(levels["name"][label])) for label in NEAR_NAME_LEVELS)
+    query = (f"SELECT DISTINCT dup_l, dup_r FROM {table} WHERE NOT repeat AND gamma_name IN ({near}) "  # noqa: S608
+             f"AND gamma_ids <> {int(levels['ids']['conflicting ids'])} "
+             f"AND gamma_country <> {int(levels['country']['country different'])} "
+             f"AND gamma_domain <> {int(levels['domain']['domain different'])}")
+    near_pairs = con.sql(query).to_arrow_table()
+    count, component = _closure_pairs(near_pairs.column(0).to_pylist(), near_pairs.column(1).to_pylist())
+    pairs = records * (records - 1) / 2  # records: the distinct ones
+    estimate = min(0.5, count / pairs) if pairs else 0.0
+    if estimate > settings._probability_two_random_records_match:
+        settings._probability_two_random_records_match = estimate
+        if count >= MIN_CLOSURE_PAIRS:
+            _name_m_from_closure(con, table, settings, component, count)
+    return settings._probability_two_random_records_match
+
+
+def _name_m_from_closure(con: duckdb.DuckDBPyConnection, table: str, settings, component: dict, count: int) -> None:
+    """m of the name levels = the share of the closure's pairs that the blocks hold at that level.
+
+    The defaults (one typo 0.2, same name 0.55…) describe a list where a company has two or three
+    records; where one company has a hundred spellings, its pairs are mostly far apart in spelling
+    (only neighbours are one typo apart) and the defaults put 5 to 10 times too many duplicates on
+    each near level: u, counted as the pairs there less the expected duplicates, then absorbed
+    the duplicates and "one typo" weighed nothing. Levels no closure pair reached keep their default."""
+    comp = pa.table({"dup_id": pa.array(list(component), pa.int64()),
+                     "comp": pa.array(list(component.values()), pa.int64())})
+    con.register("accountree_components", comp)
+    rows = con.execute(
+        f"SELECT gamma_name, count(*) FROM (SELECT DISTINCT gamma_name, dup_l, dup_r FROM {table} "  # noqa: S608
+        "WHERE NOT repeat) v JOIN accountree_components a ON a.dup_id = v.dup_l "
+        "JOIN accountree_components b ON b.dup_id = v.dup_r WHERE a.comp = b.comp GROUP BY 1").fetchall()
+    con.unregister("accountree_components")
+    inside = dict(rows)
+    for comparison in settings.comparisons:
+        if comparison.output_column_name != "name":
+            continue
+        for level in comparison._comparison_levels_excluding_null:
+            if not level._is_else_level and inside.get(level.comparison_vector_value):
+                level._m_probability = min(0.95, inside[level.comparison_vector_value] / count)
 
 
 def _floor_m(linker) -> None:
@@ -242,8 +388,11 @@ def _compare_blocked_pairs(linker, con: duckdb.DuckDBPyConnection, table: str) -
         for level, m, u in saved:
             level._m_probability, level._u_probability = m, u
     levels = ", ".join(f"CAST(-mw_{c} - 1 AS TINYINT) AS gamma_{c}" for c in COMPARISONS)
-    con.execute(f"CREATE VIEW {table} AS SELECT unique_id_l, unique_id_r, {levels} "  # noqa: S608 - constants
-                f"FROM {compared.physical_name}")  # a view: the pairs are stored once
+    # splink's TF adjustment of this pass (u = 1): -log2(tf) of the name, 0 without adjustment
+    con.execute(f"CREATE VIEW {table} AS SELECT p.unique_id_l, p.unique_id_r, {levels}, "  # noqa: S608 - constants
+                f"coalesce(p.mw_tf_adj_name, 0) AS tf_name, least(p.dup_id_l, p.dup_id_r) AS dup_l, "
+                f"greatest(p.dup_id_l, p.dup_id_r) AS dup_r, p.dup_id_l = p.dup_id_r AS repeat "
+                f"FROM {compared.physical_name} p")  # a view: the pairs are stored once
 
 
 def _weights_sql(linker) -> tuple[list[str], str]:
@@ -257,7 +406,15 @@ def _weights_sql(linker) -> tuple[list[str], str]:
             weight = level._log2_bayes_factor
             weight = max(-60.0, min(60.0, weight)) if math.isfinite(weight) else (60.0 if weight > 0 else -60.0)
             whens.append(f"WHEN {int(level.comparison_vector_value)} THEN CAST({weight!r} AS DOUBLE)")
-        parts.append(f"CASE {gamma} {' '.join(whens)} ELSE CAST(0 AS DOUBLE) END AS mw_{comparison.output_column_name}")
+        case = f"CASE {gamma} {' '.join(whens)} ELSE CAST(0 AS DOUBLE) END"
+        tf_levels = [lv for lv in comparison._comparison_levels_excluding_null if lv._has_tf_adjustments]
+        if tf_levels:  # splink's adjustment log2(u) - log2(tf), applied when it lowers the weight
+            adjust = " ".join(f"WHEN {gamma} = {int(lv.comparison_vector_value)} AND tf_{comparison.output_column_name} > 0 THEN "
+                              f"least(CAST(0 AS DOUBLE), {lv._tf_adjustment_weight!r} * "
+                              f"(CAST({math.log2(lv.u_probability)!r} AS DOUBLE) + tf_{comparison.output_column_name}))"
+                              for lv in tf_levels)
+            case = f"{case} + CASE {adjust} ELSE CAST(0 AS DOUBLE) END"
+        parts.append(f"{case} AS mw_{comparison.output_column_name}")
     prior = settings._probability_two_random_records_match
     return parts, repr(math.log2(prior / (1 - prior)))
 
@@ -300,6 +457,11 @@ def score_pairs(features: pa.Table, options: ModelOptions | None = None) -> Scor
     con.create_function("accountree_same_words", _same_words_arrow,
                         [duckdb.list_type(str), duckdb.list_type(str), str, str], bool, type="arrow",
                         side_effects=False, null_handling="special")
+    keys = dup_keys(features)
+    ids: dict[str, int] = {}
+    features = features.append_column("dup_key", pa.array(keys, pa.string())).append_column(
+        "dup_id", pa.array([ids.setdefault(k, len(ids)) for k in keys], pa.int64()))
+    distinct = distinct_records(features)
     db_api = DuckDBAPI(connection=con)
     data = db_api.register(features, table_name="accounts_features")
     settings = SettingsCreator(
@@ -309,22 +471,33 @@ def score_pairs(features: pa.Table, options: ModelOptions | None = None) -> Scor
         + [block_on(*NAME_KEY_RULE, arrays_to_explode=["name_keys"])],
         probability_two_random_records_match=options.prior or _prior(features.num_rows),
         retain_matching_columns=False,
+        additional_columns_to_retain=["dup_id"],
         retain_intermediate_calculation_columns=True,
         max_iterations=20,
     )
     linker = Linker(data, settings, log_level=None, validate_settings=False)
+    linker.table_management.register_term_frequency_lookup(
+        db_api.register(tf_lookup(distinct), table_name="accountree_tf_name_norm"), "name_norm")
+    # prior and u counted among the distinct records (exact repeats are not chance agreements)
+    sampler = linker if distinct.num_rows >= 0.98 * features.num_rows else Linker(
+        db_api.register(distinct, table_name="accounts_distinct"), settings, log_level=None, validate_settings=False)
     if options.prior is None:
         try:
-            linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=PRIOR_RECALL)
+            sampler.training.estimate_probability_two_random_records_match(
+                [*DETERMINISTIC_RULES, NAME_RULE], recall=PRIOR_RECALL)
         except Exception as err:  # no deterministic match at all: keep the default
             logging.getLogger(__name__).info("prior not estimated: %s", err)
-        estimated = linker._settings_obj._probability_two_random_records_match
+        estimated = sampler._settings_obj._probability_two_random_records_match
         if not 0 < estimated < 1:  # nothing matched deterministically (e.g. everything merged already)
-            linker._settings_obj._probability_two_random_records_match = _prior(features.num_rows)
-    linker.training.estimate_u_using_random_sampling(max_pairs=options.u_max_pairs, seed=options.seed,
-                                                     num_chunks=1 if features.num_rows < 20_000 else 10)
+            estimated = _prior(distinct.num_rows)
+        linker._settings_obj._probability_two_random_records_match = estimated
+    sampler.training.estimate_u_using_random_sampling(max_pairs=options.u_max_pairs, seed=options.seed,
+                                                      num_chunks=1 if distinct.num_rows < 20_000 else 10)
     _compare_blocked_pairs(linker, con, "accountree_gammas")
-    u_used = _blocked_u(con, "accountree_gammas", linker, features, options.u_max_pairs)
+    if options.prior is None:
+        _near_name_prior(con, "accountree_gammas", linker, distinct.num_rows)
+    u_used = _blocked_u(con, "accountree_gammas", sampler, distinct, options.u_max_pairs, linker)
+    _apply_u(linker, u_used)
     for cols in TRAINING_BLOCKS if features.num_rows >= MIN_EM_RECORDS else ():
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(block_on(*cols))
@@ -337,11 +510,16 @@ def score_pairs(features: pa.Table, options: ModelOptions | None = None) -> Scor
     gammas = [f"gamma_{c}" for c in COMPARISONS]
     total = " + ".join([prior_weight, *weights])
     least = min(max(options.floor, 1e-12), 1 - 1e-12)  # a review threshold of 1 keeps what rounds to 1
+    # pairs whose names are near-certain come back whatever their probability: the review queue's
+    # safety net (a tiny or odd list where the model has little to learn from)
+    near = ", ".join(str(lv.comparison_vector_value) for lv in linker._settings_obj.comparisons[0].comparison_levels
+                     if lv.label_for_charts in NEAR_NAME_LEVELS)
     floor = math.log2(least / (1 - least))
+    total = f"CASE WHEN repeat THEN greatest({total}, {REPEAT_WEIGHT!r}) ELSE {total} END"
     query = (f"SELECT unique_id_l, unique_id_r, {total} AS match_weight, "  # noqa: S608 - numbers from the model
              f"1 / (1 + pow(2, -({total}))) AS match_probability, {', '.join(gammas + weights)} "
-             f"FROM (SELECT unique_id_l, unique_id_r, {', '.join(gammas + parts)} FROM accountree_gammas) "
-             f"WHERE {total} >= {floor!r} ORDER BY unique_id_l, unique_id_r")
+             f"FROM (SELECT unique_id_l, unique_id_r, repeat, {', '.join(gammas + parts)} FROM accountree_gammas) "
+             f"WHERE {total} >= {floor!r} OR gamma_name IN ({near}) ORDER BY unique_id_l, unique_id_r")
     result = con.sql(query).to_arrow_table()
     compared = con.execute("SELECT count(*) FROM accountree_gammas").fetchone()[0]
     prior = linker._settings_obj._probability_two_random_records_match

@@ -49,19 +49,34 @@ _CONNECTORS = frozenset({"&", "and", "et", "und", "y", "e", "en", "og", "och", "
 _ACRONYM_AMP_RE = re.compile(r"\b([a-z]{1,2})&([a-z]{1,2})\b")
 
 
+# A legal form glued to a name in CamelCase ("CanonicalLtd", "FortnoxAB", "ThoughtWorksInc"): split.
+_GLUED_FORM_RE = re.compile(r"(?<=[a-z])(Ltd|Inc|LLC|GmbH|Corp|AB|AG|ASA|SA|SAS|SARL|NV|BV|PLC|Plc|Oy|Oyj|SpA|Srl|SRL|KG)"
+                            r"(?=[\W_]|$)")
+# Apostrophes and their look-alikes ("L’Oréal", "L´Atelier", "Lowe`s", "McDonaldʼs"): removed.
+_APOSTROPHES_RE = re.compile("['`\u2018\u2019\u201b\u00b4\u02bc\u02b9\u2032]")
+
+
+# A web address's scheme and "www.", and @handles ("Google @kubernetes", "Amazon Web Services (@aws)").
+_URL_HANDLE_RE = re.compile(r"(?i)\bhttps?://|\bwww\.|(?<![\w.])@[\w-]+")
+
+
 def _tokens(text: str) -> list[str]:
     """Lower-case ASCII word tokens of `text`, connectors removed, spelled-out letters joined."""
     if "&" in text and ";" in text:
         text = html.unescape(text)  # "Lowe&#8217;s" exports
+    if "@" in text or "/" in text or "www" in text.lower():
+        text = _URL_HANDLE_RE.sub(" ", text)
+    text = _APOSTROPHES_RE.sub("", text)
     if not text.isascii():
         text = unidecode(text)
+    text = _GLUED_FORM_RE.sub(r" \1", text)
     text = text.lower()
     if "." in text:
         if " u. " in text:  # "Forschung u. Entwicklung", "GmbH u. Co. KG": u. = und
             text = _UND_RE.sub(" und ", text)
         text = _ABBREV_DOT_RE.sub(r"\1", _WEB_SUFFIX_RE.sub(" ", text))
-    if "'" in text or "`" in text:
-        text = text.replace("'", "").replace("`", "")  # "L'Oréal" -> "loreal", "Lowe's" -> "lowes"
+    if "'" in text:  # what unidecode made an apostrophe: "L'Oréal" -> "loreal", "Lowe's" -> "lowes"
+        text = text.replace("'", "")
     if "&" in text:
         text = _ACRONYM_AMP_RE.sub(r"\1\2", text).replace("&", " & ")
     tokens = [t for t in _NON_WORD_RE.sub(" ", text).split() if t not in _CONNECTORS]
@@ -168,9 +183,11 @@ _PREFIX_SPELLINGS: dict[str, tuple[str, ...]] = {
     "ZAO": ("ZAO", "Закрытое акционерное общество", "closed joint stock company", "CJSC"),
     "TOV": ("TOV", "Товариство з обмеженою відповідальністю"),
     "LLC": ("limited liability company", "LLC"), "LLP": ("limited liability partnership",), "SC": ("SC",),
+    "NV": ("NV", "N.V."), "BV": ("BV", "B.V."),  # "N.V. Nederlandse Gasunie"
 }
 # Not legal forms but noise that opens names: Indian "M/S" (Messrs), Australian trust names.
-_PREFIX_NOISE: tuple[tuple[str, ...], ...] = (("ms",), ("trustee", "for"))
+# Dutch "Koninklijke" (royal warrant: "Koninklijke Philips N.V." is Philips) and its translation.
+_PREFIX_NOISE: tuple[tuple[str, ...], ...] = (("ms",), ("trustee", "for"), ("koninklijke",), ("kon",))
 # Status notes written after the legal form: "GmbH i.L." (in liquidation), "GmbH i.Gr." (being founded).
 _SUFFIX_NOISE_SPELLINGS = ("i.L.", "i.Liq.", "i.Gr.", "in Liquidation", "en liquidation", "in liquidazione",
                            "in Gründung")
@@ -201,14 +218,44 @@ def _sizes_by(forms: dict[tuple[str, ...], str], edge: int) -> dict[str, tuple[i
     return {token: tuple(sorted(found, reverse=True)) for token, found in sizes.items()}
 
 
+# ISO 20275 legal forms of every country (GLEIF's ELF list, CC0; derived by
+# scripts/derive_elf_forms.py into data/elf_legal_forms.tsv: country, label, spelling).
+_ELF_FILE = "elf_legal_forms.tsv"
+# ELF spellings too often a meaningful last word or a number ("Fund II", "Acme NL", "Zhu").
+_ELF_EXCLUDED = frozenset({"ii", "iii", "iv", "nl", "eu", "uk", "us", "usa", "int", "intl", "ltda do", "the", "and"})
+
+
+def _elf_spellings() -> list[tuple[str, str]]:
+    """(label, spelling) of the vendored ELF vocabulary: spellings of 3+ characters (not counting
+    dots and spaces; the 1-2 letter forms that matter — AG, AB, BV, NV, SA… — are curated above)."""
+    from importlib.resources import files
+
+    out = []
+    for line in files("accountree.resolve").joinpath("data", _ELF_FILE).read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or line.count("\t") != 2:
+            continue
+        _, label, spelling = line.split("\t")
+        if len(re.sub(r"[\s.]", "", spelling)) >= 3:
+            out.append((label, spelling))
+    return out
+
+
 def _build_forms() -> dict[tuple[str, ...], str]:
-    """Suffix term tokens -> canonical label, from the curated list then cleanco's vocabulary."""
+    """Suffix term tokens -> canonical label, from the curated list, cleanco's vocabulary, then the
+    ISO 20275 list (every country's forms, local and transliterated)."""
     forms = _spelling_table(_CANONICAL_FORMS)
     # cleanco's term list, tokenised once: the forms of ~70 countries not curated above.
     for term in sorted(get_unique_terms()):
         key = tuple(_tokens(term))
         if key and " ".join(key) not in _CLEANCO_EXCLUDED:
             forms.setdefault(key, term.strip())
+    labels = {" ".join(k): v for k, v in forms.items()}  # an ELF spelling of a known form keeps its label
+    for label, spelling in _elf_spellings():
+        key = tuple(_tokens(spelling))
+        joined = " ".join(key)
+        if key and len("".join(key)) >= 3 and joined not in _CLEANCO_EXCLUDED and joined not in _ELF_EXCLUDED \
+                and not all(t.isdigit() for t in key):
+            forms.setdefault(key, labels.get(" ".join(_tokens(label)), label))
     return forms
 
 
@@ -218,6 +265,7 @@ _PREFIX_FORMS = _spelling_table(_PREFIX_SPELLINGS)
 _SUFFIX_NOISE = sorted({tuple(_tokens(s)) for s in _SUFFIX_NOISE_SPELLINGS}, key=len, reverse=True)  # longest first
 _SUFFIX_NOISE_LAST = frozenset(key[-1] for key in _SUFFIX_NOISE)
 _PREFIX_SIZES = _sizes_by(_PREFIX_FORMS, 0)
+_NOISE_FIRST = frozenset(noise[0] for noise in _PREFIX_NOISE)
 
 # ---------------------------------------------------------------------------------------------
 # Generic words: spelling variants unified, stop words dropped
@@ -269,8 +317,9 @@ def _clean(name: str) -> tuple[list[str], str | None]:
         else:
             break
     for noise in _PREFIX_NOISE:
-        if len(tokens) > len(noise) and tuple(tokens[: len(noise)]) == noise:
-            del tokens[: len(noise)]
+        if len(tokens) > len(noise) and (tuple(tokens[: len(noise)]) == noise or (
+                len(noise) == 1 and len(noise[0]) >= 8 and OSA.distance(tokens[0], noise[0], score_cutoff=1) <= 1)):
+            del tokens[: len(noise)]  # "Koninkliske" too: a typo in a word that carries no identity
     for size in _PREFIX_SIZES.get(tokens[0], ()) if tokens else ():
         label = _PREFIX_FORMS.get(tuple(tokens[:size])) if size < len(tokens) else None
         if label is not None:
@@ -290,9 +339,34 @@ def _text(name: object) -> str | None:
     return text if text.strip() else None
 
 
+def _may_change(tokens: list[str]) -> bool:
+    """Whether `_clean` could change its own output: single letters (joined once neighbours), a
+    legal form, noise or stop word at an edge, a canonical word or connector left in it."""
+    if not tokens:
+        return False
+    return (len(tokens) > 1 and any(len(t) == 1 for t in tokens)) or tokens[0] in _PREFIX_SIZES \
+        or tokens[-1] in _SUFFIX_SIZES or any(t in _CONNECTORS or t in _STOP_WORDS or t in _CANONICAL_WORDS
+                                              or t in _NOISE_FIRST for t in tokens)
+
+
+def _clean_stable(name: str) -> tuple[list[str], str | None]:
+    """`_clean`, repeated on its own output until it no longer changes (at most 3 passes), so that
+    normalising a normalised name changes nothing ("x de y" -> "x y" -> "xy": letters brought
+    together by a removed word are joined on the next pass)."""
+    tokens, form = _clean(name)
+    for _ in range(2):
+        if not _may_change(tokens):
+            break
+        again, _form = _clean(" ".join(tokens))
+        if again == tokens:
+            break
+        tokens, form = again, form or _form
+    return tokens, form
+
+
 @lru_cache(maxsize=1 << 16)
 def _cached(name: str) -> tuple[str, str | None]:
-    tokens, form = _clean(name)
+    tokens, form = _clean_stable(name)
     return " ".join(tokens), form
 
 
@@ -324,7 +398,7 @@ def normalize_names_and_forms(names: Iterable[str | None]) -> tuple[list[str], l
         if found is None:
             text = _text(name)
             if text:
-                tokens, form = _clean(text)
+                tokens, form = _clean_stable(text)
                 found = (" ".join(tokens), form)
             else:
                 found = ("", None)

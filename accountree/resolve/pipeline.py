@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from accountree.errors import ConfigError
 from accountree.resolve.features import ACCOUNT_FIELDS, build_features
-from accountree.resolve.guard import Record, Verdict, check
+from accountree.resolve.guard import Record, Verdict, check, spellings_only
 from accountree.resolve.model import ModelOptions, score_pairs
 from accountree.store import Workspace
 
@@ -68,6 +68,8 @@ class Found:
     rejected: set[frozenset[str]] = field(default_factory=set)
     # the guard's verdict on any two accounts (reviewers' rejections included), for the merge clusters
     verdict: Callable[[str, str], Verdict] = field(default=lambda a, b: Verdict("ok"))
+    # the two accounts' distinguishing words are only other spellings of each other (`guard.spellings_only`)
+    spellings: Callable[[str, str], bool] = field(default=lambda a, b: False)
 
     def by_decision(self, decision: str) -> list[Candidate]:
         return [c for c in self.candidates if c.decision == decision]
@@ -159,6 +161,7 @@ def find_candidates(ws: Workspace, options: ResolveOptions | None = None, accoun
         return check(a, record(a), b, record(b))
 
     found.verdict = verdict
+    found.spellings = lambda a, b: spellings_only(record(a), record(b))
     comparisons = [c[3:] for c in pairs.column_names if c.startswith("mw_")]
     columns = {c: pairs.column(c).to_pylist() for c in pairs.column_names}
     for k in range(pairs.num_rows):
@@ -170,8 +173,10 @@ def find_candidates(ws: Workspace, options: ResolveOptions | None = None, accoun
             continue
         if p >= options.auto_threshold and v.action == "ok":
             decision, reason = "auto", None
-        else:
+        elif p >= options.review_threshold:
             decision, reason = "review", v.reason
+        else:  # near-certain names under the review threshold: the queue is the safety net
+            decision, reason = "review", v.reason or "names near-identical, little else to go on"
         evidence = {c: {"level": _label(summary, c, columns[f"gamma_{c}"][k]), "weight": round(columns[f"mw_{c}"][k], 2)}
                     for c in comparisons}
         found.candidates.append(Candidate(pair_id(a, b), a, b, p, float(columns["match_weight"][k]), evidence,

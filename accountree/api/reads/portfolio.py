@@ -279,6 +279,8 @@ def duplicate_candidates(r: ScopedReader, status: str | None, page: int, page_si
     if status and "status" in cols:
         where, params = "WHERE status = ?", [status]
     order = "match_probability DESC, " if "match_probability" in cols else ""
+    if "expected_value" in cols:  # resolve ranks its review queue by expected value (issue 19)
+        order = f"coalesce(expected_value, 0) DESC, {order}"
     total = int(r.scalar(f"SELECT count(*) FROM duplicate_candidates {where}", params) or 0)  # noqa: S608
     rows = r.fetch_dicts(f"SELECT * FROM duplicate_candidates {where} ORDER BY {order}1 "  # noqa: S608
                          f"LIMIT {int(page_size)} OFFSET {int((page - 1) * page_size)}", params)
