@@ -96,3 +96,20 @@ def test_ci_runs_the_plain_install_check_before_the_suite():
     assert re.search(r'pip install -q --no-compile "\$repo"', script)  # no extras
     for command in ("accountree\" demo", "accountree\" resolve --dry-run", "accountree\" score train"):
         assert command in script
+
+
+def test_every_data_file_the_package_ships_is_matched_by_package_data():
+    """A data file missing from package-data works in a checkout and breaks on `pip install .` (the
+    ELF legal-form table did: every command failed with FileNotFoundError)."""
+    import fnmatch
+    import subprocess
+
+    globs = PYPROJECT["tool"]["setuptools"]["package-data"]["accountree"]
+    tracked = subprocess.run(["git", "ls-files", "accountree"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    if not tracked:  # not a git checkout: every file on disk
+        tracked = [str(p.relative_to(ROOT)) for p in (ROOT / "accountree").rglob("*") if p.is_file()]
+    data = [f for f in tracked if not f.endswith((".py", ".md")) and "__pycache__" not in f]
+    assert data, "the package ships data files"
+    unmatched = [f for f in data if not any(fnmatch.fnmatch(Path(f).name, g.split("/")[-1]) for g in globs)]
+    assert unmatched == [], f"add their extension to [tool.setuptools.package-data]: {unmatched}"

@@ -9,19 +9,14 @@ matching, not a lookup.
 
 from __future__ import annotations
 
-import random
 from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
 
-from accountree.demo.brands import UniqueNamer
-from accountree.demo.catalog import CAMPAIGN_THEMES, CHANNELS, FREE_MAIL, INDUSTRIES, LEAD_SOURCES, SELLER_BUS
-from accountree.demo.contacts import PERSON_LANG, person_names
+from accountree.demo.catalog import CAMPAIGN_THEMES, CHANNELS, INDUSTRIES, SELLER_BUS
 from accountree.demo.firmographics import CUSTOMER, OPPORTUNITY, Profile
 from accountree.demo.groups import Entities
-from accountree.demo.names import COUNTRIES, HOME_WEIGHTS, LANGUAGE, LEGAL_FORMS, TLD
-from accountree.demo.variants import name_variant, slug, strip_legal_form
 
 CAMPAIGN_COLUMNS = ("campaign_id", "name", "seller_bu", "channel", "start_date", "end_date", "budget", "currency")
 LEAD_COLUMNS = ("lead_id", "name", "email", "company", "domain", "country", "seller_bu", "source",
@@ -78,55 +73,3 @@ class Campaigns:
             "campaign_id": pa.array(self.ids).take(pa.array(camp_idx)),
             "account_id": pa.array(account_id).take(pa.array(rec_idx)),
         })
-
-
-def build_leads(e: Entities, prof: Profile, primary: np.ndarray, account_id: list[str], group_brand: list[str],
-                n: int, first_id: int, smes: UniqueNamer, rng: np.random.Generator, prng: random.Random,
-                ref_days: int) -> tuple[pa.Table, list[tuple[str, int]]]:
-    """``n`` inbound leads, and the truth: (lead_id, chunk-local entity or -1 for a new company)."""
-    weights = prof.engagement / prof.engagement.sum()
-    known = rng.random(n) < 0.75
-    ent = np.where(known, rng.choice(len(e), n, p=weights), -1)
-    countries = [e.country[i] if i >= 0 else prng.choices(COUNTRIES, HOME_WEIGHTS)[0] for i in ent.tolist()]
-    names, local = person_names(np.array([PERSON_LANG[c] for c in countries]), rng)
-    cols: dict[str, list] = {c: [] for c in LEAD_COLUMNS}
-    truth = []
-    for k, (i, country) in enumerate(zip(ent.tolist(), countries, strict=True)):
-        lead_id = f"LEAD{first_id + k:07d}"
-        if i >= 0:
-            company, domain = _typed_company(e.name[i], group_brand[e.group[i]], prng), e.domain[i]
-            industry = int(prof.industry[i])
-        else:
-            base = smes.next(LANGUAGE[country])
-            company, domain = f"{base} {prng.choice(LEGAL_FORMS[country])}", f"{slug(base)}.{TLD[country]}"
-            industry = prng.randrange(len(INDUSTRIES))
-        u = prng.random()
-        mail_domain = prng.choice(FREE_MAIL) if u < 0.15 else domain
-        bu = prng.choices(range(len(SELLER_BUS)), _BU_WEIGHTS[industry].tolist())[0]
-        cols["lead_id"].append(lead_id)
-        cols["name"].append(names[k].as_py())
-        cols["email"].append(f"{local[k].as_py()}@{mail_domain}")
-        cols["company"].append(company if prng.random() < 0.95 else None)
-        cols["domain"].append(mail_domain if prng.random() < 0.7 else None)  # free mail included: a trap
-        cols["country"].append(country if prng.random() < 0.9 else None)
-        cols["seller_bu"].append(SELLER_BUS[bu].bu_id)
-        cols["source"].append(prng.choice(LEAD_SOURCES))
-        cols["created_at"].append(ref_days - int(prng.random() ** 1.5 * 365))
-        cols["account_id"].append(account_id[primary[i]] if i >= 0 and prng.random() < 0.25 else None)
-        truth.append((lead_id, i))
-    table = pa.table({c: pa.array(cols[c], pa.string()) for c in LEAD_COLUMNS if c != "created_at"})
-    created = pa.array(np.array(cols["created_at"], dtype=np.int32)).cast(pa.date32())
-    table = table.add_column(LEAD_COLUMNS.index("created_at"), "created_at", created)
-    return table, truth
-
-
-def _typed_company(name: str, brand: str, rng: random.Random) -> str:
-    """How a person fills in "Company" on a web form."""
-    u = rng.random()
-    if u < 0.35:
-        return strip_legal_form(name)
-    if u < 0.55:
-        return brand
-    if u < 0.7:
-        return name
-    return name_variant(name, rng)
