@@ -201,7 +201,7 @@ def export_command(
 def build(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date the KPIs are computed at (YYYY-MM-DD) [default: today].")] = None,
     stage: Annotated[list[str] | None, typer.Option(
-        help="Run only these stages (repeat the option): registry, hierarchy, scores, kpis, kam, abm, api.")] = None,
+        help="Run only these stages (repeat the option): registry, hierarchy, scores, kpis, kam, abm, leads, api.")] = None,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
