@@ -45,6 +45,7 @@ from accountree.api.reads.common import MAX_CHILDREN
 from accountree.numbers import is_money
 from accountree.store import Workspace
 from accountree.store.engine import Engine
+from accountree.store.sql import table_comments_sql
 
 SHARED = "api_account_360"
 RECORDS = "api_account_records"
@@ -146,16 +147,16 @@ class Catalog:
         dtype = self.types.get(table, {}).get(column, "")
         if dtype in ("TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE"):
             # as Python's isoformat(): six digits of microseconds when there are some (the engines'
-            # own JSON drops trailing zeros). The quoted "T" keeps PostgreSQL's to_char from reading TH.
-            fmt = '%Y-%m-%d"T"%H:%M:%S' if self.engine.name == "postgres" else "%Y-%m-%dT%H:%M:%S"
-            return (f"CASE WHEN date_trunc('second', {ref}) = {ref} THEN strftime({ref}, '{fmt}') "
-                    f"ELSE strftime({ref}, '{fmt}.%f') END")
-        if dtype == "JSON" and self.engine.name == "duckdb":  # DuckDB hands JSON columns over as text
+            # own JSON drops trailing zeros). The "T" is not in a format: PostgreSQL's to_char reads TH.
+            day = f"strftime({ref}, '%Y-%m-%d'), 'T', "
+            return (f"CASE WHEN date_trunc('second', {ref}) = {ref} THEN concat({day}strftime({ref}, '%H:%M:%S')) "
+                    f"ELSE concat({day}strftime({ref}, '%H:%M:%S.%f')) END")
+        if dtype == "JSON":  # the live reads hand JSON columns over as text, on both engines
             return f"CAST({ref} AS VARCHAR)"
-        if dtype in ("DOUBLE", "DOUBLE PRECISION", "FLOAT", "REAL") and is_money(column):  # to the cent, as `tidy`
-            if self.engine.name == "postgres":
-                return f"CAST(round(CAST({ref} AS NUMERIC), 2) AS DOUBLE PRECISION)"
-            return f"round({ref}, 2)"
+        if dtype in ("DOUBLE", "DOUBLE PRECISION", "FLOAT", "REAL") and is_money(column):
+            # to the cent as `tidy` (Python's round of the double): DuckDB's round(x, 2) is this very
+            # sum; PostgreSQL has round(DOUBLE) only, and rounding a NUMERIC copy differed (x.xx5)
+            return f"round({ref} * 100) / 100"
         return ref
 
 
@@ -453,14 +454,7 @@ def jvs_sql(cat: Catalog) -> str:
 
 # -- the stamp ---------------------------------------------------------------------------------
 def _marks(engine: Engine) -> dict[str, str | None]:
-    if engine.name == "duckdb":
-        rows = engine.fetchall("SELECT table_name, comment FROM duckdb_tables() "
-                               "WHERE database_name = current_database() AND schema_name = current_schema()")
-    else:
-        rows = engine.fetchall(
-            "--native\nSELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'")
-    return {str(t): c for t, c in rows}
+    return {str(t): c for t, c in engine.fetchall(table_comments_sql(engine.dialect))}
 
 
 def _fingerprint(engine: Engine, marks: dict[str, str | None]) -> str:
