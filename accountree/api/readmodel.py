@@ -55,7 +55,8 @@ SCOPE = "api_refresh_scope"
 TABLES = (SHARED, RECORDS, NODES, JVS)
 STAMP_KEY = "api.read_model.stamp"
 # The read model's layout: part of the stamp, so a model written by another version is not used.
-MODEL_VERSION = 4  # 3: person fields masked per BU; 4: tree nodes carry their subtree's consolidated figures
+MODEL_VERSION = 5  # 3: person fields masked per BU; 4: tree nodes carry their subtree's consolidated figures;
+# 5: PostgreSQL writes JSON columns as text and money rounded as `tidy`, like its live reads
 MARK_PREFIX = "accountree api read model "
 BUILD_HINT = "Run `accountree build` (or `accountree demo`) and reload."
 
