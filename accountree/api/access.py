@@ -275,13 +275,10 @@ class ScopedReader:
 
     def fetch_dicts(self, sql: str | exp.Expression, params: Params = None) -> list[dict[str, Any]]:
         scoped = self._scoped(sql)
-        if self.engine.name == "duckdb":
-            # Fast path for the small results of a page: one execution, no Arrow round trip (the
-            # engine's fetch_arrow runs an empty query twice to learn its schema).
-            (statement,) = self.engine.render(scoped)
-            cursor = self.engine.con.execute(statement, params)  # type: ignore[attr-defined]
-            names = [d[0] for d in cursor.description]
-            return [{k: _plain(v) for k, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
+        described = self.engine.fetch_described(scoped, params)  # one execution where the engine can
+        if described is not None:
+            names, rows = described
+            return [{k: _plain(v) for k, v in zip(names, row, strict=True)} for row in rows]
         return json_ready(self.engine.fetch_arrow(scoped, params)).to_pylist()
 
     def fetchall(self, sql: str | exp.Expression, params: Params = None) -> list[tuple]:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import sqlglot
 from sqlglot import exp
 
 from accountree.api.access import table_rules
@@ -44,6 +45,7 @@ from accountree.api.reads.common import MAX_CHILDREN
 from accountree.numbers import is_money
 from accountree.store import Workspace
 from accountree.store.engine import Engine
+from accountree.store.sql import table_comments_sql
 
 SHARED = "api_account_360"
 RECORDS = "api_account_records"
@@ -53,7 +55,8 @@ SCOPE = "api_refresh_scope"
 TABLES = (SHARED, RECORDS, NODES, JVS)
 STAMP_KEY = "api.read_model.stamp"
 # The read model's layout: part of the stamp, so a model written by another version is not used.
-MODEL_VERSION = 4  # 3: person fields masked per BU; 4: tree nodes carry their subtree's consolidated figures
+MODEL_VERSION = 5  # 3: person fields masked per BU; 4: tree nodes carry their subtree's consolidated figures;
+# 5: PostgreSQL writes JSON columns as text and money rounded as `tidy`, like its live reads
 MARK_PREFIX = "accountree api read model "
 BUILD_HINT = "Run `accountree build` (or `accountree demo`) and reload."
 
@@ -92,6 +95,26 @@ def lit(text: str) -> str:
     return exp.Literal.string(text).sql(dialect="duckdb")
 
 
+class Text(str):
+    """Literal JSON text, a piece of a `_concat`."""
+
+
+AVAILABLE = Text('{"available":true,"data":')
+
+
+def _concat(parts: list[str]) -> str:
+    """One `concat(…)` of SQL expressions and `Text` pieces (adjacent pieces merged): a body of
+    ~4 KB written once, where a chain of `||` copies it again at each step (measured: the
+    largest cost of the build's statements, ahead of the JSON itself). Every part is not NULL."""
+    merged: list[str] = []
+    for part in parts:
+        if isinstance(part, Text) and merged and isinstance(merged[-1], Text):
+            merged[-1] = Text(merged[-1] + part)
+        else:
+            merged.append(part)
+    return "concat(" + ", ".join(lit(p) if isinstance(p, Text) else p for p in merged) + ")"
+
+
 def unavailable(table: str) -> str:
     return '{"available":false,"hint":' + _json_str(BUILD_HINT) + ',"table":' + _json_str(table) + "}"
 
@@ -125,16 +148,16 @@ class Catalog:
         dtype = self.types.get(table, {}).get(column, "")
         if dtype in ("TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE"):
             # as Python's isoformat(): six digits of microseconds when there are some (the engines'
-            # own JSON drops trailing zeros). The quoted "T" keeps PostgreSQL's to_char from reading TH.
-            fmt = '%Y-%m-%d"T"%H:%M:%S' if self.engine.name == "postgres" else "%Y-%m-%dT%H:%M:%S"
-            return (f"CASE WHEN date_trunc('second', {ref}) = {ref} THEN strftime({ref}, '{fmt}') "
-                    f"ELSE strftime({ref}, '{fmt}.%f') END")
-        if dtype == "JSON" and self.engine.name == "duckdb":  # DuckDB hands JSON columns over as text
+            # own JSON drops trailing zeros). The "T" is not in a format: PostgreSQL's to_char reads TH.
+            day = f"strftime({ref}, '%Y-%m-%d'), 'T', "
+            return (f"CASE WHEN date_trunc('second', {ref}) = {ref} THEN concat({day}strftime({ref}, '%H:%M:%S')) "
+                    f"ELSE concat({day}strftime({ref}, '%H:%M:%S.%f')) END")
+        if dtype == "JSON":  # the live reads hand JSON columns over as text, on both engines
             return f"CAST({ref} AS VARCHAR)"
-        if dtype in ("DOUBLE", "DOUBLE PRECISION", "FLOAT", "REAL") and is_money(column):  # to the cent, as `tidy`
-            if self.engine.name == "postgres":
-                return f"CAST(round(CAST({ref} AS NUMERIC), 2) AS DOUBLE PRECISION)"
-            return f"round({ref}, 2)"
+        if dtype in ("DOUBLE", "DOUBLE PRECISION", "FLOAT", "REAL") and is_money(column):
+            # to the cent as `tidy` (Python's round of the double): DuckDB's round(x, 2) is this very
+            # sum; PostgreSQL has round(DOUBLE) only, and rounding a NUMERIC copy differed (x.xx5)
+            return f"round({ref} * 100) / 100"
         return ref
 
 
@@ -153,20 +176,35 @@ class Rows:
     def sql(self) -> str:
         keys = ", ".join(f"{k} AS k{i}" for i, k in enumerate(self.keys))
         outs = ", ".join(f"{expr} AS o{i}" for i, (_, expr) in enumerate(self.outs))
-        part = ", ".join(self.partition or self.keys)
-        ranked = not self.one or self.partition
-        rank = (f", row_number() OVER (PARTITION BY {part} ORDER BY {self.order or self.keys[0]}) AS rn, "
-                f"count(*) OVER (PARTITION BY {part}) AS n") if ranked else ""
         names = ", ".join(f"v.o{i} AS {q(name)}" for i, (name, _) in enumerate(self.outs))
-        kv = ", ".join(f"v.k{i}" for i in range(len(self.keys))) + (", v.rn, v.n" if ranked else "")
-        inner = (f"SELECT {kv}, CAST(to_json(e) AS VARCHAR) AS j "  # noqa: S608 - names from the catalogue
-                 f"FROM (SELECT {keys}, {outs}{rank} FROM {self.source}) v, LATERAL (SELECT {names}) e")
-        if self.one:
-            return inner
-        where = f" WHERE v.rn <= {int(self.limit)}" if self.limit else ""
-        kw = ", ".join(f"w.k{i}" for i in range(len(self.keys)))
-        return (f"SELECT {kw}, '[' || string_agg(w.j, ',' ORDER BY w.rn) || ']' AS j, max(w.n) AS n "  # noqa: S608
-                f"FROM ({inner}{where}) w GROUP BY {kw}")
+        kv = ", ".join(f"v.k{i}" for i in range(len(self.keys)))
+        if not self.one:
+            # An array per key in one aggregation: the objects ordered, then the first `limit`
+            # kept — no window over the rows (twice as fast as a rank and an ordered string_agg).
+            terms = _order_terms(self.order or self.keys[0])
+            sorts = "".join(f", {term} AS s{i}" for i, (term, _) in enumerate(terms))
+            order = ", ".join(f"v.s{i}{flags}" for i, (_, flags) in enumerate(terms))
+            cut = f"[1:{int(self.limit)}]" if self.limit else ""
+            return (f"SELECT {kv}, '[' || array_to_string((list(CAST(to_json(e) AS VARCHAR) "  # noqa: S608 - names from the catalogue
+                    f"ORDER BY {order})){cut}, ',') || ']' AS j, count(*) AS n "
+                    f"FROM (SELECT {keys}, {outs}{sorts} FROM {self.source}) v, LATERAL (SELECT {names}) e GROUP BY {kv}")
+        part = ", ".join(self.partition or self.keys)
+        rank = (f", row_number() OVER (PARTITION BY {part} ORDER BY {self.order or self.keys[0]}) AS rn, "
+                f"count(*) OVER (PARTITION BY {part}) AS n") if self.partition else ""
+        return (f"SELECT {kv}{', v.rn, v.n' if self.partition else ''}, CAST(to_json(e) AS VARCHAR) AS j "  # noqa: S608
+                f"FROM (SELECT {keys}, {outs}{rank} FROM {self.source}) v, LATERAL (SELECT {names}) e")
+
+
+def _order_terms(order: str) -> list[tuple[str, str]]:
+    """`a DESC NULLS LAST, b` as [("a", " DESC NULLS LAST"), ("b", "")]: each sort expression and
+    its direction, so the expression can be selected and the aggregate sorted by its alias."""
+    tree = sqlglot.parse_one(f"SELECT 1 ORDER BY {order}", read="duckdb")  # static text of this module
+    terms = []
+    for ordered in tree.args["order"].expressions:
+        flags = ordered.copy()
+        flags.set("this", exp.column("x"))
+        terms.append((ordered.this.sql(dialect="duckdb"), flags.sql(dialect="duckdb")[1:]))
+    return terms
 
 
 def _outs(cat: Catalog, alias: str, table: str, columns: Iterable[str] | None = None,
@@ -254,22 +292,22 @@ def shared_sql(cat: Catalog, scoped: Scope) -> str:
     """`account_id, body, shared_contacts`: body is the inner text of the 360's shared sections."""
     ctes = {"acc": Rows(f"accounts a WHERE true{_in_scope('a.account_id', scoped)}", ["a.account_id"],
                         _outs(cat, "a", "accounts", skip=HIDDEN), one=True)}
-    sections: list[tuple[str, str]] = [("account", "acc.j")]
+    sections: list[tuple[str, list[str]]] = [("account", ["acc.j"])]
 
     def fact(name: str, table: str, alias: str, extra: str = "") -> None:
         if not cat.has(table):
-            sections.append((name, lit(unavailable(table))))
+            sections.append((name, [Text(unavailable(table))]))
             return
         ctes[alias] = Rows(f"{table} {alias} WHERE true{extra}{_in_scope(f'{alias}.account_id', scoped)}",
                            [f"{alias}.account_id"], _outs(cat, alias, table), one=True)
-        sections.append((name, f"""'{{"available":true,"data":' || coalesce({alias}.j, 'null') || '}}'"""))
+        sections.append((name, [AVAILABLE, f"coalesce({alias}.j, 'null')", Text("}")]))
 
     def listing(name: str, alias: str, rows: Rows | None, table: str) -> None:
         if rows is None:
-            sections.append((name, lit(unavailable(table))))
+            sections.append((name, [Text(unavailable(table))]))
             return
         ctes[alias] = rows
-        sections.append((name, f"""'{{"available":true,"data":' || coalesce({alias}.j, '[]') || '}}'"""))
+        sections.append((name, [AVAILABLE, f"coalesce({alias}.j, '[]')", Text("}")]))
 
     # hierarchy: the row, the names of parent and group head, the first children by name
     if cat.has("hierarchy"):
@@ -289,9 +327,9 @@ def shared_sql(cat: Catalog, scoped: Scope) -> str:
             source += " LEFT JOIN kids ON kids.k0 = h.account_id"
         ctes["hier"] = Rows(f"{source} WHERE true{_in_scope('h.account_id', scoped)}", ["h.account_id"], outs,
                             one=True)
-        sections.append(("hierarchy", """'{"available":true,"data":' || coalesce(hier.j, 'null') || '}'"""))
+        sections.append(("hierarchy", [AVAILABLE, "coalesce(hier.j, 'null')", Text("}")]))
     else:
-        sections.append(("hierarchy", lit(unavailable("hierarchy"))))
+        sections.append(("hierarchy", [Text(unavailable("hierarchy"))]))
     fact("kpis", "account_kpis", "k")
     fact("score", "scores", "s")
     listing("score_details", "sd", Rows(
@@ -322,7 +360,8 @@ def shared_sql(cat: Catalog, scoped: Scope) -> str:
         ["bc.account_id"], [("bu_id", "bc.seller_bu"), ("bu_name", "bc.bu_name"), ("deals", "bc.deals"),
                             ("activities", "bc.activities"), ("contacts", "bc.contacts")], "bc.seller_bu")
 
-    body = " || ',' || ".join(f"{lit(_json_str(name) + ':')} || {expr}" for name, expr in sections)
+    body = _concat([part for i, (name, parts) in enumerate(sections)
+                    for part in (Text(("," if i else "") + _json_str(name) + ":"), *parts)])
     joins = "".join(f" LEFT JOIN {alias} ON {alias}.k0 = acc.k0" for alias in ctes
                     if alias not in ("acc", "kids"))
     with_ = ", ".join(f"{alias} AS ({rows.sql()})" for alias, rows in ctes.items())
@@ -357,12 +396,14 @@ def records_sql(cat: Catalog, scoped: Scope) -> str:
     names = {"d": "deals", "c": "stakeholders", "t": "activities", "cp": "campaigns", "m": "meddic", "al": "alerts",
              "bs": "bosses"}
     keys = " UNION ".join(f"SELECT k0, k1 FROM {a}" for a in parts)  # noqa: S608 - CTE names
-    body = " || ',' || ".join(f"{lit(_json_str(names[a]) + ':')} || coalesce({a}.j, '[]')" for a in parts)
+    body = _concat([part for i, a in enumerate(parts)
+                    for part in (Text(("{" if not i else ",") + _json_str(names[a]) + ":"), f"coalesce({a}.j, '[]')")]
+                   + [Text("}")])
     joins = "".join(f" LEFT JOIN {a} ON {a}.k0 = keys.k0 AND coalesce({a}.k1, '') = coalesce(keys.k1, '') "
                     f"AND ({a}.k1 IS NULL) = (keys.k1 IS NULL)" for a in parts)
     with_ = ", ".join(f"{a} AS ({rows.sql()})" for a, rows in parts.items())
     return (f"WITH {with_}, keys AS ({keys}) SELECT keys.k0 AS account_id, keys.k1 AS seller_bu, "  # noqa: S608
-            f"'{{' || {body} || '}}' AS body FROM keys{joins} "
+            f"{body} AS body FROM keys{joins} "
             # sorted: a BU member's look-up (account and BU filters) is pruned by DuckDB's zone maps
             "ORDER BY keys.k0, keys.k1")
 
@@ -414,14 +455,7 @@ def jvs_sql(cat: Catalog) -> str:
 
 # -- the stamp ---------------------------------------------------------------------------------
 def _marks(engine: Engine) -> dict[str, str | None]:
-    if engine.name == "duckdb":
-        rows = engine.fetchall("SELECT table_name, comment FROM duckdb_tables() "
-                               "WHERE database_name = current_database() AND schema_name = current_schema()")
-    else:
-        rows = engine.fetchall(
-            "--native\nSELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'")
-    return {str(t): c for t, c in rows}
+    return {str(t): c for t, c in engine.fetchall(table_comments_sql(engine.dialect))}
 
 
 def _fingerprint(engine: Engine, marks: dict[str, str | None]) -> str:

@@ -84,6 +84,13 @@ class DuckDBEngine(Engine):
     def _fetchall(self, statement: str, params: Params) -> list[tuple]:
         return self.con.execute(statement, params).fetchall()
 
+    def fetch_described(self, sql: str | exp.Expression, params: Params = None) -> tuple[list[str], list[tuple]]:
+        # the small results of a page: one execution, no Arrow round trip (`fetch_arrow` runs an
+        # empty query twice to learn its schema)
+        (statement,) = self.render(sql)
+        cursor = self.con.execute(statement, params)
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
     def _iter_batches(self, statement: str, params: Params, batch_rows: int) -> Iterator[pa.RecordBatch]:
         reader = self.con.sql(statement, params=params).to_arrow_reader(batch_rows)
         yield from reader

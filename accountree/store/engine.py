@@ -89,6 +89,11 @@ class Engine(ABC):
     def fetch_dicts(self, sql: str | exp.Expression, params: Params = None) -> list[dict[str, Any]]:
         return rows_of(self.fetch_arrow(sql, params))
 
+    def fetch_described(self, sql: str | exp.Expression, params: Params = None) -> tuple[list[str], list[tuple]] | None:
+        """Column names and rows of a small result in one execution, on engines where that is cheaper
+        than Arrow; None elsewhere (callers use `fetch_arrow`)."""
+        return None
+
     def fetch_arrow(self, sql: str | exp.Expression, params: Params = None) -> pa.Table:
         batches = list(self.iter_batches(sql, params))
         if not batches:

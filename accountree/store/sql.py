@@ -57,3 +57,16 @@ def template(sql: str, dialect: str = SOURCE_DIALECT, **identifiers: str) -> str
     tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
     names = {k: exp.to_identifier(v, quoted=True) for k, v in identifiers.items()}
     return exp.replace_placeholders(tree, **names).sql(dialect=dialect)
+
+
+# -- what differs between engines, by dialect: capability code asks these instead of branching on
+# the engine's name (`engine.dialect` is the argument).
+def table_comments_sql(dialect: str) -> str:
+    """`SELECT table name, comment` of every table of the current schema (NULL: no comment); run as
+    written (PostgreSQL's catalogue has no DuckDB spelling)."""
+    if dialect == "postgres":
+        return ("--native\nSELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'")
+    return ("SELECT table_name, comment FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND schema_name = current_schema()")
+
