@@ -52,29 +52,16 @@ def _alert(kind: str, account_id: str, subject: str, reason: str, created_at: da
             "contact_id": _contact_of(kind, subject)}
 
 
-def no_progress(inputs: KamInputs, stage_since: dict[str, date], settings: KamSettings) -> list[dict[str, Any]]:
+def no_progress(inputs: KamInputs, candidates: list[dict[str, Any]], settings: KamSettings) -> list[dict[str, Any]]:
     """Exit criterion: open deals or a customer, activity in the window, yet no deal created, no
-    stage change and no deal closed for `no_progress_months`."""
+    stage change and no deal closed for `no_progress_months`. `candidates` are the quiet accounts
+    the SQL step `kam.steps.NO_PROGRESS` found (last progress, open deals, activities)."""
     window = timedelta(days=round(settings.no_progress_months * 30.44))
-    last: dict[str, date] = {}
-    has_open: set[str] = set()
-    for d in inputs.deals:
-        moments = [d["created_at"], stage_since.get(d["deal_id"])]
-        if d["stage"] in ("won", "lost") and d["close_date"] and d["close_date"] <= inputs.as_of:
-            moments.append(d["close_date"])
-        else:
-            has_open.add(d["account_id"])
-        best = max((m for m in moments if m is not None), default=None)
-        if best is not None and (d["account_id"] not in last or best > last[d["account_id"]]):
-            last[d["account_id"]] = best
     out = []
-    for account_id, since in last.items():
+    for c in candidates:
+        account_id, since, active = c["account_id"], c["last_progress"], int(c["activities"])
         acc = inputs.accounts.get(account_id)
-        active = inputs.account_activity.get(account_id, 0)
-        customer = acc is not None and is_customer(acc)
-        if acc is None or since > inputs.as_of - window or active < settings.no_progress_min_activities:
-            continue
-        if account_id not in has_open and not customer:
+        if acc is None or (not c["has_open"] and not is_customer(acc)):
             continue
         reason = (f"no commercial progress since {since.isoformat()} (no new deal, no stage change, no deal closed) "
                   f"despite {active} activities in the last {settings.no_progress_months:g} months")
