@@ -44,8 +44,7 @@ def _snapshot_fallback(ws: Workspace, inputs: KamInputs) -> None:
 def _alerts(ws: Workspace, inputs: KamInputs, portfolio: list[dict[str, Any]], meddic: list[dict[str, Any]],
             settings: Any) -> list[dict[str, Any]]:
     engine = ws.engine
-    previous_contacts = {r["contact_id"]: r for r in engine.fetch_dicts(
-        "SELECT contact_id, account_id, title, buying_role, end_date FROM kam_snapshot_contacts")}
+    changed, champions = steps.changed_contacts(ws, inputs.as_of, settings)
     previous_parents = {r["account_id"]: r for r in engine.fetch_dicts(
         "SELECT account_id, parent_id, group_head_id FROM kam_snapshot_parents")}
     merged = dict(engine.fetchall("SELECT old_id, survivor_id FROM account_aliases"))
@@ -54,7 +53,7 @@ def _alerts(ws: Workspace, inputs: KamInputs, portfolio: list[dict[str, Any]], m
     found = [
         *no_progress(inputs, steps.no_progress_candidates(ws, inputs.as_of, settings), settings),
         *falling_revenue(portfolio, inputs, settings),
-        *org_changes(inputs, previous_contacts, meddic, settings),
+        *org_changes(inputs, changed, champions, meddic, settings),
         *restructuring(inputs, previous_parents, merged),
     ]
     if engine.table_exists("cross_sell"):
@@ -72,14 +71,15 @@ def _alerts(ws: Workspace, inputs: KamInputs, portfolio: list[dict[str, Any]], m
 
 def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
     settings = load_settings(ws)
-    inputs = load_inputs(ws, options.as_of, round(settings.no_progress_months * 30.44))
+    inputs = load_inputs(ws, options.as_of)
     with ws.engine.transaction():
-        synced = sync_from_deals(ws, inputs.deals)
+        synced = sync_from_deals(ws)
+        facts = steps.account_facts(ws, inputs)
         if wallet.available(ws):
             wallets = wallet.unit_wallets(ws, settings.wallet_quantile, int(settings.wallet_min_peers))
-            portfolio = portfolio_rows(inputs, settings, wallets, wallet.units_of(ws))
+            portfolio = portfolio_rows(inputs, settings, facts, wallets, wallet.units_of(ws))
         else:
-            portfolio = portfolio_rows(inputs, settings)
+            portfolio = portfolio_rows(inputs, settings, facts)
         people = steps.stakeholders(ws, inputs.as_of, settings)
         meddic = meddic_rows(inputs, stored_rows(ws))
         steps.deal_stages(ws, inputs.as_of)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from accountree.kam.inputs import attribute
+from accountree.kam.inputs import KamInputs, attribute
 from accountree.kam.settings import KamSettings
 from accountree.kam.tables import create_table
 from accountree.store import Workspace
@@ -67,6 +67,56 @@ WHERE p.last_progress <= CAST(? AS DATE) AND a.activities >= ?
 ORDER BY p.account_id
 """
 
+# Per account: won-deal cycles (sum, count), its deals' seller BUs' typical cycles, open deals.
+ACCOUNT_DEALS = """
+SELECT d.account_id,
+       coalesce(sum(CASE WHEN d.stage = 'won' THEN greatest(d.close_date - d.created_at, 0) END), 0) AS cycle_sum,
+       count(CASE WHEN d.stage = 'won' THEN d.close_date - d.created_at END) AS cycle_n,
+       coalesce(sum(b.sales_cycle_days), 0) AS bu_sum, count(b.sales_cycle_days) AS bu_n,
+       sum(CASE WHEN d.stage IN ('won', 'lost') THEN 0 ELSE 1 END) AS open_deals
+FROM deals d LEFT JOIN seller_bus b ON b.bu_id = d.seller_bu
+GROUP BY d.account_id
+"""
+
+# Committee roles held per account by people still in place. Param: as_of.
+ACCOUNT_ROLES = """
+SELECT DISTINCT c.account_id, coalesce(r.buying_role, c.buying_role) AS role
+FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
+WHERE (c.end_date IS NULL OR c.end_date > CAST(? AS DATE))
+  AND coalesce(r.buying_role, c.buying_role) IN ('economic_buyer', 'champion', 'influencer', 'user', 'buyer')
+"""
+
+# Contacts an org-change rule may fire on, with the previous build's picture: those who left (newly,
+# or within the lookback), and those in place who started within the lookback, appeared at an
+# account known to the previous build, or changed title or buying role. Params: as_of ×2,
+# lookback, lookback, as_of, as_of.
+CHANGED_CONTACTS = """
+WITH c AS (
+    SELECT c.contact_id, c.account_id, c.name, c.title, coalesce(r.buying_role, c.buying_role) AS buying_role,
+           c.start_date, c.end_date, c.seller_bu, coalesce(c.end_date <= CAST(? AS DATE), FALSE) AS "left"
+    FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
+), known AS (SELECT DISTINCT account_id FROM kam_snapshot_contacts)
+SELECT c.*, p.contact_id IS NOT NULL AS before_seen, p.title AS before_title, p.buying_role AS before_role,
+       p.end_date AS before_end_date, k.account_id IS NOT NULL AS account_known
+FROM c LEFT JOIN kam_snapshot_contacts p ON p.contact_id = c.contact_id
+LEFT JOIN known k ON k.account_id = c.account_id
+WHERE CASE WHEN c."left" THEN (p.contact_id IS NOT NULL AND p.end_date IS NULL) OR c.end_date >= CAST(? AS DATE)
+      ELSE (c.start_date >= CAST(? AS DATE) AND c.start_date <= CAST(? AS DATE))
+           OR (p.contact_id IS NULL AND k.account_id IS NOT NULL)
+           OR (p.contact_id IS NOT NULL AND (p.title IS DISTINCT FROM c.title
+                                             OR p.buying_role IS DISTINCT FROM c.buying_role)) END
+ORDER BY c.contact_id
+"""
+
+# Champions still in place per account and contact BU, at accounts where someone left. Params: as_of ×2.
+CHAMPIONS_IN_PLACE = """
+SELECT c.account_id, c.seller_bu, count(*) AS n
+FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
+WHERE (c.end_date IS NULL OR c.end_date > CAST(? AS DATE)) AND coalesce(r.buying_role, c.buying_role) = 'champion'
+  AND c.account_id IN (SELECT account_id FROM contacts WHERE end_date <= CAST(? AS DATE))
+GROUP BY c.account_id, c.seller_bu
+"""
+
 # Contacts whose custom attributes may name a sentiment: read in Python (names are normalised).
 SENTIMENT_CANDIDATES = """
 SELECT contact_id, attributes FROM contacts
@@ -94,6 +144,31 @@ LEFT JOIN activity a ON a.contact_id = c.contact_id
 LEFT JOIN kam_sentiment_step s ON s.contact_id = c.contact_id
 ORDER BY c.contact_id
 """
+
+
+def account_facts(ws: Workspace, inputs: KamInputs) -> dict[str, dict[str, Any]]:
+    """Per account: won-deal cycles, BU cycles, open deals, committee roles held (steps
+    `kam_account_deals`, `kam_account_roles`: aggregated by the engine, one small row per account)."""
+    facts = {a: {"cycle_sum": 0.0, "cycle_n": 0, "bu_sum": 0.0, "bu_n": 0, "open": 0, "roles": set()}
+             for a in inputs.accounts}
+    for account_id, cycle_sum, cycle_n, bu_sum, bu_n, open_deals in ws.engine.fetchall(ACCOUNT_DEALS):
+        f = facts.get(account_id)
+        if f is not None:
+            f.update(cycle_sum=float(cycle_sum), cycle_n=int(cycle_n), bu_sum=float(bu_sum), bu_n=int(bu_n),
+                     open=int(open_deals))
+    for account_id, role in ws.engine.fetchall(ACCOUNT_ROLES, [inputs.as_of]):
+        f = facts.get(account_id)
+        if f is not None:
+            f["roles"].add(role)
+    return facts
+
+
+def changed_contacts(ws: Workspace, as_of: date, settings: KamSettings) -> tuple[list[dict[str, Any]], list[tuple]]:
+    """(contacts an org-change alert may be about, champions in place) — steps `kam_changed_contacts`
+    and `kam_champions_in_place`; read before this build's snapshot replaces the previous one."""
+    lookback = as_of - timedelta(days=settings.event_lookback_days)
+    changed = ws.engine.fetch_dicts(CHANGED_CONTACTS, [as_of, lookback, lookback, as_of])
+    return changed, ws.engine.fetchall(CHAMPIONS_IN_PLACE, [as_of, as_of])
 
 
 def deal_stages(ws: Workspace, as_of: date) -> None:
