@@ -58,5 +58,6 @@ def write_table(ws: Workspace, name: str, rows: list[dict[str, Any]]) -> int:
     columns = TABLES[name]
     create_table(ws, name)
     schema = pa.schema([(c, _TYPES[t][0]) for c, t in columns.items()])
-    data = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows], schema=schema)
+    data = pa.Table.from_arrays([pa.array([r.get(c) for r in rows], type=_TYPES[t][0]) for c, t in columns.items()],
+                                schema=schema)  # column by column: no dict per row
     return ws.engine.insert_arrow(name, data)
