@@ -52,29 +52,16 @@ def _alert(kind: str, account_id: str, subject: str, reason: str, created_at: da
             "contact_id": _contact_of(kind, subject)}
 
 
-def no_progress(inputs: KamInputs, stage_since: dict[str, date], settings: KamSettings) -> list[dict[str, Any]]:
+def no_progress(inputs: KamInputs, candidates: list[dict[str, Any]], settings: KamSettings) -> list[dict[str, Any]]:
     """Exit criterion: open deals or a customer, activity in the window, yet no deal created, no
-    stage change and no deal closed for `no_progress_months`."""
+    stage change and no deal closed for `no_progress_months`. `candidates` are the quiet accounts
+    the SQL step `kam.steps.NO_PROGRESS` found (last progress, open deals, activities)."""
     window = timedelta(days=round(settings.no_progress_months * 30.44))
-    last: dict[str, date] = {}
-    has_open: set[str] = set()
-    for d in inputs.deals:
-        moments = [d["created_at"], stage_since.get(d["deal_id"])]
-        if d["stage"] in ("won", "lost") and d["close_date"] and d["close_date"] <= inputs.as_of:
-            moments.append(d["close_date"])
-        else:
-            has_open.add(d["account_id"])
-        best = max((m for m in moments if m is not None), default=None)
-        if best is not None and (d["account_id"] not in last or best > last[d["account_id"]]):
-            last[d["account_id"]] = best
     out = []
-    for account_id, since in last.items():
+    for c in candidates:
+        account_id, since, active = c["account_id"], c["last_progress"], int(c["activities"])
         acc = inputs.accounts.get(account_id)
-        active = inputs.account_activity.get(account_id, 0)
-        customer = acc is not None and is_customer(acc)
-        if acc is None or since > inputs.as_of - window or active < settings.no_progress_min_activities:
-            continue
-        if account_id not in has_open and not customer:
+        if acc is None or (not c["has_open"] and not is_customer(acc)):
             continue
         reason = (f"no commercial progress since {since.isoformat()} (no new deal, no stage change, no deal closed) "
                   f"despite {active} activities in the last {settings.no_progress_months:g} months")
@@ -100,27 +87,27 @@ def falling_revenue(rows: list[dict[str, Any]], inputs: KamInputs, settings: Kam
     return out
 
 
-def org_changes(inputs: KamInputs, previous: dict[str, dict[str, Any]], meddic_rows: list[dict[str, Any]],
-                settings: KamSettings) -> list[dict[str, Any]]:
-    """Champion lost, stakeholder left, new executive — dated events and changes since the last build."""
+def org_changes(inputs: KamInputs, changed: list[dict[str, Any]], champions_in_place: list[tuple],
+                meddic_rows: list[dict[str, Any]], settings: KamSettings) -> list[dict[str, Any]]:
+    """Champion lost, stakeholder left, new executive — dated events and changes since the last build.
+
+    `changed` are the contacts the SQL step `kam.steps.CHANGED_CONTACTS` found worth a look (left,
+    started, new, or a new title or role since the previous build), with their previous picture
+    (`before_*`); `champions_in_place` the (account, BU, count) of champions still in place."""
     lookback = inputs.as_of - timedelta(days=settings.event_lookback_days)
     champions_by_name = {(m["account_id"], name.strip().lower()) for m in meddic_rows
                          if m["champion"] and m["champion_source"] != "inferred from contacts"
                          for name in m["champion"].split(",")}
     # champions in place per (account, BU: None = shared); an alert about a person counts only the
     # champions whoever may read it may see (shared ones, and the person's BU's own)
-    in_place_champions: dict[tuple[str, str | None], int] = {}
-    for c in inputs.contacts:
-        if not c["left"] and c["buying_role"] == "champion":
-            key = (c["account_id"], c.get("seller_bu"))
-            in_place_champions[key] = in_place_champions.get(key, 0) + 1
-    known = {p["account_id"] for p in previous.values()}  # a new account's people are not "new executives"
+    in_place_champions: dict[tuple[str, str | None], int] = {(a, bu): int(n) for a, bu, n in champions_in_place}
     out = []
-    for c in inputs.contacts:
+    for c in changed:
         acc = inputs.accounts.get(c["account_id"])
         if acc is None:
             continue
-        before = previous.get(c["contact_id"])
+        before = None if not c["before_seen"] else {
+            "title": c["before_title"], "buying_role": c["before_role"], "end_date": c["before_end_date"]}
         who = f"{c['name'] or c['contact_id']}" + (f" ({c['title']})" if c["title"] else "")
         if c["left"]:
             newly = before is not None and before["end_date"] is None
@@ -142,7 +129,7 @@ def org_changes(inputs: KamInputs, previous: dict[str, dict[str, Any]], meddic_r
         if not is_executive(c["title"], c["buying_role"]):
             continue
         started = c["start_date"] is not None and lookback <= c["start_date"] <= inputs.as_of
-        appeared = before is None and c["account_id"] in known
+        appeared = before is None and bool(c["account_known"])
         promoted = before is not None and not is_executive(before["title"], before["buying_role"])
         if started or appeared or promoted:
             when = c["start_date"] if started else inputs.as_of

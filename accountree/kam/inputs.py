@@ -23,6 +23,13 @@ NEEDS = {
     "scores": "scores (run `accountree build --stage scoring`): distance to ICP counted as neutral",
     "cross_sell": "cross_sell (run `accountree build --stage kpis`): no cross-sell alerts",
 }
+OPEN_DEALS = ("SELECT deal_id, account_id, stage, amount_rc, created_at, close_date, owner, seller_bu FROM deals "
+              "WHERE stage IS NULL OR stage NOT IN ('won', 'lost') ORDER BY deal_id")
+DEAL_CONTACTS = (
+    "SELECT c.contact_id, c.account_id, c.name, c.title, coalesce(r.buying_role, c.buying_role) AS buying_role, "
+    "c.end_date, c.seller_bu FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id "
+    "WHERE c.account_id IN (SELECT account_id FROM deals WHERE stage IS NULL OR stage NOT IN ('won', 'lost')) "
+    "ORDER BY c.contact_id")
 KPI_COLUMNS = ("status", "status_code", "revenue_cy", "revenue_py1", "revenue_py2", "revenue_ttm", "nrr",
                "share_of_wallet", "wallet", "wallet_source")
 _NUMBER = re.compile(r"[^0-9,.\-]")
@@ -86,9 +93,9 @@ class KamInputs:
     as_of: date
     accounts: dict[str, dict[str, Any]]
     deals: list[dict[str, Any]]
+    """The open deals (MEDDIC rows): won and lost ones are only read by SQL steps."""
     contacts: list[dict[str, Any]]
-    contact_activity: dict[str, dict[str, Any]]
-    account_activity: dict[str, int]
+    """The contacts of accounts with open deals (MEDDIC inference)."""
     cycle_days_of_bu: dict[str, float]
     missing: list[str] = field(default_factory=list)
 
@@ -114,13 +121,14 @@ def _group_heads(accounts: dict[str, dict[str, Any]]) -> None:
         acc["group_head_id"] = current
 
 
-def load_inputs(ws: Workspace, as_of: date, no_progress_days: int = 183) -> KamInputs:
+def load_inputs(ws: Workspace, as_of: date) -> KamInputs:
     engine = ws.engine
     missing = [NEEDS[t] for t in ("hierarchy", "account_kpis", "scores") if not engine.table_exists(t)]
     accounts: dict[str, dict[str, Any]] = {}
     for row in engine.fetch_dicts(
-        "SELECT account_id, name, owner, parent_id, is_group_head, employees, industry, attributes "
-        "FROM accounts ORDER BY account_id"
+        "SELECT account_id, name, owner, parent_id, is_group_head, employees, industry, "
+        "CASE WHEN lower(CAST(attributes AS VARCHAR)) LIKE '%potential%' THEN attributes END AS attributes "
+        "FROM accounts ORDER BY account_id"  # only the few that may carry `potential_3y` are parsed
     ):
         row["potential_field"] = parse_amount(attribute(row.pop("attributes"), "potential_3y"))
         row.update(group_head_id=None, grid_score=None, entities=None, customer_entities=None)
@@ -156,40 +164,16 @@ def load_inputs(ws: Workspace, as_of: date, no_progress_days: int = 183) -> KamI
             for account_id, score in engine.fetchall(select_columns("scores", ["account_id", fit])):
                 if account_id in accounts:
                     accounts[account_id]["grid_score"] = score
-    deals = engine.fetch_dicts(
-        "SELECT deal_id, account_id, stage, amount_rc, created_at, close_date, owner, seller_bu, attributes "
-        "FROM deals ORDER BY deal_id"
-    )
+    deals = engine.fetch_dicts(OPEN_DEALS)  # what MEDDIC reads; every other rule is a SQL step
     if not kpi_cols:
-        _revenue_from_deals(accounts, deals, as_of)
+        _revenue_from_deals(ws, accounts, as_of)
     _revenue_bases(accounts, as_of, "revenue_py2" in kpi_cols)
-    contacts = engine.fetch_dicts(
-        "SELECT c.contact_id, c.account_id, c.name, c.title, coalesce(r.buying_role, c.buying_role) AS buying_role, "
-        "c.reports_to, c.start_date, c.end_date, c.attributes, r.set_by AS role_set_by, c.seller_bu "
-        "FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id ORDER BY c.contact_id"
-    )
+    contacts = engine.fetch_dicts(DEAL_CONTACTS)
     for contact in contacts:
-        attrs = contact.pop("attributes")
-        contact["sentiment"] = attribute(attrs, "sentiment") or attribute(attrs, "relationship")
         contact["left"] = contact["end_date"] is not None and contact["end_date"] <= as_of
-    year_ago, recent = as_of - timedelta(days=365), as_of - timedelta(days=90)
-    contact_activity = {
-        r["contact_id"]: r
-        for r in engine.fetch_dicts(
-            'SELECT contact_id, max("date") AS last_interaction, count(*) AS interactions, '
-            'coalesce(sum(coalesce(weight, 1)) FILTER (WHERE "date" > ?), 0) AS recent_points, '
-            'coalesce(sum(coalesce(weight, 1)) FILTER (WHERE "date" > ?), 0) AS year_points '
-            'FROM activities WHERE contact_id IS NOT NULL AND "date" <= ? GROUP BY contact_id',
-            [recent, year_ago, as_of],
-        )
-    }
-    account_activity = dict(engine.fetchall(
-        'SELECT account_id, count(*) FROM activities WHERE "date" > ? AND "date" <= ? GROUP BY account_id',
-        [as_of - timedelta(days=no_progress_days), as_of],
-    ))
     cycle = {bu: float(days) for bu, days in engine.fetchall(
         "SELECT bu_id, sales_cycle_days FROM seller_bus WHERE sales_cycle_days IS NOT NULL")}
-    return KamInputs(as_of, accounts, deals, contacts, contact_activity, account_activity, cycle, missing)
+    return KamInputs(as_of, accounts, deals, contacts, cycle, missing)
 
 
 def _subtrees(accounts: dict[str, dict[str, Any]]) -> None:
@@ -207,21 +191,24 @@ def _subtrees(accounts: dict[str, dict[str, Any]]) -> None:
         acc["subtree"] = sorted(seen)
 
 
-def _revenue_from_deals(accounts: dict[str, dict[str, Any]], deals: list[dict[str, Any]], as_of: date) -> None:
+_REVENUE_FROM_DEALS = """
+SELECT account_id,
+       coalesce(sum(coalesce(amount_rc, 0)) FILTER (WHERE close_date > CAST(? AS DATE)), 0) AS revenue_cy,
+       coalesce(sum(coalesce(amount_rc, 0)) FILTER (WHERE close_date <= CAST(? AS DATE)
+                                                     AND close_date > CAST(? AS DATE)), 0) AS revenue_py1
+FROM deals WHERE stage = 'won' AND close_date <= CAST(? AS DATE) GROUP BY account_id
+"""
+
+
+def _revenue_from_deals(ws: Workspace, accounts: dict[str, dict[str, Any]], as_of: date) -> None:
     """Revenue booked at the close date of won deals: the 12 months to `as_of`, and the 12 before."""
     cy_start, py_start = as_of - timedelta(days=365), as_of - timedelta(days=730)
     for acc in accounts.values():
         acc["revenue_cy"] = acc["revenue_py1"] = 0.0
-    for deal in deals:
-        acc = accounts.get(deal["account_id"])
-        close = deal["close_date"]
-        if acc is None or deal["stage"] != "won" or close is None or close > as_of:
-            continue
-        amount = float(deal["amount_rc"] or 0)
-        if close > cy_start:
-            acc["revenue_cy"] += amount
-        elif close > py_start:
-            acc["revenue_py1"] += amount
+    for account_id, cy, py1 in ws.engine.fetchall(_REVENUE_FROM_DEALS, [cy_start, cy_start, py_start, as_of]):
+        acc = accounts.get(account_id)
+        if acc is not None:
+            acc["revenue_cy"], acc["revenue_py1"] = float(cy), float(py1)
 
 
 def _revenue_bases(accounts: dict[str, dict[str, Any]], as_of: date, complete_years: bool) -> None:

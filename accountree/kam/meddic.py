@@ -31,11 +31,25 @@ _SELECT = ("SELECT deal_id, metrics, economic_buyer, decision_criteria, decision
            "source, updated_by, updated_at FROM meddic")
 
 
-def sync_from_deals(ws: Workspace, deals: list[dict[str, Any]]) -> int:
+def _candidates_sql() -> str:
+    """Deals whose attributes may carry a MEDDIC element: one of the six names with a value, or a
+    name spelt otherwise (case, spaces) — only those are parsed in Python (names are normalised)."""
+    text, norm = "CAST(attributes AS VARCHAR)", "lower(replace(CAST(attributes AS VARCHAR), ' ', '_'))"
+    valued = [f"json_extract_string(attributes, '$.{e}') IS NOT NULL" for e in ELEMENTS]
+    spelt = [f"length({norm}) - length(replace({norm}, '{e}', '')) > length({text}) - length(replace({text}, '{e}', ''))"
+             for e in ELEMENTS]
+    return ("SELECT deal_id, attributes FROM deals WHERE attributes IS NOT NULL AND ("  # noqa: S608 - names from ELEMENTS
+            + " OR ".join(valued + spelt) + ") ORDER BY deal_id")
+
+
+MEDDIC_CANDIDATES = _candidates_sql()
+
+
+def sync_from_deals(ws: Workspace) -> int:
     """Refresh the imported MEDDIC rows from deal attributes; rows edited by users are kept."""
     edited = {r[0] for r in ws.engine.fetchall("SELECT deal_id FROM meddic WHERE source <> 'import'")}
     rows = []
-    for deal in deals:
+    for deal in ws.engine.fetch_dicts(MEDDIC_CANDIDATES):
         raw = deal["attributes"]
         if isinstance(raw, str) and not any(e in raw.lower().replace(" ", "_") for e in ELEMENTS):
             continue  # no MEDDIC element named in the text: not worth parsing (most deals)

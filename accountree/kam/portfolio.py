@@ -113,32 +113,11 @@ def _ratio(num: float, den: float) -> float | None:
     return round(num / den, 4) if den else None
 
 
-def _facts(inputs: KamInputs) -> dict[str, dict[str, Any]]:
-    """Per account: won-deal cycles, open deals, committee roles held by people still in place."""
-    facts: dict[str, dict[str, Any]] = {a: {"cycles": [], "bu_cycles": [], "open": 0, "roles": set()}
-                                        for a in inputs.accounts}
-    for deal in inputs.deals:
-        f = facts.get(deal["account_id"])
-        if f is None:
-            continue
-        if deal["stage"] not in ("won", "lost"):
-            f["open"] += 1
-        if deal["stage"] == "won" and deal["created_at"] and deal["close_date"]:
-            f["cycles"].append(max((deal["close_date"] - deal["created_at"]).days, 0))
-        if deal["seller_bu"] in inputs.cycle_days_of_bu:
-            f["bu_cycles"].append(inputs.cycle_days_of_bu[deal["seller_bu"]])
-    for contact in inputs.contacts:
-        f = facts.get(contact["account_id"])
-        if f is not None and not contact["left"] and contact["buying_role"] in COMMITTEE_ROLES:
-            f["roles"].add(contact["buying_role"])
-    return facts
-
-
 def _cycle(f: dict[str, Any]) -> float | None:
     """Sales-cycle length: the account's own won deals, else its deals' seller BUs' typical cycle."""
-    if f["cycles"]:
-        return float(mean(f["cycles"]))
-    return float(mean(f["bu_cycles"])) if f["bu_cycles"] else None
+    if f["cycle_n"]:
+        return float(f["cycle_sum"]) / f["cycle_n"]
+    return float(f["bu_sum"]) / f["bu_n"] if f["bu_n"] else None
 
 
 def _row(scope: str, account_id: str, head: dict[str, Any], entities: list[dict[str, Any]],
@@ -190,14 +169,15 @@ def _unit_potential(unit_id: str, member_ids: list[str], accounts: dict[str, dic
     return value, f"peers: {wallet['peer_cell']} (q{round(settings.wallet_quantile * 100)} of {wallet['peers']})", wallet["wallet"]
 
 
-def portfolio_rows(inputs: KamInputs, settings: KamSettings, wallets: dict[str, dict[str, Any]] | None = None,
+def portfolio_rows(inputs: KamInputs, settings: KamSettings, facts: dict[str, dict[str, Any]],
+                   wallets: dict[str, dict[str, Any]] | None = None,
                    unit_of: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """One row per account (its own figures, its unit's tier) and per unit of two entities or more.
 
+    `facts` (account → won-deal cycles, open deals, committee roles held: `kam.steps.account_facts`).
     `wallets` (unit id → the peers' wallet, `kam.wallet.unit_wallets`) and `unit_of` (entity → unit)
     come from the hierarchy and KPI tables; without them the units are the groups and the potential
     is the given field or three years of the run rate."""
-    facts = _facts(inputs)
     accounts = inputs.accounts
     stage = {a: relationship(acc, facts[a]["open"]) for a, acc in accounts.items()}
     own: dict[str, tuple[float, str]] = {}
@@ -227,8 +207,7 @@ def portfolio_rows(inputs: KamInputs, settings: KamSettings, wallets: dict[str, 
             icp = None if head["grid_score"] is None else 1 - float(head["grid_score"]) / 100
             row = _row("account", unit_id, head, [head], potential, source, _cycle(f), f["open"], f["roles"], icp, settings)
         else:
-            merged = {"cycles": [c for m in member_ids for c in facts[m]["cycles"]],
-                      "bu_cycles": [c for m in member_ids for c in facts[m]["bu_cycles"]]}
+            merged = {k: sum(facts[m][k] for m in member_ids) for k in ("cycle_sum", "cycle_n", "bu_sum", "bu_n")}
             roles = set().union(*(facts[m]["roles"] for m in member_ids))
             icp = None if head["grid_score"] is None else 1 - float(head["grid_score"]) / 100
             row = _row("group", unit_id, head, members, potential, source, _cycle(merged),

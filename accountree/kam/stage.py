@@ -5,13 +5,12 @@ falls back on the core tables and says which step is missing."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pyarrow as pa
 
 from accountree.build import BuildOptions, BuildStage
-from accountree.kam import wallet
+from accountree.kam import steps, wallet
 from accountree.kam.alerts import (
     carry_over,
     cross_sell_by_unit,
@@ -26,57 +25,35 @@ from accountree.kam.inputs import NEEDS, KamInputs, load_inputs
 from accountree.kam.meddic import meddic_rows, stored_rows, sync_from_deals
 from accountree.kam.portfolio import portfolio_rows
 from accountree.kam.settings import BUILT_AS_OF, load_settings
-from accountree.kam.stakeholders import stakeholder_row
 from accountree.kam.tables import write_table
 from accountree.store import Workspace
 
 
-def _stage_since(ws: Workspace, inputs: KamInputs) -> dict[str, date]:
-    """Since when each deal is in its stage: first seen at its creation date, then the build date
-    of each stage change; the table is rewritten with today's picture."""
-    before = {r[0]: (r[1], r[2]) for r in ws.engine.fetchall("SELECT deal_id, stage, since FROM kam_deal_stages")}
-    rows = []
-    for d in inputs.deals:
-        stage, since = before.get(d["deal_id"], (None, None))
-        if stage != d["stage"]:
-            since = inputs.as_of if stage is not None else (d["created_at"] or inputs.as_of)
-        rows.append({"deal_id": d["deal_id"], "stage": d["stage"], "since": since})
-    ws.engine.execute("DELETE FROM kam_deal_stages")
-    ws.engine.insert_arrow("kam_deal_stages", pa.Table.from_pylist(rows, schema=pa.schema(
-        [("deal_id", pa.string()), ("stage", pa.string()), ("since", pa.date32())])))
-    return {r["deal_id"]: r["since"] for r in rows if r["since"] is not None}
-
-
-def _snapshot(ws: Workspace, inputs: KamInputs) -> None:
-    contacts = [{"contact_id": c["contact_id"], "account_id": c["account_id"], "title": c["title"],
-                 "buying_role": c["buying_role"], "end_date": c["end_date"], "snapshot_at": inputs.as_of}
-                for c in inputs.contacts]
-    parents = [{"account_id": a, "parent_id": acc["parent_id"], "group_head_id": acc["group_head_id"],
-                "snapshot_at": inputs.as_of} for a, acc in inputs.accounts.items()]
+def _snapshot_fallback(ws: Workspace, inputs: KamInputs) -> None:
+    """The snapshot without the hierarchy stage: group heads as `load_inputs` climbed them."""
     ws.engine.execute("DELETE FROM kam_snapshot_contacts")
     ws.engine.execute("DELETE FROM kam_snapshot_parents")
+    ws.engine.execute(steps.SNAPSHOT_CONTACTS, [inputs.as_of])
+    parents = [{"account_id": a, "parent_id": acc["parent_id"], "group_head_id": acc["group_head_id"],
+                "snapshot_at": inputs.as_of} for a, acc in inputs.accounts.items()]
     text, day = pa.string(), pa.date32()
-    ws.engine.insert_arrow("kam_snapshot_contacts", pa.Table.from_pylist(contacts, schema=pa.schema(
-        [("contact_id", text), ("account_id", text), ("title", text), ("buying_role", text), ("end_date", day),
-         ("snapshot_at", day)])))
     ws.engine.insert_arrow("kam_snapshot_parents", pa.Table.from_pylist(parents, schema=pa.schema(
         [("account_id", text), ("parent_id", text), ("group_head_id", text), ("snapshot_at", day)])))
 
 
 def _alerts(ws: Workspace, inputs: KamInputs, portfolio: list[dict[str, Any]], meddic: list[dict[str, Any]],
-            settings: Any, since: dict[str, date]) -> list[dict[str, Any]]:
+            settings: Any) -> list[dict[str, Any]]:
     engine = ws.engine
-    previous_contacts = {r["contact_id"]: r for r in engine.fetch_dicts(
-        "SELECT contact_id, account_id, title, buying_role, end_date FROM kam_snapshot_contacts")}
+    changed, champions = steps.changed_contacts(ws, inputs.as_of, settings)
     previous_parents = {r["account_id"]: r for r in engine.fetch_dicts(
         "SELECT account_id, parent_id, group_head_id FROM kam_snapshot_parents")}
     merged = dict(engine.fetchall("SELECT old_id, survivor_id FROM account_aliases"))
     unit_of = {r["account_id"]: r.get("kam_unit_id") or r["account_id"] for r in portfolio if r["scope"] == "account"}
     units = {r["account_id"]: r for r in portfolio if r.get("kam_unit")}
     found = [
-        *no_progress(inputs, since, settings),
+        *no_progress(inputs, steps.no_progress_candidates(ws, inputs.as_of, settings), settings),
         *falling_revenue(portfolio, inputs, settings),
-        *org_changes(inputs, previous_contacts, meddic, settings),
+        *org_changes(inputs, changed, champions, meddic, settings),
         *restructuring(inputs, previous_parents, merged),
     ]
     if engine.table_exists("cross_sell"):
@@ -94,30 +71,33 @@ def _alerts(ws: Workspace, inputs: KamInputs, portfolio: list[dict[str, Any]], m
 
 def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
     settings = load_settings(ws)
-    inputs = load_inputs(ws, options.as_of, round(settings.no_progress_months * 30.44))
+    inputs = load_inputs(ws, options.as_of)
     with ws.engine.transaction():
-        synced = sync_from_deals(ws, inputs.deals)
+        synced = sync_from_deals(ws)
+        facts = steps.account_facts(ws, inputs)
         if wallet.available(ws):
             wallets = wallet.unit_wallets(ws, settings.wallet_quantile, int(settings.wallet_min_peers))
-            portfolio = portfolio_rows(inputs, settings, wallets, wallet.units_of(ws))
+            portfolio = portfolio_rows(inputs, settings, facts, wallets, wallet.units_of(ws))
         else:
-            portfolio = portfolio_rows(inputs, settings)
-        people = [stakeholder_row(c, inputs.contact_activity.get(c["contact_id"]), settings) for c in inputs.contacts]
+            portfolio = portfolio_rows(inputs, settings, facts)
+        people = steps.stakeholders(ws, inputs.as_of, settings)
         meddic = meddic_rows(inputs, stored_rows(ws))
-        since = _stage_since(ws, inputs)
-        found = _alerts(ws, inputs, portfolio, meddic, settings, since)
+        steps.deal_stages(ws, inputs.as_of)
+        found = _alerts(ws, inputs, portfolio, meddic, settings)
         write_table(ws, "kam_accounts", portfolio)
-        write_table(ws, "kam_stakeholders", people)
         write_table(ws, "kam_meddic", meddic)
         write_table(ws, "kam_alerts", found)
-        _snapshot(ws, inputs)
+        if ws.engine.table_exists("hierarchy"):
+            steps.snapshot(ws, inputs.as_of)
+        else:
+            _snapshot_fallback(ws, inputs)
         ws.set_meta(BUILT_AS_OF, inputs.as_of.isoformat())
     accounts = [r for r in portfolio if r["scope"] == "account"]
     units = [r for r in portfolio if r.get("kam_unit")]
     summary: dict[str, Any] = {
         "accounts": len(accounts), "groups": len(portfolio) - len(accounts), "KAM units": len(units),
         "tier 1 units": sum(1 for r in units if r["tier"] == 1), "tier 2 units": sum(1 for r in units if r["tier"] == 2),
-        "stakeholders": len(people), "open deals (MEDDIC)": len(meddic), "MEDDIC from deals": synced,
+        "stakeholders": people, "open deals (MEDDIC)": len(meddic), "MEDDIC from deals": synced,
         "alerts": len(found),
     }
     if inputs.missing:

@@ -1,5 +1,5 @@
 """The KAM derived tables: their columns (a public contract for exports and the API) and how a
-build rewrites them from rows computed in Python."""
+build rewrites them (from SQL steps, `steps.py`, or from rows computed in Python)."""
 
 from __future__ import annotations
 
@@ -43,14 +43,21 @@ TABLES: dict[str, dict[str, str]] = {
 }
 
 
-def write_table(ws: Workspace, name: str, rows: list[dict[str, Any]]) -> int:
-    """Drop and recreate `name` with its declared columns, then load `rows` (inside the caller's transaction)."""
+def create_table(ws: Workspace, name: str) -> None:
+    """Drop and recreate `name`, empty, with its declared columns (inside the caller's transaction)."""
     columns = TABLES[name]
     table = exp.table_(name, quoted=True)
     ws.engine.execute(exp.Drop(tables=[table], kind="TABLE", exists=True))
     defs = [exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=exp.DataType.build(_TYPES[t][1]))
             for c, t in columns.items()]
     ws.engine.execute(exp.Create(this=exp.Schema(this=table, expressions=defs), kind="TABLE"))
+
+
+def write_table(ws: Workspace, name: str, rows: list[dict[str, Any]]) -> int:
+    """Drop and recreate `name` with its declared columns, then load `rows` (inside the caller's transaction)."""
+    columns = TABLES[name]
+    create_table(ws, name)
     schema = pa.schema([(c, _TYPES[t][0]) for c, t in columns.items()])
-    data = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows], schema=schema)
+    data = pa.Table.from_arrays([pa.array([r.get(c) for r in rows], type=_TYPES[t][0]) for c, t in columns.items()],
+                                schema=schema)  # column by column: no dict per row
     return ws.engine.insert_arrow(name, data)

@@ -1,0 +1,216 @@
+"""KAM build steps run by the engine as set-based SQL (static text, DuckDB dialect, values bound).
+
+Each step is named and reads or writes whole tables: the deal-stage history, the snapshot the next
+build diffs against, the stakeholder table and the per-account facts of the `no_progress` exit
+criterion. Python only sees their small results (the `no_progress` candidates, the few contacts
+whose custom attributes name a sentiment).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from accountree.kam.inputs import KamInputs, attribute
+from accountree.kam.settings import KamSettings
+from accountree.kam.tables import create_table
+from accountree.store import Workspace
+
+# Since when each deal is in its stage: kept while the stage stays; a changed stage starts at the
+# build date; a deal first seen counts from its creation date. Params: as_of, as_of.
+DEAL_STAGES = """
+SELECT d.deal_id, d.stage,
+       CASE WHEN s.stage IS NOT DISTINCT FROM d.stage THEN s.since
+            WHEN s.stage IS NOT NULL THEN CAST(? AS DATE)
+            ELSE coalesce(d.created_at, CAST(? AS DATE)) END AS since
+FROM deals d LEFT JOIN kam_deal_stages s ON s.deal_id = d.deal_id
+"""
+
+# The contacts as this build sees them (buying roles set in accountree win). Param: as_of.
+SNAPSHOT_CONTACTS = """
+INSERT INTO kam_snapshot_contacts (contact_id, account_id, title, buying_role, end_date, snapshot_at)
+SELECT c.contact_id, c.account_id, c.title, coalesce(r.buying_role, c.buying_role), c.end_date, CAST(? AS DATE)
+FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
+"""
+
+# Parents and group heads as the hierarchy stage resolved them (an account it has no row for keeps
+# its own parent and heads itself). Param: as_of.
+SNAPSHOT_PARENTS = """
+INSERT INTO kam_snapshot_parents (account_id, parent_id, group_head_id, snapshot_at)
+SELECT a.account_id, CASE WHEN h.account_id IS NULL THEN a.parent_id ELSE h.parent_id END,
+       coalesce(h.group_head_id, a.account_id), CAST(? AS DATE)
+FROM accounts a LEFT JOIN hierarchy h ON h.account_id = a.account_id
+"""
+
+# Per account: the last commercial progress (a deal created, a stage change, a deal closed by the
+# build date), whether a deal is still open, and the activities in the window; only the accounts
+# that have gone quiet for the window despite enough activity. Params: as_of, as_of, as_of − window,
+# as_of, as_of − window, min activities.
+NO_PROGRESS = """
+WITH progress AS (
+    SELECT d.account_id,
+           max(greatest(d.created_at, s.since,
+                        CASE WHEN d.stage IN ('won', 'lost') AND d.close_date <= CAST(? AS DATE)
+                             THEN d.close_date END)) AS last_progress,
+           max(CASE WHEN d.stage IN ('won', 'lost') AND d.close_date <= CAST(? AS DATE) THEN 0 ELSE 1 END) AS has_open
+    FROM deals d LEFT JOIN kam_deal_stages s ON s.deal_id = d.deal_id
+    GROUP BY d.account_id
+), activity AS (
+    SELECT account_id, count(*) AS activities FROM activities
+    WHERE "date" > CAST(? AS DATE) AND "date" <= CAST(? AS DATE) GROUP BY account_id
+)
+SELECT p.account_id, p.last_progress, p.has_open, a.activities
+FROM progress p JOIN activity a ON a.account_id = p.account_id
+WHERE p.last_progress <= CAST(? AS DATE) AND a.activities >= ?
+ORDER BY p.account_id
+"""
+
+# Per account: won-deal cycles (sum, count), its deals' seller BUs' typical cycles, open deals.
+ACCOUNT_DEALS = """
+SELECT d.account_id,
+       coalesce(sum(CASE WHEN d.stage = 'won' THEN greatest(d.close_date - d.created_at, 0) END), 0) AS cycle_sum,
+       count(CASE WHEN d.stage = 'won' THEN d.close_date - d.created_at END) AS cycle_n,
+       coalesce(sum(b.sales_cycle_days), 0) AS bu_sum, count(b.sales_cycle_days) AS bu_n,
+       sum(CASE WHEN d.stage IN ('won', 'lost') THEN 0 ELSE 1 END) AS open_deals
+FROM deals d LEFT JOIN seller_bus b ON b.bu_id = d.seller_bu
+GROUP BY d.account_id
+"""
+
+# Committee roles held per account by people still in place. Param: as_of.
+ACCOUNT_ROLES = """
+SELECT DISTINCT c.account_id, coalesce(r.buying_role, c.buying_role) AS role
+FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
+WHERE (c.end_date IS NULL OR c.end_date > CAST(? AS DATE))
+  AND coalesce(r.buying_role, c.buying_role) IN ('economic_buyer', 'champion', 'influencer', 'user', 'buyer')
+"""
+
+# Contacts an org-change rule may fire on, with the previous build's picture: those who left (newly,
+# or within the lookback), and those in place who started within the lookback, appeared at an
+# account known to the previous build, or changed title or buying role. Params: as_of ×2,
+# lookback, lookback, as_of, as_of.
+CHANGED_CONTACTS = """
+WITH c AS (
+    SELECT c.contact_id, c.account_id, c.name, c.title, coalesce(r.buying_role, c.buying_role) AS buying_role,
+           c.start_date, c.end_date, c.seller_bu, coalesce(c.end_date <= CAST(? AS DATE), FALSE) AS "left"
+    FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
+), known AS (SELECT DISTINCT account_id FROM kam_snapshot_contacts)
+SELECT c.*, p.contact_id IS NOT NULL AS before_seen, p.title AS before_title, p.buying_role AS before_role,
+       p.end_date AS before_end_date, k.account_id IS NOT NULL AS account_known
+FROM c LEFT JOIN kam_snapshot_contacts p ON p.contact_id = c.contact_id
+LEFT JOIN known k ON k.account_id = c.account_id
+WHERE CASE WHEN c."left" THEN (p.contact_id IS NOT NULL AND p.end_date IS NULL) OR c.end_date >= CAST(? AS DATE)
+      ELSE (c.start_date >= CAST(? AS DATE) AND c.start_date <= CAST(? AS DATE))
+           OR (p.contact_id IS NULL AND k.account_id IS NOT NULL)
+           OR (p.contact_id IS NOT NULL AND (p.title IS DISTINCT FROM c.title
+                                             OR p.buying_role IS DISTINCT FROM c.buying_role)) END
+ORDER BY c.contact_id
+"""
+
+# Champions still in place per account and contact BU, at accounts where someone left. Params: as_of ×2.
+CHAMPIONS_IN_PLACE = """
+SELECT c.account_id, c.seller_bu, count(*) AS n
+FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
+WHERE (c.end_date IS NULL OR c.end_date > CAST(? AS DATE)) AND coalesce(r.buying_role, c.buying_role) = 'champion'
+  AND c.account_id IN (SELECT account_id FROM contacts WHERE end_date <= CAST(? AS DATE))
+GROUP BY c.account_id, c.seller_bu
+"""
+
+# Contacts whose custom attributes may name a sentiment: read in Python (names are normalised).
+SENTIMENT_CANDIDATES = """
+SELECT contact_id, attributes FROM contacts
+WHERE lower(CAST(attributes AS VARCHAR)) LIKE '%sentiment%' OR lower(CAST(attributes AS VARCHAR)) LIKE '%relationship%'
+"""
+
+# One row per contact: relationship strength from its activities (the last 12 months' weights, the
+# last 90 days counted twice). Params: as_of − 90 d, as_of − 365 d, as_of, strong, medium, as_of.
+STAKEHOLDERS = """
+INSERT INTO kam_stakeholders
+WITH activity AS (
+    SELECT contact_id, max("date") AS last_interaction, count(*) AS interactions,
+           coalesce(sum(coalesce(weight, 1)) FILTER (WHERE "date" > CAST(? AS DATE)), 0)
+           + coalesce(sum(coalesce(weight, 1)) FILTER (WHERE "date" > CAST(? AS DATE)), 0) AS points
+    FROM activities WHERE contact_id IS NOT NULL AND "date" <= CAST(? AS DATE) GROUP BY contact_id
+)
+SELECT c.contact_id, c.account_id, c.name, c.title, coalesce(r.buying_role, c.buying_role) AS buying_role,
+       c.reports_to,
+       CASE WHEN coalesce(a.points, 0) >= ? THEN 'strong' WHEN coalesce(a.points, 0) >= ? THEN 'medium'
+            WHEN coalesce(a.points, 0) > 0 THEN 'weak' ELSE 'none' END AS strength,
+       a.last_interaction, coalesce(a.interactions, 0) AS interactions, s.sentiment, c.start_date, c.end_date,
+       coalesce(c.end_date <= CAST(? AS DATE), FALSE) AS left_company
+FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
+LEFT JOIN activity a ON a.contact_id = c.contact_id
+LEFT JOIN kam_sentiment_step s ON s.contact_id = c.contact_id
+ORDER BY c.contact_id
+"""
+
+
+def account_facts(ws: Workspace, inputs: KamInputs) -> dict[str, dict[str, Any]]:
+    """Per account: won-deal cycles, BU cycles, open deals, committee roles held (steps
+    `kam_account_deals`, `kam_account_roles`: aggregated by the engine, one small row per account)."""
+    facts = {a: {"cycle_sum": 0.0, "cycle_n": 0, "bu_sum": 0.0, "bu_n": 0, "open": 0, "roles": set()}
+             for a in inputs.accounts}
+    for account_id, cycle_sum, cycle_n, bu_sum, bu_n, open_deals in ws.engine.fetchall(ACCOUNT_DEALS):
+        f = facts.get(account_id)
+        if f is not None:
+            f.update(cycle_sum=float(cycle_sum), cycle_n=int(cycle_n), bu_sum=float(bu_sum), bu_n=int(bu_n),
+                     open=int(open_deals))
+    for account_id, role in ws.engine.fetchall(ACCOUNT_ROLES, [inputs.as_of]):
+        f = facts.get(account_id)
+        if f is not None:
+            f["roles"].add(role)
+    return facts
+
+
+def changed_contacts(ws: Workspace, as_of: date, settings: KamSettings) -> tuple[list[dict[str, Any]], list[tuple]]:
+    """(contacts an org-change alert may be about, champions in place) — steps `kam_changed_contacts`
+    and `kam_champions_in_place`; read before this build's snapshot replaces the previous one."""
+    lookback = as_of - timedelta(days=settings.event_lookback_days)
+    changed = ws.engine.fetch_dicts(CHANGED_CONTACTS, [as_of, lookback, lookback, as_of])
+    return changed, ws.engine.fetchall(CHAMPIONS_IN_PLACE, [as_of, as_of])
+
+
+def deal_stages(ws: Workspace, as_of: date) -> None:
+    """Rewrite `kam_deal_stages` with today's stages (step `kam_deal_stages`)."""
+    engine = ws.engine
+    engine.replace_table("kam_deal_stages_step", DEAL_STAGES, [as_of, as_of])
+    engine.execute("DELETE FROM kam_deal_stages")
+    engine.execute("INSERT INTO kam_deal_stages (deal_id, stage, since) SELECT deal_id, stage, since FROM kam_deal_stages_step")
+    engine.execute("DROP TABLE kam_deal_stages_step")
+
+
+def no_progress_candidates(ws: Workspace, as_of: date, settings: KamSettings) -> list[dict[str, Any]]:
+    """Accounts quiet for `no_progress_months` despite activity (step `kam_no_progress`)."""
+    cutoff = as_of - timedelta(days=round(settings.no_progress_months * 30.44))
+    return ws.engine.fetch_dicts(NO_PROGRESS, [as_of, as_of, cutoff, as_of, cutoff,
+                                               float(settings.no_progress_min_activities)])
+
+
+def snapshot(ws: Workspace, as_of: date) -> None:
+    """The picture the next build diffs against (steps `kam_snapshot_contacts`, `kam_snapshot_parents`)."""
+    engine = ws.engine
+    engine.execute("DELETE FROM kam_snapshot_contacts")
+    engine.execute("DELETE FROM kam_snapshot_parents")
+    engine.execute(SNAPSHOT_CONTACTS, [as_of])
+    engine.execute(SNAPSHOT_PARENTS, [as_of])
+
+
+def stakeholders(ws: Workspace, as_of: date, settings: KamSettings) -> int:
+    """`kam_stakeholders` (step `kam_stakeholders`); returns its rows."""
+    engine = ws.engine
+    sentiments = []
+    for row in engine.fetch_dicts(SENTIMENT_CANDIDATES):
+        value = attribute(row["attributes"], "sentiment") or attribute(row["attributes"], "relationship")
+        if value is not None:
+            sentiments.append({"contact_id": row["contact_id"], "sentiment": str(value)})
+    engine.execute("DROP TABLE IF EXISTS kam_sentiment_step")
+    engine.execute("CREATE TABLE kam_sentiment_step (contact_id VARCHAR, sentiment VARCHAR)")
+    if sentiments:
+        engine.insert_arrow("kam_sentiment_step", pa.Table.from_pylist(
+            sentiments, schema=pa.schema([("contact_id", pa.string()), ("sentiment", pa.string())])))
+    create_table(ws, "kam_stakeholders")
+    engine.execute(STAKEHOLDERS, [as_of - timedelta(days=90), as_of - timedelta(days=365), as_of,
+                                  settings.strong_points, settings.medium_points, as_of])
+    engine.execute("DROP TABLE kam_sentiment_step")
+    return int(engine.scalar("SELECT count(*) FROM kam_stakeholders"))
