@@ -125,3 +125,27 @@ def test_write_matrix(ws):
     allowed = {(who.username, lead) for who in EXPECTED for lead in EVERYONE if may_decide(who, lead)}
     assert allowed == ({(w.username, lead) for w in (ADMIN, CORP) for lead in EVERYONE}
                        | {("wes", "W1"), ("wes", "W2"), ("wes", "X1"), ("sue", "W1"), ("sue", "S1")})
+
+
+def test_two_runs_at_once_do_not_collide(ws):
+    """Work tables are temporary (per connection): a second run while the first is half-way through
+    neither waits for it nor sees its tables, and nothing is left in the workspace."""
+    from accountree.leads.match import _work
+    from accountree.leads.sql import WORK_TABLES
+    from accountree.store import open_workspace
+
+    other = open_workspace(ws.location)
+    try:
+        if other.engine.name == "postgres":
+            other.engine.execute("SET lock_timeout = '5s'")  # a collision fails instead of waiting forever
+        with ws.engine.transaction():
+            _work(ws)  # the first run holds its work tables
+            assert other.engine.scalar("SELECT count(*) FROM lead_matches") == 4
+            summary = match(other)
+            assert summary["leads"] == 4
+            assert ws.engine.scalar("SELECT count(*) FROM leads_w_src") == 4  # still its own
+        match(ws)
+        # seen from another connection, neither run left a work table in the workspace
+        assert not any(other.engine.table_exists(t) for t in WORK_TABLES)
+    finally:
+        other.close()
