@@ -316,68 +316,67 @@ FROM hit
 """
 
 # Fractional attribution of each won deal: the BUs that touched the account before the close
-# (the closing BU always), weights by the rule, cents by the largest-remainder method.
+# (the closing BU always), weights by the rule, cents by the largest-remainder method. Won deals get
+# an integer key (`dn`) first: the touch count, the joins and the three window passes then group
+# on a number, not on the deal id's text.
 ATTRIBUTION = """
 WITH won AS (
-    SELECT d.deal_id, d.account_id, coalesce(d.seller_bu, '') AS bu, coalesce(d.amount_rc, d.amount) AS amount_rc,
+    SELECT row_number() OVER () AS dn, d.deal_id, d.account_id, coalesce(d.seller_bu, '') AS bu,
         coalesce(d.close_date, d.created_at, $as_of) AS closed,
-        CAST(round(coalesce(d.amount_rc, d.amount) * 100) AS BIGINT) AS cents
-    FROM deals d
+        CAST(round(coalesce(d.amount_rc, d.amount) * 100) AS BIGINT) AS cents, x.lead_bu
+    FROM deals d LEFT JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = d.account_id
     WHERE d.stage = 'won' AND coalesce(d.close_date, d.created_at, $as_of) <= $as_of
 ), touch AS (
-    SELECT w.deal_id, w.bu, 1 AS touches FROM won w
+    SELECT w.dn, w.bu FROM won w
     UNION ALL
-    SELECT w.deal_id, a.seller_bu, 1 FROM won w
+    SELECT w.dn, a.seller_bu FROM won w
     JOIN activities a ON a.account_id = w.account_id
     WHERE a.seller_bu IS NOT NULL AND a."date" <= w.closed AND a."date" >= w.closed - CAST($touch_window_days AS INTEGER)
     UNION ALL
-    SELECT w.deal_id, c.seller_bu, 1 FROM won w
-    JOIN campaign_accounts t ON t.account_id = w.account_id
-    JOIN campaigns c ON c.campaign_id = t.campaign_id
-    WHERE c.seller_bu IS NOT NULL AND c.start_date <= w.closed
-      AND coalesce(c.end_date, c.start_date) >= w.closed - CAST($touch_window_days AS INTEGER)
+    SELECT w.dn, c.seller_bu FROM won w
+    JOIN (SELECT t.account_id, c.seller_bu, c.start_date, coalesce(c.end_date, c.start_date) AS end_date
+          FROM campaign_accounts t JOIN campaigns c ON c.campaign_id = t.campaign_id
+          WHERE c.seller_bu IS NOT NULL) c ON c.account_id = w.account_id
+    WHERE c.start_date <= w.closed AND c.end_date >= w.closed - CAST($touch_window_days AS INTEGER)
 ), per AS (
-    SELECT deal_id, bu, sum(touches) AS touches FROM touch GROUP BY deal_id, bu
+    SELECT dn, bu, count(*) AS touches FROM touch GROUP BY dn, bu
 ), weighted AS (
-    SELECT p.deal_id, p.bu, p.touches, w.cents, w.amount_rc, w.account_id,
+    SELECT p.dn, p.bu, p.touches, w.cents,
         CASE $rule
             WHEN 'equal' THEN 1.0
-            WHEN 'lead_bu_bonus' THEN 1.0 + CASE WHEN p.bu = x.lead_bu THEN $lead_bu_bonus ELSE 0.0 END
+            WHEN 'lead_bu_bonus' THEN 1.0 + CASE WHEN p.bu = w.lead_bu THEN $lead_bu_bonus ELSE 0.0 END
             ELSE CAST(p.touches AS DOUBLE)
-        END AS weight,
-        x.lead_bu
-    FROM per p JOIN won w ON w.deal_id = p.deal_id
-    LEFT JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = w.account_id
+        END AS weight
+    FROM per p JOIN won w ON w.dn = p.dn
 ), raw AS (
-    SELECT weighted.*, sum(weight) OVER (PARTITION BY deal_id) AS total_weight,
-        floor(cents * weight / sum(weight) OVER (PARTITION BY deal_id)) AS base
+    SELECT weighted.*, sum(weight) OVER (PARTITION BY dn) AS total_weight,
+        floor(cents * weight / sum(weight) OVER (PARTITION BY dn)) AS base
     FROM weighted
 ), ranked AS (
     SELECT raw.*,
-        cents - sum(base) OVER (PARTITION BY deal_id) AS leftover,
-        row_number() OVER (PARTITION BY deal_id ORDER BY cents * weight / total_weight - base DESC, bu) AS rnk
+        cents - sum(base) OVER (PARTITION BY dn) AS leftover,
+        row_number() OVER (PARTITION BY dn ORDER BY cents * weight / total_weight - base DESC, bu) AS rnk
     FROM raw
 ), alloc AS (
     SELECT ranked.*, CAST(base AS BIGINT) + CASE WHEN rnk <= leftover THEN 1 ELSE 0 END AS alloc_cents FROM ranked
 )
-SELECT deal_id, nullif(bu, '') AS seller_bu,
-    CASE WHEN cents <> 0 THEN CAST(alloc_cents AS DOUBLE) / cents ELSE weight / total_weight END AS share,
-    CAST(alloc_cents AS DOUBLE) / 100 AS amount_rc, $rule AS rule,
-    account_id, alloc_cents AS amount_cents, cents AS deal_cents, weight, touches, lead_bu
-FROM alloc
+SELECT w.deal_id, nullif(a.bu, '') AS seller_bu,
+    CASE WHEN a.cents <> 0 THEN CAST(a.alloc_cents AS DOUBLE) / a.cents ELSE a.weight / a.total_weight END AS share,
+    CAST(a.alloc_cents AS DOUBLE) / 100 AS amount_rc, $rule AS rule,
+    w.account_id, a.alloc_cents AS amount_cents, a.cents AS deal_cents, a.weight, a.touches, w.lead_bu
+FROM alloc a JOIN won w ON w.dn = a.dn
 """
 
 # Account teams: members set by users win; else the AE of each BU is the owner of its latest
 # deal on the account, and a group's group account manager is the owner of its head account.
 TEAMS = """
 WITH latest AS (
-    SELECT d.account_id, d.seller_bu, d.owner,
-        row_number() OVER (PARTITION BY d.account_id, d.seller_bu
-                           ORDER BY coalesce(d.close_date, d.created_at) DESC NULLS LAST, d.deal_id DESC) AS rn
+    SELECT DISTINCT ON (d.account_id, d.seller_bu) d.account_id, d.seller_bu, d.owner
     FROM deals d WHERE d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
       AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of
+    ORDER BY d.account_id, d.seller_bu, coalesce(d.close_date, d.created_at) DESC NULLS LAST, d.deal_id DESC
 ), derived AS (
-    SELECT account_id, owner AS member, 'ae' AS role, seller_bu, 'deal_owner' AS source FROM latest WHERE rn = 1
+    SELECT account_id, owner AS member, 'ae' AS role, seller_bu, 'deal_owner' AS source FROM latest
     UNION ALL
     SELECT x.account_id, a.owner, 'group_account_manager', CAST(NULL AS VARCHAR), 'account_owner'
     FROM abm_accounts x JOIN accounts a ON a.account_id = x.account_id

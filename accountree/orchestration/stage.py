@@ -119,7 +119,7 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None) -> 
 
 
 def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
-    with ws.engine.transaction():
+    with ws.engine.bulk_work(), ws.engine.transaction():
         return compute(ws, options.as_of)
 
 
