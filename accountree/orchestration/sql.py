@@ -367,16 +367,60 @@ SELECT w.deal_id, nullif(a.bu, '') AS seller_bu,
 FROM alloc a JOIN won w ON w.dn = a.dn
 """
 
+# AE → CSM handovers: every deal won within $handover_window_days before $as_of, and every deal with a
+# recorded handover, with its state — `missing` (nothing recorded), `incomplete` (a field to pass on
+# or the three-way meeting missing), `meeting_planned` (after $as_of), `done` — and what is missing.
+HANDOVERS = """
+WITH latest AS (
+    SELECT DISTINCT ON (h.deal_id) h.*
+    FROM abm_handovers h ORDER BY h.deal_id, h.recorded_at DESC, h.handover_id DESC
+), won AS (
+    SELECT d.deal_id, d.account_id, d.seller_bu, d.owner, coalesce(d.close_date, d.created_at) AS signed_at
+    FROM deals d
+    WHERE d.stage = 'won' AND coalesce(d.close_date, d.created_at, $as_of) <= $as_of
+      AND (coalesce(d.close_date, d.created_at, $as_of) >= $handover_from
+           OR d.deal_id IN (SELECT deal_id FROM latest))
+), j AS (
+    SELECT w.deal_id, w.account_id, w.seller_bu, coalesce(h.from_ae, w.owner) AS from_ae, h.to_csm,
+        w.signed_at, h.meeting_at, h.meeting_customer, h.recorded_by, h.recorded_at, h.handover_id IS NOT NULL AS recorded,
+        concat_ws(', ',
+            CASE WHEN coalesce(trim(h.decision_context), '') = '' THEN 'decision context' END,
+            CASE WHEN coalesce(trim(h.value_objectives), '') = '' THEN 'value objectives' END,
+            CASE WHEN coalesce(trim(h.stakeholders), '') = '' THEN 'stakeholders' END,
+            CASE WHEN coalesce(trim(h.commitments), '') = '' THEN 'commitments' END,
+            CASE WHEN h.meeting_at IS NULL THEN 'three-way meeting' END) AS missing
+    FROM won w LEFT JOIN latest h ON h.deal_id = w.deal_id
+)
+SELECT deal_id, account_id, seller_bu, from_ae, to_csm, signed_at,
+    CASE WHEN NOT recorded THEN 'missing' WHEN missing <> '' THEN 'incomplete'
+         WHEN meeting_at > $as_of THEN 'meeting_planned' ELSE 'done' END AS state,
+    nullif(missing, '') AS missing,
+    CASE WHEN NOT recorded THEN 'signed ' || CAST(signed_at AS VARCHAR) || ' by ' || coalesce(from_ae, 'an unknown AE')
+              || ': no handover to a CSM recorded'
+         WHEN missing <> '' THEN 'handed over to ' || to_csm || '; missing: ' || missing
+         ELSE 'handed over to ' || to_csm || '; three-way meeting with ' || meeting_customer || ' on '
+              || CAST(CAST(meeting_at AS DATE) AS VARCHAR) END AS reason,
+    meeting_at, meeting_customer, recorded_by, recorded_at
+FROM j
+"""
+
 # Account teams: members set by users win; else the AE of each BU is the owner of its latest
-# deal on the account, and a group's group account manager is the owner of its head account.
+# deal on the account, its CSM the one the latest recorded handover named, and a group's group
+# account manager is the owner of its head account.
 TEAMS = """
 WITH latest AS (
     SELECT DISTINCT ON (d.account_id, d.seller_bu) d.account_id, d.seller_bu, d.owner
     FROM deals d WHERE d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
       AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of
     ORDER BY d.account_id, d.seller_bu, coalesce(d.close_date, d.created_at) DESC NULLS LAST, d.deal_id DESC
+), csm AS (
+    SELECT DISTINCT ON (h.account_id, h.seller_bu) h.account_id, h.seller_bu, h.to_csm
+    FROM abm_handovers h
+    ORDER BY h.account_id, h.seller_bu, h.recorded_at DESC, h.handover_id DESC
 ), derived AS (
     SELECT account_id, owner AS member, 'ae' AS role, seller_bu, 'deal_owner' AS source FROM latest
+    UNION ALL
+    SELECT account_id, to_csm, 'csm', seller_bu, 'handover' FROM csm
     UNION ALL
     SELECT x.account_id, a.owner, 'group_account_manager', CAST(NULL AS VARCHAR), 'account_owner'
     FROM abm_accounts x JOIN accounts a ON a.account_id = x.account_id
@@ -389,4 +433,29 @@ UNION ALL
 SELECT d.account_id, d.member, d.role, d.seller_bu, d.source FROM derived d
 WHERE NOT EXISTS (SELECT 1 FROM manual m WHERE m.account_id = d.account_id AND m.role = d.role
                   AND coalesce(m.seller_bu, '') = coalesce(d.seller_bu, ''))
+"""
+
+# Coverage read from the teams: accounts and group_strategic accounts per member and role; an AE
+# should carry between $coverage_min and $coverage_max strategic accounts (DOMAIN.md: 3–5).
+COVERAGE = """
+WITH t AS (
+    SELECT DISTINCT t.member, t.role, t.member_bu, t.account_id, x.priority_class
+    FROM abm_account_teams t
+    LEFT JOIN abm_accounts x ON x.account_id = t.account_id
+         AND x.scope = CASE WHEN t.role = 'group_account_manager' THEN 'group' ELSE 'account' END
+), c AS (
+    SELECT member, role, member_bu, count(*) AS accounts,
+        count(*) FILTER (WHERE priority_class = 'group_strategic') AS strategic_accounts
+    FROM t GROUP BY member, role, member_bu
+)
+SELECT member, role, member_bu, accounts, strategic_accounts,
+    CASE WHEN role <> 'ae' THEN NULL
+         WHEN strategic_accounts > $coverage_max THEN 'over'
+         WHEN strategic_accounts < $coverage_min THEN 'under' ELSE 'ok' END AS coverage,
+    CASE WHEN role <> 'ae' THEN CAST(strategic_accounts AS VARCHAR) || ' group_strategic of ' || CAST(accounts AS VARCHAR)
+              || ' account(s)'
+         ELSE CAST(strategic_accounts AS VARCHAR) || ' group_strategic account(s) as AE (target '
+              || CAST(CAST($coverage_min AS BIGINT) AS VARCHAR) || '–' || CAST(CAST($coverage_max AS BIGINT) AS VARCHAR)
+              || ')' END AS reason
+FROM c
 """
