@@ -405,14 +405,22 @@ FROM j
 """
 
 # Account teams: members set by users win; else the AE of each BU is the owner of its latest
-# deal on the account, its CSM the one the latest recorded handover named, and a group's group
+# deal on the account (two GROUP BYs and a join: cheaper than sorting every deal at 10M), its CSM the one the latest recorded handover named, and a group's group
 # account manager is the owner of its head account.
 TEAMS = """
-WITH latest AS (
-    SELECT DISTINCT ON (d.account_id, d.seller_bu) d.account_id, d.seller_bu, d.owner
+WITH d AS (
+    SELECT d.account_id, d.seller_bu, d.owner, d.deal_id, coalesce(d.close_date, d.created_at) AS day
     FROM deals d WHERE d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
       AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of
-    ORDER BY d.account_id, d.seller_bu, coalesce(d.close_date, d.created_at) DESC NULLS LAST, d.deal_id DESC
+), last_day AS (
+    SELECT account_id, seller_bu, max(day) AS day FROM d GROUP BY account_id, seller_bu
+), last_deal AS (
+    SELECT d.account_id, d.seller_bu, max(d.deal_id) AS deal_id
+    FROM d JOIN last_day l ON l.account_id = d.account_id AND l.seller_bu = d.seller_bu
+         AND (l.day = d.day OR (l.day IS NULL AND d.day IS NULL))
+    GROUP BY d.account_id, d.seller_bu
+), latest AS (
+    SELECT x.account_id, x.seller_bu, d.owner FROM last_deal x JOIN deals d ON d.deal_id = x.deal_id
 ), csm AS (
     SELECT DISTINCT ON (h.account_id, h.seller_bu) h.account_id, h.seller_bu, h.to_csm
     FROM abm_handovers h
