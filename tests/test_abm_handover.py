@@ -112,3 +112,25 @@ def test_coverage_reads_the_teams(abm):
     assert rows(abm, "SELECT coverage FROM abm_coverage WHERE member = 'Eve'") == [{"coverage": "over"}]
     gam = rows(abm, "SELECT * FROM abm_coverage WHERE role = 'group_account_manager'")
     assert [(r["member"], r["coverage"]) for r in gam] == [("Gail", None)]
+
+
+def test_contact_level_collisions(abm, tmp_path):
+    """`campaign_contacts`: Software's webinar K1 and Services' event K2 both target Chloé (C1) within
+    30 days — a collision on the person, beside the one on the account; Hardware's fair K3 is too late."""
+    from accountree.ingest import ImportOptions, import_bundle
+    from tests.conftest import write
+
+    write(tmp_path / "targets" / "campaign_contacts.csv", "campaign_id,contact_id\nK1,C1\nK2,C1\nK3,C1\nK2,C404\n")
+    result = import_bundle(abm, [str(tmp_path / "targets")], ImportOptions())
+    assert abm.engine.scalar("SELECT count(*) FROM campaign_contacts") >= 3, result
+    build_abm(abm)
+    found = rows(abm, "SELECT * FROM abm_collisions WHERE contact_id IS NOT NULL")
+    assert [(r["account_id"], r["contact_id"], r["campaign_ids"], r["bus"]) for r in found] == [("A1", "C1", "K2,K1", "sv,sw")]
+    assert "target contact C1 within 30 days" in found[0]["reason"]
+    assert "Software" in found[0]["suggested_sequence"]  # the shorter cycle first
+    account_level = rows(abm, "SELECT collision_id FROM abm_collisions WHERE contact_id IS NULL")
+    assert len(account_level) == 1 and account_level[0]["collision_id"] != found[0]["collision_id"]
+    # the coordination picture is shared: Hardware reads both (C1 is a shared contact of A1)
+    seen = ScopedReader(abm.engine, Principal("h", "bu_member", "hw"), TableCatalog()).fetchall(
+        "SELECT contact_id FROM abm_collisions WHERE campaign_ids = 'K2,K1' ORDER BY contact_id NULLS FIRST")
+    assert seen == [(None,), ("C1",)]

@@ -269,7 +269,9 @@ LEFT JOIN abm_conflict_seen seen ON seen.conflict_id = f.conflict_id
 LEFT JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = f.account_id
 """
 
-# Campaigns of two BUs targeting one account with periods within $collision_days of each other;
+# Campaigns of two BUs targeting one account (`campaign_accounts`), or one contact
+# (`campaign_contacts`: the contact-level collisions, contact_id set), with periods within
+# $collision_days of each other;
 # the BU with the shorter sales cycle goes first (its deals close before the other's campaign).
 COLLISIONS = """
 WITH cam AS (
@@ -278,8 +280,8 @@ WITH cam AS (
     FROM campaigns c LEFT JOIN seller_bus b ON b.bu_id = c.seller_bu
     WHERE c.seller_bu IS NOT NULL AND c.start_date IS NOT NULL
 ), hit AS (
-    SELECT t1.account_id, c1.campaign_id AS id1, c2.campaign_id AS id2, c1.bu AS bu1, c2.bu AS bu2,
-        c1.name AS name1, c2.name AS name2, c1.bu_name AS bn1, c2.bu_name AS bn2,
+    SELECT t1.account_id, CAST(NULL AS VARCHAR) AS contact_id, c1.campaign_id AS id1, c2.campaign_id AS id2,
+        c1.bu AS bu1, c2.bu AS bu2, c1.name AS name1, c2.name AS name2, c1.bu_name AS bn1, c2.bu_name AS bn2,
         c1.start_date AS s1, c1.end_date AS e1, c2.start_date AS s2, c2.end_date AS e2,
         c1.sales_cycle_days AS cy1, c2.sales_cycle_days AS cy2
     FROM campaign_accounts t1
@@ -289,13 +291,26 @@ WITH cam AS (
     WHERE c1.bu < c2.bu
       AND c1.start_date <= c2.end_date + CAST($collision_days AS INTEGER)
       AND c2.start_date <= c1.end_date + CAST($collision_days AS INTEGER)
+    UNION ALL
+    SELECT p.account_id, t1.contact_id, c1.campaign_id, c2.campaign_id, c1.bu, c2.bu, c1.name, c2.name,
+        c1.bu_name, c2.bu_name, c1.start_date, c1.end_date, c2.start_date, c2.end_date,
+        c1.sales_cycle_days, c2.sales_cycle_days
+    FROM campaign_contacts t1
+    JOIN campaign_contacts t2 ON t2.contact_id = t1.contact_id AND t2.campaign_id <> t1.campaign_id
+    JOIN contacts p ON p.contact_id = t1.contact_id
+    JOIN cam c1 ON c1.campaign_id = t1.campaign_id
+    JOIN cam c2 ON c2.campaign_id = t2.campaign_id
+    WHERE c1.bu < c2.bu
+      AND c1.start_date <= c2.end_date + CAST($collision_days AS INTEGER)
+      AND c2.start_date <= c1.end_date + CAST($collision_days AS INTEGER)
 )
-SELECT md5(account_id || '|' || id1 || '|' || id2) AS collision_id, account_id, CAST(NULL AS VARCHAR) AS contact_id,
+SELECT md5(account_id || '|' || coalesce(contact_id || '|', '') || id1 || '|' || id2) AS collision_id, account_id, contact_id,
     id1 || ',' || id2 AS campaign_ids, bu1 || ',' || bu2 AS bus,
     least(s1, s2) AS first_date, greatest(e1, e2) AS last_date,
     bn1 || '''s "' || name1 || '" (' || CAST(s1 AS VARCHAR) || ' to ' || CAST(e1 AS VARCHAR) || ') and '
         || bn2 || '''s "' || name2 || '" (' || CAST(s2 AS VARCHAR) || ' to ' || CAST(e2 AS VARCHAR)
-        || ') target this account within ' || CAST(CAST($collision_days AS BIGINT) AS VARCHAR) || ' days' AS reason,
+        || ') target ' || coalesce('contact ' || contact_id, 'this account') || ' within '
+        || CAST(CAST($collision_days AS BIGINT) AS VARCHAR) || ' days' AS reason,
     CASE
         WHEN cy1 IS NOT NULL AND cy2 IS NOT NULL AND cy1 < cy2 THEN
             'run ' || bn1 || '''s "' || name1 || '" before ' || bn2 || '''s "' || name2
