@@ -462,7 +462,7 @@ WHERE NOT EXISTS (SELECT 1 FROM manual m WHERE m.account_id = d.account_id AND m
 # should carry between $coverage_min and $coverage_max strategic accounts (DOMAIN.md: 3–5).
 COVERAGE = """
 WITH t AS (
-    SELECT DISTINCT t.member, t.role, t.member_bu, t.account_id, x.priority_class
+    SELECT t.member, t.role, t.member_bu, t.account_id, x.priority_class  -- one row per (account, role, member, BU)
     FROM abm_account_teams t
     LEFT JOIN abm_accounts x ON x.account_id = t.account_id
          AND x.scope = CASE WHEN t.role = 'group_account_manager' THEN 'group' ELSE 'account' END
