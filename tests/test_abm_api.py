@@ -97,3 +97,18 @@ def page_test(workspace) -> None:
     html = client.get("/abm").text
     assert "hw&#39;s view" in html or "hw's view" in html
     assert "Webinar" not in html and "K2,K1" not in html and "corporate users only" in html
+
+
+def test_handover_and_coverage_endpoints(api, workspace):
+    due = api("GET", "/abm/handovers", "sw").json()["items"]
+    assert [(h["deal_id"], h["state"]) for h in due] == [("D6", "missing")]  # D4 is Hardware's
+    body = {"to_csm": "Dana", "decision_context": "CFO sponsor", "value_objectives": "3-day close",
+            "stakeholders": "C1", "commitments": "SSO", "meeting_at": "2026-06-20T10:00:00", "meeting_customer": "C1"}
+    assert api("POST", "/abm/deals/D6/handover", "sv", json=body).status_code == 403  # not Services' deal
+    assert api("POST", "/abm/deals/D6/handover", "viewer", json=body).status_code == 403
+    assert api("POST", "/abm/deals/D6/handover", "sw", json={"to_csm": ""}).status_code == 422
+    done = api("POST", "/abm/deals/D6/handover", "sw", json=body)
+    assert done.status_code == 200 and done.json()["from_ae"] == "Ann"
+    assert api("GET", "/abm/handovers?state=missing", "hw").json()["items"][0]["deal_id"] == "D4"
+    coverage = api("GET", "/abm/coverage", "viewer").json()["items"]
+    assert {(r["member"], r["role"]) for r in coverage} >= {("Ann", "ae"), ("Gail", "group_account_manager")}

@@ -100,3 +100,21 @@ def test_stage_on_a_workspace_without_bus_hierarchy_or_campaigns(tmp_path):
         assert ws.engine.scalar("SELECT count(*) FROM abm_collisions") == 0
     finally:
         ws.close()
+
+
+def test_handover_and_coverage_commands(location):
+    result = _cli("abm", "handover", "D6", "-w", location)
+    assert result.exit_code == 1 and "--csm" in result.output
+    result = _cli("abm", "handover", "D6", "--csm", "Dana", "--context", "CFO sponsor", "--objectives", "3-day close",
+                  "--stakeholders", "C1", "--commitments", "SSO", "--meeting", "2026-06-20", "--customer", "C1",
+                  "-w", location, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[0]["from_ae"] == "Ann"
+    assert _cli("abm", "handover", "D6", "--csm", "Dana", "--meeting", "soon", "-w", location).exit_code == 1
+    assert _cli("build", "-w", location, "--as-of", AS_OF.isoformat(), "--stage", "abm").exit_code == 0
+    listed = json.loads(_cli("abm", "handover", "-w", location, "--json").output)
+    assert {r["deal_id"]: r["state"] for r in listed} == {"D6": "done", "D4": "missing"}
+    team = json.loads(_cli("abm", "team", "S1", "-w", location, "--json").output)
+    assert {(r["role"], r["member"]) for r in team} == {("ae", "Ann"), ("csm", "Dana")}
+    coverage = json.loads(_cli("abm", "coverage", "-w", location, "--json").output)
+    assert {r["member"]: r["coverage"] for r in coverage} == {"Ann": "under", "Bob": "under", "Cid": "under"}

@@ -25,7 +25,8 @@ def leads_api(api: Api) -> Api:
     e.execute("INSERT INTO leads (lead_id, name, email, company, country, seller_bu) VALUES "
               "('L-AMB', 'Zoé Ambiguë', 'zoe@cremefils.fr', NULL, 'FR', 'bu_soft'), "
               "('L-NEW', 'Nina Neuve', 'nina@newco.io', 'NewCo', 'FR', 'bu_soft'), "
-              "('L-SRV2', 'Serge Deux', 'serge@etoile.de', NULL, 'DE', 'bu_serv')")
+              "('L-SRV2', 'Serge Deux', 'serge@etoile.de', NULL, 'DE', 'bu_serv'), "
+              "('L-SRV3', 'Sylvie Trois', 'sylvie@gmail.com', NULL, 'DE', 'bu_serv')")
     match(api.ws)
     route(api.ws)
     return api
@@ -33,14 +34,19 @@ def leads_api(api: Api) -> Api:
 
 def test_inbox_is_scoped_to_the_bu(leads_api: Api) -> None:
     admin = leads_api.get(f"{V1}/leads").json()
-    assert {r["lead_id"] for r in admin["items"]} == {"L-SOFT", "L-SERV", "L-AMB", "L-NEW", "L-SRV2"}
+    assert {r["lead_id"] for r in admin["items"]} == {"L-SOFT", "L-SERV", "L-AMB", "L-NEW", "L-SRV2", "L-SRV3"}
     soft = leads_api.get(f"{V1}/leads", "soft").json()
-    assert {r["lead_id"] for r in soft["items"]} == {"L-SOFT", "L-AMB", "L-NEW"}
+    # L-SERV and L-SRV2 came in through Services; their group has Software's open deal (D-SOFT-2 at
+    # A3): routed to Software too, so Software sees them and their match; never L-SRV3, not routed to it
+    assert {r["lead_id"] for r in soft["items"]} == {"L-SOFT", "L-AMB", "L-NEW", "L-SERV", "L-SRV2"}
+    srv2 = leads_api.get(f"{V1}/leads/L-SRV2", "soft").json()
+    assert srv2["account_id"] == "A3" and [r["seller_bu"] for r in srv2["routes"]] == ["bu_soft"]
     serv = {r["lead_id"]: r for r in leads_api.get(f"{V1}/leads", "serv").json()["items"]}
-    assert set(serv) == {"L-SERV", "L-SRV2"}
+    assert set(serv) == {"L-SERV", "L-SRV2", "L-SRV3"}
     assert (serv["L-SRV2"]["account_id"], serv["L-SRV2"]["method"]) == ("A3", "domain")
     assert "etoile.de" in serv["L-SRV2"]["evidence"]
     assert leads_api.get(f"{V1}/leads/L-SOFT", "serv").status_code == 404
+    assert leads_api.get(f"{V1}/leads/L-SRV3", "soft").status_code == 404
     one = leads_api.get(f"{V1}/leads/L-SOFT", "soft").json()
     assert one["method"] == "crm" and one["routes"][0]["seller_bu"] == "bu_soft"
 
@@ -79,11 +85,11 @@ def test_leads_page(leads_api: Api) -> None:
                        follow_redirects=False).status_code == 303
     page = client.get("/leads")
     assert page.status_code == 200
-    assert "Jean Lead" in page.text and "Nina Neuve" in page.text and "Paul Lead" not in page.text
+    assert "Jean Lead" in page.text and "Nina Neuve" in page.text and "Sylvie Trois" not in page.text
     assert "<script" not in page.text.split("<main", 1)[-1].split("</main>")[0]
     token = re.search(r'"X-CSRF-Token": "([0-9a-f]+)"', page.text).group(1)
     url = "/ui/leads/L-NEW/S1/reject"
     assert client.post(url).status_code == 403
     done = client.post(url, headers={"X-CSRF-Token": token})
     assert done.status_code == 200 and "rejected" in done.text
-    assert client.post("/ui/leads/L-SERV/A2/reject", headers={"X-CSRF-Token": token}).status_code == 404
+    assert client.post("/ui/leads/L-SRV3/A2/reject", headers={"X-CSRF-Token": token}).status_code == 404

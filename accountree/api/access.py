@@ -47,6 +47,10 @@ FOLLOWS = (("deal_id", "deals"), ("contact_id", "contacts"), ("campaign_id", "ca
 # Tables that mix every BU's records in one row (lead ids and typed names grouped by domain): only
 # users who see every BU read them.
 ALL_BUS_ONLY = frozenset({"new_account_proposals"})
+# Records handed to another BU: a lead routed to a BU is that BU's lead too (it sees the lead, its
+# match and decisions, which follow `leads`), never the other leads of the BU it came in through.
+# table → (key, the table of hand-overs with a seller_bu); applied when that table exists.
+HANDED_OVER = {"leads": ("lead_id", "lead_routing")}
 # Such tables whose rows without that key are about the account, not a record: shared. A KAM alert
 # about a person follows the contact's BU; one about revenue or the hierarchy has no contact.
 NULL_KEY_IS_SHARED = frozenset({"kam_alerts"})
@@ -127,23 +131,29 @@ class Principal:
             raise PermissionDeniedError("only an admin can do this")
 
 
-def _visible(table: str, bu: str) -> exp.Expression:
+def _visible(table: str, bu: str, rules: frozenset[tuple[str, str]] = frozenset()) -> exp.Expression:
     """The condition on `table`'s own rows the BU may see."""
     mine = exp.column("seller_bu", quoted=True).eq(exp.Literal.string(bu))
     if table in NULL_IS_SHARED:
         return exp.or_(mine, exp.column("seller_bu", quoted=True).is_(exp.null()))
+    if table in HANDED_OVER and (HANDED_OVER[table][1], "own") in rules:
+        key, handover = HANDED_OVER[table]
+        theirs = (exp.select(exp.column(key, quoted=True)).from_(exp.table_(handover, quoted=True))
+                  .where(exp.column("seller_bu", quoted=True).eq(exp.Literal.string(bu))))
+        return exp.or_(mine, exp.column(key, quoted=True).isin(query=theirs))
     return mine
 
 
-def _bu_filter(table: str, rule: str, bu: str) -> exp.Select:
+def _bu_filter(table: str, rule: str, bu: str, rules: frozenset[tuple[str, str]] = frozenset()) -> exp.Select:
     """`SELECT * FROM table WHERE <the caller's BU may see the row>`."""
     query = exp.select("*").from_(exp.table_(table, quoted=True))
     if rule == "none":
         return query.where(exp.false())
     if rule == "own":
-        return query.where(_visible(table, bu))
+        return query.where(_visible(table, bu, rules))
     key = dict((owner, k) for k, owner in FOLLOWS)[rule]
-    owners = exp.select(exp.column(key, quoted=True)).from_(exp.table_(rule, quoted=True)).where(_visible(rule, bu))
+    owners = (exp.select(exp.column(key, quoted=True)).from_(exp.table_(rule, quoted=True))
+              .where(_visible(rule, bu, rules)))
     condition = exp.column(key, quoted=True).isin(query=owners)
     if table in NULL_KEY_IS_SHARED:
         condition = exp.or_(exp.column(key, quoted=True).is_(exp.null()), condition)
@@ -193,9 +203,9 @@ def scope_sql(sql: str, bu: str | None, rules: frozenset[tuple[str, str]],
         if name in by_mask:
             query = _masked_select(name, *by_mask[name], bu)
             if name in by_table:  # its unqualified columns are `_t`'s (never a masked one)
-                query = query.where(_bu_filter(name, by_table[name], bu).args["where"].this)
+                query = query.where(_bu_filter(name, by_table[name], bu, rules).args["where"].this)
         else:
-            query = _bu_filter(name, by_table[name], bu)
+            query = _bu_filter(name, by_table[name], bu, rules)
         table.replace(exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias))))
     return tree.sql(dialect="duckdb")
 

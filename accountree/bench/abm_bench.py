@@ -71,7 +71,7 @@ def _stage(path: str) -> dict[str, Any]:
 
     ws = open_workspace(path)
     try:
-        with ws.engine.transaction():
+        with ws.engine.bulk_work(), ws.engine.transaction():  # as the build stage runs it
             return compute(ws, AS_OF)
     finally:
         ws.close()

@@ -50,9 +50,10 @@ def plant(out_dir: Path, truth_dir: Path, ref: date, seed: int, accounts: int) -
     k = max(3, round(accounts * PLANT_SHARE))
     con = duckdb.connect()
     try:
+        # the quote is given: the sniffer reads a sample, and the first quoted field may come much later
         for name in ("deals", "activities", "contacts", "campaigns", "campaign_accounts"):
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_csv('{_csv(out_dir / (name + '.csv'))}', "  # noqa: S608
-                        "all_varchar = true, header = true)")
+                        "all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"')")
         params = {"ref": ref, "seed": seed, "k": k}
         # open deals of the main bundle at the reference date
         con.execute("""CREATE TABLE open_main AS SELECT * FROM deals

@@ -127,6 +127,7 @@ TABLES: dict[str, TableSpec] = {
             _cols("campaign_id:id*", "account_id:id*"),
             account_refs=("account_id",),
         ),
+        TableSpec("campaign_contacts", ("campaign_id", "contact_id"), _cols("campaign_id:id*", "contact_id:id*")),
         TableSpec(
             "leads",
             ("lead_id",),
@@ -143,7 +144,7 @@ TABLES: dict[str, TableSpec] = {
 # Order in which tables are written: referenced tables first.
 WRITE_ORDER = [
     "fx_rates", "seller_bus", "products", "accounts", "relationships", "contacts", "deals", "activities",
-    "campaigns", "campaign_accounts", "leads",
+    "campaigns", "campaign_accounts", "campaign_contacts", "leads",
 ]
 
 EXPECTED: dict[str, str] = {

@@ -10,6 +10,7 @@ domains become `new_account_proposals`.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -110,28 +111,42 @@ def _load_accounts(ws: Workspace) -> _Accounts:
                      [int(x or 0) for x in t.column("descendants").to_pylist()], {a: i for i, a in enumerate(ids)})
 
 
+def _temp(ws: Workspace, table: str, select_sql: str, params: list[Any] | None = None) -> None:
+    """(Re)create a work table as a TEMPORARY table: private to this connection (two runs at once on
+    PostgreSQL never see each other's), never written to the workspace, gone with the session."""
+    e = ws.engine
+    e.execute(f'DROP TABLE IF EXISTS "{table}"')
+    e.execute(f'CREATE TEMPORARY TABLE "{table}" AS {select_sql}', params)
+
+
+def _drop_work(ws: Workspace) -> None:
+    for table in sql.WORK_TABLES:
+        ws.engine.execute(f'DROP TABLE IF EXISTS "{table}"')
+
+
 def _work(ws: Workspace) -> None:
     e = ws.engine
-    e.replace_table("leads_free_mail", "SELECT CAST(NULL AS VARCHAR) AS domain, CAST(NULL AS VARCHAR) AS kind WHERE 1 = 0")
+    t = functools.partial(_temp, ws)
+    t("leads_free_mail", "SELECT CAST(NULL AS VARCHAR) AS domain, CAST(NULL AS VARCHAR) AS kind WHERE 1 = 0")
     e.insert_arrow("leads_free_mail", freemail.table())
     hier = e.table_exists("hierarchy") and e.table_exists("hierarchy_closure")
-    e.replace_table("leads_w_src", sql.SOURCE)
-    e.replace_table("leads_w_suffixes", sql.SUFFIXES)
-    e.replace_table("leads_w_hostkinds", sql.HOST_KINDS)
-    e.replace_table("leads_w_keys", sql.KEYS)
-    e.replace_table("leads_w_groups", sql.GROUPS_FROM_HIERARCHY if hier else sql.GROUPS_ALONE)
-    e.replace_table("leads_w_holders", sql.HOLDERS)
-    e.replace_table("leads_w_keystats", sql.KEY_STATS)
-    e.replace_table("leads_w_closure", sql.CLOSURE_FROM_HIERARCHY if hier else sql.CLOSURE_ALONE)
-    e.replace_table("leads_w_keyowners", sql.KEY_OWNERS)
-    e.replace_table("leads_w_pick", sql.PICK)
-    e.replace_table("leads_w_contact", sql.CONTACT)
-    e.replace_table("leads_w_accepted", """
+    t("leads_w_src", sql.SOURCE)
+    t("leads_w_suffixes", sql.SUFFIXES)
+    t("leads_w_hostkinds", sql.HOST_KINDS)
+    t("leads_w_keys", sql.KEYS)
+    t("leads_w_groups", sql.GROUPS_FROM_HIERARCHY if hier else sql.GROUPS_ALONE)
+    t("leads_w_holders", sql.HOLDERS)
+    t("leads_w_keystats", sql.KEY_STATS)
+    t("leads_w_closure", sql.CLOSURE_FROM_HIERARCHY if hier else sql.CLOSURE_ALONE)
+    t("leads_w_keyowners", sql.KEY_OWNERS)
+    t("leads_w_pick", sql.PICK)
+    t("leads_w_contact", sql.CONTACT)
+    t("leads_w_accepted", """
         SELECT d.lead_id, min(d.account_id) AS account_id, min(d.decided_by) AS decided_by
         FROM lead_match_decisions d JOIN accounts a ON a.account_id = d.account_id
         WHERE d.decision = 'accept' GROUP BY d.lead_id""")
-    e.replace_table("leads_w_decided", sql.DECIDED)
-    e.replace_table("leads_w_result", _CONF_SQL, _CONF_PARAMS)
+    t("leads_w_decided", sql.DECIDED)
+    t("leads_w_result", _CONF_SQL, _CONF_PARAMS)
 
 
 def _under(ws: Workspace, pairs: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
@@ -139,7 +154,7 @@ def _under(ws: Workspace, pairs: list[tuple[str, str, str]]) -> set[tuple[str, s
     if not pairs:
         return set()
     e = ws.engine
-    e.replace_table("leads_w_pairs", "SELECT CAST(NULL AS VARCHAR) AS lead_id, CAST(NULL AS VARCHAR) AS ancestor_id, "
+    _temp(ws, "leads_w_pairs", "SELECT CAST(NULL AS VARCHAR) AS lead_id, CAST(NULL AS VARCHAR) AS ancestor_id, "
                                      "CAST(NULL AS VARCHAR) AS descendant_id WHERE 1 = 0")
     e.insert_arrow("leads_w_pairs", pa.table({"lead_id": [p[0] for p in pairs], "ancestor_id": [p[1] for p in pairs],
                                               "descendant_id": [p[2] for p in pairs]}))
@@ -394,8 +409,7 @@ def match(ws: Workspace) -> dict[str, Any]:
                         "CAST(NULL AS VARCHAR) AS lead_ids, CAST(NULL AS VARCHAR) AS companies_typed WHERE 1 = 0")
         if proposals.num_rows:
             e.insert_arrow("new_account_proposals", proposals)
-        for table in sql.WORK_TABLES:
-            e.execute(f"DROP TABLE IF EXISTS {table}")
+        _drop_work(ws)
     counts = dict(e.fetchall("SELECT method, count(*) FROM lead_matches GROUP BY method ORDER BY method"))
     total = sum(counts.values())
     summary: dict[str, Any] = {

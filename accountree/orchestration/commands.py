@@ -1,4 +1,5 @@
-"""`accountree abm …`: lead-bu, strategic, conflicts, calendar, attribution, synergies, teams, settings."""
+"""`accountree abm …`: lead-bu, strategic, conflicts, calendar, attribution, synergies, teams, handover,
+coverage, settings."""
 
 from __future__ import annotations
 
@@ -275,6 +276,74 @@ def register(app: typer.Typer) -> None:
                 print_json(rows)
             else:
                 console.print(table_of(rows, title=f"team of {account_id}"))
+
+        run(as_json, action)
+
+    @abm.command("handover")
+    def handover(
+        deal_id: Annotated[str | None, typer.Argument(help="The won deal handed over (none: list handovers due).")] = None,
+        csm: Annotated[str | None, typer.Option("--csm", help="The CSM who takes the account over.")] = None,
+        context: Annotated[str | None, typer.Option("--context", help="Decision context: why they bought.")] = None,
+        objectives: Annotated[str | None, typer.Option("--objectives", help="Value objectives promised.")] = None,
+        stakeholders: Annotated[str | None, typer.Option("--stakeholders", help="Who matters on the customer side.")] = None,
+        commitments: Annotated[str | None, typer.Option("--commitments", help="What was committed.")] = None,
+        meeting: Annotated[str | None, typer.Option("--meeting", help="Three-way meeting (AE, CSM, customer): date.")] = None,
+        customer: Annotated[str | None, typer.Option("--customer", help="The customer attendee of the meeting.")] = None,
+        state: Annotated[str | None, typer.Option("--state", help="List only: missing, incomplete, meeting_planned, done.")] = None,
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Record the AE → CSM handover of a won deal, or list the handovers due and their state."""
+        from datetime import datetime
+
+        from accountree.errors import ConfigError
+        from accountree.orchestration import service
+
+        def action() -> None:
+            with workspace(workspace_) as ws:
+                if deal_id:
+                    if not csm:
+                        raise ConfigError("a handover names the CSM", hint="Give --csm NAME.")
+                    try:
+                        when = datetime.fromisoformat(meeting) if meeting else None
+                    except ValueError:
+                        raise ConfigError(f"--meeting must be a date (YYYY-MM-DD[ HH:MM]), not {meeting!r}") from None
+                    row = service.record_handover(ws, deal_id, csm, decision_context=context, value_objectives=objectives,
+                                                  stakeholders=stakeholders, commitments=commitments, meeting_at=when,
+                                                  meeting_customer=customer)
+                    rows = [row]
+                else:
+                    _need(ws, "abm_handovers_due")
+                    rows = ws.engine.fetch_dicts(
+                        "SELECT deal_id, account_id, seller_bu, from_ae, to_csm, signed_at, state, reason "
+                        "FROM abm_handovers_due WHERE (CAST(? AS VARCHAR) IS NULL OR state = ?) "
+                        "ORDER BY signed_at DESC, deal_id", [state, state])
+            if as_json:
+                print_json(rows)
+            else:
+                console.print(table_of(rows, title="handover recorded (the next build updates teams)" if deal_id
+                                       else "AE → CSM handovers"))
+
+        run(as_json, action)
+
+    @abm.command("coverage")
+    def coverage(
+        role: Annotated[str, typer.Option("--role", help="ae, se, csm or group_account_manager.")] = "ae",
+        workspace_: WorkspaceOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Accounts and group_strategic accounts per team member, against the coverage target (AEs)."""
+
+        def action() -> None:
+            with workspace(workspace_) as ws:
+                _need(ws, "abm_coverage")
+                rows = ws.engine.fetch_dicts(
+                    "SELECT member, role, member_bu AS seller_bu, accounts, strategic_accounts, coverage, reason "
+                    "FROM abm_coverage WHERE role = ? ORDER BY strategic_accounts DESC, member", [role])
+            if as_json:
+                print_json(rows)
+            else:
+                console.print(table_of(rows, title=f"coverage ({role})"))
 
         run(as_json, action)
 

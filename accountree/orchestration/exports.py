@@ -35,6 +35,16 @@ def _teams(ws: Workspace) -> str:
             "ORDER BY account_id, role, seller_bu, member")
 
 
+def _handovers(ws: Workspace) -> str:
+    return ("SELECT deal_id, account_id, seller_bu, from_ae, to_csm, signed_at, state, missing, reason, meeting_at, "
+            "meeting_customer, recorded_by, recorded_at FROM abm_handovers_due ORDER BY signed_at DESC, deal_id")
+
+
+def _coverage(ws: Workspace) -> str:
+    return ("SELECT member, role, member_bu AS seller_bu, accounts, strategic_accounts, coverage, reason "
+            "FROM abm_coverage ORDER BY role, member, seller_bu")
+
+
 EXPORTS = [
     ExportSpec("abm_accounts", "one row per account and group (scope): lead BU and its source (manual, rule, "
                "single_bu), priority class, BUs active, reason", _accounts, "abm_accounts", HINT),
@@ -46,4 +56,8 @@ EXPORTS = [
                _attribution, "abm_attribution", HINT),
     ExportSpec("account_teams", "account teams: ae, se, csm per BU and the group account manager", _teams,
                "abm_account_teams", HINT),
+    ExportSpec("abm_handovers", "AE → CSM handovers of recently won deals: state (missing, incomplete, "
+               "meeting_planned, done) and what is missing", _handovers, "abm_handovers_due", HINT),
+    ExportSpec("abm_coverage", "accounts and group_strategic accounts per team member, AEs against the 3–5 target",
+               _coverage, "abm_coverage", HINT),
 ]

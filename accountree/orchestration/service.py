@@ -10,6 +10,7 @@ command line, acting as an admin under `current_user()`. Who may do what:
 | conflict state | yes | only a conflict of their BU (involved or lead) | no |
 | private note / plan | yes, naming the BU | only their own BU's | no |
 | team member | yes | only a member of their own BU | no |
+| AE → CSM handover of a won deal | yes | only a deal of their own BU | no |
 """
 
 from __future__ import annotations
@@ -218,3 +219,39 @@ def set_team_member(ws: Workspace, account_id: str, role: str, member: str, bu: 
                           [account_id, role, member])
         ws.engine.execute("INSERT INTO abm_team_members (account_id, role, member, member_bu, set_by, set_at) "
                           "VALUES (?, ?, ?, ?, ?, ?)", [account_id, role, member, bu, actor.username, _now()])
+
+
+HANDOVER_FIELDS = ("decision_context", "value_objectives", "stakeholders", "commitments")
+
+
+def record_handover(ws: Workspace, deal_id: str, to_csm: str, *, decision_context: str | None = None,
+                    value_objectives: str | None = None, stakeholders: str | None = None,
+                    commitments: str | None = None, meeting_at: datetime | None = None,
+                    meeting_customer: str | None = None, principal: Principal | None = None) -> dict[str, Any]:
+    """Record the AE → CSM handover of a won deal: what is passed on and the three-way meeting
+    (the deal's owner, the CSM, a customer contact). The CSM joins the account's team (role `csm`
+    of the deal's BU) at the next build; the handover is the deal's BU's private record."""
+    actor = _actor(principal)
+    actor.require_write()
+    deal = ws.engine.fetch_dicts("SELECT deal_id, account_id, seller_bu, owner, stage FROM deals WHERE deal_id = ?",
+                                 [deal_id])
+    if not deal:
+        raise NotFoundError(f"no deal {deal_id!r}", hint="Check the deal id (`accountree export deals`).")
+    d = deal[0]
+    if d["stage"] != "won":
+        raise ConfigError(f"deal {deal_id} is {d['stage']}, not won", hint="A handover follows the signature.")
+    if not actor.sees_all_bus and d["seller_bu"] != actor.bu_id:
+        raise PermissionDeniedError(f"user {actor.username!r} of {actor.bu_id!r} can only hand over deals of their BU")
+    if not to_csm.strip():
+        raise ConfigError("the handover needs the CSM who takes the account over", hint="Give --csm NAME.")
+    if meeting_at is not None and not (meeting_customer or "").strip():
+        raise ConfigError("the three-way meeting needs its customer attendee",
+                          hint="Give --customer (a contact id or name) with --meeting.")
+    row = {"handover_id": uuid.uuid4().hex, "deal_id": deal_id, "account_id": d["account_id"],
+           "seller_bu": d["seller_bu"], "from_ae": d["owner"], "to_csm": to_csm.strip(),
+           "decision_context": decision_context, "value_objectives": value_objectives, "stakeholders": stakeholders,
+           "commitments": commitments, "meeting_at": meeting_at, "meeting_customer": meeting_customer,
+           "recorded_by": actor.username, "recorded_at": _now()}
+    ws.engine.execute(f"INSERT INTO abm_handovers ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",  # noqa: S608
+                      list(row.values()))
+    return row

@@ -44,6 +44,12 @@ class AbmSettings:
     """lead_bu_bonus rule: extra weight of the lead BU (1 = the lead BU counts double)."""
     touch_window_days: float = 365.0
     """Touches (activities, campaign targets) of a BU up to this long before the close count in attribution."""
+    handover_window_days: float = 180.0
+    """Deals won this recently need an AE → CSM handover (`abm_handovers_due` lists them with their state)."""
+    coverage_min: float = 3.0
+    """An AE should carry at least this many group_strategic accounts (abm_coverage)."""
+    coverage_max: float = 5.0
+    """An AE should carry at most this many group_strategic accounts (abm_coverage)."""
 
 
 SETTING_NAMES = tuple(f.name for f in fields(AbmSettings))

@@ -269,7 +269,9 @@ LEFT JOIN abm_conflict_seen seen ON seen.conflict_id = f.conflict_id
 LEFT JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = f.account_id
 """
 
-# Campaigns of two BUs targeting one account with periods within $collision_days of each other;
+# Campaigns of two BUs targeting one account (`campaign_accounts`), or one contact
+# (`campaign_contacts`: the contact-level collisions, contact_id set), with periods within
+# $collision_days of each other;
 # the BU with the shorter sales cycle goes first (its deals close before the other's campaign).
 COLLISIONS = """
 WITH cam AS (
@@ -278,8 +280,8 @@ WITH cam AS (
     FROM campaigns c LEFT JOIN seller_bus b ON b.bu_id = c.seller_bu
     WHERE c.seller_bu IS NOT NULL AND c.start_date IS NOT NULL
 ), hit AS (
-    SELECT t1.account_id, c1.campaign_id AS id1, c2.campaign_id AS id2, c1.bu AS bu1, c2.bu AS bu2,
-        c1.name AS name1, c2.name AS name2, c1.bu_name AS bn1, c2.bu_name AS bn2,
+    SELECT t1.account_id, CAST(NULL AS VARCHAR) AS contact_id, c1.campaign_id AS id1, c2.campaign_id AS id2,
+        c1.bu AS bu1, c2.bu AS bu2, c1.name AS name1, c2.name AS name2, c1.bu_name AS bn1, c2.bu_name AS bn2,
         c1.start_date AS s1, c1.end_date AS e1, c2.start_date AS s2, c2.end_date AS e2,
         c1.sales_cycle_days AS cy1, c2.sales_cycle_days AS cy2
     FROM campaign_accounts t1
@@ -289,13 +291,26 @@ WITH cam AS (
     WHERE c1.bu < c2.bu
       AND c1.start_date <= c2.end_date + CAST($collision_days AS INTEGER)
       AND c2.start_date <= c1.end_date + CAST($collision_days AS INTEGER)
+    UNION ALL
+    SELECT p.account_id, t1.contact_id, c1.campaign_id, c2.campaign_id, c1.bu, c2.bu, c1.name, c2.name,
+        c1.bu_name, c2.bu_name, c1.start_date, c1.end_date, c2.start_date, c2.end_date,
+        c1.sales_cycle_days, c2.sales_cycle_days
+    FROM campaign_contacts t1
+    JOIN campaign_contacts t2 ON t2.contact_id = t1.contact_id AND t2.campaign_id <> t1.campaign_id
+    JOIN contacts p ON p.contact_id = t1.contact_id
+    JOIN cam c1 ON c1.campaign_id = t1.campaign_id
+    JOIN cam c2 ON c2.campaign_id = t2.campaign_id
+    WHERE c1.bu < c2.bu
+      AND c1.start_date <= c2.end_date + CAST($collision_days AS INTEGER)
+      AND c2.start_date <= c1.end_date + CAST($collision_days AS INTEGER)
 )
-SELECT md5(account_id || '|' || id1 || '|' || id2) AS collision_id, account_id, CAST(NULL AS VARCHAR) AS contact_id,
+SELECT md5(account_id || '|' || coalesce(contact_id || '|', '') || id1 || '|' || id2) AS collision_id, account_id, contact_id,
     id1 || ',' || id2 AS campaign_ids, bu1 || ',' || bu2 AS bus,
     least(s1, s2) AS first_date, greatest(e1, e2) AS last_date,
     bn1 || '''s "' || name1 || '" (' || CAST(s1 AS VARCHAR) || ' to ' || CAST(e1 AS VARCHAR) || ') and '
         || bn2 || '''s "' || name2 || '" (' || CAST(s2 AS VARCHAR) || ' to ' || CAST(e2 AS VARCHAR)
-        || ') target this account within ' || CAST(CAST($collision_days AS BIGINT) AS VARCHAR) || ' days' AS reason,
+        || ') target ' || coalesce('contact ' || contact_id, 'this account') || ' within '
+        || CAST(CAST($collision_days AS BIGINT) AS VARCHAR) || ' days' AS reason,
     CASE
         WHEN cy1 IS NOT NULL AND cy2 IS NOT NULL AND cy1 < cy2 THEN
             'run ' || bn1 || '''s "' || name1 || '" before ' || bn2 || '''s "' || name2
@@ -316,68 +331,119 @@ FROM hit
 """
 
 # Fractional attribution of each won deal: the BUs that touched the account before the close
-# (the closing BU always), weights by the rule, cents by the largest-remainder method.
+# (the closing BU always), weights by the rule, cents by the largest-remainder method. Won deals get
+# an integer key (`dn`) first: the touch count, the joins and the three window passes then group
+# on a number, not on the deal id's text.
 ATTRIBUTION = """
 WITH won AS (
-    SELECT d.deal_id, d.account_id, coalesce(d.seller_bu, '') AS bu, coalesce(d.amount_rc, d.amount) AS amount_rc,
+    SELECT row_number() OVER () AS dn, d.deal_id, d.account_id, coalesce(d.seller_bu, '') AS bu,
         coalesce(d.close_date, d.created_at, $as_of) AS closed,
-        CAST(round(coalesce(d.amount_rc, d.amount) * 100) AS BIGINT) AS cents
-    FROM deals d
+        CAST(round(coalesce(d.amount_rc, d.amount) * 100) AS BIGINT) AS cents, x.lead_bu
+    FROM deals d LEFT JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = d.account_id
     WHERE d.stage = 'won' AND coalesce(d.close_date, d.created_at, $as_of) <= $as_of
 ), touch AS (
-    SELECT w.deal_id, w.bu, 1 AS touches FROM won w
+    SELECT w.dn, w.bu FROM won w
     UNION ALL
-    SELECT w.deal_id, a.seller_bu, 1 FROM won w
+    SELECT w.dn, a.seller_bu FROM won w
     JOIN activities a ON a.account_id = w.account_id
     WHERE a.seller_bu IS NOT NULL AND a."date" <= w.closed AND a."date" >= w.closed - CAST($touch_window_days AS INTEGER)
     UNION ALL
-    SELECT w.deal_id, c.seller_bu, 1 FROM won w
-    JOIN campaign_accounts t ON t.account_id = w.account_id
-    JOIN campaigns c ON c.campaign_id = t.campaign_id
-    WHERE c.seller_bu IS NOT NULL AND c.start_date <= w.closed
-      AND coalesce(c.end_date, c.start_date) >= w.closed - CAST($touch_window_days AS INTEGER)
+    SELECT w.dn, c.seller_bu FROM won w
+    JOIN (SELECT t.account_id, c.seller_bu, c.start_date, coalesce(c.end_date, c.start_date) AS end_date
+          FROM campaign_accounts t JOIN campaigns c ON c.campaign_id = t.campaign_id
+          WHERE c.seller_bu IS NOT NULL) c ON c.account_id = w.account_id
+    WHERE c.start_date <= w.closed AND c.end_date >= w.closed - CAST($touch_window_days AS INTEGER)
 ), per AS (
-    SELECT deal_id, bu, sum(touches) AS touches FROM touch GROUP BY deal_id, bu
+    SELECT dn, bu, count(*) AS touches FROM touch GROUP BY dn, bu
 ), weighted AS (
-    SELECT p.deal_id, p.bu, p.touches, w.cents, w.amount_rc, w.account_id,
+    SELECT p.dn, p.bu, p.touches, w.cents,
         CASE $rule
             WHEN 'equal' THEN 1.0
-            WHEN 'lead_bu_bonus' THEN 1.0 + CASE WHEN p.bu = x.lead_bu THEN $lead_bu_bonus ELSE 0.0 END
+            WHEN 'lead_bu_bonus' THEN 1.0 + CASE WHEN p.bu = w.lead_bu THEN $lead_bu_bonus ELSE 0.0 END
             ELSE CAST(p.touches AS DOUBLE)
-        END AS weight,
-        x.lead_bu
-    FROM per p JOIN won w ON w.deal_id = p.deal_id
-    LEFT JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = w.account_id
+        END AS weight
+    FROM per p JOIN won w ON w.dn = p.dn
 ), raw AS (
-    SELECT weighted.*, sum(weight) OVER (PARTITION BY deal_id) AS total_weight,
-        floor(cents * weight / sum(weight) OVER (PARTITION BY deal_id)) AS base
+    SELECT weighted.*, sum(weight) OVER (PARTITION BY dn) AS total_weight,
+        floor(cents * weight / sum(weight) OVER (PARTITION BY dn)) AS base
     FROM weighted
 ), ranked AS (
     SELECT raw.*,
-        cents - sum(base) OVER (PARTITION BY deal_id) AS leftover,
-        row_number() OVER (PARTITION BY deal_id ORDER BY cents * weight / total_weight - base DESC, bu) AS rnk
+        cents - sum(base) OVER (PARTITION BY dn) AS leftover,
+        row_number() OVER (PARTITION BY dn ORDER BY cents * weight / total_weight - base DESC, bu) AS rnk
     FROM raw
 ), alloc AS (
     SELECT ranked.*, CAST(base AS BIGINT) + CASE WHEN rnk <= leftover THEN 1 ELSE 0 END AS alloc_cents FROM ranked
 )
-SELECT deal_id, nullif(bu, '') AS seller_bu,
-    CASE WHEN cents <> 0 THEN CAST(alloc_cents AS DOUBLE) / cents ELSE weight / total_weight END AS share,
-    CAST(alloc_cents AS DOUBLE) / 100 AS amount_rc, $rule AS rule,
-    account_id, alloc_cents AS amount_cents, cents AS deal_cents, weight, touches, lead_bu
-FROM alloc
+SELECT w.deal_id, nullif(a.bu, '') AS seller_bu,
+    CASE WHEN a.cents <> 0 THEN CAST(a.alloc_cents AS DOUBLE) / a.cents ELSE a.weight / a.total_weight END AS share,
+    CAST(a.alloc_cents AS DOUBLE) / 100 AS amount_rc, $rule AS rule,
+    w.account_id, a.alloc_cents AS amount_cents, a.cents AS deal_cents, a.weight, a.touches, w.lead_bu
+FROM alloc a JOIN won w ON w.dn = a.dn
+"""
+
+# AE → CSM handovers: every deal won within $handover_window_days before $as_of, and every deal with a
+# recorded handover, with its state — `missing` (nothing recorded), `incomplete` (a field to pass on
+# or the three-way meeting missing), `meeting_planned` (after $as_of), `done` — and what is missing.
+HANDOVERS = """
+WITH latest AS (
+    SELECT DISTINCT ON (h.deal_id) h.*
+    FROM abm_handovers h ORDER BY h.deal_id, h.recorded_at DESC, h.handover_id DESC
+), won AS (
+    SELECT d.deal_id, d.account_id, d.seller_bu, d.owner, coalesce(d.close_date, d.created_at) AS signed_at
+    FROM deals d
+    WHERE d.stage = 'won' AND coalesce(d.close_date, d.created_at, $as_of) <= $as_of
+      AND (coalesce(d.close_date, d.created_at, $as_of) >= $handover_from
+           OR d.deal_id IN (SELECT deal_id FROM latest))
+), j AS (
+    SELECT w.deal_id, w.account_id, w.seller_bu, coalesce(h.from_ae, w.owner) AS from_ae, h.to_csm,
+        w.signed_at, h.meeting_at, h.meeting_customer, h.recorded_by, h.recorded_at, h.handover_id IS NOT NULL AS recorded,
+        concat_ws(', ',
+            CASE WHEN coalesce(trim(h.decision_context), '') = '' THEN 'decision context' END,
+            CASE WHEN coalesce(trim(h.value_objectives), '') = '' THEN 'value objectives' END,
+            CASE WHEN coalesce(trim(h.stakeholders), '') = '' THEN 'stakeholders' END,
+            CASE WHEN coalesce(trim(h.commitments), '') = '' THEN 'commitments' END,
+            CASE WHEN h.meeting_at IS NULL THEN 'three-way meeting' END) AS missing
+    FROM won w LEFT JOIN latest h ON h.deal_id = w.deal_id
+)
+SELECT deal_id, account_id, seller_bu, from_ae, to_csm, signed_at,
+    CASE WHEN NOT recorded THEN 'missing' WHEN missing <> '' THEN 'incomplete'
+         WHEN meeting_at > $as_of THEN 'meeting_planned' ELSE 'done' END AS state,
+    nullif(missing, '') AS missing,
+    CASE WHEN NOT recorded THEN 'signed ' || CAST(signed_at AS VARCHAR) || ' by ' || coalesce(from_ae, 'an unknown AE')
+              || ': no handover to a CSM recorded'
+         WHEN missing <> '' THEN 'handed over to ' || to_csm || '; missing: ' || missing
+         ELSE 'handed over to ' || to_csm || '; three-way meeting with ' || meeting_customer || ' on '
+              || CAST(CAST(meeting_at AS DATE) AS VARCHAR) END AS reason,
+    meeting_at, meeting_customer, recorded_by, recorded_at
+FROM j
 """
 
 # Account teams: members set by users win; else the AE of each BU is the owner of its latest
-# deal on the account, and a group's group account manager is the owner of its head account.
+# deal on the account (two GROUP BYs and a join: cheaper than sorting every deal at 10M), its CSM the one the latest recorded handover named, and a group's group
+# account manager is the owner of its head account.
 TEAMS = """
-WITH latest AS (
-    SELECT d.account_id, d.seller_bu, d.owner,
-        row_number() OVER (PARTITION BY d.account_id, d.seller_bu
-                           ORDER BY coalesce(d.close_date, d.created_at) DESC NULLS LAST, d.deal_id DESC) AS rn
+WITH d AS (
+    SELECT d.account_id, d.seller_bu, d.owner, d.deal_id, coalesce(d.close_date, d.created_at) AS day
     FROM deals d WHERE d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
       AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of
+), last_day AS (
+    SELECT account_id, seller_bu, max(day) AS day FROM d GROUP BY account_id, seller_bu
+), last_deal AS (
+    SELECT d.account_id, d.seller_bu, max(d.deal_id) AS deal_id
+    FROM d JOIN last_day l ON l.account_id = d.account_id AND l.seller_bu = d.seller_bu
+         AND (l.day = d.day OR (l.day IS NULL AND d.day IS NULL))
+    GROUP BY d.account_id, d.seller_bu
+), latest AS (
+    SELECT x.account_id, x.seller_bu, d.owner FROM last_deal x JOIN deals d ON d.deal_id = x.deal_id
+), csm AS (
+    SELECT DISTINCT ON (h.account_id, h.seller_bu) h.account_id, h.seller_bu, h.to_csm
+    FROM abm_handovers h
+    ORDER BY h.account_id, h.seller_bu, h.recorded_at DESC, h.handover_id DESC
 ), derived AS (
-    SELECT account_id, owner AS member, 'ae' AS role, seller_bu, 'deal_owner' AS source FROM latest WHERE rn = 1
+    SELECT account_id, owner AS member, 'ae' AS role, seller_bu, 'deal_owner' AS source FROM latest
+    UNION ALL
+    SELECT account_id, to_csm, 'csm', seller_bu, 'handover' FROM csm
     UNION ALL
     SELECT x.account_id, a.owner, 'group_account_manager', CAST(NULL AS VARCHAR), 'account_owner'
     FROM abm_accounts x JOIN accounts a ON a.account_id = x.account_id
@@ -390,4 +456,29 @@ UNION ALL
 SELECT d.account_id, d.member, d.role, d.seller_bu, d.source FROM derived d
 WHERE NOT EXISTS (SELECT 1 FROM manual m WHERE m.account_id = d.account_id AND m.role = d.role
                   AND coalesce(m.seller_bu, '') = coalesce(d.seller_bu, ''))
+"""
+
+# Coverage read from the teams: accounts and group_strategic accounts per member and role; an AE
+# should carry between $coverage_min and $coverage_max strategic accounts (DOMAIN.md: 3–5).
+COVERAGE = """
+WITH t AS (
+    SELECT t.member, t.role, t.member_bu, t.account_id, x.priority_class  -- one row per (account, role, member, BU)
+    FROM abm_account_teams t
+    LEFT JOIN abm_accounts x ON x.account_id = t.account_id
+         AND x.scope = CASE WHEN t.role = 'group_account_manager' THEN 'group' ELSE 'account' END
+), c AS (
+    SELECT member, role, member_bu, count(*) AS accounts,
+        count(*) FILTER (WHERE priority_class = 'group_strategic') AS strategic_accounts
+    FROM t GROUP BY member, role, member_bu
+)
+SELECT member, role, member_bu, accounts, strategic_accounts,
+    CASE WHEN role <> 'ae' THEN NULL
+         WHEN strategic_accounts > $coverage_max THEN 'over'
+         WHEN strategic_accounts < $coverage_min THEN 'under' ELSE 'ok' END AS coverage,
+    CASE WHEN role <> 'ae' THEN CAST(strategic_accounts AS VARCHAR) || ' group_strategic of ' || CAST(accounts AS VARCHAR)
+              || ' account(s)'
+         ELSE CAST(strategic_accounts AS VARCHAR) || ' group_strategic account(s) as AE (target '
+              || CAST(CAST($coverage_min AS BIGINT) AS VARCHAR) || '–' || CAST(CAST($coverage_max AS BIGINT) AS VARCHAR)
+              || ')' END AS reason
+FROM c
 """

@@ -17,7 +17,8 @@ from accountree.orchestration.settings import BUILT_AS_OF, AbmSettings, grade_li
 from accountree.store import Workspace
 
 # Public tables of the stage (exports and the API read them).
-OUTPUTS = ("abm_accounts", "abm_conflicts", "abm_collisions", "abm_attribution", "abm_account_teams")
+OUTPUTS = ("abm_accounts", "abm_conflicts", "abm_collisions", "abm_attribution", "abm_handovers_due",
+           "abm_account_teams", "abm_coverage")
 _SCRATCH = ("_abm_members", "_abm_bu_account", "_abm_bu_scope", "_abm_lead_rule", "_abm_kam", "_abm_grade",
             "_abm_base", "_abm_open_deals", "_abm_conflicts_found")
 
@@ -50,6 +51,9 @@ def parameters(settings: AbmSettings, as_of: date) -> dict[str, Any]:
         "strategic_grades": ",".join(grade_list(settings)),
         "rule": settings.attribution_rule,
         "lead_bu_bonus": float(settings.lead_bu_bonus),
+        "handover_from": as_of - days(settings.handover_window_days),
+        "coverage_min": float(settings.coverage_min),
+        "coverage_max": float(settings.coverage_max),
     }
 
 
@@ -100,7 +104,9 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None) -> 
     _step(ws, "abm_conflicts", sql.CONFLICTS, params)
     _step(ws, "abm_collisions", sql.COLLISIONS, params)
     _step(ws, "abm_attribution", sql.ATTRIBUTION, params)
+    _step(ws, "abm_handovers_due", sql.HANDOVERS, params)
     _step(ws, "abm_account_teams", sql.TEAMS, params)
+    _step(ws, "abm_coverage", sql.COVERAGE, params)
     _drop(ws, *_SCRATCH)
     ws.set_meta(BUILT_AS_OF, as_of.isoformat())
     summary: dict[str, Any] = {}
@@ -113,13 +119,15 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None) -> 
     summary["campaign collisions"] = int(engine.scalar("SELECT count(*) FROM abm_collisions") or 0)
     summary["won deals attributed"] = int(engine.scalar("SELECT count(DISTINCT deal_id) FROM abm_attribution") or 0)
     summary["attribution rule"] = settings.attribution_rule
+    for state, n in engine.fetchall("SELECT state, count(*) FROM abm_handovers_due GROUP BY state ORDER BY state"):
+        summary[f"handovers {state}"] = int(n)
     if missing:
         summary["missing"] = "; ".join(missing)
     return summary
 
 
 def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
-    with ws.engine.transaction():
+    with ws.engine.bulk_work(), ws.engine.transaction():
         return compute(ws, options.as_of)
 
 

@@ -5,7 +5,7 @@ service functions with the caller, which refuse what their role and BU do not al
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -177,3 +177,43 @@ def synergies(ctx: Ctx) -> dict[str, Any]:
     from accountree.orchestration.synergy import synergies as compute
 
     return compute(ctx.ws)
+
+
+@router.get("/handovers", summary="AE → CSM handovers of recently won deals and their state (your BU's)")
+def handovers(ctx: Ctx, state: Annotated[Literal["missing", "incomplete", "meeting_planned", "done"] | None,
+                                         Query()] = None) -> dict[str, Any]:
+    _need(ctx, "abm_handovers_due")
+    return {"items": ctx.reader.fetch_dicts(
+        "SELECT deal_id, account_id, seller_bu, from_ae, to_csm, signed_at, state, missing, reason, meeting_at, "
+        "meeting_customer FROM abm_handovers_due WHERE (CAST(? AS VARCHAR) IS NULL OR state = ?) "
+        "ORDER BY signed_at DESC, deal_id", [state, state])}
+
+
+class HandoverBody(BaseModel):
+    to_csm: str = Field(min_length=1, max_length=200)
+    decision_context: str | None = Field(default=None, max_length=4000)
+    value_objectives: str | None = Field(default=None, max_length=4000)
+    stakeholders: str | None = Field(default=None, max_length=4000)
+    commitments: str | None = Field(default=None, max_length=4000)
+    meeting_at: datetime | None = None
+    meeting_customer: str | None = Field(default=None, max_length=200)
+
+
+@router.post("/deals/{deal_id}/handover", summary="Record the AE → CSM handover of a won deal of your BU")
+def handover(deal_id: Id, body: HandoverBody, ctx: WriterCtx) -> dict[str, Any]:
+    from accountree.orchestration import service
+
+    row = service.record_handover(ctx.ws, deal_id, body.to_csm, decision_context=body.decision_context,
+                                  value_objectives=body.value_objectives, stakeholders=body.stakeholders,
+                                  commitments=body.commitments, meeting_at=body.meeting_at,
+                                  meeting_customer=body.meeting_customer, principal=ctx.principal)
+    ctx.audit("abm.handover", "deal", deal_id, {"to_csm": body.to_csm})
+    return {k: row[k] for k in ("handover_id", "deal_id", "account_id", "seller_bu", "from_ae", "to_csm")}
+
+
+@router.get("/coverage", summary="Accounts and group_strategic accounts per team member (AEs against 3–5)")
+def coverage(ctx: Ctx) -> dict[str, Any]:
+    _need(ctx, "abm_coverage")
+    return {"items": ctx.reader.fetch_dicts(
+        "SELECT member, role, member_bu AS seller_bu, accounts, strategic_accounts, coverage, reason "
+        "FROM abm_coverage ORDER BY role, strategic_accounts DESC, member")}
