@@ -1,8 +1,10 @@
 """The server's state: one open workspace shared by all requests, and how a request gets at it.
 
 DuckDB: one connection, one cursor per request (`con.cursor()` is a second connection to the
-same database, so requests run in parallel threads and see each other's commits). PostgreSQL:
-one psycopg connection guarded by a lock (a pool is the next step if a team server needs it).
+same database, so requests run in parallel threads and see each other's commits). PostgreSQL (the
+team server): a connection pool, one connection per request (`accountree.store.pool`); writes to
+the same records wait for each other across server processes through advisory locks
+(`Engine.exclusive`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from accountree.api.access import Principal, TableCatalog
 from accountree.api.auth import Hashing, LoginLimiter, TokenCache, server_secret
 from accountree.store import Workspace
 from accountree.store.engine import Engine
+from accountree.store.pool import EnginePool
 
 
 def _json_default(value: Any) -> Any:
@@ -132,6 +135,11 @@ class Server:
         self._state: tuple[bool, str] = (False, "")
         self._state_at = -1e9
         self._state_lock = threading.Lock()
+        self.pool = EnginePool(self.ws.engine)
+
+    def close(self) -> None:
+        """Close the pool's connections (the workspace itself is closed by whoever opened it)."""
+        self.pool.close()
 
     def trusted(self, address: str) -> bool:
         """Whether `address` is one of the trusted proxies."""
@@ -176,33 +184,31 @@ class Server:
         return Response(body, media_type="application/json")
 
     @contextmanager
-    def records_locked(self, keys: Iterable[str]) -> Iterator[None]:
+    def records_locked(self, keys: Iterable[str], engine: Engine | None = None) -> Iterator[None]:
         """Writes to the same records (an account's 360 row) wait for each other in this process
         instead of failing on DuckDB's optimistic transactions; unrelated writes run side by side.
-        Taken before the write's transaction starts, in a fixed order (no deadlock)."""
-        stripes = sorted({zlib.crc32(k.encode()) % RECORD_STRIPES for k in keys if k})
+        Taken before the write's transaction starts, in a fixed order (no deadlock). With the
+        request's `engine`, also across processes (PostgreSQL advisory locks: several servers or a
+        CLI on one team workspace), until the block ends — after the write's commit."""
+        keys = sorted({k for k in keys if k})
+        stripes = sorted({zlib.crc32(k.encode()) % RECORD_STRIPES for k in keys})
         for i in stripes:
             self._stripes[i].acquire()
         try:
-            yield
+            if engine is not None and keys:
+                with engine.exclusive(*(f"record:{k}" for k in keys)):
+                    yield
+            else:
+                yield
         finally:
             for i in reversed(stripes):
                 self._stripes[i].release()
 
     @contextmanager
     def engine(self) -> Iterator[Engine]:
-        base = self.ws.engine
-        if base.name == "duckdb":
-            clone = copy.copy(base)
-            clone.con = base.con.cursor()  # type: ignore[attr-defined]
-            clone._depth = 0  # type: ignore[attr-defined]
-            try:
-                yield clone
-            finally:
-                clone.con.close()  # type: ignore[attr-defined]
-        else:
-            with self._lock:
-                yield base
+        """The request's engine: its own connection (PostgreSQL pool) or cursor (DuckDB)."""
+        with self.pool.engine() as engine:
+            yield engine
 
     def workspace_for(self, engine: Engine) -> Workspace:
         """A Workspace facade on the request's engine, for service functions that take one."""
