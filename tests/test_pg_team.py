@@ -190,3 +190,19 @@ def test_imports_by_several_bus_at_once_are_written_one_at_a_time(pg_location: s
         assert e.scalar("SELECT count(DISTINCT import_id) FROM imports") == 3
         # the first import inserted the accounts; the others found them unchanged
         assert e.scalar("SELECT sum(inserted) FROM imports WHERE table_name = 'accounts'") == 300
+
+
+def test_more_concurrent_requests_than_connections_do_not_starve(team, monkeypatch) -> None:
+    """40 requests at once on a pool of 6: requests wait for a connection in the event loop, not on
+    the request threads (a request holding a connection then always finds a thread to finish)."""
+    _, _, tokens, ws = team
+    monkeypatch.setenv("ACCOUNTREE_PG_POOL", "6")
+    paths = ["/api/v1/accounts/A2", "/api/v1/groups/G1", "/api/v1/accounts/N1", "/api/v1/accounts?q=Etoile"]
+    with TestClient(create_app(ws), raise_server_exceptions=False) as client:
+        assert client.app.state.server.pool.size == 6
+        started = time.monotonic()
+        with ThreadPoolExecutor(40) as pool:
+            statuses = list(pool.map(lambda k: client.get(paths[k % 4], headers=_headers(tokens)).status_code,
+                                     range(80)))
+        assert statuses == [200] * 80
+        assert time.monotonic() - started < 25  # a starved pool waits 30 s, then fails

@@ -136,6 +136,19 @@ class Server:
         self._state_at = -1e9
         self._state_lock = threading.Lock()
         self.pool = EnginePool(self.ws.engine)
+        self._slots = None
+
+    def request_slots(self):
+        """PostgreSQL: how many requests may hold a pooled connection at once (an `anyio.Semaphore`
+        made in the event loop on first use; a few connections stay free for sign-ins and pages).
+        DuckDB: None (a cursor per request, nothing to wait for)."""
+        if not self.pool.size:
+            return None
+        if self._slots is None:
+            import anyio
+
+            self._slots = anyio.Semaphore(max(1, self.pool.size - 4))
+        return self._slots
 
     def close(self) -> None:
         """Close the pool's connections (the workspace itself is closed by whoever opened it)."""
