@@ -198,7 +198,15 @@ def test_more_concurrent_requests_than_connections_do_not_starve(team, monkeypat
     _, _, tokens, ws = team
     monkeypatch.setenv("ACCOUNTREE_PG_POOL", "6")
     paths = ["/api/v1/accounts/A2", "/api/v1/groups/G1", "/api/v1/accounts/N1", "/api/v1/accounts?q=Etoile"]
-    with TestClient(create_app(ws), raise_server_exceptions=False) as client:
+    app = create_app(ws)
+
+    async def serve_threads() -> None:  # as `accountree serve --threads 8`
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 8
+
+    app.router.on_startup.append(serve_threads)
+    with TestClient(app, raise_server_exceptions=False) as client:
         assert client.app.state.server.pool.size == 6
         started = time.monotonic()
         with ThreadPoolExecutor(40) as pool:
