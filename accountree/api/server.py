@@ -111,6 +111,7 @@ class ReadCache:
 
 
 RECORD_STRIPES = 64
+READ_MODEL_KEY = "*read-model"
 
 
 @dataclass
@@ -209,7 +210,12 @@ class Server:
             self._stripes[i].acquire()
         try:
             if engine is not None and keys:
-                with engine.exclusive(*(f"record:{k}" for k in keys)):
+                # PostgreSQL: the read model's bookkeeping (its stamp, the recorded changes) is one
+                # set of rows every write rewrites; under READ COMMITTED two writers would each keep
+                # their own and the model would go stale, so API writes there take one more key
+                # and run one at a time (reads stay parallel on the pool)
+                extra = [READ_MODEL_KEY] if engine.name == "postgres" else []
+                with engine.exclusive(*(f"record:{k}" for k in keys), *extra):
                     yield
             else:
                 yield
