@@ -36,6 +36,7 @@ CLI_MODULES = (
     "accountree.kpi.commands", "accountree.scoring.commands", "accountree.kam.commands",
     "accountree.orchestration.commands", "accountree.api.commands", "accountree.bench.commands",
     "accountree.search", "accountree.leads.commands",
+    "accountree.store.commands",
 )
 
 

@@ -93,6 +93,7 @@ def create_app(ws: Workspace, *, secure_cookies: bool = False, web: bool = True,
 
         raise ConfigError(f"a trusted proxy is not an address or network: {err}",
                           hint="Give addresses or networks, e.g. --trusted-proxy 10.0.0.5 or 10.0.0.0/24.") from err
+    app.router.on_shutdown.append(app.state.server.close)  # the PostgreSQL pool's connections
     install_error_handlers(app, hsts=secure_cookies)
     for module in (accounts, groups, portfolio, quality, admin, leads):
         app.include_router(module.router, prefix=API_PREFIX)

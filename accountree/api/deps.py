@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from accountree.api.access import Principal, ScopedReader
 from accountree.api.auth import AuthenticationError, session_principal
@@ -23,9 +25,39 @@ def server_of(request: Request) -> Server:
     return request.app.state.server
 
 
-def request_engine(request: Request) -> Iterator[Engine]:
-    with server_of(request).engine() as engine:
-        yield engine
+async def request_engine(request: Request) -> AsyncIterator[Engine]:
+    """The request's engine. On PostgreSQL a request first waits for one of the pool's connections
+    in the event loop (`Server.request_slots`), then borrows it on a thread: a request holding a
+    connection and waiting for a thread never meets all threads blocked waiting for connections."""
+    server = server_of(request)
+    slots = server.request_slots()
+    if slots is None:
+        cm = server.engine()
+        engine = await run_in_threadpool(cm.__enter__)
+        try:
+            yield engine
+        except BaseException as err:
+            await _exit(cm, err)
+            raise
+        else:
+            await _exit(cm, None)
+        return
+    async with slots:
+        cm = server.engine()
+        engine = await run_in_threadpool(cm.__enter__)
+        try:
+            yield engine
+        except BaseException as err:
+            await _exit(cm, err)
+            raise
+        else:
+            await _exit(cm, None)
+
+
+async def _exit(cm, err: BaseException | None) -> None:
+    # without the request threads' limit: giving a connection back never waits for a thread
+    await anyio.to_thread.run_sync(cm.__exit__, type(err) if err else None, err, err.__traceback__ if err else None,
+                                   limiter=anyio.CapacityLimiter(1))
 
 
 EngineDep = Annotated[Engine, Depends(request_engine)]

@@ -1,8 +1,10 @@
 """The server's state: one open workspace shared by all requests, and how a request gets at it.
 
 DuckDB: one connection, one cursor per request (`con.cursor()` is a second connection to the
-same database, so requests run in parallel threads and see each other's commits). PostgreSQL:
-one psycopg connection guarded by a lock (a pool is the next step if a team server needs it).
+same database, so requests run in parallel threads and see each other's commits). PostgreSQL (the
+team server): a connection pool, one connection per request (`accountree.store.pool`); writes to
+the same records wait for each other across server processes through advisory locks
+(`Engine.exclusive`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from accountree.api.access import Principal, TableCatalog
 from accountree.api.auth import Hashing, LoginLimiter, TokenCache, server_secret
 from accountree.store import Workspace
 from accountree.store.engine import Engine
+from accountree.store.pool import EnginePool
 
 
 def _json_default(value: Any) -> Any:
@@ -108,6 +111,7 @@ class ReadCache:
 
 
 RECORD_STRIPES = 64
+READ_MODEL_KEY = "*read-model"
 
 
 @dataclass
@@ -132,6 +136,24 @@ class Server:
         self._state: tuple[bool, str] = (False, "")
         self._state_at = -1e9
         self._state_lock = threading.Lock()
+        self.pool = EnginePool(self.ws.engine)
+        self._slots = None
+
+    def request_slots(self):
+        """PostgreSQL: how many requests may hold a pooled connection at once (an `anyio.Semaphore`
+        made in the event loop on first use; a few connections stay free for sign-ins and pages).
+        DuckDB: None (a cursor per request, nothing to wait for)."""
+        if not self.pool.size:
+            return None
+        if self._slots is None:
+            import anyio
+
+            self._slots = anyio.Semaphore(max(1, self.pool.size - 4))
+        return self._slots
+
+    def close(self) -> None:
+        """Close the pool's connections (the workspace itself is closed by whoever opened it)."""
+        self.pool.close()
 
     def trusted(self, address: str) -> bool:
         """Whether `address` is one of the trusted proxies."""
@@ -176,33 +198,36 @@ class Server:
         return Response(body, media_type="application/json")
 
     @contextmanager
-    def records_locked(self, keys: Iterable[str]) -> Iterator[None]:
+    def records_locked(self, keys: Iterable[str], engine: Engine | None = None) -> Iterator[None]:
         """Writes to the same records (an account's 360 row) wait for each other in this process
         instead of failing on DuckDB's optimistic transactions; unrelated writes run side by side.
-        Taken before the write's transaction starts, in a fixed order (no deadlock)."""
-        stripes = sorted({zlib.crc32(k.encode()) % RECORD_STRIPES for k in keys if k})
+        Taken before the write's transaction starts, in a fixed order (no deadlock). With the
+        request's `engine`, also across processes (PostgreSQL advisory locks: several servers or a
+        CLI on one team workspace), until the block ends — after the write's commit."""
+        keys = sorted({k for k in keys if k})
+        stripes = sorted({zlib.crc32(k.encode()) % RECORD_STRIPES for k in keys})
         for i in stripes:
             self._stripes[i].acquire()
         try:
-            yield
+            if engine is not None and keys:
+                # PostgreSQL: the read model's bookkeeping (its stamp, the recorded changes) is one
+                # set of rows every write rewrites; under READ COMMITTED two writers would each keep
+                # their own and the model would go stale, so API writes there take one more key
+                # and run one at a time (reads stay parallel on the pool)
+                extra = [READ_MODEL_KEY] if engine.name == "postgres" else []
+                with engine.exclusive(*(f"record:{k}" for k in keys), *extra):
+                    yield
+            else:
+                yield
         finally:
             for i in reversed(stripes):
                 self._stripes[i].release()
 
     @contextmanager
     def engine(self) -> Iterator[Engine]:
-        base = self.ws.engine
-        if base.name == "duckdb":
-            clone = copy.copy(base)
-            clone.con = base.con.cursor()  # type: ignore[attr-defined]
-            clone._depth = 0  # type: ignore[attr-defined]
-            try:
-                yield clone
-            finally:
-                clone.con.close()  # type: ignore[attr-defined]
-        else:
-            with self._lock:
-                yield base
+        """The request's engine: its own connection (PostgreSQL pool) or cursor (DuckDB)."""
+        with self.pool.engine() as engine:
+            yield engine
 
     def workspace_for(self, engine: Engine) -> Workspace:
         """A Workspace facade on the request's engine, for service functions that take one."""

@@ -27,6 +27,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # A write that met a concurrent one on the same rows (DuckDB: two edits of one account's 360 row)
 # was rolled back whole: it is run again, from a fresh snapshot, before answering 409.
 WRITE_ATTEMPTS = 4
+# Writes that rebuild the whole hierarchy (links, merges) hold this key too: one at a time.
+HIERARCHY_KEY = "*hierarchy"
 
 
 def retried(fn: F) -> F:
@@ -73,7 +75,7 @@ def set_buying_role(ctx: Context, contact_id: str, role: str) -> dict[str, Any]:
         raise NotFoundError(f"no contact {contact_id!r}")
     set_role = _service("accountree.kam.stakeholders", "set_buying_role", "editing buying roles")
     accounts = _account_of(ctx, "contacts", "contact_id", contact_id)
-    with ctx.server.records_locked(accounts), ctx.engine.transaction(), kept_current(ctx.ws, accounts):
+    with ctx.server.records_locked(accounts, ctx.engine), ctx.engine.transaction(), kept_current(ctx.ws, accounts):
         result = set_role(ctx.ws, contact_id, role, ctx.principal.username)
         ctx.audit("set_buying_role", "contact", contact_id, {"buying_role": role})
     ctx.server.changed()  # again after the commit: a read racing the write may have cached the old state
@@ -89,7 +91,7 @@ def ack_alert(ctx: Context, alert_id: str, note: str | None) -> dict[str, Any]:
         raise NotFoundError(f"no alert {alert_id!r}")
     acknowledge = _service("accountree.kam.alerts", "acknowledge", "acknowledging alerts")
     accounts = _account_of(ctx, "kam_alerts", "alert_id", alert_id)
-    with ctx.server.records_locked(accounts), ctx.engine.transaction(), kept_current(ctx.ws, accounts):
+    with ctx.server.records_locked(accounts, ctx.engine), ctx.engine.transaction(), kept_current(ctx.ws, accounts):
         result = acknowledge(ctx.ws, alert_id, ctx.principal.username)
         ctx.audit("ack_alert", "alert", alert_id, {"note": note} if note else None)
     ctx.server.changed()
@@ -107,7 +109,9 @@ def decide_duplicate(ctx: Context, pair_id: str, decision: str) -> dict[str, Any
     decide = _service("accountree.resolve.service", "decide", "deciding on duplicates")
     pair = ctx.engine.fetchall("SELECT account_id_l, account_id_r FROM duplicate_candidates WHERE pair_id = ?", [pair_id])
     accounts = [a for a in (pair[0] if pair else ()) if a]
-    with ctx.server.records_locked(accounts), ctx.engine.transaction(), \
+    # the whole hierarchy is rebuilt on a merge: one at a time across every server and CLI
+    keys = [*accounts, *([HIERARCHY_KEY] if decision == "accept" else [])]
+    with ctx.server.records_locked(keys, ctx.engine), ctx.engine.transaction(), \
             kept_current(ctx.ws, accounts, whole_groups=decision == "accept"):
         result = decide(ctx.ws, pair_id, decision, user=ctx.principal.username)
         ctx.audit(f"duplicate_{decision}", "duplicate_pair", pair_id, {"result": result})
@@ -122,7 +126,7 @@ def add_link(ctx: Context, child_id: str, parent_id: str, relation: str, ownersh
         if not ctx.reader.scalar("SELECT count(*) FROM accounts WHERE account_id = ?", [account]):
             raise NotFoundError(f"no account {account!r}")
     link = _service("accountree.hierarchy.service", "link", "editing hierarchy links")
-    with ctx.server.records_locked([child_id, parent_id]), ctx.engine.transaction(), \
+    with ctx.server.records_locked([child_id, parent_id, HIERARCHY_KEY], ctx.engine), ctx.engine.transaction(), \
             kept_current(ctx.ws, [child_id, parent_id], whole_groups=True):
         result = link(ctx.ws, child_id, parent_id, relation=relation, ownership_pct=ownership_pct,
                       user=ctx.principal.username)

@@ -7,6 +7,7 @@ loading Arrow data, transactions, and a DuckDB connection for staging imports.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -49,6 +50,14 @@ def rows_of(table: pa.Table) -> list[dict[str, Any]]:
         else [{} for _ in range(table.num_rows)]
 
 Params = Sequence[Any] | Mapping[str, Any] | None
+
+_KEY_LOCKS: dict[tuple[str, str], threading.RLock] = {}
+_KEY_LOCKS_GUARD = threading.Lock()
+
+
+def _key_lock(url: str, key: str) -> threading.RLock:
+    with _KEY_LOCKS_GUARD:
+        return _KEY_LOCKS.setdefault((url, key), threading.RLock())
 
 
 class Engine(ABC):
@@ -163,6 +172,20 @@ class Engine(ABC):
         """Statements that write whole derived tables (a build): engines may drop guarantees those
         tables do not need (DuckDB: insertion order, which costs memory). Nothing changes elsewhere."""
         yield
+
+    @contextmanager
+    def exclusive(self, *keys: str) -> Iterator[None]:
+        """Writers of the same keys (`record:ACC1`, `import`) wait for each other for the block:
+        in this process here (DuckDB: one process owns the file); PostgreSQL makes it hold across
+        every connection to the workspace's schema (advisory locks). Keys are taken in sorted order."""
+        locks = [_key_lock(self.url, k) for k in sorted(set(keys))]
+        for lock in locks:
+            lock.acquire()
+        try:
+            yield
+        finally:
+            for lock in reversed(locks):
+                lock.release()
 
     @abstractmethod
     @contextmanager

@@ -118,6 +118,36 @@ class PostgresEngine(Engine):
             finally:
                 self._tx_depth -= 1
 
+    @contextmanager
+    def exclusive(self, *keys: str) -> Iterator[None]:
+        # Advisory locks named after the workspace's schema and the key: every connection, every
+        # process on this workspace waits. Inside a transaction: held until it ends (commit or
+        # rollback); outside: for the block (session locks, released at its end).
+        names = sorted(set(keys))
+        if not names:
+            yield
+            return
+        key_sql = "hashtextextended(current_schema() || ':' || %s, 0)"
+        if self._tx_depth:
+            for name in names:
+                self._execute(f"SELECT pg_advisory_xact_lock({key_sql})", [name])
+            yield
+            return
+        taken: list[str] = []
+        try:
+            for name in names:
+                self._execute(f"SELECT pg_advisory_lock({key_sql})", [name])
+                taken.append(name)
+            yield
+        finally:
+            import psycopg
+
+            for name in reversed(taken):
+                try:
+                    self._execute(f"SELECT pg_advisory_unlock({key_sql})", [name])
+                except psycopg.Error:  # a broken connection: its session, and its locks, are gone
+                    break
+
     def close(self) -> None:
         self.con.close()
 

@@ -100,8 +100,11 @@ class StateBody(BaseModel):
 def conflict_state(conflict_id: Id, body: StateBody, ctx: WriterCtx) -> dict[str, Any]:
     from accountree.orchestration import service
 
-    result = service.set_conflict_state(ctx.ws, conflict_id, body.state, principal=ctx.principal)
-    ctx.audit("abm.conflict_state", "abm_conflict", conflict_id, {"state": body.state, "previous": result["previous_state"]})
+    # state changes of one conflict one at a time (every server process): each logs the state it replaced
+    with ctx.server.records_locked([f"abm_conflict:{conflict_id}"], ctx.engine), ctx.engine.transaction():
+        result = service.set_conflict_state(ctx.ws, conflict_id, body.state, principal=ctx.principal)
+        ctx.audit("abm.conflict_state", "abm_conflict", conflict_id,
+                  {"state": body.state, "previous": result["previous_state"]})
     return {"conflict_id": conflict_id, "state": body.state, "previous_state": result["previous_state"]}
 
 
@@ -138,8 +141,9 @@ class LeadBody(BaseModel):
 def lead_bu(account_id: Id, body: LeadBody, ctx: WriterCtx) -> dict[str, Any]:
     from accountree.orchestration import service
 
-    row = service.set_lead_bu(ctx.ws, account_id, body.bu, body.why, body.scope, principal=ctx.principal)
-    ctx.audit("abm.lead_bu", body.scope, account_id, {"bu": body.bu, "previous": row["previous_lead_bu"]})
+    with ctx.server.records_locked([f"abm_lead:{body.scope}:{account_id}"], ctx.engine), ctx.engine.transaction():
+        row = service.set_lead_bu(ctx.ws, account_id, body.bu, body.why, body.scope, principal=ctx.principal)
+        ctx.audit("abm.lead_bu", body.scope, account_id, {"bu": body.bu, "previous": row["previous_lead_bu"]})
     return row
 
 
