@@ -124,7 +124,8 @@ def same_word(a: str, b: str) -> bool:
         if (len(short) <= 0.6 * len(long) and (short[-1] == long[-1] or len(short) == 3)
                 and _subsequence(short, long)):
             return True
-    return len(short) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1
+    # one typo, the first letter kept: "alcott" / "talcott" are two names (as for the name's one-typo level)
+    return len(short) >= 4 and a[0] == b[0] and OSA.distance(a, b, score_cutoff=1) <= 1
 
 
 @lru_cache(maxsize=1 << 16)
