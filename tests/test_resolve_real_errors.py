@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accountree.bench.resolve_bench import _true_pairs, score_records
-from accountree.resolve.guard import same_word
+from accountree.resolve.guard import extra_words, same_word
 from accountree.resolve.normalize import normalize_name
 
 # (record id, site name, true site id): Chicago ECE sites
@@ -51,10 +51,12 @@ def test_trailing_initial_idempotent(name: str, initial: str) -> None:
     assert normalize_name(once) == once
 
 
-def test_a_word_typo_keeps_its_first_letter() -> None:
-    assert not same_word("alcott", "talcott")  # two Chicago schools
-    assert same_word("imtel", "intel")  # gitdm: one typo inside the word
-    assert same_word("talcot", "talcott")
+def test_a_one_word_name_keeps_its_first_letter() -> None:
+    assert extra_words(["alcott"], ["talcott"]) == (["alcott"], ["talcott"])  # two Chicago schools
+    assert extra_words(["imtel"], ["intel"]) == ([], [])  # gitdm: one typo inside the word
+    # in a longer name the other words carry the identity: a mistyped first letter is a typo
+    assert extra_words(["kessler", "ervices"], ["kessler", "services"]) == ([], [])
+    assert same_word("ervices", "services")
 
 
 def test_real_rows_two_schools_stay_apart_and_repeats_merge() -> None:
