@@ -175,6 +175,11 @@ def extra_words(left: list[str], right: list[str], form_left: str | None = None,
     if form_left or form_right:
         left, right = _without_form_typos(left, right, form_right), _without_form_typos(right, left, form_left)
     left, right = [_canonical(w) for w in left], [_canonical(w) for w in right]
+    if len(left) == len(right) == 1 and left[0][0] != right[0][0] and not (_weak(left[0]) or _weak(right[0])):
+        # a one-word name with another first letter is another name ("Alcott" / "Talcott": two
+        # Chicago schools), as for the name's one-typo level; in a longer name a word's first
+        # letter may be mistyped ("kessler ervices") since the other words carry the identity
+        return [left[0]], [right[0]]
     unmatched_right = list(right)
     extra_left = []
     for word in left:

@@ -327,7 +327,9 @@ def _clean(name: str) -> tuple[list[str], str | None]:
             del tokens[:size]
             break
     words = [_CANONICAL_WORDS.get(t, t) for t in tokens]
-    kept = [w for w in words if w not in _STOP_WORDS]
+    # a single letter that ends the name is an initial ("Hughes, L.", "Smith, A."), not an article
+    kept = [w for i, w in enumerate(words)
+            if w not in _STOP_WORDS or (len(w) == 1 and i == len(words) - 1 and i > 0)]
     return (kept or words), form
 
 

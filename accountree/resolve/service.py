@@ -32,6 +32,9 @@ def _cannot_link(found: Found, a: str, b: str) -> str | None:
     spellings of one another ("imdepemdemt" / "indepwndent") are no conflict inside a cluster:
     the chain of one-typo links between them is the evidence (see `guard.check_cluster`)."""
     verdict = found.verdict(a, b)
+    if verdict.action == "review" and (verdict.reason or "").startswith("different initials"):
+        # "Hughes, C." ~ "Hughes" ~ "Hughes, L.": a chain must not make two people's firms one
+        return verdict.reason
     if verdict.action != "drop":
         return None
     if verdict.reason and verdict.reason.startswith("different words") and found.spellings(a, b):
