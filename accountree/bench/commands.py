@@ -55,9 +55,23 @@ def bench_build(
     deals_per_account: Annotated[int, typer.Option(help="Deals per account.")] = 10,
     naive_accounts: Annotated[int, typer.Option(help="Size the naive pandas+networkx baseline runs at.")] = 100_000,
     skip_naive: Annotated[bool, typer.Option("--skip-naive", help="Do not run the naive baseline.")] = False,
+    whole: Annotated[bool, typer.Option("--whole", help="The whole `accountree build` (every stage) on a demo-shaped "
+                                        "workspace, stage by stage, against the SQL floor.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Full build time and memory, one-deal incremental refresh, ratios to a SQL floor and a naive baseline."""
+    """Full build time and memory, one-deal incremental refresh, ratios to a SQL floor and a naive baseline.
+    With --whole: every stage of `accountree build` (KAM, ABM, leads, API read model too), default 100000 accounts."""
+    if whole:
+        def show_whole() -> None:
+            result = _call("whole_bench", "run_whole_bench", accounts=100_000 if accounts_default else accounts,
+                           deals_per_account=deals_per_account)
+            if as_json:
+                print_json(result)
+            else:
+                _call("whole_bench", "print_whole", result=result)
+        accounts_default = accounts == 1_000_000 and "--accounts" not in " ".join(__import__("sys").argv)
+        run(as_json, show_whole)
+        return
     run(as_json, lambda: _show(_call("build_bench", "run_build_bench", accounts=accounts,
                                      deals_per_account=deals_per_account, naive_accounts=naive_accounts,
                                      skip_naive=skip_naive), as_json, "bench build"))
