@@ -124,5 +124,41 @@ def bench_resolve(
                                "bench resolve"))
 
 
+@bench_app.command("all")
+def bench_all(
+    sizes: Annotated[str, typer.Option(help="Account counts, comma-separated.")] = "10000,100000,1000000",
+    out: Annotated[str, typer.Option(help="Folder for bench_all.json, bench_all.md and bench_all.png.")] = "bench_all",
+    readme: Annotated[str | None, typer.Option(
+        help="Rewrite this README's table between <!-- bench-all:start --> and <!-- bench-all:end -->.")] = None,
+    from_json: Annotated[str | None, typer.Option(
+        "--from-json", help="Do not measure: redraw the table, chart and README from this bench_all.json.")] = None,
+    resolve_cap: Annotated[int, typer.Option(help="Largest demo size for resolve (Python demo generator).")] = 10_000,
+    leads_cap: Annotated[int, typer.Option(help="Largest demo size for lead matching.")] = 100_000,
+    naive_cap: Annotated[int, typer.Option(help="Largest size for the naive pandas + networkx baseline.")] = 100_000,
+    api_seconds: Annotated[float, typer.Option(help="Seconds of API read load per size.")] = 5.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Every figure at each size beside its baseline, with peak memory and growth (fitted exponent):
+    import, hierarchy, resolve, whole build, refresh, scoring, lead matching, API latency."""
+    def go() -> None:
+        try:
+            counts = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
+        except ValueError as err:
+            from accountree.errors import ConfigError
+
+            raise ConfigError(f"--sizes must be account counts separated by commas, not {sizes!r}",
+                              hint="e.g. --sizes 10000,100000") from err
+        result = _call("all_bench", "run_all", sizes=counts, out=out, readme=readme, from_json=from_json,
+                       caps={"resolve": resolve_cap, "leads": leads_cap, "naive": naive_cap}, api_seconds=api_seconds,
+                       log=(lambda _: None) if as_json else (lambda m: console.print(f"[dim]{m}[/dim]")))
+        if as_json:
+            print_json(result)
+        else:
+            title = f"bench all ({result['machine']})"
+            console.print(table_of(result["table"], title=title))
+            console.print("written: " + ", ".join(result["files"].values()))
+    run(as_json, go)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(bench_app, name="bench")
