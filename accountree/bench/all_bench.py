@@ -39,10 +39,11 @@ START, END = "<!-- bench-all:start -->", "<!-- bench-all:end -->"
 
 
 def _safe(name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """A bench that fails leaves its error in the figures; the others still run."""
+    """A bench that fails leaves its error in the figures; the others still run. `bench_seconds`:
+    what the bench took, preparation included."""
     start = time.perf_counter()
     try:
-        return fn()
+        return {**fn(), "bench_seconds": round(time.perf_counter() - start, 1)}
     except Exception as err:  # reported in the output, not hidden
         return {"error": f"{name}: {type(err).__name__}: {err}"[:500],
                 "seconds_before_error": round(time.perf_counter() - start, 1)}
@@ -69,7 +70,7 @@ def _api_latency(path: str, duration: float, concurrency: int) -> dict[str, Any]
         import psutil
 
         rss = psutil.Process(server.pid)
-        closed_loop(port, token, [f"/api/v1/accounts/{a}" for a in sample[:50]], 2, 2.0, 1)  # warm-up
+        closed_loop(port, token, [f"/api/v1/accounts/{a}" for a in sample[:50]], 2, 1.0, 1)  # warm-up
         readers = closed_loop(port, token, [f"/api/v1/accounts/{a}" for a in sample], concurrency, duration, 7)
         server_mb = rss.memory_info().rss / 2**20
     finally:
@@ -183,6 +184,12 @@ TIMED = {"import (accounts + 10× deals)", "hierarchy stage", "hierarchy + KPI s
 SIZE_OF = {"resolve": "resolve", "lead matching": "leads"}  # figures run on the demo, at a capped size
 
 
+def _size_for(figure: str, r: dict[str, Any]) -> int:
+    """The accounts a figure was measured at: the size, or the capped demo size of resolve and leads."""
+    part = next((p for prefix, p in SIZE_OF.items() if figure.startswith(prefix)), None)
+    return (_g(r, part, "accounts") if part else None) or r["accounts"]
+
+
 def _stage(r: dict[str, Any], name: str) -> float | None:
     for s in _g(r, "whole", "stages") or []:
         if s["stage"] == name:
@@ -233,14 +240,12 @@ def _growth_words(k: float | None) -> str:
 
 def table(result: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per figure: ours and the baseline at each size, their ratio, the peak, the growth."""
-    sizes = [r["accounts"] for r in result["sizes"]]
     rows = []
     for name, unit, ours, base_name, base, peak in FIGURES:
         row: dict[str, Any] = {"figure": name, "unit": unit, "baseline": base_name}
         series = []
         for r in result["sizes"]:
-            part = next((p for prefix, p in SIZE_OF.items() if name.startswith(prefix)), None)
-            actual = _g(r, part, "accounts") if part else None
+            actual = _size_for(name, r)
             o, b, m = ours(r), base(r), peak(r)
             series.append(o if isinstance(o, int | float) else None)
             cell = "—" if o is None else f"{o}"
@@ -250,10 +255,11 @@ def table(result: dict[str, Any]) -> list[dict[str, Any]]:
                     cell += f" ({o / b:.3g}×)"
             if m:
                 cell += f", {m:,} MB"
-            if part and actual and actual != r["accounts"]:
+            if actual != r["accounts"]:
                 cell += f" [at {actual:,}]"
             row[f"{r['accounts']:,}"] = cell
-        row["growth"] = _growth_words(growth(sizes, series)) if name in TIMED else ""
+        row["growth"] = _growth_words(growth([_size_for(name, r) for r in result["sizes"]], series)) \
+            if name in TIMED else ""
         rows.append(row)
     return rows
 
@@ -282,16 +288,16 @@ def chart(result: dict[str, Any], path: Path) -> None:
         from accountree.errors import missing_dependency
 
         raise (missing_dependency(err) or err) from err
-    sizes = [r["accounts"] for r in result["sizes"]]
-    fig, ax = plt.subplots(figsize=(10, 6.5))
+    fig, ax = plt.subplots(figsize=(13, 6.5))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (name, _unit, ours, base_name, base, _peak) in enumerate(f for f in FIGURES if f[1] == "s"):
         colour = colours[i % len(colours)]
         for fn, style, label in ((ours, "-", name), (base, "--", base_name)):
-            points = [(s, fn(r)) for s, r in zip(sizes, result["sizes"], strict=True)]
+            points = [(_size_for(name, r), fn(r)) for r in result["sizes"]]  # resolve, leads: their own size
             points = [(s, v) for s, v in points if isinstance(v, int | float) and v > 0]
             if points and label:
-                ax.plot(*zip(*points, strict=True), style, marker="o", color=colour,
+                ax.plot(*zip(*points, strict=True), style, marker="o" if style == "-" else "s", color=colour,
+                        fillstyle="full" if style == "-" else "none",
                         label=label if style == "-" else f"  baseline: {label}")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -299,7 +305,7 @@ def chart(result: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("seconds (log)")
     ax.set_title(f"accountree bench all — ours (solid) vs baseline (dashed)\n{result['machine']}", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
