@@ -25,6 +25,7 @@ for context), and a one-deal refresh (median of eleven) after the build.
 from __future__ import annotations
 
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -224,6 +225,9 @@ def whole_build(path: str) -> dict[str, Any]:
             out = fn(*args)
             timings.append({"stage": stage.name if fn is stage.run else f"{stage.name} (after commit)",
                             "seconds": time.perf_counter() - start, "peak_mb": peak_mb()})
+            # as it goes, on stderr: a long build shows where it is (stdout may be --json)
+            print(f"  {timings[-1]['stage']}: {timings[-1]['seconds']:.1f} s, peak {timings[-1]['peak_mb']:.0f} MB",
+                  file=sys.stderr, flush=True)
             return out
         return run
 
