@@ -82,3 +82,18 @@ def test_the_readme_table_is_rewritten_from_the_json(run, tmp_path):
     with pytest.raises(Exception, match="markers"):
         all_bench.rewrite_readme(readme, "x")
     assert not math.isnan(result["seconds"])
+
+
+def test_the_command_redraws_from_json_and_refuses_bad_sizes(run, tmp_path):
+    from typer.testing import CliRunner
+
+    from accountree.cli import app
+
+    out, result = run
+    runner = CliRunner()
+    done = runner.invoke(app, ["bench", "all", "--from-json", str(out / "bench_all.json"), "--out", str(tmp_path),
+                               "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["table"] == result["table"] and (tmp_path / "bench_all.png").exists()
+    bad = runner.invoke(app, ["bench", "all", "--sizes", "10k", "--out", str(tmp_path / "x")])
+    assert bad.exit_code != 0 and "--sizes" in bad.output and "Traceback" not in bad.output

@@ -93,13 +93,17 @@ def _direct_reads(path: str, ids: list[str]) -> list[float]:
     return out
 
 
-def run_size(accounts: int, tmp: str, caps: dict[str, int], api_seconds: float, log: Callable[[str], None]
-             ) -> dict[str, Any]:
+def run_size(accounts: int, tmp: str, caps: dict[str, int], api_seconds: float, log: Callable[[str], None],
+             done: dict[tuple[str, int], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Every bench at `accounts`; `done`: the capped demo benches already measured at their size
+    (resolve and leads at the cap run once, not again at each larger size)."""
+    done = {} if done is None else done
     from accountree.bench import build_bench, import_bench, score_bench, whole_bench
 
     out: dict[str, Any] = {"accounts": accounts}
     log(f"{accounts:,} accounts: import")
-    out["import"] = _safe("import", lambda: import_bench.run_import_bench(accounts, accounts * 10, Path(tmp) / "imp"))
+    out["import"] = _safe("import", lambda: import_bench.run_import_bench(accounts, accounts * 10,
+                                                                            Path(tmp) / f"import_{accounts}"))
     kept = str(Path(tmp) / f"whole_{accounts}.duckdb")
     log(f"{accounts:,} accounts: whole build, floor, refresh")
     out["whole"] = _safe("whole", lambda: whole_bench.run_whole_bench(accounts, workdir=tmp, keep=kept))
@@ -113,13 +117,13 @@ def run_size(accounts: int, tmp: str, caps: dict[str, int], api_seconds: float, 
         Path(kept).unlink()
     log(f"{accounts:,} accounts: scoring")
     out["score"] = _safe("score", lambda: score_bench.run_score_bench(accounts))
-    resolve_n = min(accounts, caps["resolve"])
-    log(f"{resolve_n:,} accounts: resolve")
-    out["resolve"] = _safe("resolve", lambda: {**(m := measured(_resolve, resolve_n))["result"],
-                                               "peak_mb": round(m["peak_mb"])})
-    leads_n = min(accounts, caps["leads"])
-    log(f"{leads_n:,} accounts: leads")
-    out["leads"] = _safe("leads", lambda: {**(m := measured(_leads, leads_n))["result"], "peak_mb": round(m["peak_mb"])})
+    for part, fn in (("resolve", _resolve), ("leads", _leads)):
+        n = min(accounts, caps[part])
+        if (part, n) not in done:
+            log(f"{n:,} accounts: {part}")
+            done[part, n] = _safe(part, lambda fn=fn, n=n: {**(m := measured(fn, n))["result"],
+                                                             "peak_mb": round(m["peak_mb"])})
+        out[part] = done[part, n]
     return out
 
 
@@ -235,7 +239,8 @@ def growth(sizes: list[int], values: list[float | None]) -> float | None:
 def _growth_words(k: float | None) -> str:
     if k is None:
         return ""
-    return f"k={k} " + ("(linear)" if 0.8 <= k <= 1.2 else "(sublinear)" if k < 0.8 else "(superlinear)")
+    return f"k={k} " + ("(flat)" if abs(k) < 0.2 else "(linear)" if 0.8 <= k <= 1.2
+                        else "(sublinear)" if k < 0.8 else "(superlinear)")
 
 
 def table(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -254,7 +259,7 @@ def table(result: dict[str, Any]) -> list[dict[str, Any]]:
                 if isinstance(o, int | float) and isinstance(b, int | float) and b and unit in ("s", "ms"):
                     cell += f" ({o / b:.3g}×)"
             if m:
-                cell += f", {m:,} MB"
+                cell += f", {round(m):,} MB"
             if actual != r["accounts"]:
                 cell += f" [at {actual:,}]"
             row[f"{r['accounts']:,}"] = cell
@@ -338,10 +343,11 @@ def run_all(sizes: list[int], out: str | Path = "bench_all", readme: str | None 
     if from_json:
         result = json.loads(Path(from_json).read_text(encoding="utf-8"))
     else:
-        caps = {"resolve": 10_000, "leads": 100_000, "naive": 100_000, **(caps or {})}
+        caps = {"resolve": 5_000, "leads": 5_000, "naive": 100_000, **(caps or {})}
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="accountree-bench-all-") as tmp:
-            per_size = [run_size(n, tmp, caps, api_seconds, log) for n in sorted(sizes)]
+            done: dict[tuple[str, int], dict[str, Any]] = {}
+            per_size = [run_size(n, tmp, caps, api_seconds, log, done) for n in sorted(sizes)]
         result = {"sizes": per_size, "caps": caps,
                   "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, load average "
                              f"{os.getloadavg()[0]:.1f} at the end",
