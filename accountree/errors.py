@@ -38,7 +38,7 @@ class MissingDependencyError(AccountreeError):
 
 # Optional parts and the extra that installs them (pyproject.toml): what a missing module means.
 OPTIONAL_MODULES = {"hubspot": ("hubspot-api-client", "crm"), "simple_salesforce": ("simple-salesforce", "crm"),
-                    "pyspark": ("pyspark", "spark")}
+                    "pyspark": ("pyspark", "spark"), "matplotlib": ("matplotlib", "bench")}
 # In the base dependencies; a broken install may still lack them.
 BASE_MODULES = {"numpy": "numpy", "sklearn": "scikit-learn", "splink": "splink", "fastapi": "fastapi",
                 "uvicorn": "uvicorn", "jinja2": "jinja2", "argon2": "argon2-cffi", "multipart": "python-multipart"}

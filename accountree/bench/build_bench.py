@@ -33,16 +33,19 @@ from accountree.bench.measure import measured
 AS_OF = date(2026, 6, 30)
 REFRESHES = 10  # one-deal refreshes timed after the first (their accounts differ: standalone or in groups)
 
+# the parent of account `i`: groups of 16 (a head and 3 levels), one third of the blocks standalone,
+# the last entity of every 50th block a joint venture (its holders in `JOINT_VENTURES`)
+PARENT = """CASE WHEN i % 16 = 0 OR (i // 16) % 3 = 0 OR ((i // 16) % 50 = 1 AND i % 16 = 15) THEN NULL
+            ELSE 'A' || ((i // 16) * 16 + (i % 16 - 1) // 3) END"""
+
 ACCOUNTS = """
 INSERT INTO accounts (account_id, name, parent_id, industry, employees, annual_revenue, currency,
                       annual_revenue_rc, source)
-SELECT 'A' || i, 'Company ' || i,
-       CASE WHEN i % 16 = 0 OR (i // 16) % 3 = 0 OR ((i // 16) % 50 = 1 AND i % 16 = 15) THEN NULL
-            ELSE 'A' || ((i // 16) * 16 + (i % 16 - 1) // 3) END,
+SELECT 'A' || i, 'Company ' || i, PARENT,
        'Industry ' || (i % 12), CAST(10 + hash(i) % 5000 AS BIGINT),
        CAST(1e5 + hash(i + 7) % 100000000 AS DOUBLE), 'EUR', CAST(1e5 + hash(i + 7) % 100000000 AS DOUBLE), 'crm'
 FROM range($n) t(i)
-"""
+""".replace("PARENT", PARENT)
 
 JOINT_VENTURES = """
 INSERT INTO relationships (child_id, parent_id, relation, ownership_pct, source)
@@ -154,7 +157,7 @@ MARGINS = ("AS r3 ", "AS r3, " + ", ".join(
     f"sum(gross_margin_rc) FILTER (WHERE extract(year FROM close_date) = {2026 - k}) AS m{k}" for k in range(4)) + " ")
 
 
-def floor(path: str, out: str | None = None) -> dict[str, Any]:
+def floor(path: str, out: str | None = None, totals: bool = False) -> dict[str, Any]:
     """The SQL floor. `out` None: temporary tables in memory (the issue's yardstick). `out` a file:
     the same statements plus the margins, into tables of that DuckDB file, committed — what a build
     must also do (keep its results, margin beside revenue); printed beside, for context."""
@@ -176,11 +179,20 @@ def floor(path: str, out: str | None = None) -> dict[str, Any]:
     while con.execute("SELECT count(*) FROM ptr a JOIN ptr b ON b.id = a.anc WHERE b.anc <> a.anc").fetchone()[0]:
         con.execute(f"CREATE OR REPLACE {kind} ptr AS SELECT a.id, b.anc FROM ptr a JOIN ptr b ON b.id = a.anc")  # noqa: S608
         rounds += 1
-    for sql in statements[1:]:
+    steps = {"heads": time.perf_counter() - start}
+    for name, sql in zip(("revenue", "closure", "rollup"), statements[1:], strict=True):
+        t = time.perf_counter()
         con.execute(sql)
+        steps[name] = time.perf_counter() - t
     if out:
         con.execute("COMMIT")
-    return {"seconds": time.perf_counter() - start, "jump_rounds": rounds}
+    seconds = time.perf_counter() - start
+    result: dict[str, Any] = {"seconds": seconds, "jump_rounds": rounds, "steps": steps}
+    if totals:  # what the floor found, to check it against the build (not timed)
+        result["totals"] = dict(zip(("revenue_cy", "heads", "groups", "group_revenue_cy"), con.execute(
+            "SELECT (SELECT sum(r0) FROM rev), (SELECT count(DISTINCT anc) FROM ptr), (SELECT count(*) FROM roll), "
+            "(SELECT sum(r0) FROM roll t(a, r0))").fetchone(), strict=True))
+    return result
 
 
 def naive(path: str) -> dict[str, Any]:

@@ -51,14 +51,28 @@ def bench_score(
 
 @bench_app.command("build")
 def bench_build(
-    accounts: Annotated[int, typer.Option(help="Accounts to generate.")] = 1_000_000,
+    accounts: Annotated[int | None, typer.Option(
+        help="Accounts to generate (default 1000000; with --whole 100000).")] = None,
     deals_per_account: Annotated[int, typer.Option(help="Deals per account.")] = 10,
     naive_accounts: Annotated[int, typer.Option(help="Size the naive pandas+networkx baseline runs at.")] = 100_000,
     skip_naive: Annotated[bool, typer.Option("--skip-naive", help="Do not run the naive baseline.")] = False,
+    whole: Annotated[bool, typer.Option("--whole", help="The whole `accountree build` (every stage) on a demo-shaped "
+                                        "workspace, stage by stage, against the SQL floor.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Full build time and memory, one-deal incremental refresh, ratios to a SQL floor and a naive baseline."""
-    run(as_json, lambda: _show(_call("build_bench", "run_build_bench", accounts=accounts,
+    """Full build time and memory, one-deal incremental refresh, ratios to a SQL floor and a naive baseline.
+    With --whole: every stage of `accountree build` (KAM, ABM, leads, API read model too), default 100000 accounts."""
+    if whole:
+        def show_whole() -> None:
+            result = _call("whole_bench", "run_whole_bench", accounts=accounts or 100_000,
+                           deals_per_account=deals_per_account)
+            if as_json:
+                print_json(result)
+            else:
+                _call("whole_bench", "print_whole", result=result)
+        run(as_json, show_whole)
+        return
+    run(as_json, lambda: _show(_call("build_bench", "run_build_bench", accounts=accounts or 1_000_000,
                                      deals_per_account=deals_per_account, naive_accounts=naive_accounts,
                                      skip_naive=skip_naive), as_json, "bench build"))
 
@@ -108,6 +122,43 @@ def bench_resolve(
         return
     run(as_json, lambda: _show(_call("resolve_bench", "run_resolve_bench", accounts=accounts, seed=seed), as_json,
                                "bench resolve"))
+
+
+@bench_app.command("all")
+def bench_all(
+    sizes: Annotated[str, typer.Option(help="Account counts, comma-separated.")] = "10000,100000,1000000",
+    out: Annotated[str, typer.Option(help="Folder for bench_all.json, bench_all.md and bench_all.png.")] = "bench_all",
+    readme: Annotated[str | None, typer.Option(
+        help="Rewrite this README's table between <!-- bench-all:start --> and <!-- bench-all:end -->.")] = None,
+    from_json: Annotated[str | None, typer.Option(
+        "--from-json", help="Do not measure: redraw the table, chart and README from this bench_all.json.")] = None,
+    resolve_cap: Annotated[int, typer.Option(
+        help="Largest demo size for resolve (the Python demo generator fails from ~10000 accounts today).")] = 5_000,
+    leads_cap: Annotated[int, typer.Option(help="Largest demo size for lead matching.")] = 5_000,
+    naive_cap: Annotated[int, typer.Option(help="Largest size for the naive pandas + networkx baseline.")] = 100_000,
+    api_seconds: Annotated[float, typer.Option(help="Seconds of API read load per size.")] = 5.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Every figure at each size beside its baseline, with peak memory and growth (fitted exponent):
+    import, hierarchy, resolve, whole build, refresh, scoring, lead matching, API latency."""
+    def go() -> None:
+        try:
+            counts = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
+        except ValueError as err:
+            from accountree.errors import ConfigError
+
+            raise ConfigError(f"--sizes must be account counts separated by commas, not {sizes!r}",
+                              hint="e.g. --sizes 10000,100000") from err
+        result = _call("all_bench", "run_all", sizes=counts, out=out, readme=readme, from_json=from_json,
+                       caps={"resolve": resolve_cap, "leads": leads_cap, "naive": naive_cap}, api_seconds=api_seconds,
+                       log=(lambda _: None) if as_json else (lambda m: console.print(f"[dim]{m}[/dim]")))
+        if as_json:
+            print_json(result)
+        else:
+            title = f"bench all ({result['machine']})"
+            console.print(table_of(result["table"], title=title))
+            console.print("written: " + ", ".join(result["files"].values()))
+    run(as_json, go)
 
 
 def register(app: typer.Typer) -> None:
