@@ -202,7 +202,7 @@ def build(
     as_of: Annotated[str | None, typer.Option("--as-of", help=(
         "Date every stage computes at (YYYY-MM-DD) [default: today; with --stage, the last build's]."))] = None,
     stage: Annotated[list[str] | None, typer.Option(
-        help="Run only these stages (repeat the option): registry, hierarchy, scores, kpis, kam, abm, api.")] = None,
+        help="Run only these stages (repeat the option): registry, hierarchy, scores, kpis, kam, abm, leads, api.")] = None,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -76,7 +76,7 @@ def ensure_indexes(ws: Workspace, tables: dict[str, str]) -> int:
     for table, column in LOOKUPS:
         if tables.get(table) == "BASE TABLE" and not {index_name(table, column),
                                                       worktables.index_name(table, column)} & existing:
-            ws.engine.execute(f"CREATE INDEX IF NOT EXISTS {index_name(table, column)} ON {table} ({column})")
+            ws.engine.create_index(table, column, index_name(table, column))
             created += 1
     return created
 

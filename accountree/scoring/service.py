@@ -18,6 +18,7 @@ from typing import Any
 from sqlglot import exp
 
 from accountree.build import build_as_of
+from accountree.changes import changed
 from accountree.errors import NotFoundError
 from accountree.scoring.grid import GRADES, Grid
 from accountree.scoring.gridsql import details_view, grid_scores_query
@@ -229,7 +230,7 @@ def score_workspace(ws: Workspace, as_of: date | None = None, grid: Grid | None 
     """Rebuild every score table with the given (or saved/default) grid and the current model.
 
     `regrade` (outside a build): the KPIs' cross-sell targets, whose score counts the entity's ICP
-    grade, are recomputed with the new grades (`accountree.kpi.pipeline.regrade_cross_sell`), in
+    grade, are recomputed with the new grades (the `grades` change's reaction, `accountree.kpi.reactions`), in
     the same transaction. A build scores before its KPIs and passes False."""
     as_of = build_as_of(ws, as_of)  # the build's date: scores grade at the KPIs' and KAM's
     if grid is None:
@@ -243,11 +244,8 @@ def score_workspace(ws: Workspace, as_of: date | None = None, grid: Grid | None 
             _model_scores(ws, grid, model_row)
         replace_table(ws, "scores", _scores_query(ws, grid, grid_version, model_version))
         groups = _build_groups(ws)
-        regraded = None
-        if regrade:
-            from accountree.kpi.pipeline import regrade_cross_sell
-
-            regraded = regrade_cross_sell(ws)
+        # new grades announced: the KPIs' cross-sell targets react (`accountree.changes`)
+        regraded = changed(ws, [], what="grades", by="scores").get("cross_sell") if regrade else None
     summary = ws.engine.fetchone(
         "SELECT count(*), count(grade), count(*) FILTER (WHERE unscored_reason <> ''), avg(grid_score) FROM scores")
     assert summary is not None
