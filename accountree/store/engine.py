@@ -85,10 +85,10 @@ class Engine(ABC):
     name: str = "engine"
     dialect: str = "duckdb"
     capabilities: Capabilities = Capabilities()
+    _recording: list[dict[str, int | None]] | None = None  # see `recording`
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._recording: list[dict[str, int | None]] | None = None
 
     # -- SQL ------------------------------------------------------------------------------
     def render(self, sql: str | exp.Expression) -> tuple[str, ...]:
