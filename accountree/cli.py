@@ -200,7 +200,8 @@ def export_command(
 
 @app.command()
 def build(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date the KPIs are computed at (YYYY-MM-DD) [default: today].")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=(
+        "Date every stage computes at (YYYY-MM-DD) [default: today; with --stage, the last build's]."))] = None,
     stage: Annotated[list[str] | None, typer.Option(
         help="Run only these stages (repeat the option): registry, hierarchy, scores, kpis, kam, abm, leads, api.")] = None,
     workspace_: WorkspaceOption = None,
@@ -211,18 +212,34 @@ def build(
     from accountree.build import build as run_build
 
     def action() -> None:
-        day = parse_day(as_of, "--as-of", date.today())
+        day = parse_day(as_of, "--as-of")
+        timings: list[dict[str, Any]] = []
         with workspace(workspace_) as ws, progress_bar() as bar:
-            task = bar.add_task("building", total=None)
-            results = run_build(ws, BuildOptions(as_of=day, stages=stage),
-                                lambda name, i, n: bar.update(task, description=name, completed=i, total=n))
+            tasks: list[Any] = []
+
+            def started(name: str, i: int, n: int) -> None:  # one bar per stage: done when the next starts
+                for task in tasks:
+                    bar.update(task, total=1, completed=1)
+                tasks.append(bar.add_task(f"{name} ({i + 1}/{n})" if i < n else name, total=None))
+
+            results = run_build(ws, BuildOptions(as_of=day, stages=stage), started, timings)
         if as_json:
-            print_json(results)
+            print_json({**results, "stages": [{k: t[k] for k in ("name", "seconds", "rows")} for t in timings]})
             return
         for name, summary in results.items():
             console.print(f"[bold green]✓[/] {name}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+        console.print(stage_table(timings))
 
     run(as_json, action)
+
+
+def stage_table(timings: list[dict[str, Any]]):
+    """Each stage's time and the rows of the tables it wrote, and the total."""
+    rows = [{"stage": t["name"], "seconds": f"{t['seconds']:.2f}", "rows": f"{t['rows']:,}",
+             "tables": len(t.get("tables", ()))} for t in timings]
+    rows.append({"stage": "total", "seconds": f"{sum(t['seconds'] for t in timings):.2f}",
+                 "rows": f"{sum(t['rows'] for t in timings):,}", "tables": sum(len(t.get("tables", ())) for t in timings)})
+    return table_of(rows, title="build")
 
 
 @app.command()

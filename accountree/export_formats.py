@@ -88,9 +88,6 @@ def write_export(ws: Workspace, query: exp.Select | str, fmt: Format, out: Path 
         out.parent.mkdir(parents=True, exist_ok=True)
         stream = out.open("wb")
     rows = 0
-    if ws.engine.name == "duckdb":
-        # DuckDB prints its own progress bar on standard output for long queries: it would end up in the export
-        ws.engine.execute("SET enable_progress_bar_print = false")
     try:
         batches = ws.engine.iter_batches(query)
         if fmt == "csv":

@@ -122,7 +122,7 @@ def test_an_unknown_build_stage_is_refused_with_the_stage_names(tmp_path: Path) 
     help_text = " ".join(runner.invoke(app, ["build", "--help"]).output.replace("│", " ").split())
     assert ", ".join(names) in help_text  # the help lists them all, in order
     built = runner.invoke(app, ["build", "--stage", "hierarchy", "--stage", "kpis", "-w", ws, "--json"])
-    assert built.exit_code == 0 and list(json.loads(built.stdout)) == ["hierarchy", "kpis"]
+    assert built.exit_code == 0 and list(json.loads(built.stdout)) == ["hierarchy", "kpis", "stages"]
 
 
 def test_csv_and_json_exports_print_figures_without_float_noise(duckdb_workspace, tmp_path: Path) -> None:

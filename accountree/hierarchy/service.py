@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from accountree.changes import changed
 from accountree.errors import AccountreeError, NotFoundError
 from accountree.store import Workspace, current_user
 
@@ -213,16 +214,11 @@ def _record(ws: Workspace, action: str, child_id: str, parent_id: str | None, us
 
 
 def _refresh_kpis(ws: Workspace, child_id: str, parent_id: str | None, before: dict) -> dict[str, Any] | None:
-    """Once the hierarchy is rebuilt: the KPIs of the child's subtree and of every group it left
-    or joined (`accountree.kpi.refresh_accounts` with the child and its old and new parents), in
-    the change's transaction — so roll-ups never show the old structure. None without KPIs."""
-    if not ws.engine.table_exists("account_kpis"):
-        return None
-    from accountree.kpi.pipeline import refresh_accounts
-    from accountree.kpi.refresh import known_ids
-
+    """Once the hierarchy is rebuilt: the change announced (`accountree.changes`) with the child and
+    its old and new parents, in the change's transaction; the KPIs react (their subtree's and every
+    group's it left or joined: roll-ups never show the old structure). None without KPIs."""
     touched = {child_id, *(p["parent_id"] for p in before["parents"]), *([parent_id] if parent_id else [])}
-    return refresh_accounts(ws, sorted(known_ids(ws, touched)))  # an unlinked parent may be no account
+    return changed(ws, sorted(touched), groups=True, by="hierarchy").get("kpis")
 
 
 def link(ws: Workspace, child_id: str, parent_id: str, relation: str = "subsidiary",

@@ -67,10 +67,7 @@ def build_hierarchy(ws: Workspace, settings: HierarchySettings | None = None) ->
     max_depth = settings.max_depth
     # Scratch tables are temporary and created inside the transaction: a failure rolls them back
     # with everything else, so there is nothing to clean up on the error path.
-    with engine.transaction():
-        if engine.name == "postgres":  # JIT compiles each big statement for ~0.5 s and gains nothing here
-            engine._execute("SET LOCAL jit = off", None)
-            engine._execute("SET LOCAL work_mem = '64MB'", None)
+    with engine.transaction(), engine.large_statements():
         issues.start(ws)
         edges.build_edges(ws, settings)
         issues.collect_link_issues(ws, settings.control_threshold)

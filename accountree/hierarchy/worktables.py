@@ -16,55 +16,38 @@ from accountree.store.engine import Engine, Params
 PREFIX = "_hier_"
 
 
-def _name(engine: Engine, table: str) -> str:
-    assert table.startswith(PREFIX), table
-    return exp.table_(table, quoted=True).sql(dialect=engine.dialect)
-
-
 def drop(engine: Engine, *tables: str) -> None:
-    for table in tables:
-        # `tables=`: sqlglot >= 30 renders `Drop(this=…)` without its name (see Engine.replace_table).
-        engine.execute(exp.Drop(tables=[exp.table_(table, quoted=True)], kind="TABLE", exists=True))
+    engine.drop_table(*tables)
 
 
 def index_name(table: str, column: str) -> str:
-    """The name of the b-tree `replace_output` gives a public table's column on PostgreSQL."""
-    return f"ix_{table}_{column}"
+    """The name of the b-tree `replace_output` gives a public table's column (`Engine.index_name`)."""
+    return Engine.index_name(table, column)
 
 
 def replace_output(engine: Engine, table: str, select_sql: str, params: Params = None,
                    index: tuple[str, ...] = ()) -> None:
-    """`Engine.replace_table` for the build's public tables (same statements, portable DROP).
+    """`Engine.materialize` for the build's public tables, with statistics.
 
-    On PostgreSQL the `index` columns get a b-tree each: the build's recursive walks join on them,
-    and so do readers (a group's members, an account's ancestors). DuckDB needs none.
+    Where b-trees help joins (`capabilities.join_indexes`: PostgreSQL) the `index` columns get one
+    each: the build's recursive walks join on them, and so do readers (a group's members, an
+    account's ancestors). DuckDB needs none.
     """
-    engine.execute(exp.Drop(tables=[exp.table_(table, quoted=True)], kind="TABLE", exists=True))
-    (query,) = engine.render(select_sql)
-    engine._execute(f"CREATE TABLE {exp.table_(table, quoted=True).sql(dialect=engine.dialect)} AS {query}", params)
-    if engine.name == "postgres":
-        for column in index:
-            name = exp.to_identifier(index_name(table, column), quoted=True).sql(dialect=engine.dialect)
-            target = exp.table_(table, quoted=True).sql(dialect=engine.dialect)
-            col = exp.to_identifier(column, quoted=True).sql(dialect=engine.dialect)
-            engine._execute(f"CREATE INDEX {name} ON {target} ({col})", None)
-    analyze(engine, table)
+    engine.materialize(table, select_sql, params=params, analyze=True,
+                       indexes=index if engine.capabilities.join_indexes else ())
 
 
 def create(engine: Engine, table: str, select_sql: str, params: Params = None) -> int:
     """(Re)create a scratch table from a query; returns its row count."""
-    drop(engine, table)
-    (query,) = engine.render(select_sql)
-    engine._execute(f"CREATE TEMPORARY TABLE {_name(engine, table)} AS {query}", params)
-    analyze(engine, table)
-    return count(engine, table)
+    assert table.startswith(PREFIX), table
+    rows = engine.materialize(table, select_sql, params=params, temporary=True, analyze=True)
+    return rows if rows is not None else count(engine, table)
 
 
 def analyze(engine: Engine, table: str) -> None:
     """PostgreSQL plans the next steps blind on a table it has no statistics for (CREATE TABLE AS
     collects none, and autovacuum never sees temporary tables); DuckDB keeps them as it writes."""
-    if engine.name == "postgres":
-        engine._execute(f"ANALYZE {exp.table_(table, quoted=True).sql(dialect=engine.dialect)}", None)
+    engine.analyze(table)
 
 
 def create_empty(engine: Engine, table: str, columns: dict[str, str]) -> None:

@@ -80,10 +80,10 @@ def refresh_command(
 
     def action() -> None:
         day = parse_day(as_of)
-        from accountree.api.readmodel import kept_current
+        from accountree.changes import changing
 
-        # the API's read model (its account 360s and trees show KPIs) follows, when it was current
-        with workspace(workspace_) as ws, kept_current(ws, account_ids, whole_groups=True):
+        # the change announced: the API's read model (its account 360s and trees show KPIs) follows
+        with workspace(workspace_) as ws, changing(ws, account_ids, groups=True, by="kpis", as_of=day):
             result = refresh_accounts(ws, account_ids, day)
         print_json(result) if as_json else _show(result)
 

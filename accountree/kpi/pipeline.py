@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from accountree.build import build_as_of
 from accountree.errors import NotFoundError
 from accountree.kpi import bits, refresh
 from accountree.kpi.account_sql import ACCOUNT_PRODUCTS, account_facts, account_kpis
@@ -92,8 +93,7 @@ def products_view_sql(as_of: date) -> str:
 
 def _create_views(ws: Workspace, as_of: date) -> None:
     for name, sql in ((CROSS_SELL, CROSS_SELL_VIEW), (PRODUCTS, products_view_sql(as_of))):
-        (view,) = ws.engine.render(sql)
-        ws.engine._execute(f"CREATE VIEW {name} AS {view}", None)
+        ws.engine.create_view(name, sql)
 
 
 def build_kpis(ws: Workspace, as_of: date, rules: KpiRules | None = None,
@@ -178,9 +178,7 @@ def refresh_accounts(ws: Workspace, account_ids: Iterable[str], as_of: date | No
     _check_inputs(ws, tables)
     # the last build's as-of date and layout, and the rules, in one query
     meta = ws.metas("kpi_as_of", "kpi_layout", RULES_KEY)
-    if as_of is None:
-        last = meta.get("kpi_as_of")
-        as_of = date.fromisoformat(last) if last else date.today()
+    as_of = build_as_of(ws, as_of)
     rules = rules or parse_rules(meta.get(RULES_KEY))
     params = rules.params(as_of)
     if any(t not in tables for t in _REFRESHED) or meta.get("kpi_layout") != LAYOUT:

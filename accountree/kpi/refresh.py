@@ -76,7 +76,7 @@ def ensure_indexes(ws: Workspace, tables: dict[str, str]) -> int:
     for table, column in LOOKUPS:
         if tables.get(table) == "BASE TABLE" and not {index_name(table, column),
                                                       worktables.index_name(table, column)} & existing:
-            ws.engine.execute(f"CREATE INDEX IF NOT EXISTS {index_name(table, column)} ON {table} ({column})")
+            ws.engine.create_index(table, column, index_name(table, column))
             created += 1
     return created
 
@@ -102,13 +102,9 @@ def _where_in(column: str, ids: Iterable[str], prefix: str = "id") -> Iterable[t
 
 
 def _create(ws: Workspace, table: str, select: str, params: dict | None = None) -> None:
-    """A temporary table gone with the transaction on PostgreSQL (`ON COMMIT DROP`), replaced by
-    the next refresh on DuckDB (connection-scoped, a few rows): no statements spent dropping them."""
-    if ws.engine.name == "postgres":
-        (query,) = ws.engine.render(select)  # the clause is PostgreSQL's own: only the query is transpiled
-        ws.engine._execute(f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS {query}", params)
-    else:
-        ws.engine.execute(f"CREATE OR REPLACE TEMPORARY TABLE {table} AS {select}", params)
+    """A temporary table gone with the transaction where the engine can (`drop_at_commit`),
+    replaced by the next refresh elsewhere (a few rows): no statements spent dropping them."""
+    ws.engine.materialize(table, select, params=params, temporary=True, until_commit=True)
 
 
 # the deals columns the KPI statements read (a deal row is wide: attributes, hashes, …)

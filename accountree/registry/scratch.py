@@ -6,20 +6,14 @@ SQL the engine runs in bulk, and steps that read on their own (as in `accountree
 
 from __future__ import annotations
 
-from sqlglot import exp
-
 from accountree.store.engine import Engine, Params
 
 
 def temp_table(engine: Engine, name: str, select_sql: str, params: Params = None) -> None:
-    """(Re)create a scratch table of this import: temporary, so a failure leaves nothing behind."""
-    drop_table(engine, name)
-    (query,) = engine.render(select_sql)
-    table = exp.table_(name, quoted=True).sql(dialect=engine.dialect)
-    engine._execute(f"CREATE TEMPORARY TABLE {table} AS {query}", params)
-    if engine.name == "postgres":  # autovacuum never analyses temporary tables: without statistics
-        engine._execute(f"ANALYZE {table}", None)  # the planner picks nested loops over 100k-row joins
+    """(Re)create a scratch table of this import: temporary, so a failure leaves nothing behind;
+    analysed, since without statistics PostgreSQL picks nested loops over 100k-row joins."""
+    engine.materialize(name, select_sql, params=params, temporary=True, analyze=True)
 
 
 def drop_table(engine: Engine, name: str) -> None:
-    engine.execute(exp.Drop(tables=[exp.table_(name, quoted=True)], kind="TABLE", exists=True))
+    engine.drop_table(name)

@@ -26,11 +26,12 @@ from accountree.store import Workspace
 score_app = typer.Typer(help="ICP fit: points grid, learned model, grades A-F and tiers, CRM write-back.",
                         invoke_without_command=True)
 
-AsOf = Annotated[str | None, typer.Option("--as-of", help="Date the intent signals are counted at (YYYY-MM-DD) [default: today].")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Date the intent signals are counted at (YYYY-MM-DD) [default: the last build's, else today].")]
 
 
-def _day(value: str | None) -> date:
-    return parse_day(value, "--as-of", date.today())  # type: ignore[return-value]
+def _day(value: str | None) -> date | None:
+    """The date asked; None: the last build's (`accountree.build.build_as_of`), else today."""
+    return parse_day(value, "--as-of")
 
 
 def _summary(title: str, data: dict[str, Any]) -> None:

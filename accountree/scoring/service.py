@@ -15,9 +15,10 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
 
-import sqlglot
 from sqlglot import exp
 
+from accountree.build import build_as_of
+from accountree.changes import changed
 from accountree.errors import NotFoundError
 from accountree.scoring.grid import GRADES, Grid
 from accountree.scoring.gridsql import details_view, grid_scores_query
@@ -28,11 +29,8 @@ FEATURES_SQL = resources.files("accountree.scoring").joinpath("features.sql").re
 
 
 def replace_table(ws: Workspace, table: str, select: str | exp.Expression, params: Any = None) -> None:
-    """`Engine.replace_table`, with the DROP that sqlglot 30 renders (`Drop(tables=[…])`; `this=` prints no name)."""
-    name = exp.table_(table, quoted=True)
-    ws.engine.execute(exp.Drop(tables=[name], kind="TABLE", exists=True))
-    query = select if isinstance(select, exp.Expression) else sqlglot.parse_one(select, read="duckdb")
-    ws.engine.execute(exp.Create(this=name, kind="TABLE", expression=query), params)
+    """`Engine.materialize` (kept for callers of this module)."""
+    ws.engine.materialize(table, select, params=params)
 
 
 def build_features(ws: Workspace, as_of: date) -> None:
@@ -232,9 +230,9 @@ def score_workspace(ws: Workspace, as_of: date | None = None, grid: Grid | None 
     """Rebuild every score table with the given (or saved/default) grid and the current model.
 
     `regrade` (outside a build): the KPIs' cross-sell targets, whose score counts the entity's ICP
-    grade, are recomputed with the new grades (`accountree.kpi.pipeline.regrade_cross_sell`), in
+    grade, are recomputed with the new grades (the `grades` change's reaction, `accountree.kpi.reactions`), in
     the same transaction. A build scores before its KPIs and passes False."""
-    as_of = as_of or date.today()
+    as_of = build_as_of(ws, as_of)  # the build's date: scores grade at the KPIs' and KAM's
     if grid is None:
         grid, grid_version = current_grid(ws)
     model_row = current_model(ws)
@@ -246,11 +244,8 @@ def score_workspace(ws: Workspace, as_of: date | None = None, grid: Grid | None 
             _model_scores(ws, grid, model_row)
         replace_table(ws, "scores", _scores_query(ws, grid, grid_version, model_version))
         groups = _build_groups(ws)
-        regraded = None
-        if regrade:
-            from accountree.kpi.pipeline import regrade_cross_sell
-
-            regraded = regrade_cross_sell(ws)
+        # new grades announced: the KPIs' cross-sell targets react (`accountree.changes`)
+        regraded = changed(ws, [], what="grades", by="scores").get("cross_sell") if regrade else None
     summary = ws.engine.fetchone(
         "SELECT count(*), count(grade), count(*) FILTER (WHERE unscored_reason <> ''), avg(grid_score) FROM scores")
     assert summary is not None

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
+from accountree.build import build_as_of
 from accountree.errors import AccountreeError
 from accountree.scoring.grid import Grid
 from accountree.scoring.target import OUTCOME_COLUMNS, Target, parse_target
@@ -216,7 +217,7 @@ def _train(ws, as_of, grid, grid_version, note, seed, target, exclude, include, 
     from accountree.scoring.service import build_features, build_grid_scores, score_workspace
     from accountree.scoring.versions import current_model_version
 
-    as_of = as_of or date.today()
+    as_of = build_as_of(ws, as_of)
     if grid is None:
         grid, grid_version = current_grid(ws)
     settings = grid.model

@@ -13,7 +13,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from accountree.errors import WorkspaceError
-from accountree.store.engine import Engine, Params
+from accountree.store.engine import Capabilities, Engine, Params
 from accountree.store.sql import template
 
 # Measured at 1M accounts / 10M deals: a full build peaks at ~2.1 GB of RSS with 2GB and ~2.5 GB with
@@ -44,6 +44,8 @@ def _lock_hint(message: str, path: str) -> str:
 class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
+    # joins hash, statistics are kept as tables are written, no JIT
+    capabilities = Capabilities(join_indexes=False, needs_analyze=False, drop_at_commit=False, jit=False)
 
     def __init__(self, path: str, *, read_only: bool = False, memory_limit: str | None = None) -> None:
         super().__init__(path)
@@ -90,6 +92,15 @@ class DuckDBEngine(Engine):
         (statement,) = self.render(sql)
         cursor = self.con.execute(statement, params)
         return [d[0] for d in cursor.description], cursor.fetchall()
+
+    def _create_as(self, target: str, select: str, params: Params, *, temporary: bool, until_commit: bool) -> int | None:
+        if until_commit:  # replaced in place by the next one: no DROP statement
+            rows = self.con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {target} AS {select}", params).fetchall()
+        else:
+            self._execute(f"DROP TABLE IF EXISTS {target}", None)
+            rows = self.con.execute(f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {target} AS {select}",
+                                    params).fetchall()
+        return int(rows[0][0]) if rows and rows[0] and isinstance(rows[0][0], int) else None
 
     def _iter_batches(self, statement: str, params: Params, batch_rows: int) -> Iterator[pa.RecordBatch]:
         reader = self.con.sql(statement, params=params).to_arrow_reader(batch_rows)

@@ -11,6 +11,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -60,11 +61,40 @@ def _key_lock(url: str, key: str) -> threading.RLock:
         return _KEY_LOCKS.setdefault((url, key), threading.RLock())
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do, and what helps it: capability code asks these, never `engine.name`
+    (after ibis's backend capability flags and splink's `DatabaseAPI`)."""
+
+    transactions: bool = True
+    """DDL and DML commit or roll back together (`Engine.transaction`)."""
+    recursive_cte: bool = True
+    """`WITH RECURSIVE`; without it a walk expands one level per statement."""
+    temp_tables: bool = True
+    """`materialize(..., temporary=True)` creates a session-private table; else a plain one."""
+    indexes: bool = True
+    """`CREATE INDEX` exists: lookups by id (an incremental refresh) can be answered by an index."""
+    join_indexes: bool = False
+    """b-tree indexes speed up the joins and recursive walks of a build: a derived table gets one
+    on the columns it is joined on (PostgreSQL). DuckDB joins by hashing: an index only costs."""
+    needs_analyze: bool = False
+    """The planner has no statistics for a table written by `CREATE TABLE AS` until `analyze`
+    (PostgreSQL; autovacuum never sees temporary tables). `analyze` is a no-op elsewhere."""
+    drop_at_commit: bool = False
+    """A temporary table can be dropped by the commit (`ON COMMIT DROP`): scratch tables of a
+    refresh cost no DROP statements. Else they are replaced in place."""
+    jit: bool = False
+    """The engine compiles big statements just in time (PostgreSQL): `large_statements()` turns
+    it off for a build, where it costs ~0.5 s a statement and gains nothing."""
+
+
 class Engine(ABC):
-    """A workspace database. Subclasses fill in the `_` methods and `dialect`."""
+    """A workspace database. Subclasses fill in the `_` methods, `dialect` and `capabilities`."""
 
     name: str = "engine"
     dialect: str = "duckdb"
+    capabilities: Capabilities = Capabilities()
+    _recording: list[dict[str, int | None]] | None = None  # see `recording`
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -141,13 +171,87 @@ class Engine(ABC):
     @abstractmethod
     def _index_names_sql(self) -> str: ...
 
-    def replace_table(self, table: str, select_sql: str, params: Params = None) -> None:
-        """(Re)create a derived table from a query, atomically with the caller's transaction."""
-        name = exp.table_(table, quoted=True)
-        self.execute(exp.Drop(tables=[name], kind="TABLE", exists=True))
-        (query,) = self.render(select_sql)
-        create = f"CREATE TABLE {name.sql(dialect=self.dialect)} AS {query}"
-        self._execute(create, params)
+    # -- create a table from a query: the one way -------------------------------------
+    def materialize(self, name: str, query: str | exp.Expression, *, params: Params = None,
+                    temporary: bool = False, indexes: Iterable[str] = (), analyze: bool = False,
+                    until_commit: bool = False) -> int | None:
+        """(Re)create table `name` from `query` (DuckDB-dialect SQL text or a sqlglot expression),
+        atomically with the caller's transaction; returns its row count when the engine says it.
+
+        - `temporary`: a session-private scratch table (a plain one where `temp_tables` is off);
+        - `indexes`: a b-tree on each of these columns (`index_name(name, column)`); callers
+          usually pass them only when `capabilities.join_indexes`;
+        - `analyze`: collect planner statistics right away (see `analyze`);
+        - `until_commit`: a temporary table the commit may drop (`drop_at_commit`); the next
+          `until_commit` one of that name (in a later transaction) replaces it. Saves the DROP
+          statement of small, repeated scratch tables (an incremental refresh).
+        """
+        temporary = temporary and self.capabilities.temp_tables
+        (select,) = self.render(query)
+        target = exp.table_(name, quoted=True).sql(dialect=self.dialect)
+        rows = self._create_as(target, select, params, temporary=temporary, until_commit=until_commit and temporary)
+        for column in indexes:
+            self.create_index(name, column)
+        if analyze:
+            self.analyze(name)
+        if self._recording is not None and not temporary:
+            self._recording.append({"table": name, "rows": rows})
+        return rows
+
+    def replace_table(self, table: str, select_sql: str | exp.Expression, params: Params = None) -> None:
+        """(Re)create a derived table from a query: `materialize` (kept for existing callers)."""
+        self.materialize(table, select_sql, params=params)
+
+    def analyze(self, name: str) -> None:
+        """Collect the planner statistics of `name` where the engine needs them (`needs_analyze`)."""
+        return None
+
+    @staticmethod
+    def index_name(table: str, column: str) -> str:
+        """The name `materialize(indexes=…)` gives the index of a table's column."""
+        return f"ix_{table}_{column}"
+
+    def create_index(self, table: str, column: str, name: str | None = None) -> None:
+        """A b-tree on one column (`CREATE INDEX IF NOT EXISTS`)."""
+        index = exp.to_identifier(name or self.index_name(table, column), quoted=True).sql(dialect=self.dialect)
+        target = exp.table_(table, quoted=True).sql(dialect=self.dialect)
+        col = exp.to_identifier(column, quoted=True).sql(dialect=self.dialect)
+        self._execute(f"CREATE INDEX IF NOT EXISTS {index} ON {target} ({col})", None)
+
+    def drop_table(self, *names: str) -> None:
+        for name in names:
+            # `tables=`: sqlglot >= 30 renders `Drop(this=…)` without its name
+            self.execute(exp.Drop(tables=[exp.table_(name, quoted=True)], kind="TABLE", exists=True))
+
+    def create_view(self, name: str, query: str | exp.Expression) -> None:
+        """`CREATE VIEW name AS query` (a view takes no parameters)."""
+        (select,) = self.render(query)
+        self._execute(f"CREATE VIEW {exp.table_(name, quoted=True).sql(dialect=self.dialect)} AS {select}", None)
+
+    def _create_as(self, target: str, select: str, params: Params, *, temporary: bool, until_commit: bool) -> int | None:
+        """`CREATE [TEMPORARY] TABLE target AS select` after dropping any table of that name;
+        the row count when the driver reports it. Adapters may do it in one statement."""
+        self._execute(f"DROP TABLE IF EXISTS {target}", None)
+        self._execute(f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {target} AS {select}", params)
+        return None
+
+    @contextmanager
+    def recording(self) -> Iterator[list[dict[str, int | None]]]:
+        """The public tables `materialize` writes inside the block, with their row counts (None
+        when the engine did not say): what `accountree build` reports per stage."""
+        outer, self._recording = self._recording, []
+        try:
+            yield self._recording
+        finally:
+            if outer is not None:
+                outer.extend(self._recording)
+            self._recording = outer
+
+    @contextmanager
+    def large_statements(self) -> Iterator[None]:
+        """Inside a transaction: settings for the big set-based statements of a build (no JIT,
+        more memory per sort) until it ends. Nothing changes where the engine needs none."""
+        yield
 
     def json_keys(self, table: str, column: str) -> list[str]:
         """Distinct keys of a JSON-object column (custom attributes), sorted."""
