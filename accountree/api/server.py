@@ -132,7 +132,7 @@ class Server:
         self.secret = server_secret(self.ws)
         self._stripes = [threading.Lock() for _ in range(RECORD_STRIPES)]
         self._proxies = [ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies]
-        self.cache = ReadCache(ttl=600.0 if self.ws.engine.name == "duckdb" else 60.0)
+        self.cache = ReadCache(ttl=60.0 if self.ws.engine.capabilities.shared_writers else 600.0)
         self._state: tuple[bool, str] = (False, "")
         self._state_at = -1e9
         self._state_lock = threading.Lock()
@@ -214,7 +214,7 @@ class Server:
                 # set of rows every write rewrites; under READ COMMITTED two writers would each keep
                 # their own and the model would go stale, so API writes there take one more key
                 # and run one at a time (reads stay parallel on the pool)
-                extra = [READ_MODEL_KEY] if engine.name == "postgres" else []
+                extra = [READ_MODEL_KEY] if engine.capabilities.shared_writers else []
                 with engine.exclusive(*(f"record:{k}" for k in keys), *extra):
                     yield
             else:

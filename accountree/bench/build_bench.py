@@ -80,7 +80,6 @@ def generate(path: str, accounts: int, deals_per_account: int) -> dict[str, Any]
 
     start = time.perf_counter()
     with open_workspace(path) as ws:
-        ws.engine.con.execute("SET enable_progress_bar = false")
         p = {"n": accounts, "as_of": AS_OF}
         ws.engine.execute(ACCOUNTS, {"n": accounts})
         ws.engine.execute(JOINT_VENTURES, {"n": accounts, "blocks": accounts // 16})
@@ -110,7 +109,6 @@ def full_build(path: str) -> dict[str, Any]:
     from accountree.store import open_workspace
 
     with open_workspace(path) as ws:
-        ws.engine.con.execute("SET enable_progress_bar = false")
         steps: dict[str, float] = {}
         t0 = time.perf_counter()
         with ws.engine.transaction():  # as `accountree build`: one transaction, committed at the end

@@ -173,7 +173,6 @@ def generate(path: str, accounts: int, deals_per_account: int = 10) -> dict[str,
     start = time.perf_counter()
     p = {"n": accounts, "as_of": AS_OF}
     with open_workspace(path) as ws:
-        ws.engine.con.execute("SET enable_progress_bar = false")
         for sql, params in ((ACCOUNTS, {"n": accounts}),
                             (JOINT_VENTURES, {"n": accounts, "blocks": accounts // 16}),
                             (SELLER_BUS, None),
@@ -237,7 +236,6 @@ def whole_build(path: str) -> dict[str, Any]:
     build_module.stages = lambda: wrapped
     try:
         with open_workspace(path) as ws:
-            ws.engine.con.execute("SET enable_progress_bar = false")
             start = time.perf_counter()
             results = build_module.build(ws, build_module.BuildOptions(as_of=AS_OF))
             total = time.perf_counter() - start

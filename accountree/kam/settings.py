@@ -83,11 +83,14 @@ SETTING_NAMES = tuple(f.name for f in fields(KamSettings))
 
 
 def reference_date(ws: Workspace, as_of: date | None = None) -> date:
-    """The date live views are computed at: the one asked, else the last KAM build's, else today."""
+    """The date live views are computed at: the one asked, else the last KAM build's (the date of
+    the tables they amend), else the workspace's one build date (`accountree.build.build_as_of`)."""
+    from accountree.build import build_as_of
+
     if as_of is not None:
         return as_of
     built = ws.meta(BUILT_AS_OF)
-    return date.fromisoformat(built) if built else date.today()
+    return date.fromisoformat(built) if built else build_as_of(ws)
 
 
 def load_settings(ws: Workspace) -> KamSettings:

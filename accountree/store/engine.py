@@ -86,6 +86,10 @@ class Capabilities:
     jit: bool = False
     """The engine compiles big statements just in time (PostgreSQL): `large_statements()` turns
     it off for a build, where it costs ~0.5 s a statement and gains nothing."""
+    shared_writers: bool = False
+    """Other processes may write the workspace while a server holds it (PostgreSQL; a DuckDB file is
+    locked by the server): a server's caches expire sooner and its writes serialise on the read
+    model's bookkeeping."""
 
 
 class Engine(ABC):

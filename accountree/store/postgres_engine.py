@@ -24,7 +24,8 @@ def _pg_params(params: Params) -> Params:
 class PostgresEngine(Engine):
     name = "postgres"
     dialect = "postgres"
-    capabilities = Capabilities(join_indexes=True, needs_analyze=True, drop_at_commit=True, jit=True)
+    capabilities = Capabilities(join_indexes=True, needs_analyze=True, drop_at_commit=True, jit=True,
+                                 shared_writers=True)
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
