@@ -202,19 +202,34 @@ def build(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date the KPIs are computed at (YYYY-MM-DD) [default: today].")] = None,
     stage: Annotated[list[str] | None, typer.Option(
         help="Run only these stages (repeat the option): registry, hierarchy, scores, kpis, kam, abm, api.")] = None,
+    engine: Annotated[str, typer.Option(
+        help="Where the SQL stages run: 'workspace' (its own database) or 'spark' (needs accountree[spark]).")] = "workspace",
+    spark_master: Annotated[str | None, typer.Option(
+        "--spark-master", help="Spark master URL for --engine spark [default: local[*]].")] = None,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Compute everything derived from the data: hierarchy, KPIs, roll-ups, scores."""
     from accountree.build import BuildOptions
     from accountree.build import build as run_build
+    from accountree.errors import ConfigError
 
     def action() -> None:
         day = parse_day(as_of, "--as-of", date.today())
+        if engine not in ("workspace", "spark"):
+            raise ConfigError(f"--engine must be workspace or spark, not {engine!r}")
+        if spark_master and engine != "spark":
+            raise ConfigError("--spark-master needs --engine spark")
         with workspace(workspace_) as ws, progress_bar() as bar:
             task = bar.add_task("building", total=None)
-            results = run_build(ws, BuildOptions(as_of=day, stages=stage),
-                                lambda name, i, n: bar.update(task, description=name, completed=i, total=n))
+            report = lambda name, i, n: bar.update(task, description=name, completed=i, total=n)  # noqa: E731
+            if engine == "spark":
+                from accountree.spark_build import build_on_spark
+
+                results = build_on_spark(ws, BuildOptions(as_of=day, stages=stage), master=spark_master,
+                                         progress=report)
+            else:
+                results = run_build(ws, BuildOptions(as_of=day, stages=stage), report)
         if as_json:
             print_json(results)
             return
