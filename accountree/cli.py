@@ -204,15 +204,24 @@ def build(
         "Date every stage computes at (YYYY-MM-DD) [default: today; with --stage, the last build's]."))] = None,
     stage: Annotated[list[str] | None, typer.Option(
         help="Run only these stages (repeat the option): registry, hierarchy, scores, kpis, kam, abm, leads, api.")] = None,
+    engine: Annotated[str, typer.Option(
+        help="Where the SQL stages run: 'workspace' (its own database) or 'spark' (needs accountree[spark]).")] = "workspace",
+    spark_master: Annotated[str | None, typer.Option(
+        "--spark-master", help="Spark master URL for --engine spark [default: local[*]].")] = None,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Compute everything derived from the data: hierarchy, KPIs, roll-ups, scores."""
     from accountree.build import BuildOptions
     from accountree.build import build as run_build
+    from accountree.errors import ConfigError
 
     def action() -> None:
         day = parse_day(as_of, "--as-of")
+        if engine not in ("workspace", "spark"):
+            raise ConfigError(f"--engine must be workspace or spark, not {engine!r}")
+        if spark_master and engine != "spark":
+            raise ConfigError("--spark-master needs --engine spark")
         timings: list[dict[str, Any]] = []
         with workspace(workspace_) as ws, progress_bar() as bar:
             tasks: list[Any] = []
@@ -222,7 +231,13 @@ def build(
                     bar.update(task, total=1, completed=1)
                 tasks.append(bar.add_task(f"{name} ({i + 1}/{n})" if i < n else name, total=None))
 
-            results = run_build(ws, BuildOptions(as_of=day, stages=stage), started, timings)
+            if engine == "spark":
+                from accountree.spark_build import build_on_spark
+
+                results = build_on_spark(ws, BuildOptions(as_of=day, stages=stage), master=spark_master,
+                                         progress=started)
+            else:
+                results = run_build(ws, BuildOptions(as_of=day, stages=stage), started, timings)
         if as_json:
             print_json({**results, "stages": [{k: t[k] for k in ("name", "seconds", "rows")} for t in timings]})
             return
