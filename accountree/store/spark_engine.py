@@ -34,7 +34,7 @@ import sqlglot
 from sqlglot import exp
 
 from accountree.errors import AccountreeError
-from accountree.store.engine import Engine, Params
+from accountree.store.engine import Capabilities, Engine, Params
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -92,7 +92,9 @@ class SparkEngine(Engine):
 
     name = "spark"
     dialect = SOURCE  # statements arrive in DuckDB's dialect; `_spark_sql` renders them for Spark
-    capabilities = frozenset({"recursive_cte", "window", "filter_clause"})  # no transactions, no indexes
+    # no transactions (nothing is written until `write_back`), no indexes (a workspace matter)
+    capabilities = Capabilities(transactions=False, recursive_cte=True, temp_tables=True, indexes=False,
+                                join_indexes=False, needs_analyze=False, drop_at_commit=False, jit=False)
 
     def __init__(self, session: SparkSession, source: Engine | None = None) -> None:
         super().__init__("spark")
@@ -145,11 +147,16 @@ class SparkEngine(Engine):
             return self._source().table_columns(table)
         return []
 
-    def materialize(self, name: str, query: str | exp.Expression, params: Params = None, *,
-                    temporary: bool = False, indexes: Iterable[str] = ()) -> None:
-        """A derived table from a query (indexes are a workspace matter: none on Spark)."""
+    def materialize(self, name: str, query: str | exp.Expression, *, params: Params = None,
+                    temporary: bool = False, indexes: Iterable[str] = (), analyze: bool = False,
+                    until_commit: bool = False) -> int | None:
+        """A derived table from a query (indexes and statistics are a workspace matter: none on
+        Spark); the row count is not known without running the job: None."""
         (select,) = self.render(query)
         self._create_table(name.lower(), _parse(select)[0], _args(params), temporary)
+        if self._recording is not None and not temporary:
+            self._recording.append({"table": name, "rows": None})
+        return None
 
     def insert_arrow(self, table: str, data: pa.Table | Iterable[pa.RecordBatch]) -> int:
         data = data if isinstance(data, pa.Table) else pa.Table.from_batches(list(data))
