@@ -214,3 +214,29 @@ def test_more_concurrent_requests_than_connections_do_not_starve(team, monkeypat
                                      range(80)))
         assert statuses == [200] * 80
         assert time.monotonic() - started < 25  # a starved pool waits 30 s, then fails
+
+
+def test_concurrent_meddic_edits_of_one_deal_each_keep_their_element(pg_location: str, tmp_path: Path) -> None:
+    """Six users (six connections: six server processes) each fill one MEDDIC element of one deal at
+    once: the row is read and rewritten under the deal's lock, so all six elements are kept."""
+    from accountree.kam import update_meddic
+    from accountree.kam.meddic import ELEMENTS
+
+    write(tmp_path / "b" / "accounts.csv", "account_id,name\nA1,Alpha SAS\n")
+    write(tmp_path / "b" / "deals.csv", "deal_id,account_id,stage,amount,close_date\nD1,A1,negotiation,1000,2026-09-30\n")
+    with open_workspace(pg_location) as ws:
+        import_bundle(ws, [str(tmp_path / "b")])
+    start = threading.Barrier(len(ELEMENTS), timeout=30)
+
+    def edit(element: str) -> None:
+        with open_workspace(pg_location) as ws:
+            start.wait()
+            update_meddic(ws, "D1", {element: f"set by {element}"}, user=element)
+
+    with ThreadPoolExecutor(len(ELEMENTS)) as pool:
+        for future in [pool.submit(edit, e) for e in ELEMENTS]:
+            future.result()
+    with open_workspace(pg_location) as ws:
+        row = ws.engine.fetch_dicts("SELECT * FROM meddic WHERE deal_id = 'D1'")
+    assert len(row) == 1
+    assert {e: row[0][e] for e in ELEMENTS} == {e: f"set by {e}" for e in ELEMENTS}

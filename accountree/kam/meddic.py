@@ -162,10 +162,12 @@ def update_meddic(ws: Workspace, deal_id: str, fields: dict[str, str | None], us
         raise ConfigError(f"unknown MEDDIC element(s): {', '.join(unknown)}", hint=f"Elements: {', '.join(ELEMENTS)}.")
     if ws.engine.scalar("SELECT count(*) FROM deals WHERE deal_id = ?", [deal_id]) == 0:
         raise NotFoundError(f"no deal {deal_id!r} in this workspace")
-    current = stored_rows_for(ws, deal_id)
-    for key, value in fields.items():
-        current[key] = value.strip() if isinstance(value, str) and value.strip() else None
-    with ws.engine.transaction():
+    # read and write under the deal's lock, in one transaction: two users editing different
+    # elements of one deal at once both keep their edit (no lost update)
+    with ws.engine.exclusive(f"record:{deal_id}"), ws.engine.transaction():
+        current = stored_rows_for(ws, deal_id)
+        for key, value in fields.items():
+            current[key] = value.strip() if isinstance(value, str) and value.strip() else None
         ws.engine.execute("DELETE FROM meddic WHERE deal_id = ?", [deal_id])
         ws.engine.execute(
             "INSERT INTO meddic (deal_id, metrics, economic_buyer, decision_criteria, decision_process, identify_pain, "
