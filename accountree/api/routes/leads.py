@@ -86,7 +86,8 @@ def decide(ctx: Any, lead_id: str, account_id: str, decision: str) -> dict[str, 
     ctx.principal.require_write()
     if not ctx.reader.scalar("SELECT count(*) FROM leads WHERE lead_id = ?", [lead_id]):
         raise NotFoundError(f"no lead {lead_id!r}")
-    with ctx.engine.transaction():
+    # a decision re-matches every lead: decisions (every server process) run one at a time
+    with ctx.server.records_locked(["leads:match"], ctx.engine), ctx.engine.transaction():
         result = decide_match(ctx.ws, lead_id, account_id, decision, user=ctx.principal.username)
         ctx.audit(f"lead_match_{decision}", "lead", lead_id, {"account_id": account_id})
     ctx.server.changed()
