@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -31,18 +32,7 @@ async def request_engine(request: Request) -> AsyncIterator[Engine]:
     connection and waiting for a thread never meets all threads blocked waiting for connections."""
     server = server_of(request)
     slots = server.request_slots()
-    if slots is None:
-        cm = server.engine()
-        engine = await run_in_threadpool(cm.__enter__)
-        try:
-            yield engine
-        except BaseException as err:
-            await _exit(cm, err)
-            raise
-        else:
-            await _exit(cm, None)
-        return
-    async with slots:
+    async with slots if slots is not None else contextlib.nullcontext():
         cm = server.engine()
         engine = await run_in_threadpool(cm.__enter__)
         try:
