@@ -182,7 +182,9 @@ def _import(workspace: Workspace, con: duckdb.DuckDBPyConnection, files: list[Bu
         tag_seller_bu(con, {t: r for t, (_, _, r) in typed.items()}, options.bu, created)
     if options.dry_run:
         return ImportResult(None, reports, dry_run=True, warnings=warnings)
-    with _watching(con, progress, "writing", len(files), len(files)):
+    # Imports by several BUs at once (a team workspace on PostgreSQL) are written one at a time:
+    # each gets its own import id and merges against the rows the previous one committed.
+    with _watching(con, progress, "writing", len(files), len(files)), workspace.engine.exclusive("import"):
         import_id = write_tables(
             workspace, con, {t: (f"__final_{t}", s.file_hash, f.path, r) for t, (f, s, r) in typed.items()},
             bundle=", ".join(arguments), preset=options.preset or (str(options.mapping) if options.mapping else None),

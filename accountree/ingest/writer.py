@@ -39,26 +39,6 @@ def write_tables(
     warnings: list[ImportWarning] | None = None,
 ) -> int:
     engine = workspace.engine
-    # Imports by several BUs at once (a team workspace on PostgreSQL) are written one at a time:
-    # each gets its own import id and merges against the rows the previous one committed.
-    with engine.exclusive("import"):
-        return _write_tables(workspace, con, tables, bundle=bundle, preset=preset, user=user, now=now,
-                             finals=finals, warnings=warnings)
-
-
-def _write_tables(
-    workspace: Workspace,
-    con: duckdb.DuckDBPyConnection,
-    tables: dict[str, tuple[str, str, Path, object]],
-    *,
-    bundle: str,
-    preset: str | None,
-    user: str,
-    now: datetime,
-    finals: Callable[[str, int, datetime], exp.Select],
-    warnings: list[ImportWarning] | None = None,
-) -> int:
-    engine = workspace.engine
     same_connection = engine.staging_connection() is con
     import_id = int(engine.scalar("SELECT coalesce(max(import_id), 0) + 1 FROM imports"))
     stores: dict[str, str] = {}

@@ -15,7 +15,6 @@ unreadable part-way, or (with `strict`) a single bad row, and nothing at all is 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from accountree.errors import ConfigError, ImportValidationError, Problem
+from accountree.ingest.readers import file_sha256
 from accountree.registry.parse import FORMATS, parse_registry
 from accountree.registry.reconcile import CREATE_MODES, reconcile, save_attach_options
 from accountree.registry.schema import ENTITY_SCHEMA, LINK_SCHEMA
@@ -75,14 +75,6 @@ def _create_stage(engine: Engine, name: str, schema: pa.Schema) -> None:
     create = exp.Create(this=exp.Schema(this=exp.table_(name, quoted=True), expressions=columns), kind="TABLE",
                         properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
     engine.execute(create)
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # Latest record per key in the file (a key appearing twice: the most recent), with a content hash.
@@ -251,7 +243,7 @@ def import_registry(
             engine.execute(
                 "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [import_id, now, user, ", ".join(str(p) for p in files), str(parser.path), f"registry_{kind}",
-                 _file_hash(parser.path), parser.format_name, parser.rows_read, report.inserted, report.updated,
+                 file_sha256(parser.path), parser.format_name, parser.rows_read, report.inserted, report.updated,
                  report.unchanged + report.older],
             )
             report.seconds = round(time.perf_counter() - file_started, 3)

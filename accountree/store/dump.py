@@ -108,11 +108,8 @@ def _select(table: str, columns: list[dict[str, str]]) -> exp.Select:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def dump_workspace(ws: Workspace, folder: str | Path) -> dict[str, Any]:
