@@ -86,13 +86,9 @@ def stages() -> list[BuildStage]:
     return [module.STAGE for module in capability_modules(STAGE_MODULES)]
 
 
-def build(ws: Workspace, options: BuildOptions | None = None,
-          progress: Callable[[str, int, int], None] | None = None,
-          timings: list[dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
-    """Run the selected stages in one transaction; returns each stage's summary. `progress(name,
-    i, n)` is called as stage i of n starts; `timings`, when given, receives one
-    `{name, seconds, rows, tables}` per stage: its time (with its `after` work) and the rows of
-    the tables it wrote through `Engine.materialize`."""
+def plan_build(ws: Workspace, options: BuildOptions | None) -> tuple[list[BuildStage], BuildOptions]:
+    """The stages a build runs (unknown names refused with the closest one) and its options with
+    the as-of date filled in: today for a full build, the last build's for `--stage`."""
     options = options or BuildOptions()
     available = stages()
     names = [s.name for s in available]
@@ -103,7 +99,18 @@ def build(ws: Workspace, options: BuildOptions | None = None,
                           hint=f"Did you mean {', '.join(close)}?" if close else "Omit --stage to run them all.")
     selected = [s for s in available if options.stages is None or s.name in options.stages]
     as_of = options.as_of or (date.today() if options.stages is None else build_as_of(ws))
-    options = replace(options, as_of=as_of)
+    return selected, replace(options, as_of=as_of)
+
+
+def build(ws: Workspace, options: BuildOptions | None = None,
+          progress: Callable[[str, int, int], None] | None = None,
+          timings: list[dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Run the selected stages in one transaction; returns each stage's summary. `progress(name,
+    i, n)` is called as stage i of n starts; `timings`, when given, receives one
+    `{name, seconds, rows, tables}` per stage: its time (with its `after` work) and the rows of
+    the tables it wrote through `Engine.materialize`."""
+    selected, options = plan_build(ws, options)
+    as_of = options.as_of
     results: dict[str, dict[str, Any]] = {}
     clock: dict[str, dict[str, Any]] = {}
     # One transaction for every stage: a build that fails at any stage leaves the workspace as it

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from accountree.build import (
@@ -21,11 +19,9 @@ from accountree.build import (
     BUILT_IMPORT_KEY,
     BuildOptions,
     BuildStage,
-    build_as_of,
     last_import_id,
-    stages,
+    plan_build,
 )
-from accountree.errors import ConfigError
 from accountree.store import Workspace
 
 if TYPE_CHECKING:
@@ -66,16 +62,8 @@ def build_on_spark(ws: Workspace, options: BuildOptions | None = None, master: s
     default `local[*]`); same results, same single transaction on the workspace."""
     from accountree.store.spark_engine import SparkEngine, spark_session
 
-    options = options or BuildOptions()
-    available = stages()
-    names = [s.name for s in available]
-    unknown = [n for n in options.stages or [] if n not in names]
-    if unknown:
-        raise ConfigError(f"unknown build stage {', '.join(map(repr, unknown))}; the stages are {', '.join(names)}",
-                          hint="Omit --stage to run them all.")
-    selected = [s for s in available if options.stages is None or s.name in options.stages]
-    as_of = options.as_of or (date.today() if options.stages is None else build_as_of(ws))  # as `build`
-    options = replace(options, as_of=as_of)
+    selected, options = plan_build(ws, options)
+    as_of = options.as_of
     engine = SparkEngine(session or spark_session(master), source=ws.engine)
     on_spark = SparkWorkspace(ws, engine)
     results: dict[str, dict[str, Any]] = {}
