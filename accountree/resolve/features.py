@@ -10,9 +10,10 @@ group site is the most common way one company gets two domains.
 from __future__ import annotations
 
 import re
-from collections import Counter
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from unidecode import unidecode
 
 from accountree.resolve.normalize import looks_like_legal_form, normalize_domain, normalize_names_and_forms
@@ -113,9 +114,22 @@ def build_features(accounts: pa.Table) -> pa.Table:
             for c in ACCOUNT_FIELDS}
     names, forms = normalize_names_and_forms(cols["name"])
     out: dict[str, list] = {f.name: [] for f in FEATURE_SCHEMA}
+    domains: dict[object, str | None] = {}  # a group's domain, a city, an industry: computed once each
+    texts: dict[object, str | None] = {}
+
+    def domain_of(value: str | None) -> str | None:
+        if value not in domains:
+            domains[value] = normalize_domain(value)
+        return domains[value]
+
+    def text_of(value: str | None) -> str | None:
+        if value not in texts:
+            texts[value] = _text(value)
+        return texts[value]
+
     for i, norm in enumerate(names):
         tokens = norm.split()
-        domain = normalize_domain(cols["domain"][i]) or normalize_domain(cols["website"][i])
+        domain = domain_of(cols["domain"][i]) or domain_of(cols["website"][i])
         siret = _digits(cols["siret"][i], 14)
         siren = _digits(cols["siren"][i], 9) or (siret[:9] if siret else None)
         country = cols["country"][i]
@@ -129,13 +143,14 @@ def build_features(accounts: pa.Table) -> pa.Table:
         out["domain_stem"].append(domain_stem(domain))
         out["country"].append(str(country).upper() if country else None)
         out["block_country"].append(str(country).upper() if country else "")  # name keys block within it
-        out["city"].append(_text(cols["city"][i]))
-        out["industry"].append(_text(cols["industry"][i]))
+        out["city"].append(text_of(cols["city"][i]))
+        out["industry"].append(text_of(cols["industry"][i]))
         out["siren"].append(siren)
         out["siret"].append(siret)
         out["lei"].append(_lei(cols["lei"][i]))
         out["duns"].append(_digits(cols["duns"][i], 9))
-    out["name_keys"] = _without_common_keys(out["name_keys"], out["block_country"], names=out["name_norm"])
+    out["name_keys"] = _common_keys_left_out(pa.array(out["name_keys"], type=pa.list_(pa.string())),
+                                             out["block_country"], MAX_KEY_RECORDS, out["name_norm"])
     return pa.table(out, schema=FEATURE_SCHEMA)
 
 
@@ -148,12 +163,26 @@ def _without_common_keys(keys: list[list[str]], countries: list[str], limit: int
     of the true pairs lost at 50 k and 200 k accounts, 55 % fewer name-key pairs)."""
     limit = MAX_KEY_RECORDS if limit is None else limit
     # counted over distinct names: a company typed 150 times (exact repeats, "N.V." / "NV") is one
-    # name, not a generic word; before, its own keys were dropped and its spellings never compared
-    holders = {(k, c, n if names is not None else i)
-               for i, (ks, c, n) in enumerate(zip(keys, countries, names or [None] * len(keys), strict=True))
-               for k in ks}
-    counts = Counter((k, c) for k, c, _ in holders)
-    common = {kc for kc, n in counts.items() if n > limit}
-    if not common:
-        return keys
-    return [[k for k in ks if (k, c) not in common] for ks, c in zip(keys, countries, strict=True)]
+    # name, not a generic word; before, its own keys were dropped and its spellings never compared.
+    # Arrow kernels, not Python sets: one (key, country, holder) row per key of each record.
+    lists = pa.array(keys, type=pa.list_(pa.string()))
+    kept = _common_keys_left_out(lists, countries, limit, names)
+    return keys if kept is lists else kept.to_pylist()
+
+
+def _common_keys_left_out(lists: pa.ListArray, countries: list[str], limit: int,
+                          names: list[str | None] | None) -> pa.ListArray:
+    """`_without_common_keys` on an Arrow list array (the same array when no key is common)."""
+    parents = pc.list_parent_indices(lists)
+    flat = pc.binary_join_element_wise(pc.list_flatten(lists),
+                                       pc.take(pa.array(countries, pa.string()), parents), "\x00")
+    holders = pc.take(pa.array(names, pa.string()), parents) if names is not None else parents
+    counts = pa.table({"key": flat, "holder": holders}).group_by("key").aggregate(
+        [("holder", "count_distinct", pc.CountOptions(mode="all"))])
+    common = counts.filter(pc.greater(counts["holder_count_distinct"], limit))["key"]
+    if len(common) == 0:
+        return lists
+    kept = pc.invert(pc.is_in(flat, value_set=common))
+    per_record = np.bincount(parents.filter(kept).to_numpy(), minlength=len(lists))
+    offsets = pa.array(np.concatenate([[0], np.cumsum(per_record)]), pa.int32())
+    return pa.ListArray.from_arrays(offsets, pc.list_flatten(lists).filter(kept))
