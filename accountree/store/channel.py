@@ -38,6 +38,7 @@ import secrets
 import select
 import shutil
 import socket
+import stat
 import struct
 import tempfile
 import threading
@@ -274,7 +275,8 @@ class Sharing:
         self._folder: str | None = None
         self._listener: socket.socket | None = None
         self._token = secrets.token_urlsafe(32)
-        self._sessions: set[socket.socket] = set()
+        self._sessions: dict[socket.socket, _Session | None] = {}
+        self._threads: set[threading.Thread] = set()
         self._guard = threading.Lock()
         self._stopping = False
 
@@ -315,10 +317,16 @@ class Sharing:
                 if json.loads(self.control.read_text(encoding="utf-8")).get("token") == self._token:
                     self.control.unlink()
             self.control = None
-        with self._guard:
-            for sock in list(self._sessions):
+        with self._guard:  # commands under way: their statements stop, their transactions roll back
+            for sock, session in list(self._sessions.items()):
+                if session is not None and session.busy.is_set():
+                    with contextlib.suppress(Exception):
+                        session.engine.con.interrupt()
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+            threads = list(self._threads)
+        for thread in threads:  # before the workspace's connection closes
+            thread.join(timeout=10)
         if self._folder:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
@@ -339,11 +347,14 @@ class Sharing:
             if not _same_user(sock):
                 sock.close()
                 continue
-            threading.Thread(target=self._serve, args=(sock,), name="accountree-cli-command", daemon=True).start()
+            thread = threading.Thread(target=self._serve, args=(sock,), name="accountree-cli-command", daemon=True)
+            with self._guard:
+                self._threads.add(thread)
+            thread.start()
 
     def _serve(self, sock: socket.socket) -> None:
         with self._guard:
-            self._sessions.add(sock)
+            self._sessions[sock] = None
         try:
             sock.settimeout(10)
             hello = _receive(sock, limit=_HELLO_LIMIT)
@@ -360,12 +371,18 @@ class Sharing:
             from accountree.store.pool import EnginePool
 
             with EnginePool(self.engine).engine() as engine:  # a cursor: its own transactions
-                self._session(_Session(engine, sock))  # type: ignore[arg-type]
+                session = _Session(engine, sock)  # type: ignore[arg-type]
+                with self._guard:
+                    if self._stopping:
+                        return
+                    self._sessions[sock] = session
+                self._session(session)
         except (ConnectionError, OSError, pickle.UnpicklingError, EOFError):
             pass
         finally:
             with self._guard:
-                self._sessions.discard(sock)
+                self._sessions.pop(sock, None)
+                self._threads.discard(threading.current_thread())
             with contextlib.suppress(OSError):
                 sock.close()
 
@@ -428,9 +445,12 @@ def _write_private(path: Path, data: dict[str, Any]) -> None:
 def attach(location: str, lock_message: str) -> ChannelEngine | None:
     """A `ChannelEngine` on the server holding `location`, when the process named in DuckDB's lock
     message is an accountree server that opened a channel; None otherwise."""
+    if not hasattr(socket, "AF_UNIX"):
+        return None
     control = control_path(location)
     try:
-        if control.stat().st_uid != os.getuid():
+        found = control.lstat()  # a file of this user's, not a link someone else placed
+        if not stat.S_ISREG(found.st_mode) or found.st_uid != os.getuid():
             return None
         info = json.loads(control.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -494,6 +514,10 @@ class ChannelEngine(Engine):
                     f"`accountree serve` (PID {self.server_pid}) stopped while this command ran; it holds "
                     f"{self.url}", hint="Nothing of an unfinished write was kept. Run the command again (with or "
                                         "without the server).") from err
+            except BaseException:  # Ctrl-C while the server works: hang up; it interrupts and rolls back
+                self._sock.close()
+                self._sock = None
+                raise
         if "error" in reply:
             _raise_reply(reply)
         return reply["ok"]
