@@ -182,7 +182,10 @@ def serve(
                                 "(repeatable; also $ACCOUNTREE_TRUSTED_PROXIES, comma-separated). None by default.")] = None,
     workspace_: WorkspaceOption = None,
 ) -> None:
-    """Serve the REST API (/api/v1, docs at /api/v1/docs) and the dashboard."""
+    """Serve the REST API (/api/v1, docs at /api/v1/docs) and the dashboard.
+
+    While it runs, other accountree commands of the same OS user on its DuckDB workspace run
+    through it (reads and writes), as they would without it."""
     from accountree.errors import MissingDependencyError
 
     def action() -> None:

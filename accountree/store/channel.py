@@ -62,6 +62,7 @@ _MESSAGE_LIMIT = 4 * 1024 ** 3    # an Arrow chunk of an import stays far below
 _HEADER = struct.Struct("!Q")
 # Context managers a command may open on the server's side, by name (`Engine` methods).
 _BLOCKS = ("transaction", "bulk_work", "small_work", "large_statements", "exclusive")
+_READS = ("SELECT", "WITH", "FROM", "DESCRIBE", "SHOW", "SUMMARIZE", "PRAGMA", "EXPLAIN", "(")
 
 
 # -- messages ------------------------------------------------------------------------------------
@@ -182,6 +183,8 @@ class _Session:
             engine._execute(request["sql"], params)
             return None
         if op == "fetchall":
+            if not request["sql"].lstrip().upper().startswith(_READS):  # an UPDATE … RETURNING
+                self.wrote = True
             return engine._fetchall(request["sql"], params)
         if op == "described":
             cursor = engine.con.execute(request["sql"], params)
@@ -569,7 +572,7 @@ class ChannelEngine(Engine):
             yield
         except BaseException:
             if self._sock is not None:
-                with contextlib.suppress(ChannelError):
+                with contextlib.suppress(Exception):  # the command's own error is the one to report
                     self._call("exit", failed=True)
             raise
         self._call("exit", failed=False)
