@@ -71,8 +71,9 @@ def print_json(data: Any) -> None:
 
 
 @contextmanager
-def workspace(location: str | None) -> Iterator[Workspace]:
-    ws = open_workspace(location)
+def workspace(location: str | None, *, through_server: bool = True) -> Iterator[Workspace]:
+    """The workspace, closed at the end; a DuckDB file held by `accountree serve` through it."""
+    ws = open_workspace(location, through_server=through_server)
     try:
         yield ws
     finally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -180,7 +182,10 @@ def serve(
                                 "(repeatable; also $ACCOUNTREE_TRUSTED_PROXIES, comma-separated). None by default.")] = None,
     workspace_: WorkspaceOption = None,
 ) -> None:
-    """Serve the REST API (/api/v1, docs at /api/v1/docs) and the dashboard."""
+    """Serve the REST API (/api/v1, docs at /api/v1/docs) and the dashboard.
+
+    While it runs, other accountree commands of the same OS user on its DuckDB workspace run
+    through it (reads and writes), as they would without it."""
     from accountree.errors import MissingDependencyError
 
     def action() -> None:
@@ -190,10 +195,11 @@ def serve(
 
             from accountree.api import create_app
             from accountree.api.auth import user_count
+            from accountree.store.channel import Sharing
         except ImportError as err:
             raise MissingDependencyError("the server needs the `server` extra",
                                          hint="pip install 'accountree[server]'") from err
-        with workspace(workspace_) as ws:
+        with workspace(workspace_, through_server=False) as ws:
             ensure_demo_admin(ws)
             if not user_count(ws.engine):
                 err_console.print("[bold yellow]No user yet.[/] Create the first admin, then reload the page:\n"
@@ -208,11 +214,35 @@ def serve(
 
             app.router.on_startup.append(limit_threads)
             console.print(f"accountree on [bold]http://{host}:{port}/[/] (API docs: /api/v1/docs)")
-            # the client address is the connection's peer; X-Forwarded-For is read by the app, and
-            # only from --trusted-proxy addresses (uvicorn's own proxy handling trusts 127.0.0.1)
-            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False)
+            # CLI commands on this DuckDB file run through this process (accountree.store.channel);
+            # a SIGTERM ends the server like Ctrl-C, so the channel's files are removed
+            with Sharing(ws.engine, ws.location, on_change=app.state.server.changed), _terminate_cleanly():
+                # the client address is the connection's peer; X-Forwarded-For is read by the app, and
+                # only from --trusted-proxy addresses (uvicorn's own proxy handling trusts 127.0.0.1)
+                uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False)
 
     run(False, action)
+
+
+@contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """SIGTERM (`kill PID`) raises SystemExit instead of ending the process on the spot, so the
+    blocks around the server close (uvicorn re-sends the signal it caught once it has stopped)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def register(app: typer.Typer) -> None:

@@ -32,10 +32,11 @@ def _lock_hint(message: str, path: str) -> str:
     except OSError:
         command = ""
     if "serve" in command.split():
-        return (f"`accountree serve` (PID {pid}) has this DuckDB workspace open. Read the same figures through its "
-                "API or dashboard (GET /api/v1/…), or stop the server (Ctrl-C, or `kill " + pid + "`), run this command, "
-                f"and start `accountree serve -w {path}` again. For a CLI and a server side by side, use a PostgreSQL "
-                "workspace (`--workspace postgresql://…`).")
+        return (f"`accountree serve` (PID {pid}) holds this DuckDB workspace, and this command cannot run through it "
+                f"(a server runs CLI commands for its own OS user, through the channel it names in {path}.serve; a "
+                "second server cannot share it). Use the running server, or stop it (Ctrl-C, or `kill " + pid + "`), "
+                f"run this command, and start `accountree serve -w {path}` again. For several servers on one "
+                "workspace, use PostgreSQL (`--workspace postgresql://…`).")
     return (f"Another process (PID {pid}{': ' + command[:120] if command else ''}) has this DuckDB workspace open; "
             "DuckDB lets one process at a time open a file to write. Wait for it to finish (or stop it) and run the "
             "command again.")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import duckdb
 from sqlglot import exp
 
 from accountree.errors import WorkspaceError
@@ -35,7 +36,7 @@ def _is_postgres(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://"))
 
 
-def _connect(location: str) -> Engine:
+def _connect(location: str, through_server: bool = True) -> Engine:
     if _is_postgres(location):
         try:
             from accountree.store.postgres_engine import PostgresEngine
@@ -59,7 +60,18 @@ def _connect(location: str) -> Engine:
             f"unsupported workspace URL {location!r}",
             hint="Use a DuckDB file path (default) or a postgresql://user@host:port/database URL.",
         )
-    return DuckDBEngine(location)
+    try:
+        return DuckDBEngine(location)
+    except WorkspaceError as err:
+        # `accountree serve` holds the file: run through its channel (accountree.store.channel)
+        cause = err.__cause__
+        if through_server and isinstance(cause, duckdb.IOException) and "lock" in str(cause).lower():
+            from accountree.store.channel import attach
+
+            engine = attach(location, str(cause))
+            if engine is not None:
+                return engine
+        raise
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -141,10 +153,13 @@ class Workspace:
         return self.meta("reporting_currency") or DEFAULT_REPORTING_CURRENCY
 
 
-def open_workspace(location: str | None = None) -> Workspace:
-    """Open (creating and migrating if needed) the workspace at `location`."""
+def open_workspace(location: str | None = None, *, through_server: bool = True) -> Workspace:
+    """Open (creating and migrating if needed) the workspace at `location`.
+
+    A DuckDB file that a running `accountree serve` holds is reached through that server
+    (`accountree.store.channel`) unless `through_server` is False (the server itself)."""
     resolved = resolve_location(location)
-    workspace = Workspace(_connect(resolved), resolved)
+    workspace = Workspace(_connect(resolved, through_server), resolved)
     try:
         workspace.migrate()
     except Exception:

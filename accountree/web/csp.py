@@ -1,6 +1,6 @@
 """The Content-Security-Policy of every response the server sends (pages, API, static files).
 
-Scripts only from this server's /static (vendored ECharts, htmx, Swagger UI; no inline script, no
+Scripts only from this server's /static (vendored ECharts, htmx, Swagger UI, ReDoc; no inline script, no
 inline event handler, no eval), nothing embeddable (`object-src 'none'`), no `<base>` rewriting,
 no framing. Styles allow inline `style` attributes: ECharts draws its tooltips with them. Page
 data reaches the scripts as `<script type="application/json">` blocks, which are not executed.
