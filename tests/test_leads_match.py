@@ -221,3 +221,24 @@ def test_name_keys_follow_renamed_and_new_accounts(matched):
     again = {r["lead_id"]: r for r in ws.engine.fetch_dicts("SELECT * FROM lead_matches")}
     assert (again["L11"]["account_id"], again["L11"]["method"]) == ("SO2", "name_fuzzy")
     assert ws.engine.scalar("SELECT name_key FROM lead_name_keys WHERE account_id = 'SO1'") == "umbrella retail"
+
+
+def test_many_names_normalised_by_several_processes(monkeypatch):
+    """A first run against many accounts shares the normaliser between the cores: same keys, same order."""
+    import accountree.leads.match as m
+    from accountree.resolve.normalize import normalize_names
+
+    names = ["Acme GmbH", None, "Société Générale S.A.", "  ", "IBM Research – China", "L'Oréal", "Doraud SAS"] * 7
+    pools = []
+
+    def spy(*args, **kwargs):
+        pools.append(args)
+        return m.ProcessPoolExecutor.__wrapped__(*args, **kwargs)
+
+    spy.__wrapped__ = m.ProcessPoolExecutor
+    monkeypatch.setattr(m, "ProcessPoolExecutor", spy)
+    monkeypatch.setattr(m, "PARALLEL_FROM", 10)
+    assert m._normalise(names) == normalize_names(names)
+    assert len(pools) == 1 or len(m.os.sched_getaffinity(0)) < 2
+    monkeypatch.setattr(m, "PARALLEL_FROM", 1000)
+    assert m._normalise(names) == normalize_names(names) and len(pools) <= 1  # few names: this process alone

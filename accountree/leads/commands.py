@@ -100,6 +100,8 @@ def _register_bench() -> None:
         leads: Annotated[int | None, typer.Option(help="Leads to generate (default 3 % of accounts).")] = None,
         seed: Annotated[int, typer.Option(help="Demo seed.")] = 7,
         ror: Annotated[bool, typer.Option(help="Also score the real ROR affiliation strings.")] = True,
+        keep: Annotated[Path | None, typer.Option(help="Keep the generated demo workspace in this folder and reuse it "
+                                                       "on the next run with the same sizes and seed.")] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Lead matching: right / wrong rates against the demo truth and the ROR strings, time, memory."""
@@ -120,4 +122,4 @@ def _register_bench() -> None:
                     console.print(table_of([{"method": m, **v} for m, v in values["by method"].items()],
                                            title=f"{part}: by method"))
 
-        run(as_json, lambda: show(run_leads_bench(accounts=accounts, leads=leads, seed=seed, ror=ror)))
+        run(as_json, lambda: show(run_leads_bench(accounts=accounts, leads=leads, seed=seed, ror=ror, keep=keep)))

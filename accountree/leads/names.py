@@ -34,6 +34,7 @@ FUZZY_MIN = 90.0  # ratio (0–100) on normalised names
 FUZZY_MIN_LENGTH = 6  # shorter names must match exactly: "abc" vs "abd" is another company
 _PARTS_RE = re.compile(r"\s*(?:[,;|/()\[\]]|\s[-–—]\s|\s@\s)\s*")
 BLOCK = 3
+PARALLEL_CELLS = 1_000_000  # comparisons in a block from which rapidfuzz uses every core
 START_MAX = 500  # a name start shared by more accounts is too common to mean anything
 
 
@@ -187,11 +188,13 @@ class NameIndex:
             choices = blocks.get(block)
             if not choices:
                 continue
+            big = len(items) * len(choices) >= PARALLEL_CELLS  # threads pay off on big blocks only
             for start in range(0, len(items), 512):
                 batch = items[start:start + 512]
                 scores = process.cdist([q for _, q, _ in batch], choices, scorer=fuzz.ratio,
-                                       score_cutoff=FUZZY_MIN, dtype=np.uint8, workers=1)
-                for row, (i, query, part) in enumerate(batch):
+                                       score_cutoff=FUZZY_MIN, dtype=np.uint8, workers=-1 if big else 1)
+                for row in np.flatnonzero(scores.max(axis=1) >= FUZZY_MIN):  # the rows with a close name only
+                    i, query, part = batch[row]
                     for col in np.flatnonzero(scores[row] >= FUZZY_MIN)[np.argsort(-scores[row][scores[row] >= FUZZY_MIN],
                                                                                  kind="stable")]:
                         score = float(scores[row, col])
