@@ -5,10 +5,10 @@ campaign collisions, fractional attribution and account teams — each one set-b
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, timedelta
 from typing import Any
 
-import sqlglot
 from sqlglot import exp
 
 from accountree.build import BuildOptions, BuildStage
@@ -57,17 +57,30 @@ def parameters(settings: AbmSettings, as_of: date) -> dict[str, Any]:
     }
 
 
-def _step(ws: Workspace, table: str, text: str, params: dict[str, Any]) -> None:
-    """Public tables: `replace_table`. Scratch tables (`_abm_…`): temporary, so they are never
-    written to the workspace file and a failed build leaves none behind."""
-    if not table.startswith("_abm_"):
-        ws.engine.replace_table(table, text, _used(text, params))
-        return
-    name = exp.table_(table, quoted=True)
-    ws.engine.execute(exp.Drop(tables=[name], kind="TABLE", exists=True))
-    create = exp.Create(this=name, kind="TABLE", expression=sqlglot.parse_one(text, read="duckdb"),
-                        properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
-    ws.engine.execute(create, _used(text, params))
+class _Steps:
+    """Runs the steps; with `timings` (a list) appends each step's {step, seconds, rows} (rows when
+    the engine reports them): what `accountree bench abm` prints per step."""
+
+    def __init__(self, ws: Workspace, params: dict[str, Any], timings: list[dict[str, Any]] | None) -> None:
+        self.ws, self.params, self.timings = ws, params, timings
+
+    def __call__(self, table: str, text: str) -> None:
+        """Public tables: `materialize`. Scratch tables (`_abm_…`): temporary, so they are never
+        written to the workspace file and a failed build leaves none behind, and analyzed where the
+        engine plans from statistics (PostgreSQL does not analyze temporary tables by itself)."""
+        started = time.perf_counter()
+        rows = self.ws.engine.materialize(table, text, params=_used(text, self.params),
+                                          temporary=table.startswith("_abm_"), analyze=table.startswith("_abm_"))
+        self.note(table, started, rows)
+
+    def run(self, name: str, text: str) -> None:
+        started = time.perf_counter()
+        self.ws.engine.execute(text, _used(text, self.params))
+        self.note(name, started, None)
+
+    def note(self, name: str, started: float, rows: int | None) -> None:
+        if self.timings is not None:
+            self.timings.append({"step": name, "seconds": round(time.perf_counter() - started, 3), "rows": rows})
 
 
 def _drop(ws: Workspace, *tables: str) -> None:
@@ -75,38 +88,40 @@ def _drop(ws: Workspace, *tables: str) -> None:
         ws.engine.execute(exp.Drop(tables=[exp.table_(table, quoted=True)], kind="TABLE", exists=True))
 
 
-def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None) -> dict[str, Any]:
-    """Run every step; returns counts. The caller holds the transaction."""
+def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
+            timings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Run every step; returns counts. The caller holds the transaction. `timings`: a list to
+    append each step's seconds and rows to."""
     settings = settings or load_settings(ws)
     params = parameters(settings, as_of)
     engine = ws.engine
+    step = _Steps(ws, params, timings)
     missing = []
-    _step(ws, "_abm_members", sql.MEMBERS_FROM_HIERARCHY if engine.table_exists("hierarchy") else sql.MEMBERS_FROM_ACCOUNTS,
-          params)
+    step("_abm_members", sql.MEMBERS_FROM_HIERARCHY if engine.table_exists("hierarchy") else sql.MEMBERS_FROM_ACCOUNTS)
     if not engine.table_exists("hierarchy"):
         missing.append("hierarchy (run `accountree build --stage hierarchy`): no group rows")
-    _step(ws, "_abm_bu_account", sql.BU_ACCOUNT, params)
-    _step(ws, "_abm_bu_scope", sql.BU_SCOPE, params)
-    _step(ws, "_abm_lead_rule", sql.LEAD_RULE, params)
+    step("_abm_bu_account", sql.BU_ACCOUNT)
+    step("_abm_bu_scope", sql.BU_SCOPE)
+    step("_abm_lead_rule", sql.LEAD_RULE)
     has_kam = engine.table_exists("kam_accounts")
-    _step(ws, "_abm_kam", sql.KAM_FROM_TABLE if has_kam else sql.KAM_EMPTY, params)
+    step("_abm_kam", sql.KAM_FROM_TABLE if has_kam else sql.KAM_EMPTY)
     has_scores = engine.table_exists("scores")
-    _step(ws, "_abm_grade", sql.GRADE_FROM_SCORES if has_scores else sql.GRADE_EMPTY, params)
+    step("_abm_grade", sql.GRADE_FROM_SCORES if has_scores else sql.GRADE_EMPTY)
     if not has_kam:
         missing.append("kam_accounts (run `accountree build --stage kam`): no tier nor potential in the classes")
     if not has_scores:
         missing.append("scores (run `accountree build --stage scoring`): no ICP grade in the classes")
-    _step(ws, "_abm_base", sql.SCOPES_BASE, params)
-    _step(ws, "abm_accounts", sql.ACCOUNTS, params)
-    _step(ws, "_abm_open_deals", sql.OPEN_DEALS, params)
-    _step(ws, "_abm_conflicts_found", sql.CONFLICTS_FOUND, params)
-    engine.execute(sql.REMEMBER_CONFLICTS, _used(sql.REMEMBER_CONFLICTS, params))
-    _step(ws, "abm_conflicts", sql.CONFLICTS, params)
-    _step(ws, "abm_collisions", sql.COLLISIONS, params)
-    _step(ws, "abm_attribution", sql.ATTRIBUTION, params)
-    _step(ws, "abm_handovers_due", sql.HANDOVERS, params)
-    _step(ws, "abm_account_teams", sql.TEAMS, params)
-    _step(ws, "abm_coverage", sql.COVERAGE, params)
+    step("_abm_base", sql.SCOPES_BASE)
+    step("abm_accounts", sql.ACCOUNTS)
+    step("_abm_open_deals", sql.OPEN_DEALS)
+    step("_abm_conflicts_found", sql.CONFLICTS_FOUND)
+    step.run("remember conflicts", sql.REMEMBER_CONFLICTS)
+    step("abm_conflicts", sql.CONFLICTS)
+    step("abm_collisions", sql.COLLISIONS)
+    step("abm_attribution", sql.ATTRIBUTION)
+    step("abm_handovers_due", sql.HANDOVERS)
+    step("abm_account_teams", sql.TEAMS)
+    step("abm_coverage", sql.COVERAGE)
     _drop(ws, *_SCRATCH)
     ws.set_meta(BUILT_AS_OF, as_of.isoformat())
     summary: dict[str, Any] = {}
