@@ -17,7 +17,9 @@ SELECT h.account_id, coalesce(h.group_head_id, h.account_id) AS group_id FROM hi
 MEMBERS_FROM_ACCOUNTS = "SELECT a.account_id, a.account_id AS group_id FROM accounts a"
 
 # What each BU does on each account: open deals and pipeline, won revenue over the revenue window,
-# relationship history (deals + activities ever), active in the activity window, first touch.
+# relationship history (deals + activities ever), active in the activity window, first touch; `r`
+# the BU's number (`_abm_bu_rank`). Grouped first, then joined with the accounts (4 M rows at 1 M
+# accounts instead of the 17 M events).
 BU_ACCOUNT = """
 WITH ev AS (
     SELECT d.account_id, d.seller_bu AS bu,
@@ -45,10 +47,13 @@ WITH ev AS (
     FROM campaign_accounts t JOIN campaigns c ON c.campaign_id = t.campaign_id
     WHERE c.seller_bu IS NOT NULL AND c.start_date IS NOT NULL
 )
-SELECT ev.account_id, ev.bu, sum(ev.open_deals) AS open_deals, sum(ev.pipeline) AS pipeline,
-    sum(ev.revenue) AS revenue, sum(ev.history) AS history, max(ev.active) AS active, min(ev.first_day) AS first_day
-FROM ev JOIN accounts a ON a.account_id = ev.account_id
-GROUP BY ev.account_id, ev.bu
+SELECT g.*, k.r FROM (
+    SELECT ev.account_id, ev.bu, sum(ev.open_deals) AS open_deals, sum(ev.pipeline) AS pipeline,
+        sum(ev.revenue) AS revenue, sum(ev.history) AS history, max(ev.active) AS active, min(ev.first_day) AS first_day
+    FROM ev GROUP BY ev.account_id, ev.bu
+) g
+JOIN accounts a ON a.account_id = g.account_id
+JOIN _abm_bu_rank k ON k.bu = g.bu
 """
 
 # The same per scope: 'account' rows, and 'group' rows (head id) for groups of two or more accounts.
@@ -56,14 +61,15 @@ BU_SCOPE = """
 WITH groups AS (
     SELECT group_id FROM _abm_members GROUP BY group_id HAVING count(*) >= 2
 )
-SELECT 'account' AS scope, b.account_id, b.bu, b.open_deals, b.pipeline, b.revenue, b.history, b.active, b.first_day
+SELECT 'account' AS scope, b.account_id, b.bu, b.open_deals, b.pipeline, b.revenue, b.history, b.active, b.first_day,
+    b.r
 FROM _abm_bu_account b
 UNION ALL
 SELECT 'group', m.group_id, b.bu, sum(b.open_deals), sum(b.pipeline), sum(b.revenue), sum(b.history),
-    max(b.active), min(b.first_day)
+    max(b.active), min(b.first_day), b.r
 FROM _abm_bu_account b JOIN _abm_members m ON m.account_id = b.account_id
 WHERE m.group_id IN (SELECT group_id FROM groups)
-GROUP BY m.group_id, b.bu
+GROUP BY m.group_id, b.bu, b.r
 """
 
 # The lead-BU rule: a weighted sum of each BU's shares of revenue, pipeline and history; ties go to
@@ -86,8 +92,9 @@ SELECT shares.*,
 FROM shares
 """
 
-# Every account and group with its BUs, potential, grade and tier, strategic mark and manual decision.
-SCOPES_BASE = """
+# Every account and group with its BUs, potential, grade and tier, strategic mark and manual decision
+# (`scopes_base(n)` writes the BU list).
+_SCOPES_BASE = """
 WITH groups AS (
     SELECT group_id FROM _abm_members GROUP BY group_id HAVING count(*) >= 2
 ), scopes AS (
@@ -95,8 +102,8 @@ WITH groups AS (
     UNION ALL
     SELECT 'group', g.group_id, a.name FROM groups g JOIN accounts a ON a.account_id = g.group_id
 ), active AS (
-    SELECT scope, account_id, count(*) AS n_active, string_agg(bu, ',' ORDER BY bu) AS bus_active
-    FROM _abm_bu_scope WHERE active = 1 GROUP BY scope, account_id
+    SELECT s.scope, s.account_id, count(*) AS n_active, @BUS_ACTIVE@ AS bus_active
+    FROM _abm_bu_scope s JOIN _abm_bu_rank k ON k.r = s.r WHERE s.active = 1 GROUP BY s.scope, s.account_id
 ), decisions AS (
     SELECT d.*, row_number() OVER (PARTITION BY d.scope, d.account_id ORDER BY d.decided_at DESC, d.decision_id DESC) AS rn
     FROM abm_lead_bu_decisions d WHERE d.undone_at IS NULL
@@ -183,25 +190,32 @@ SELECT l.account_id, l.scope, l.lead_bu, l.lead_bu_source, l.priority_class, l.b
 FROM l
 """
 
-# Deals open at $as_of, per account and BU (conflicts and attribution read it).
+# A deal open at $as_of with a BU (SQL condition on `deals d`).
+_OPEN = """d.seller_bu IS NOT NULL AND coalesce(d.created_at, $as_of) <= $as_of
+  AND (d.stage NOT IN ('won', 'lost') OR coalesce(d.close_date, $as_of) > $as_of)"""
+
+# The open deals the competing-offer and outside-lead-BU conflicts look at: opened within the
+# conflict window, or of a product marked a substitute.
 OPEN_DEALS = """
 SELECT d.deal_id, d.account_id, d.seller_bu AS bu, d.product, coalesce(d.amount_rc, d.amount) AS amount_rc,
     d.created_at
 FROM deals d
-WHERE d.seller_bu IS NOT NULL AND coalesce(d.created_at, $as_of) <= $as_of
-  AND (d.stage NOT IN ('won', 'lost') OR coalesce(d.close_date, $as_of) > $as_of)
-"""
+WHERE @OPEN@
+  AND (d.created_at >= $conflict_from
+       OR d.product IN (SELECT product_a FROM abm_substitutes UNION SELECT product_b FROM abm_substitutes))
+""".replace("@OPEN@", _OPEN)
 
-# Conflicts found by this build (without state): kind, account, contact, BUs, reason.
-CONFLICTS_FOUND = """
+# Conflicts found by this build (without state): kind, account, contact, BUs, reason
+# (`conflicts_found(n)` writes the BU lists). Open deals per account and BU are counted from the
+# deals directly; `_abm_open_deals` holds only the few the other kinds look at.
+_CONFLICTS_FOUND = """
 WITH od AS (
-    SELECT account_id, bu, count(*) AS n, sum(amount_rc) AS amount FROM _abm_open_deals GROUP BY account_id, bu
+    SELECT d.account_id, d.seller_bu AS bu, count(*) AS n FROM deals d WHERE @OPEN@ GROUP BY d.account_id, d.seller_bu
 ), open_deals AS (
-    SELECT 'open_deals' AS kind, account_id, CAST(NULL AS VARCHAR) AS contact_id,
-        string_agg(bu, ',' ORDER BY bu) AS bus,
-        'open deals of ' || string_agg(bu || ' (' || CAST(n AS VARCHAR) || ')', ', ' ORDER BY bu)
-            || ' on the same account' AS reason
-    FROM od GROUP BY account_id HAVING count(*) >= 2
+    SELECT 'open_deals' AS kind, od.account_id, CAST(NULL AS VARCHAR) AS contact_id,
+        @OD_BUS@ AS bus,
+        'open deals of ' || @OD_REASON@ || ' on the same account' AS reason
+    FROM od JOIN _abm_bu_rank k ON k.bu = od.bu GROUP BY od.account_id HAVING count(*) >= 2
 ), ca AS (
     SELECT a.contact_id, a.seller_bu AS bu, count(*) AS n, max(a."date") AS last_day, min(a.account_id) AS account_id
     FROM activities a
@@ -209,12 +223,11 @@ WITH od AS (
     GROUP BY a.contact_id, a.seller_bu
 ), same_contact AS (
     SELECT 'same_contact' AS kind, coalesce(max(p.account_id), min(ca.account_id)) AS account_id, ca.contact_id,
-        string_agg(ca.bu, ',' ORDER BY ca.bu) AS bus,
-        string_agg(ca.bu || ' (' || CAST(ca.n AS VARCHAR) || ', last ' || CAST(ca.last_day AS VARCHAR) || ')', ', '
-                   ORDER BY ca.bu)
+        @CA_BUS@ AS bus,
+        @CA_REASON@
             || ' all worked this contact in the last ' || CAST(CAST($conflict_window_days AS BIGINT) AS VARCHAR)
             || ' days' AS reason
-    FROM ca LEFT JOIN contacts p ON p.contact_id = ca.contact_id
+    FROM ca JOIN _abm_bu_rank k ON k.bu = ca.bu LEFT JOIN contacts p ON p.contact_id = ca.contact_id
     GROUP BY ca.contact_id HAVING count(*) >= 2
 ), subs AS (
     SELECT product_a AS p1, product_b AS p2 FROM abm_substitutes
@@ -330,11 +343,23 @@ SELECT md5(account_id || '|' || coalesce(contact_id || '|', '') || id1 || '|' ||
 FROM hit
 """
 
-# Fractional attribution of each won deal: the BUs that touched the account before the close
-# (the closing BU always), weights by the rule, cents by the largest-remainder method. Won deals get
-# an integer key (`dn`) first: the touch count, the joins and the three window passes then group
-# on a number, not on the deal id's text.
-ATTRIBUTION = """
+# Every BU id the steps meet (deals, activities, campaigns; '' for a deal without a BU), numbered
+# in the order of their ids: attribution and the BU lists pivot on these numbers.
+BU_RANK = """
+SELECT bu, row_number() OVER (ORDER BY bu) AS r FROM (
+    SELECT coalesce(seller_bu, '') AS bu FROM deals
+    UNION SELECT seller_bu FROM activities WHERE seller_bu IS NOT NULL
+    UNION SELECT seller_bu FROM campaigns WHERE seller_bu IS NOT NULL
+) b
+"""
+
+# Most BUs the pivoted attribution is written for (its rank of a part compares it with every other
+# part: n² terms); beyond, the window version (`ATTRIBUTION_WINDOWS`).
+PIVOT_MAX_BUS = 16
+
+# Won deals (`dn`: an integer key) and the touches of each BU before the close, one row per touch:
+# the closing BU, activities and campaign targets within $touch_window_days before the close.
+_WON_AND_TOUCHES = """
 WITH won AS (
     SELECT row_number() OVER () AS dn, d.deal_id, d.account_id, coalesce(d.seller_bu, '') AS bu,
         coalesce(d.close_date, d.created_at, $as_of) AS closed,
@@ -353,7 +378,13 @@ WITH won AS (
           FROM campaign_accounts t JOIN campaigns c ON c.campaign_id = t.campaign_id
           WHERE c.seller_bu IS NOT NULL) c ON c.account_id = w.account_id
     WHERE c.start_date <= w.closed AND c.end_date >= w.closed - CAST($touch_window_days AS INTEGER)
-), per AS (
+)"""
+
+# Fractional attribution of each won deal: the BUs that touched the account before the close
+# (the closing BU always), weights by the rule, cents by the largest-remainder method — the window
+# version: one row per (deal, BU), a window for the total weight, one for the leftover cents and
+# the ranks of the remainders. For more than PIVOT_MAX_BUS BUs.
+ATTRIBUTION_WINDOWS = _WON_AND_TOUCHES + """, per AS (
     SELECT dn, bu, count(*) AS touches FROM touch GROUP BY dn, bu
 ), weighted AS (
     SELECT p.dn, p.bu, p.touches, w.cents,
@@ -380,7 +411,91 @@ SELECT w.deal_id, nullif(a.bu, '') AS seller_bu,
     CAST(a.alloc_cents AS DOUBLE) / 100 AS amount_rc, $rule AS rule,
     w.account_id, a.alloc_cents AS amount_cents, a.cents AS deal_cents, a.weight, a.touches, w.lead_bu
 FROM alloc a JOIN won w ON w.dn = a.dn
-"""
+"""  # noqa: S608 - two static texts
+
+
+_NEXT = ",\n        "
+
+
+def bu_list(value: str, n_bus: int, sep: str = ",") -> str:
+    """The aggregate `string_agg(value, sep ORDER BY bu)` over rows (one per BU) joined with
+    `_abm_bu_rank k`: for up to PIVOT_MAX_BUS BUs, one `max(CASE WHEN k.r = i …)` per BU number in
+    BU order, joined by `concat_ws` (an ordered string_agg sorts inside every group: ~3× the
+    time). `value` is SQL text of the statement, never a value."""
+    if n_bus > PIVOT_MAX_BUS:
+        return f"string_agg({value}, '{sep}' ORDER BY k.bu)"
+    return f"concat_ws('{sep}', " + ", ".join(f"max(CASE WHEN k.r = {i} THEN {value} END)"
+                                              for i in range(1, n_bus + 1)) + ")"
+
+
+def scopes_base(n_bus: int) -> str:
+    return _SCOPES_BASE.replace("@BUS_ACTIVE@", bu_list("k.bu", n_bus))
+
+
+def conflicts_found(n_bus: int) -> str:
+    return (_CONFLICTS_FOUND.replace("@OPEN@", _OPEN)
+            .replace("@OD_BUS@", bu_list("od.bu", n_bus))
+            .replace("@OD_REASON@", bu_list("od.bu || ' (' || CAST(od.n AS VARCHAR) || ')'", n_bus, ", "))
+            .replace("@CA_BUS@", bu_list("ca.bu", n_bus))
+            .replace("@CA_REASON@", bu_list(
+                "ca.bu || ' (' || CAST(ca.n AS VARCHAR) || ', last ' || CAST(ca.last_day AS VARCHAR) || ')'", n_bus, ", ")))
+
+
+def attribution(n_bus: int) -> str:
+    """The attribution of won deals (same rows as `ATTRIBUTION_WINDOWS`) for `n_bus` BUs numbered
+    1..n_bus by `_abm_bu_rank`: one GROUP BY per deal counts the touches of each BU in its own
+    column (t1..tn), every part's weight, floor, remainder, rank among the deal's parts and cents
+    are then column arithmetic on that one row (no sort, no window), and a join with the BU
+    numbers turns the columns back into one row per (deal, BU) touched. Same floating-point
+    expressions as the window version, so the same cents; ties of remainders go to the smaller
+    BU id (the smaller number)."""
+    if n_bus > PIVOT_MAX_BUS:
+        return ATTRIBUTION_WINDOWS
+    ids = range(1, n_bus + 1)
+
+    def each(template: str, sep: str = ", ") -> str:
+        return sep.join(template.format(i=i) for i in ids)
+
+    def pick(template: str) -> str:  # the column of the row's BU number k.r
+        return "CASE k.r " + " ".join(f"WHEN {i} THEN {template.format(i=i)}" for i in ids) + " END"
+
+    rank_terms = {i: " + ".join(
+        [f"CASE WHEN t{j} > 0 AND (q{j} > q{i} OR q{j} = q{i} AND {j} < {i}) THEN 1 ELSE 0 END" for j in ids if j != i]
+        or ["0"]) for i in ids}
+    # only column numbers are formatted into the text: values stay parameters
+    return _WON_AND_TOUCHES + f""", per AS (
+    SELECT t.dn, {each("count(*) FILTER (WHERE k.r = {i}) AS t{i}")}
+    FROM touch t JOIN _abm_bu_rank k ON k.bu = t.bu GROUP BY t.dn
+), weighted AS (
+    SELECT p.*, w.deal_id, w.account_id, w.lead_bu, w.cents,
+        {each("CASE WHEN p.t{i} = 0 THEN CAST(0 AS DOUBLE) ELSE CASE $rule WHEN 'equal' THEN 1.0 "
+              "WHEN 'lead_bu_bonus' THEN 1.0 + CASE WHEN lk.r = {i} THEN $lead_bu_bonus ELSE 0.0 END "
+              "ELSE CAST(p.t{i} AS DOUBLE) END END AS w{i}", _NEXT)}
+    FROM per p JOIN won w ON w.dn = p.dn LEFT JOIN _abm_bu_rank lk ON lk.bu = w.lead_bu
+), totals AS (
+    SELECT weighted.*, {each("w{i}", " + ")} AS total_weight FROM weighted
+), based AS (
+    SELECT totals.*, {each("floor(cents * w{i} / total_weight) AS b{i}")} FROM totals
+), remains AS (
+    SELECT based.*, {each("cents * w{i} / total_weight - b{i} AS q{i}")},
+        cents - ({each("b{i}", " + ")}) AS leftover
+    FROM based
+), ranked AS (
+    SELECT remains.*, {", ".join(f"1 + {rank_terms[i]} AS k{i}" for i in ids)} FROM remains
+), alloc AS (
+    SELECT ranked.*, {each("CAST(b{i} AS BIGINT) + CASE WHEN k{i} <= leftover THEN 1 ELSE 0 END AS a{i}")} FROM ranked
+), parts AS (
+    SELECT x.deal_id, x.account_id, x.lead_bu, x.cents, x.total_weight, k.bu,
+        {pick("x.a{i}")} AS alloc_cents, {pick("x.w{i}")} AS weight, {pick("x.t{i}")} AS touches
+    FROM alloc x JOIN _abm_bu_rank k ON {pick("x.t{i}")} > 0
+)
+SELECT deal_id, nullif(bu, '') AS seller_bu,
+    CASE WHEN cents <> 0 THEN CAST(alloc_cents AS DOUBLE) / cents ELSE weight / total_weight END AS share,
+    CAST(alloc_cents AS DOUBLE) / 100 AS amount_rc, $rule AS rule,
+    account_id, alloc_cents AS amount_cents, cents AS deal_cents, weight, touches, lead_bu
+FROM parts
+"""  # noqa: S608
+
 
 # AE → CSM handovers: every deal won within $handover_window_days before $as_of, and every deal with a
 # recorded handover, with its state — `missing` (nothing recorded), `incomplete` (a field to pass on

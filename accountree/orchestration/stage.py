@@ -20,7 +20,7 @@ from accountree.store import Workspace
 OUTPUTS = ("abm_accounts", "abm_conflicts", "abm_collisions", "abm_attribution", "abm_handovers_due",
            "abm_account_teams", "abm_coverage")
 _SCRATCH = ("_abm_members", "_abm_bu_account", "_abm_bu_scope", "_abm_lead_rule", "_abm_kam", "_abm_grade",
-            "_abm_base", "_abm_open_deals", "_abm_conflicts_found")
+            "_abm_base", "_abm_open_deals", "_abm_conflicts_found", "_abm_bu_rank")
 
 
 def _used(text: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -58,8 +58,8 @@ def parameters(settings: AbmSettings, as_of: date) -> dict[str, Any]:
 
 
 class _Steps:
-    """Runs the steps; with `timings` (a list) appends each step's {step, seconds, rows} (rows when
-    the engine reports them): what `accountree bench abm` prints per step."""
+    """Runs the steps; with `timings` (a list) appends each step's {step, seconds, cpu_s, rows}
+    (rows when the engine reports them): what `accountree bench abm` prints per step."""
 
     def __init__(self, ws: Workspace, params: dict[str, Any], timings: list[dict[str, Any]] | None) -> None:
         self.ws, self.params, self.timings = ws, params, timings
@@ -68,19 +68,25 @@ class _Steps:
         """Public tables: `materialize`. Scratch tables (`_abm_…`): temporary, so they are never
         written to the workspace file and a failed build leaves none behind, and analyzed where the
         engine plans from statistics (PostgreSQL does not analyze temporary tables by itself)."""
-        started = time.perf_counter()
+        started = time.perf_counter(), time.process_time()
         rows = self.ws.engine.materialize(table, text, params=_used(text, self.params),
                                           temporary=table.startswith("_abm_"), analyze=table.startswith("_abm_"))
         self.note(table, started, rows)
 
     def run(self, name: str, text: str) -> None:
-        started = time.perf_counter()
+        started = time.perf_counter(), time.process_time()
         self.ws.engine.execute(text, _used(text, self.params))
         self.note(name, started, None)
 
-    def note(self, name: str, started: float, rows: int | None) -> None:
-        if self.timings is not None:
-            self.timings.append({"step": name, "seconds": round(time.perf_counter() - started, 3), "rows": rows})
+    def note(self, name: str, started: tuple[float, float], rows: int | None) -> None:
+        if self.timings is not None:  # cpu_s: this process's CPU time (all threads), steadier than wall time on a busy machine
+            self.timings.append({"step": name, "seconds": round(time.perf_counter() - started[0], 3),
+                                 "cpu_s": round(time.process_time() - started[1], 3), "rows": rows})
+
+
+def _step(ws: Workspace, table: str, text: str, params: dict[str, Any]) -> None:
+    """One step outside `compute` (tests)."""
+    _Steps(ws, params, None)(table, text)
 
 
 def _drop(ws: Workspace, *tables: str) -> None:
@@ -100,6 +106,8 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
     step("_abm_members", sql.MEMBERS_FROM_HIERARCHY if engine.table_exists("hierarchy") else sql.MEMBERS_FROM_ACCOUNTS)
     if not engine.table_exists("hierarchy"):
         missing.append("hierarchy (run `accountree build --stage hierarchy`): no group rows")
+    step("_abm_bu_rank", sql.BU_RANK)
+    n_bus = int(engine.scalar("SELECT count(*) FROM _abm_bu_rank"))
     step("_abm_bu_account", sql.BU_ACCOUNT)
     step("_abm_bu_scope", sql.BU_SCOPE)
     step("_abm_lead_rule", sql.LEAD_RULE)
@@ -111,14 +119,14 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
         missing.append("kam_accounts (run `accountree build --stage kam`): no tier nor potential in the classes")
     if not has_scores:
         missing.append("scores (run `accountree build --stage scoring`): no ICP grade in the classes")
-    step("_abm_base", sql.SCOPES_BASE)
+    step("_abm_base", sql.scopes_base(n_bus))
     step("abm_accounts", sql.ACCOUNTS)
     step("_abm_open_deals", sql.OPEN_DEALS)
-    step("_abm_conflicts_found", sql.CONFLICTS_FOUND)
+    step("_abm_conflicts_found", sql.conflicts_found(n_bus))
     step.run("remember conflicts", sql.REMEMBER_CONFLICTS)
     step("abm_conflicts", sql.CONFLICTS)
     step("abm_collisions", sql.COLLISIONS)
-    step("abm_attribution", sql.ATTRIBUTION)
+    step("abm_attribution", sql.attribution(n_bus))
     step("abm_handovers_due", sql.HANDOVERS)
     step("abm_account_teams", sql.TEAMS)
     step("abm_coverage", sql.COVERAGE)
