@@ -73,8 +73,11 @@ GROUP BY m.group_id, b.bu, b.r
 """
 
 # The lead-BU rule: a weighted sum of each BU's shares of revenue, pipeline and history; ties go to
-# more revenue, then more pipeline, then the earliest relationship, then the BU id.
-LEAD_RULE = """
+# more revenue, then more pipeline, then the earliest relationship, then the BU id. Two steps: the
+# scores (materialized, so the best score is compared with the very values stored), then the rank
+# among the BUs with the best score of their scope only (a sort of ~1 row per scope instead of
+# every (scope, BU) row).
+LEAD_SCORES = """
 WITH shares AS (
     SELECT s.*,
         coalesce(s.revenue / nullif(sum(s.revenue) OVER (PARTITION BY s.scope, s.account_id), 0), 0) AS revenue_share,
@@ -84,12 +87,20 @@ WITH shares AS (
     FROM _abm_bu_scope s
 )
 SELECT shares.*,
-    $weight_revenue * revenue_share + $weight_pipeline * pipeline_share + $weight_history * history_share AS score,
-    row_number() OVER (PARTITION BY scope, account_id
-                       ORDER BY $weight_revenue * revenue_share + $weight_pipeline * pipeline_share
-                                + $weight_history * history_share DESC,
-                                revenue DESC, pipeline DESC, first_day ASC NULLS LAST, bu) AS rank
+    $weight_revenue * revenue_share + $weight_pipeline * pipeline_share + $weight_history * history_share AS score
 FROM shares
+"""
+LEAD_RULE = """
+WITH best AS (
+    SELECT scope, account_id, max(score) AS score FROM _abm_lead_scores GROUP BY scope, account_id
+), candidates AS (
+    SELECT s.* FROM _abm_lead_scores s
+    JOIN best b ON b.scope = s.scope AND b.account_id = s.account_id AND b.score = s.score
+)
+SELECT candidates.*,
+    row_number() OVER (PARTITION BY scope, account_id
+                       ORDER BY revenue DESC, pipeline DESC, first_day ASC NULLS LAST, bu) AS rank
+FROM candidates
 """
 
 # Every account and group with its BUs, potential, grade and tier, strategic mark and manual decision
@@ -441,6 +452,12 @@ def conflicts_found(n_bus: int) -> str:
                 "ca.bu || ' (' || CAST(ca.n AS VARCHAR) || ', last ' || CAST(ca.last_day AS VARCHAR) || ')'", n_bus, ", ")))
 
 
+# The won deals the attribution splits (each has at least its own BU's part).
+WON_DEALS = """
+SELECT count(*) FROM deals d WHERE d.stage = 'won' AND coalesce(d.close_date, d.created_at, $as_of) <= $as_of
+"""
+
+
 def attribution(n_bus: int) -> str:
     """The attribution of won deals (same rows as `ATTRIBUTION_WINDOWS`) for `n_bus` BUs numbered
     1..n_bus by `_abm_bu_rank`: one GROUP BY per deal counts the touches of each BU in its own
@@ -535,22 +552,23 @@ FROM j
 """
 
 # Account teams: members set by users win; else the AE of each BU is the owner of its latest
-# deal on the account (two GROUP BYs and a join: cheaper than sorting every deal at 10M), its CSM the one the latest recorded handover named, and a group's group
-# account manager is the owner of its head account.
+# deal on the account (its latest day per account and BU, the deals of that day, the greatest deal
+# id among them: GROUP BYs and joins, cheaper than sorting every deal at 10M; the owner comes with
+# the day's deals, not from a second join with every deal), its CSM the one the latest recorded
+# handover named, and a group's group account manager is the owner of its head account.
 TEAMS = """
-WITH d AS (
-    SELECT d.account_id, d.seller_bu, d.owner, d.deal_id, coalesce(d.close_date, d.created_at) AS day
-    FROM deals d WHERE d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
-      AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of
-), last_day AS (
-    SELECT account_id, seller_bu, max(day) AS day FROM d GROUP BY account_id, seller_bu
-), last_deal AS (
-    SELECT d.account_id, d.seller_bu, max(d.deal_id) AS deal_id
-    FROM d JOIN last_day l ON l.account_id = d.account_id AND l.seller_bu = d.seller_bu
-         AND (l.day = d.day OR (l.day IS NULL AND d.day IS NULL))
-    GROUP BY d.account_id, d.seller_bu
+WITH last_day AS (
+    SELECT d.account_id, d.seller_bu, max(coalesce(d.close_date, d.created_at)) AS day
+    FROM deals d WHERE @DEALS@ GROUP BY d.account_id, d.seller_bu
+), candidates AS (
+    SELECT d.account_id, d.seller_bu, d.deal_id, d.owner
+    FROM deals d JOIN last_day l ON l.account_id = d.account_id AND l.seller_bu = d.seller_bu
+         AND (l.day = coalesce(d.close_date, d.created_at) OR (l.day IS NULL AND coalesce(d.close_date, d.created_at) IS NULL))
+    WHERE @DEALS@
 ), latest AS (
-    SELECT x.account_id, x.seller_bu, d.owner FROM last_deal x JOIN deals d ON d.deal_id = x.deal_id
+    SELECT c.account_id, c.seller_bu, c.owner FROM candidates c
+    JOIN (SELECT account_id, seller_bu, max(deal_id) AS deal_id FROM candidates GROUP BY account_id, seller_bu) x
+      ON x.account_id = c.account_id AND x.seller_bu = c.seller_bu AND x.deal_id = c.deal_id
 ), csm AS (
     SELECT DISTINCT ON (h.account_id, h.seller_bu) h.account_id, h.seller_bu, h.to_csm
     FROM abm_handovers h
@@ -569,9 +587,11 @@ WITH d AS (
 SELECT account_id, member, role, seller_bu AS member_bu, source FROM manual
 UNION ALL
 SELECT d.account_id, d.member, d.role, d.seller_bu, d.source FROM derived d
-WHERE NOT EXISTS (SELECT 1 FROM manual m WHERE m.account_id = d.account_id AND m.role = d.role
-                  AND coalesce(m.seller_bu, '') = coalesce(d.seller_bu, ''))
-"""
+LEFT JOIN manual m ON m.account_id = d.account_id AND m.role = d.role
+     AND coalesce(m.seller_bu, '') = coalesce(d.seller_bu, '')
+WHERE m.account_id IS NULL  -- an anti-join: a correlated NOT EXISTS on an expression made DuckDB de-duplicate every derived row first
+""".replace("@DEALS@", """d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
+      AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of""")
 
 # Coverage read from the teams: accounts and group_strategic accounts per member and role; an AE
 # should carry between $coverage_min and $coverage_max strategic accounts (DOMAIN.md: 3–5).

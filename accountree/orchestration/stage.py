@@ -19,7 +19,7 @@ from accountree.store import Workspace
 # Public tables of the stage (exports and the API read them).
 OUTPUTS = ("abm_accounts", "abm_conflicts", "abm_collisions", "abm_attribution", "abm_handovers_due",
            "abm_account_teams", "abm_coverage")
-_SCRATCH = ("_abm_members", "_abm_bu_account", "_abm_bu_scope", "_abm_lead_rule", "_abm_kam", "_abm_grade",
+_SCRATCH = ("_abm_members", "_abm_bu_account", "_abm_bu_scope", "_abm_lead_scores", "_abm_lead_rule", "_abm_kam", "_abm_grade",
             "_abm_base", "_abm_open_deals", "_abm_conflicts_found", "_abm_bu_rank")
 
 
@@ -110,7 +110,10 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
     n_bus = int(engine.scalar("SELECT count(*) FROM _abm_bu_rank"))
     step("_abm_bu_account", sql.BU_ACCOUNT)
     step("_abm_bu_scope", sql.BU_SCOPE)
+    _drop(ws, "_abm_bu_account")  # scratch tables go as soon as read: DuckDB holds them in memory
+    step("_abm_lead_scores", sql.LEAD_SCORES)
     step("_abm_lead_rule", sql.LEAD_RULE)
+    _drop(ws, "_abm_lead_scores")
     has_kam = engine.table_exists("kam_accounts")
     step("_abm_kam", sql.KAM_FROM_TABLE if has_kam else sql.KAM_EMPTY)
     has_scores = engine.table_exists("scores")
@@ -120,11 +123,14 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
     if not has_scores:
         missing.append("scores (run `accountree build --stage scoring`): no ICP grade in the classes")
     step("_abm_base", sql.scopes_base(n_bus))
+    _drop(ws, "_abm_bu_scope", "_abm_lead_rule", "_abm_kam", "_abm_grade")
     step("abm_accounts", sql.ACCOUNTS)
+    _drop(ws, "_abm_base")
     step("_abm_open_deals", sql.OPEN_DEALS)
     step("_abm_conflicts_found", sql.conflicts_found(n_bus))
     step.run("remember conflicts", sql.REMEMBER_CONFLICTS)
     step("abm_conflicts", sql.CONFLICTS)
+    _drop(ws, "_abm_open_deals", "_abm_conflicts_found")
     step("abm_collisions", sql.COLLISIONS)
     step("abm_attribution", sql.attribution(n_bus))
     step("abm_handovers_due", sql.HANDOVERS)
@@ -132,6 +138,7 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
     step("abm_coverage", sql.COVERAGE)
     _drop(ws, *_SCRATCH)
     ws.set_meta(BUILT_AS_OF, as_of.isoformat())
+    started = time.perf_counter(), time.process_time()
     summary: dict[str, Any] = {}
     for scope, cls, n in engine.fetchall(
             "SELECT scope, priority_class, count(*) FROM abm_accounts GROUP BY scope, priority_class "
@@ -140,12 +147,14 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
     summary["conflicts"] = int(engine.scalar("SELECT count(*) FROM abm_conflicts") or 0)
     summary["open conflicts"] = int(engine.scalar("SELECT count(*) FROM abm_conflicts WHERE state = 'open'") or 0)
     summary["campaign collisions"] = int(engine.scalar("SELECT count(*) FROM abm_collisions") or 0)
-    summary["won deals attributed"] = int(engine.scalar("SELECT count(DISTINCT deal_id) FROM abm_attribution") or 0)
+    # every won deal has a part (its own BU's): counted on the deals, not as distinct ids of every part
+    summary["won deals attributed"] = int(engine.scalar(sql.WON_DEALS, _used(sql.WON_DEALS, params)) or 0)
     summary["attribution rule"] = settings.attribution_rule
     for state, n in engine.fetchall("SELECT state, count(*) FROM abm_handovers_due GROUP BY state ORDER BY state"):
         summary[f"handovers {state}"] = int(n)
     if missing:
         summary["missing"] = "; ".join(missing)
+    step.note("summary", started, None)
     return summary
 
 
