@@ -370,14 +370,15 @@ PIVOT_MAX_BUS = 16
 
 # Won deals (`dn`: an integer key) and the touches of each BU before the close, one row per touch:
 # the closing BU, activities and campaign targets within $touch_window_days before the close.
-_WON_AND_TOUCHES = """
+_WON = """
 WITH won AS (
     SELECT row_number() OVER () AS dn, d.deal_id, d.account_id, coalesce(d.seller_bu, '') AS bu,
         coalesce(d.close_date, d.created_at, $as_of) AS closed,
         CAST(round(coalesce(d.amount_rc, d.amount) * 100) AS BIGINT) AS cents, x.lead_bu
     FROM deals d LEFT JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = d.account_id
     WHERE d.stage = 'won' AND coalesce(d.close_date, d.created_at, $as_of) <= $as_of
-), touch AS (
+)"""
+_WON_AND_TOUCHES = _WON + """, touch AS (
     SELECT w.dn, w.bu FROM won w
     UNION ALL
     SELECT w.dn, a.seller_bu FROM won w
@@ -389,7 +390,7 @@ WITH won AS (
           FROM campaign_accounts t JOIN campaigns c ON c.campaign_id = t.campaign_id
           WHERE c.seller_bu IS NOT NULL) c ON c.account_id = w.account_id
     WHERE c.start_date <= w.closed AND c.end_date >= w.closed - CAST($touch_window_days AS INTEGER)
-)"""
+)"""  # noqa: S608 - two static texts
 
 # Fractional attribution of each won deal: the BUs that touched the account before the close
 # (the closing BU always), weights by the rule, cents by the largest-remainder method — the window
@@ -480,15 +481,30 @@ def attribution(n_bus: int) -> str:
         [f"CASE WHEN t{j} > 0 AND (q{j} > q{i} OR q{j} = q{i} AND {j} < {i}) THEN 1 ELSE 0 END" for j in ids if j != i]
         or ["0"]) for i in ids}
     # only column numbers are formatted into the text: values stay parameters
-    return _WON_AND_TOUCHES + f""", per AS (
-    SELECT t.dn, {each("count(*) FILTER (WHERE k.r = {i}) AS t{i}")}
-    FROM touch t JOIN _abm_bu_rank k ON k.bu = t.bu GROUP BY t.dn
+    return _WON + f""", touch AS (
+    SELECT w.dn, a.r FROM won w
+    JOIN (SELECT a.account_id, a."date", k.r FROM activities a JOIN _abm_bu_rank k ON k.bu = a.seller_bu) a
+      ON a.account_id = w.account_id
+    WHERE a."date" <= w.closed AND a."date" >= w.closed - CAST($touch_window_days AS INTEGER)
+    UNION ALL
+    SELECT w.dn, c.r FROM won w
+    JOIN (SELECT t.account_id, k.r, c.start_date, coalesce(c.end_date, c.start_date) AS end_date
+          FROM campaign_accounts t JOIN campaigns c ON c.campaign_id = t.campaign_id
+          JOIN _abm_bu_rank k ON k.bu = c.seller_bu) c ON c.account_id = w.account_id
+    WHERE c.start_date <= w.closed AND c.end_date >= w.closed - CAST($touch_window_days AS INTEGER)
+), per AS (
+    SELECT dn, {each("count(*) FILTER (WHERE r = {i}) AS t{i}")} FROM touch GROUP BY dn
+), counted AS (  -- the close counts as one touch of the deal's BU
+    SELECT w.deal_id, w.account_id, w.lead_bu, w.cents, lk.r AS lead_r,
+        {each("coalesce(p.t{i}, 0) + CASE WHEN dk.r = {i} THEN 1 ELSE 0 END AS t{i}", _NEXT)}
+    FROM won w JOIN _abm_bu_rank dk ON dk.bu = w.bu
+    LEFT JOIN per p ON p.dn = w.dn LEFT JOIN _abm_bu_rank lk ON lk.bu = w.lead_bu
 ), weighted AS (
-    SELECT p.*, w.deal_id, w.account_id, w.lead_bu, w.cents,
+    SELECT p.*,
         {each("CASE WHEN p.t{i} = 0 THEN CAST(0 AS DOUBLE) ELSE CASE $rule WHEN 'equal' THEN 1.0 "
-              "WHEN 'lead_bu_bonus' THEN 1.0 + CASE WHEN lk.r = {i} THEN $lead_bu_bonus ELSE 0.0 END "
+              "WHEN 'lead_bu_bonus' THEN 1.0 + CASE WHEN p.lead_r = {i} THEN $lead_bu_bonus ELSE 0.0 END "
               "ELSE CAST(p.t{i} AS DOUBLE) END END AS w{i}", _NEXT)}
-    FROM per p JOIN won w ON w.dn = p.dn LEFT JOIN _abm_bu_rank lk ON lk.bu = w.lead_bu
+    FROM counted p
 ), totals AS (
     SELECT weighted.*, {each("w{i}", " + ")} AS total_weight FROM weighted
 ), based AS (
