@@ -375,11 +375,23 @@ def _register_bench() -> None:
     def bench_abm(
         accounts: Annotated[int, typer.Option(help="Accounts to generate (the issue's target is 1000000).")] = 100_000,
         deals_per_account: Annotated[int, typer.Option(help="Deals per account.")] = 10,
+        workspace: Annotated[str | None, typer.Option(
+            help="DuckDB file to keep the generated workspace in: generated there when missing, reused when it "
+                 "exists (1M accounts take minutes to generate).")] = None,
         as_json: JsonOption = False,
     ) -> None:
-        """The abm build stage's time and peak memory, side by side with a GROUP BY floor."""
-        run(as_json, lambda: _show(_call("abm_bench", "run_abm_bench", accounts=accounts,
-                                         deals_per_account=deals_per_account), as_json, "bench abm"))
+        """The abm build stage's time and peak memory, side by side with a GROUP BY floor, and per step."""
+        def action() -> None:
+            result = _call("abm_bench", "run_abm_bench", accounts=accounts, deals_per_account=deals_per_account,
+                           workspace=workspace)
+            if as_json:
+                print_json(result)
+                return
+            steps = result.pop("steps")
+            _show(result, False, "bench abm")
+            console.print(table_of(steps, title="abm stage per step (peak_mb: the process's peak after the step)"))
+
+        run(as_json, action)
 
 
 _register_bench()

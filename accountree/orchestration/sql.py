@@ -17,7 +17,9 @@ SELECT h.account_id, coalesce(h.group_head_id, h.account_id) AS group_id FROM hi
 MEMBERS_FROM_ACCOUNTS = "SELECT a.account_id, a.account_id AS group_id FROM accounts a"
 
 # What each BU does on each account: open deals and pipeline, won revenue over the revenue window,
-# relationship history (deals + activities ever), active in the activity window, first touch.
+# relationship history (deals + activities ever), active in the activity window, first touch; `r`
+# the BU's number (`_abm_bu_rank`). Grouped first, then joined with the accounts (4 M rows at 1 M
+# accounts instead of the 17 M events).
 BU_ACCOUNT = """
 WITH ev AS (
     SELECT d.account_id, d.seller_bu AS bu,
@@ -45,10 +47,13 @@ WITH ev AS (
     FROM campaign_accounts t JOIN campaigns c ON c.campaign_id = t.campaign_id
     WHERE c.seller_bu IS NOT NULL AND c.start_date IS NOT NULL
 )
-SELECT ev.account_id, ev.bu, sum(ev.open_deals) AS open_deals, sum(ev.pipeline) AS pipeline,
-    sum(ev.revenue) AS revenue, sum(ev.history) AS history, max(ev.active) AS active, min(ev.first_day) AS first_day
-FROM ev JOIN accounts a ON a.account_id = ev.account_id
-GROUP BY ev.account_id, ev.bu
+SELECT g.*, k.r FROM (
+    SELECT ev.account_id, ev.bu, sum(ev.open_deals) AS open_deals, sum(ev.pipeline) AS pipeline,
+        sum(ev.revenue) AS revenue, sum(ev.history) AS history, max(ev.active) AS active, min(ev.first_day) AS first_day
+    FROM ev GROUP BY ev.account_id, ev.bu
+) g
+JOIN accounts a ON a.account_id = g.account_id
+JOIN _abm_bu_rank k ON k.bu = g.bu
 """
 
 # The same per scope: 'account' rows, and 'group' rows (head id) for groups of two or more accounts.
@@ -56,19 +61,23 @@ BU_SCOPE = """
 WITH groups AS (
     SELECT group_id FROM _abm_members GROUP BY group_id HAVING count(*) >= 2
 )
-SELECT 'account' AS scope, b.account_id, b.bu, b.open_deals, b.pipeline, b.revenue, b.history, b.active, b.first_day
+SELECT 'account' AS scope, b.account_id, b.bu, b.open_deals, b.pipeline, b.revenue, b.history, b.active, b.first_day,
+    b.r
 FROM _abm_bu_account b
 UNION ALL
 SELECT 'group', m.group_id, b.bu, sum(b.open_deals), sum(b.pipeline), sum(b.revenue), sum(b.history),
-    max(b.active), min(b.first_day)
+    max(b.active), min(b.first_day), b.r
 FROM _abm_bu_account b JOIN _abm_members m ON m.account_id = b.account_id
 WHERE m.group_id IN (SELECT group_id FROM groups)
-GROUP BY m.group_id, b.bu
+GROUP BY m.group_id, b.bu, b.r
 """
 
 # The lead-BU rule: a weighted sum of each BU's shares of revenue, pipeline and history; ties go to
-# more revenue, then more pipeline, then the earliest relationship, then the BU id.
-LEAD_RULE = """
+# more revenue, then more pipeline, then the earliest relationship, then the BU id. Two steps: the
+# scores (materialized, so the best score is compared with the very values stored), then the rank
+# among the BUs with the best score of their scope only (a sort of ~1 row per scope instead of
+# every (scope, BU) row).
+LEAD_SCORES = """
 WITH shares AS (
     SELECT s.*,
         coalesce(s.revenue / nullif(sum(s.revenue) OVER (PARTITION BY s.scope, s.account_id), 0), 0) AS revenue_share,
@@ -78,16 +87,25 @@ WITH shares AS (
     FROM _abm_bu_scope s
 )
 SELECT shares.*,
-    $weight_revenue * revenue_share + $weight_pipeline * pipeline_share + $weight_history * history_share AS score,
-    row_number() OVER (PARTITION BY scope, account_id
-                       ORDER BY $weight_revenue * revenue_share + $weight_pipeline * pipeline_share
-                                + $weight_history * history_share DESC,
-                                revenue DESC, pipeline DESC, first_day ASC NULLS LAST, bu) AS rank
+    $weight_revenue * revenue_share + $weight_pipeline * pipeline_share + $weight_history * history_share AS score
 FROM shares
 """
+LEAD_RULE = """
+WITH best AS (
+    SELECT scope, account_id, max(score) AS score FROM _abm_lead_scores GROUP BY scope, account_id
+), candidates AS (
+    SELECT s.* FROM _abm_lead_scores s
+    JOIN best b ON b.scope = s.scope AND b.account_id = s.account_id AND b.score = s.score
+)
+SELECT candidates.*,
+    row_number() OVER (PARTITION BY scope, account_id
+                       ORDER BY revenue DESC, pipeline DESC, first_day ASC NULLS LAST, bu) AS rank
+FROM candidates
+"""
 
-# Every account and group with its BUs, potential, grade and tier, strategic mark and manual decision.
-SCOPES_BASE = """
+# Every account and group with its BUs, potential, grade and tier, strategic mark and manual decision
+# (`scopes_base(n)` writes the BU list).
+_SCOPES_BASE = """
 WITH groups AS (
     SELECT group_id FROM _abm_members GROUP BY group_id HAVING count(*) >= 2
 ), scopes AS (
@@ -95,8 +113,8 @@ WITH groups AS (
     UNION ALL
     SELECT 'group', g.group_id, a.name FROM groups g JOIN accounts a ON a.account_id = g.group_id
 ), active AS (
-    SELECT scope, account_id, count(*) AS n_active, string_agg(bu, ',' ORDER BY bu) AS bus_active
-    FROM _abm_bu_scope WHERE active = 1 GROUP BY scope, account_id
+    SELECT s.scope, s.account_id, count(*) AS n_active, @BUS_ACTIVE@ AS bus_active
+    FROM _abm_bu_scope s JOIN _abm_bu_rank k ON k.r = s.r WHERE s.active = 1 GROUP BY s.scope, s.account_id
 ), decisions AS (
     SELECT d.*, row_number() OVER (PARTITION BY d.scope, d.account_id ORDER BY d.decided_at DESC, d.decision_id DESC) AS rn
     FROM abm_lead_bu_decisions d WHERE d.undone_at IS NULL
@@ -183,25 +201,32 @@ SELECT l.account_id, l.scope, l.lead_bu, l.lead_bu_source, l.priority_class, l.b
 FROM l
 """
 
-# Deals open at $as_of, per account and BU (conflicts and attribution read it).
+# A deal open at $as_of with a BU (SQL condition on `deals d`).
+_OPEN = """d.seller_bu IS NOT NULL AND coalesce(d.created_at, $as_of) <= $as_of
+  AND (d.stage NOT IN ('won', 'lost') OR coalesce(d.close_date, $as_of) > $as_of)"""
+
+# The open deals the competing-offer and outside-lead-BU conflicts look at: opened within the
+# conflict window, or of a product marked a substitute.
 OPEN_DEALS = """
 SELECT d.deal_id, d.account_id, d.seller_bu AS bu, d.product, coalesce(d.amount_rc, d.amount) AS amount_rc,
     d.created_at
 FROM deals d
-WHERE d.seller_bu IS NOT NULL AND coalesce(d.created_at, $as_of) <= $as_of
-  AND (d.stage NOT IN ('won', 'lost') OR coalesce(d.close_date, $as_of) > $as_of)
-"""
+WHERE @OPEN@
+  AND (d.created_at >= $conflict_from
+       OR d.product IN (SELECT product_a FROM abm_substitutes UNION SELECT product_b FROM abm_substitutes))
+""".replace("@OPEN@", _OPEN)
 
-# Conflicts found by this build (without state): kind, account, contact, BUs, reason.
-CONFLICTS_FOUND = """
+# Conflicts found by this build (without state): kind, account, contact, BUs, reason
+# (`conflicts_found(n)` writes the BU lists). Open deals per account and BU are counted from the
+# deals directly; `_abm_open_deals` holds only the few the other kinds look at.
+_CONFLICTS_FOUND = """
 WITH od AS (
-    SELECT account_id, bu, count(*) AS n, sum(amount_rc) AS amount FROM _abm_open_deals GROUP BY account_id, bu
+    SELECT d.account_id, d.seller_bu AS bu, count(*) AS n FROM deals d WHERE @OPEN@ GROUP BY d.account_id, d.seller_bu
 ), open_deals AS (
-    SELECT 'open_deals' AS kind, account_id, CAST(NULL AS VARCHAR) AS contact_id,
-        string_agg(bu, ',' ORDER BY bu) AS bus,
-        'open deals of ' || string_agg(bu || ' (' || CAST(n AS VARCHAR) || ')', ', ' ORDER BY bu)
-            || ' on the same account' AS reason
-    FROM od GROUP BY account_id HAVING count(*) >= 2
+    SELECT 'open_deals' AS kind, od.account_id, CAST(NULL AS VARCHAR) AS contact_id,
+        @OD_BUS@ AS bus,
+        'open deals of ' || @OD_REASON@ || ' on the same account' AS reason
+    FROM od JOIN _abm_bu_rank k ON k.bu = od.bu GROUP BY od.account_id HAVING count(*) >= 2
 ), ca AS (
     SELECT a.contact_id, a.seller_bu AS bu, count(*) AS n, max(a."date") AS last_day, min(a.account_id) AS account_id
     FROM activities a
@@ -209,12 +234,11 @@ WITH od AS (
     GROUP BY a.contact_id, a.seller_bu
 ), same_contact AS (
     SELECT 'same_contact' AS kind, coalesce(max(p.account_id), min(ca.account_id)) AS account_id, ca.contact_id,
-        string_agg(ca.bu, ',' ORDER BY ca.bu) AS bus,
-        string_agg(ca.bu || ' (' || CAST(ca.n AS VARCHAR) || ', last ' || CAST(ca.last_day AS VARCHAR) || ')', ', '
-                   ORDER BY ca.bu)
+        @CA_BUS@ AS bus,
+        @CA_REASON@
             || ' all worked this contact in the last ' || CAST(CAST($conflict_window_days AS BIGINT) AS VARCHAR)
             || ' days' AS reason
-    FROM ca LEFT JOIN contacts p ON p.contact_id = ca.contact_id
+    FROM ca JOIN _abm_bu_rank k ON k.bu = ca.bu LEFT JOIN contacts p ON p.contact_id = ca.contact_id
     GROUP BY ca.contact_id HAVING count(*) >= 2
 ), subs AS (
     SELECT product_a AS p1, product_b AS p2 FROM abm_substitutes
@@ -330,18 +354,31 @@ SELECT md5(account_id || '|' || coalesce(contact_id || '|', '') || id1 || '|' ||
 FROM hit
 """
 
-# Fractional attribution of each won deal: the BUs that touched the account before the close
-# (the closing BU always), weights by the rule, cents by the largest-remainder method. Won deals get
-# an integer key (`dn`) first: the touch count, the joins and the three window passes then group
-# on a number, not on the deal id's text.
-ATTRIBUTION = """
+# Every BU id the steps meet (deals, activities, campaigns; '' for a deal without a BU), numbered
+# in the order of their ids: attribution and the BU lists pivot on these numbers.
+BU_RANK = """
+SELECT bu, row_number() OVER (ORDER BY bu) AS r FROM (
+    SELECT coalesce(seller_bu, '') AS bu FROM deals
+    UNION SELECT seller_bu FROM activities WHERE seller_bu IS NOT NULL
+    UNION SELECT seller_bu FROM campaigns WHERE seller_bu IS NOT NULL
+) b
+"""
+
+# Most BUs the pivoted attribution is written for (its rank of a part compares it with every other
+# part: n² terms); beyond, the window version (`ATTRIBUTION_WINDOWS`).
+PIVOT_MAX_BUS = 16
+
+# Won deals (`dn`: an integer key) and the touches of each BU before the close, one row per touch:
+# the closing BU, activities and campaign targets within $touch_window_days before the close.
+_WON = """
 WITH won AS (
     SELECT row_number() OVER () AS dn, d.deal_id, d.account_id, coalesce(d.seller_bu, '') AS bu,
         coalesce(d.close_date, d.created_at, $as_of) AS closed,
         CAST(round(coalesce(d.amount_rc, d.amount) * 100) AS BIGINT) AS cents, x.lead_bu
     FROM deals d LEFT JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = d.account_id
     WHERE d.stage = 'won' AND coalesce(d.close_date, d.created_at, $as_of) <= $as_of
-), touch AS (
+)"""
+_WON_AND_TOUCHES = _WON + """, touch AS (
     SELECT w.dn, w.bu FROM won w
     UNION ALL
     SELECT w.dn, a.seller_bu FROM won w
@@ -353,7 +390,13 @@ WITH won AS (
           FROM campaign_accounts t JOIN campaigns c ON c.campaign_id = t.campaign_id
           WHERE c.seller_bu IS NOT NULL) c ON c.account_id = w.account_id
     WHERE c.start_date <= w.closed AND c.end_date >= w.closed - CAST($touch_window_days AS INTEGER)
-), per AS (
+)"""  # noqa: S608 - two static texts
+
+# Fractional attribution of each won deal: the BUs that touched the account before the close
+# (the closing BU always), weights by the rule, cents by the largest-remainder method — the window
+# version: one row per (deal, BU), a window for the total weight, one for the leftover cents and
+# the ranks of the remainders. For more than PIVOT_MAX_BUS BUs.
+ATTRIBUTION_WINDOWS = _WON_AND_TOUCHES + """, per AS (
     SELECT dn, bu, count(*) AS touches FROM touch GROUP BY dn, bu
 ), weighted AS (
     SELECT p.dn, p.bu, p.touches, w.cents,
@@ -380,7 +423,112 @@ SELECT w.deal_id, nullif(a.bu, '') AS seller_bu,
     CAST(a.alloc_cents AS DOUBLE) / 100 AS amount_rc, $rule AS rule,
     w.account_id, a.alloc_cents AS amount_cents, a.cents AS deal_cents, a.weight, a.touches, w.lead_bu
 FROM alloc a JOIN won w ON w.dn = a.dn
+"""  # noqa: S608 - two static texts
+
+
+_NEXT = ",\n        "
+
+
+def bu_list(value: str, n_bus: int, sep: str = ",") -> str:
+    """The aggregate `string_agg(value, sep ORDER BY bu)` over rows (one per BU) joined with
+    `_abm_bu_rank k`: for up to PIVOT_MAX_BUS BUs, one `max(CASE WHEN k.r = i …)` per BU number in
+    BU order, joined by `concat_ws` (an ordered string_agg sorts inside every group: ~3× the
+    time). `value` is SQL text of the statement, never a value."""
+    if n_bus > PIVOT_MAX_BUS:
+        return f"string_agg({value}, '{sep}' ORDER BY k.bu)"
+    return f"concat_ws('{sep}', " + ", ".join(f"max(CASE WHEN k.r = {i} THEN {value} END)"
+                                              for i in range(1, n_bus + 1)) + ")"
+
+
+def scopes_base(n_bus: int) -> str:
+    return _SCOPES_BASE.replace("@BUS_ACTIVE@", bu_list("k.bu", n_bus))
+
+
+def conflicts_found(n_bus: int) -> str:
+    return (_CONFLICTS_FOUND.replace("@OPEN@", _OPEN)
+            .replace("@OD_BUS@", bu_list("od.bu", n_bus))
+            .replace("@OD_REASON@", bu_list("od.bu || ' (' || CAST(od.n AS VARCHAR) || ')'", n_bus, ", "))
+            .replace("@CA_BUS@", bu_list("ca.bu", n_bus))
+            .replace("@CA_REASON@", bu_list(
+                "ca.bu || ' (' || CAST(ca.n AS VARCHAR) || ', last ' || CAST(ca.last_day AS VARCHAR) || ')'", n_bus, ", ")))
+
+
+# The won deals the attribution splits (each has at least its own BU's part).
+WON_DEALS = """
+SELECT count(*) FROM deals d WHERE d.stage = 'won' AND coalesce(d.close_date, d.created_at, $as_of) <= $as_of
 """
+
+
+def attribution(n_bus: int) -> str:
+    """The attribution of won deals (same rows as `ATTRIBUTION_WINDOWS`) for `n_bus` BUs numbered
+    1..n_bus by `_abm_bu_rank`: one GROUP BY per deal counts the touches of each BU in its own
+    column (t1..tn), every part's weight, floor, remainder, rank among the deal's parts and cents
+    are then column arithmetic on that one row (no sort, no window), and a join with the BU
+    numbers turns the columns back into one row per (deal, BU) touched. Same floating-point
+    expressions as the window version, so the same cents; ties of remainders go to the smaller
+    BU id (the smaller number)."""
+    if n_bus > PIVOT_MAX_BUS:
+        return ATTRIBUTION_WINDOWS
+    ids = range(1, n_bus + 1)
+
+    def each(template: str, sep: str = ", ") -> str:
+        return sep.join(template.format(i=i) for i in ids)
+
+    def pick(template: str) -> str:  # the column of the row's BU number k.r
+        return "CASE k.r " + " ".join(f"WHEN {i} THEN {template.format(i=i)}" for i in ids) + " END"
+
+    rank_terms = {i: " + ".join(
+        [f"CASE WHEN t{j} > 0 AND (q{j} > q{i} OR q{j} = q{i} AND {j} < {i}) THEN 1 ELSE 0 END" for j in ids if j != i]
+        or ["0"]) for i in ids}
+    # only column numbers are formatted into the text: values stay parameters
+    return _WON + f""", touch AS (
+    SELECT w.dn, a.r FROM won w
+    JOIN (SELECT a.account_id, a."date", k.r FROM activities a JOIN _abm_bu_rank k ON k.bu = a.seller_bu) a
+      ON a.account_id = w.account_id
+    WHERE a."date" <= w.closed AND a."date" >= w.closed - CAST($touch_window_days AS INTEGER)
+    UNION ALL
+    SELECT w.dn, c.r FROM won w
+    JOIN (SELECT t.account_id, k.r, c.start_date, coalesce(c.end_date, c.start_date) AS end_date
+          FROM campaign_accounts t JOIN campaigns c ON c.campaign_id = t.campaign_id
+          JOIN _abm_bu_rank k ON k.bu = c.seller_bu) c ON c.account_id = w.account_id
+    WHERE c.start_date <= w.closed AND c.end_date >= w.closed - CAST($touch_window_days AS INTEGER)
+), per AS (
+    SELECT dn, {each("count(*) FILTER (WHERE r = {i}) AS t{i}")} FROM touch GROUP BY dn
+), counted AS (  -- the close counts as one touch of the deal's BU
+    SELECT w.deal_id, w.account_id, w.lead_bu, w.cents, lk.r AS lead_r,
+        {each("coalesce(p.t{i}, 0) + CASE WHEN dk.r = {i} THEN 1 ELSE 0 END AS t{i}", _NEXT)}
+    FROM won w JOIN _abm_bu_rank dk ON dk.bu = w.bu
+    LEFT JOIN per p ON p.dn = w.dn LEFT JOIN _abm_bu_rank lk ON lk.bu = w.lead_bu
+), weighted AS (
+    SELECT p.*,
+        {each("CASE WHEN p.t{i} = 0 THEN CAST(0 AS DOUBLE) ELSE CASE $rule WHEN 'equal' THEN 1.0 "
+              "WHEN 'lead_bu_bonus' THEN 1.0 + CASE WHEN p.lead_r = {i} THEN $lead_bu_bonus ELSE 0.0 END "
+              "ELSE CAST(p.t{i} AS DOUBLE) END END AS w{i}", _NEXT)}
+    FROM counted p
+), totals AS (
+    SELECT weighted.*, {each("w{i}", " + ")} AS total_weight FROM weighted
+), based AS (
+    SELECT totals.*, {each("floor(cents * w{i} / total_weight) AS b{i}")} FROM totals
+), remains AS (
+    SELECT based.*, {each("cents * w{i} / total_weight - b{i} AS q{i}")},
+        cents - ({each("b{i}", " + ")}) AS leftover
+    FROM based
+), ranked AS (
+    SELECT remains.*, {", ".join(f"1 + {rank_terms[i]} AS k{i}" for i in ids)} FROM remains
+), alloc AS (
+    SELECT ranked.*, {each("CAST(b{i} AS BIGINT) + CASE WHEN k{i} <= leftover THEN 1 ELSE 0 END AS a{i}")} FROM ranked
+), parts AS (
+    SELECT x.deal_id, x.account_id, x.lead_bu, x.cents, x.total_weight, k.bu,
+        {pick("x.a{i}")} AS alloc_cents, {pick("x.w{i}")} AS weight, {pick("x.t{i}")} AS touches
+    FROM alloc x JOIN _abm_bu_rank k ON {pick("x.t{i}")} > 0
+)
+SELECT deal_id, nullif(bu, '') AS seller_bu,
+    CASE WHEN cents <> 0 THEN CAST(alloc_cents AS DOUBLE) / cents ELSE weight / total_weight END AS share,
+    CAST(alloc_cents AS DOUBLE) / 100 AS amount_rc, $rule AS rule,
+    account_id, alloc_cents AS amount_cents, cents AS deal_cents, weight, touches, lead_bu
+FROM parts
+"""  # noqa: S608
+
 
 # AE → CSM handovers: every deal won within $handover_window_days before $as_of, and every deal with a
 # recorded handover, with its state — `missing` (nothing recorded), `incomplete` (a field to pass on
@@ -420,22 +568,23 @@ FROM j
 """
 
 # Account teams: members set by users win; else the AE of each BU is the owner of its latest
-# deal on the account (two GROUP BYs and a join: cheaper than sorting every deal at 10M), its CSM the one the latest recorded handover named, and a group's group
-# account manager is the owner of its head account.
+# deal on the account (its latest day per account and BU, the deals of that day, the greatest deal
+# id among them: GROUP BYs and joins, cheaper than sorting every deal at 10M; the owner comes with
+# the day's deals, not from a second join with every deal), its CSM the one the latest recorded
+# handover named, and a group's group account manager is the owner of its head account.
 TEAMS = """
-WITH d AS (
-    SELECT d.account_id, d.seller_bu, d.owner, d.deal_id, coalesce(d.close_date, d.created_at) AS day
-    FROM deals d WHERE d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
-      AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of
-), last_day AS (
-    SELECT account_id, seller_bu, max(day) AS day FROM d GROUP BY account_id, seller_bu
-), last_deal AS (
-    SELECT d.account_id, d.seller_bu, max(d.deal_id) AS deal_id
-    FROM d JOIN last_day l ON l.account_id = d.account_id AND l.seller_bu = d.seller_bu
-         AND (l.day = d.day OR (l.day IS NULL AND d.day IS NULL))
-    GROUP BY d.account_id, d.seller_bu
+WITH last_day AS (
+    SELECT d.account_id, d.seller_bu, max(coalesce(d.close_date, d.created_at)) AS day
+    FROM deals d WHERE @DEALS@ GROUP BY d.account_id, d.seller_bu
+), candidates AS (
+    SELECT d.account_id, d.seller_bu, d.deal_id, d.owner
+    FROM deals d JOIN last_day l ON l.account_id = d.account_id AND l.seller_bu = d.seller_bu
+         AND (l.day = coalesce(d.close_date, d.created_at) OR (l.day IS NULL AND coalesce(d.close_date, d.created_at) IS NULL))
+    WHERE @DEALS@
 ), latest AS (
-    SELECT x.account_id, x.seller_bu, d.owner FROM last_deal x JOIN deals d ON d.deal_id = x.deal_id
+    SELECT c.account_id, c.seller_bu, c.owner FROM candidates c
+    JOIN (SELECT account_id, seller_bu, max(deal_id) AS deal_id FROM candidates GROUP BY account_id, seller_bu) x
+      ON x.account_id = c.account_id AND x.seller_bu = c.seller_bu AND x.deal_id = c.deal_id
 ), csm AS (
     SELECT DISTINCT ON (h.account_id, h.seller_bu) h.account_id, h.seller_bu, h.to_csm
     FROM abm_handovers h
@@ -454,9 +603,11 @@ WITH d AS (
 SELECT account_id, member, role, seller_bu AS member_bu, source FROM manual
 UNION ALL
 SELECT d.account_id, d.member, d.role, d.seller_bu, d.source FROM derived d
-WHERE NOT EXISTS (SELECT 1 FROM manual m WHERE m.account_id = d.account_id AND m.role = d.role
-                  AND coalesce(m.seller_bu, '') = coalesce(d.seller_bu, ''))
-"""
+LEFT JOIN manual m ON m.account_id = d.account_id AND m.role = d.role
+     AND coalesce(m.seller_bu, '') = coalesce(d.seller_bu, '')
+WHERE m.account_id IS NULL  -- an anti-join: a correlated NOT EXISTS on an expression made DuckDB de-duplicate every derived row first
+""".replace("@DEALS@", """d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
+      AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of""")
 
 # Coverage read from the teams: accounts and group_strategic accounts per member and role; an AE
 # should carry between $coverage_min and $coverage_max strategic accounts (DOMAIN.md: 3–5).
