@@ -101,6 +101,8 @@ def bench_spark(
             rows.append({"engine": "duckdb", "seconds": result["duckdb_seconds"], "peak_mb": result["duckdb_peak_mb"],
                          **{f"{k}_s": v for k, v in result["duckdb"]["stage_seconds"].items()}})
         console.print(table_of(rows, title=f"bench spark: {result['accounts']:,} accounts, {result['deals']:,} deals"))
+        if "duckdb_error" in result:
+            console.print(f"duckdb did not finish: {result['duckdb_error']}")
         console.print(f"lake {result['lake_mb']:,} MB ({result['spark']['lake_tables']} tables, "
                       f"{result['spark']['lake_rows']:,} rows); workspace {result['workspace_mb']:,} MB")
     run(as_json, show)
