@@ -208,6 +208,11 @@ def build(
         help="Where the SQL stages run: 'workspace' (its own database) or 'spark' (needs accountree[spark]).")] = "workspace",
     spark_master: Annotated[str | None, typer.Option(
         "--spark-master", help="Spark master URL for --engine spark [default: local[*]].")] = None,
+    lake: Annotated[str | None, typer.Option(
+        "--lake", help=("With --engine spark: write the tables computed on Spark to this directory (or URL) as "
+                        "Parquet, one directory per table, instead of landing them in the workspace."))] = None,
+    land: Annotated[bool, typer.Option(
+        "--land", help="With --lake: land the tables in the workspace too (and run the stages after them).")] = False,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -222,6 +227,10 @@ def build(
             raise ConfigError(f"--engine must be workspace or spark, not {engine!r}")
         if spark_master and engine != "spark":
             raise ConfigError("--spark-master needs --engine spark")
+        if lake and engine != "spark":
+            raise ConfigError("--lake needs --engine spark", hint="Add --engine spark (or export tables with accountree export).")
+        if land and not lake:
+            raise ConfigError("--land goes with --lake (without a lake the tables land anyway)")
         timings: list[dict[str, Any]] = []
         with workspace(workspace_) as ws, progress_bar() as bar:
             tasks: list[Any] = []
@@ -235,7 +244,7 @@ def build(
                 from accountree.spark_build import build_on_spark
 
                 results = build_on_spark(ws, BuildOptions(as_of=day, stages=stage), master=spark_master,
-                                         progress=started)
+                                         progress=started, lake=lake, land=land or not lake)
             else:
                 results = run_build(ws, BuildOptions(as_of=day, stages=stage), started, timings)
         if as_json:
@@ -243,7 +252,8 @@ def build(
             return
         for name, summary in results.items():
             console.print(f"[bold green]✓[/] {name}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
-        console.print(stage_table(timings))
+        if timings:  # a Spark build reports its times in the stages' summaries
+            console.print(stage_table(timings))
 
     run(as_json, action)
 

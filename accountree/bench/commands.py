@@ -77,6 +77,37 @@ def bench_build(
                                      skip_naive=skip_naive), as_json, "bench build"))
 
 
+@bench_app.command("spark")
+def bench_spark(
+    accounts: Annotated[int, typer.Option(help="Accounts to generate.")] = 1_000_000,
+    deals_per_account: Annotated[int, typer.Option(help="Deals per account.")] = 1,
+    spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL.")] = "local[*]",
+    driver_memory: Annotated[str, typer.Option(help="Spark driver memory (local mode: all of Spark's heap).")] = "8g",
+    skip_duckdb: Annotated[bool, typer.Option("--skip-duckdb", help="Do not run the DuckDB build alongside.")] = False,
+    keep_lake: Annotated[str | None, typer.Option(help="Write the lake here and keep it [default: a temporary folder].")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The hierarchy, score and KPI stages on Spark into a Parquet lake, against DuckDB on the same
+    generated workspace: wall time and peak memory of each whole process tree (Python + JVM)."""
+    def show() -> None:
+        result = _call("spark_bench", "run_spark_bench", accounts=accounts, deals_per_account=deals_per_account,
+                       master=spark_master, driver_memory=driver_memory, skip_duckdb=skip_duckdb, keep_lake=keep_lake)
+        if as_json:
+            print_json(result)
+            return
+        rows = [{"engine": "spark → lake", "seconds": result["spark_seconds"], "peak_mb": result["spark_peak_mb"],
+                 **{f"{k}_s": v for k, v in result["spark"]["stage_seconds"].items()}}]
+        if "duckdb_seconds" in result:
+            rows.append({"engine": "duckdb", "seconds": result["duckdb_seconds"], "peak_mb": result["duckdb_peak_mb"],
+                         **{f"{k}_s": v for k, v in result["duckdb"]["stage_seconds"].items()}})
+        console.print(table_of(rows, title=f"bench spark: {result['accounts']:,} accounts, {result['deals']:,} deals"))
+        if "duckdb_error" in result:
+            console.print(f"duckdb did not finish: {result['duckdb_error']}")
+        console.print(f"lake {result['lake_mb']:,} MB ({result['spark']['lake_tables']} tables, "
+                      f"{result['spark']['lake_rows']:,} rows); workspace {result['workspace_mb']:,} MB")
+    run(as_json, show)
+
+
 @bench_app.command("api")
 def bench_api(
     accounts: Annotated[int, typer.Option(

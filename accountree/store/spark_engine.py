@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 SOURCE = "duckdb"
 SCHEMA = "main"
 WRITE_BATCH_ROWS = 100_000
+LAKE_FILE_ROWS = 1_000_000  # rows per Parquet file of a lake table (`write_lake`)
+# a lake table's files are split and sorted by the first of these columns it has
+LAKE_CLUSTER_COLUMNS = ("group_head_id", "group_id", "account_id")
 LOCAL_ROWS = 50_000  # workspace tables up to this size go to Spark in memory, larger ones as Parquet
 # Spark session settings: DuckDB's semantics where Spark's default differs (timestamps without
 # a time zone, NULL on a division by zero), and deep recursive walks (the hierarchy's levels).
@@ -475,6 +478,29 @@ class SparkEngine(Engine):
         self.reset()
         return written
 
+    def write_lake(self, path: str) -> dict[str, dict[str, Any]]:
+        """Write every table this run derived (and the rows of its views) to `path` as Parquet
+        datasets, one directory per table (`path/<table>/part-*.parquet`, replaced whole). A lake
+        is read by Spark, DuckDB, pandas… without the workspace: nothing lands there.
+
+        Files are not Hive-partitioned by a column (the keys are accounts and groups: millions of
+        directories); each table is hash-partitioned on its group (else account) column into files
+        of about `LAKE_FILE_ROWS` rows, sorted by it, so a group's rows sit in one file and
+        row-group statistics prune by it. Returns per table: rows, columns, cluster column, files."""
+        plan = self.changed()
+        names = sorted({*plan["tables"], *plan["modified"], *plan["views"]})
+        out: dict[str, dict[str, Any]] = {}
+        for name in names:
+            frame = self._frame(name)
+            assert frame is not None
+            rows = frame.count()
+            files = max(1, -(-rows // LAKE_FILE_ROWS))
+            key = next((c for c in LAKE_CLUSTER_COLUMNS if c in frame.columns), None)
+            data = frame.repartition(files, key).sortWithinPartitions(key) if key else frame.repartition(files)
+            data.write.mode("overwrite").parquet(_lake_path(path, name))
+            out[name] = {"rows": rows, "columns": list(frame.columns), "cluster_by": key, "files": files}
+        return out
+
     def _copy_rows(self, frame: DataFrame, target: Engine, name: str) -> int:
         path = os.path.join(self._tmp, f"out_{name}")
         frame.write.mode("overwrite").parquet(path)
@@ -505,6 +531,10 @@ class SparkEngine(Engine):
         self._modified.clear()
         self._dropped.clear()
         self._source_tables = None
+
+
+def _lake_path(root: str, name: str) -> str:
+    return f"{root.rstrip('/')}/{name}"
 
 
 def _distinct_string_agg(node: exp.Expression) -> exp.Expression:
