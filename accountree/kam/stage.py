@@ -22,8 +22,8 @@ from accountree.kam.alerts import (
     rank,
     restructuring,
 )
-from accountree.kam.inputs import NEEDS, load_open_deals
-from accountree.kam.meddic import meddic_rows, stored_rows, sync_from_deals
+from accountree.kam.inputs import NEEDS
+from accountree.kam.meddic import NAMED_CHAMPIONS, build_meddic, sync_from_deals
 from accountree.kam.settings import BUILT_AS_OF, KamSettings, load_settings
 from accountree.kam.tables import write_table
 from accountree.store import Workspace
@@ -83,10 +83,9 @@ def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
         synced = sync_from_deals(ws)
         missing = portfolio_steps.build_accounts(ws, settings, as_of)
         people = steps.stakeholders(ws, as_of, settings)
-        meddic = meddic_rows(load_open_deals(ws, as_of), stored_rows(ws))
+        open_deals = build_meddic(ws, as_of)
         steps.deal_stages(ws, as_of)
-        found = _alerts(ws, as_of, meddic, settings, missing)
-        write_table(ws, "kam_meddic", meddic)
+        found = _alerts(ws, as_of, ws.engine.fetch_dicts(NAMED_CHAMPIONS), settings, missing)
         write_table(ws, "kam_alerts", found)
         steps.snapshot(ws, as_of, parents=_SNAPSHOT_PARENTS)
         ws.engine.drop_table("kam_base_step")
@@ -94,7 +93,7 @@ def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
         accounts, groups, units, tier1, tier2 = ws.engine.fetchone(_SUMMARY)
     summary: dict[str, Any] = {
         "accounts": accounts, "groups": groups, "KAM units": units, "tier 1 units": tier1, "tier 2 units": tier2,
-        "stakeholders": people, "open deals (MEDDIC)": len(meddic), "MEDDIC from deals": synced,
+        "stakeholders": people, "open deals (MEDDIC)": open_deals, "MEDDIC from deals": synced,
         "alerts": len(found),
     }
     if missing:

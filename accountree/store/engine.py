@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from accountree.store.sql import transpile
+from accountree.store.sql import render_expression, transpile
 
 SHARED_VALUES_FROM = 1000  # rows from which repeated values of a column are shared (`rows_of`)
 
@@ -106,7 +106,8 @@ class Engine(ABC):
 
     # -- SQL ------------------------------------------------------------------------------
     def render(self, sql: str | exp.Expression) -> tuple[str, ...]:
-        statements = (sql.sql(dialect=self.dialect),) if isinstance(sql, exp.Expression) else transpile(sql, self.dialect)
+        statements = ((render_expression(sql, self.dialect),) if isinstance(sql, exp.Expression)
+                      else transpile(sql, self.dialect))
         if self._tracing is not None:
             self._tracing.extend({"table": None, "sql": s} for s in statements)
         return statements

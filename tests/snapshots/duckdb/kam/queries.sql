@@ -11,11 +11,9 @@ WHERE lower(CAST(attributes AS VARCHAR)) LIKE '%sentiment%' OR lower(CAST(attrib
 
 SELECT count(*) FROM kam_stakeholders;
 
-SELECT deal_id, account_id, stage, amount_rc, created_at, close_date, owner, seller_bu FROM deals WHERE stage IS NULL OR stage NOT IN ('won', 'lost') ORDER BY deal_id;
+SELECT count(*) FROM kam_meddic;
 
-SELECT c.contact_id, c.account_id, c.name, c.title, coalesce(r.buying_role, c.buying_role) AS buying_role, c.end_date, c.seller_bu FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id WHERE c.account_id IN (SELECT account_id FROM deals WHERE stage IS NULL OR stage NOT IN ('won', 'lost')) ORDER BY c.contact_id;
-
-SELECT deal_id, metrics, economic_buyer, decision_criteria, decision_process, identify_pain, champion, source, updated_by, updated_at FROM meddic;
+SELECT account_id, champion, champion_source FROM kam_meddic WHERE champion IS NOT NULL AND champion_source IS DISTINCT FROM 'inferred from contacts';
 
 WITH c AS (
     SELECT c.contact_id, c.account_id, c.name, c.title, coalesce(r.buying_role, c.buying_role) AS buying_role,

@@ -12,11 +12,9 @@ SELECT contact_id, attributes FROM contacts WHERE LOWER(CAST(attributes AS TEXT)
 
 SELECT COUNT(*) FROM kam_stakeholders;
 
-SELECT deal_id, account_id, stage, amount_rc, created_at, close_date, owner, seller_bu FROM deals WHERE stage IS NULL OR NOT stage IN ('won', 'lost') ORDER BY deal_id;
+SELECT COUNT(*) FROM kam_meddic;
 
-SELECT c.contact_id, c.account_id, c.name, c.title, COALESCE(r.buying_role, c.buying_role) AS buying_role, c.end_date, c.seller_bu FROM contacts AS c LEFT JOIN kam_contact_roles AS r ON r.contact_id = c.contact_id WHERE c.account_id IN (SELECT account_id FROM deals WHERE stage IS NULL OR NOT stage IN ('won', 'lost')) ORDER BY c.contact_id;
-
-SELECT deal_id, metrics, economic_buyer, decision_criteria, decision_process, identify_pain, champion, source, updated_by, updated_at FROM meddic;
+SELECT account_id, champion, champion_source FROM kam_meddic WHERE NOT champion IS NULL AND champion_source IS DISTINCT FROM 'inferred from contacts';
 
 WITH c AS (SELECT c.contact_id, c.account_id, c.name, c.title, COALESCE(r.buying_role, c.buying_role) AS buying_role, c.start_date, c.end_date, c.seller_bu, COALESCE(c.end_date <= CAST(%s AS DATE), FALSE) AS "left" FROM contacts AS c LEFT JOIN kam_contact_roles AS r ON r.contact_id = c.contact_id), known AS (SELECT DISTINCT account_id FROM kam_snapshot_contacts) SELECT c.*, NOT p.contact_id IS NULL AS before_seen, p.title AS before_title, p.buying_role AS before_role, p.end_date AS before_end_date, NOT k.account_id IS NULL AS account_known, NOT a.account_id IS NULL AS account_exists, a.owner AS account_owner FROM c LEFT JOIN kam_snapshot_contacts AS p ON p.contact_id = c.contact_id LEFT JOIN known AS k ON k.account_id = c.account_id LEFT JOIN accounts AS a ON a.account_id = c.account_id WHERE CASE WHEN c."left" THEN (NOT p.contact_id IS NULL AND p.end_date IS NULL) OR c.end_date >= CAST(%s AS DATE) ELSE (c.start_date >= CAST(%s AS DATE) AND c.start_date <= CAST(%s AS DATE)) OR (p.contact_id IS NULL AND NOT k.account_id IS NULL) OR (NOT p.contact_id IS NULL AND (p.title IS DISTINCT FROM c.title OR p.buying_role IS DISTINCT FROM c.buying_role)) END ORDER BY c.contact_id;
 
