@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from accountree.errors import NotFoundError
-from accountree.kam.inputs import KamInputs, is_customer
 from accountree.kam.settings import KamSettings
 from accountree.store import Workspace, current_user
 
@@ -52,26 +51,27 @@ def _alert(kind: str, account_id: str, subject: str, reason: str, created_at: da
             "contact_id": _contact_of(kind, subject)}
 
 
-def no_progress(inputs: KamInputs, candidates: list[dict[str, Any]], settings: KamSettings) -> list[dict[str, Any]]:
+def no_progress(candidates: list[dict[str, Any]], settings: KamSettings) -> list[dict[str, Any]]:
     """Exit criterion: open deals or a customer, activity in the window, yet no deal created, no
     stage change and no deal closed for `no_progress_months`. `candidates` are the quiet accounts
-    the SQL step `kam.steps.NO_PROGRESS` found (last progress, open deals, activities)."""
+    the SQL step `kam.steps.NO_PROGRESS` found (last progress, open deals, activities, and the
+    account's owner and relationship from `kam_accounts`)."""
     window = timedelta(days=round(settings.no_progress_months * 30.44))
     out = []
     for c in candidates:
         account_id, since, active = c["account_id"], c["last_progress"], int(c["activities"])
-        acc = inputs.accounts.get(account_id)
-        if acc is None or (not c["has_open"] and not is_customer(acc)):
+        if not c["known"] or (not c["has_open"] and c["relationship"] != "customer"):
             continue
         reason = (f"no commercial progress since {since.isoformat()} (no new deal, no stage change, no deal closed) "
                   f"despite {active} activities in the last {settings.no_progress_months:g} months")
-        out.append(_alert("no_progress", account_id, since.isoformat(), reason, since + window, acc["owner"]))
+        out.append(_alert("no_progress", account_id, since.isoformat(), reason, since + window, c["owner"]))
     return out
 
 
-def falling_revenue(rows: list[dict[str, Any]], inputs: KamInputs, settings: KamSettings) -> list[dict[str, Any]]:
+def falling_revenue(rows: list[dict[str, Any]], as_of: date, settings: KamSettings) -> list[dict[str, Any]]:
     """Revenue down by `falling_revenue_drop` or more (and at least `falling_revenue_min`) on a key
-    account (unit): a group's fall is one alert, not one per shrinking entity."""
+    account (unit): a group's fall is one alert, not one per shrinking entity. `rows`: the unit
+    rows of `kam_accounts` the SQL step `kam.steps.FALLING_REVENUE` found shrinking."""
     out = []
     for r in rows:
         if not r.get("kam_unit", True):
@@ -82,19 +82,19 @@ def falling_revenue(rows: list[dict[str, Any]], inputs: KamInputs, settings: Kam
         scope = "group revenue" if r["scope"] == "group" else "revenue"
         reason = (f"{scope} down {100 * (1 - now / prev):.0f} % ({r['nrr_period']}: {now:,.0f} vs {prev:,.0f}): "
                   "shrinking budget, check the exit criteria")
-        out.append(_alert("falling_revenue", r["account_id"], f"{r['scope']}:{inputs.as_of.year}", reason,
-                          inputs.as_of, r["owner"]))
+        out.append(_alert("falling_revenue", r["account_id"], f"{r['scope']}:{as_of.year}", reason, as_of, r["owner"]))
     return out
 
 
-def org_changes(inputs: KamInputs, changed: list[dict[str, Any]], champions_in_place: list[tuple],
+def org_changes(as_of: date, changed: list[dict[str, Any]], champions_in_place: list[tuple],
                 meddic_rows: list[dict[str, Any]], settings: KamSettings) -> list[dict[str, Any]]:
     """Champion lost, stakeholder left, new executive — dated events and changes since the last build.
 
     `changed` are the contacts the SQL step `kam.steps.CHANGED_CONTACTS` found worth a look (left,
     started, new, or a new title or role since the previous build), with their previous picture
-    (`before_*`); `champions_in_place` the (account, BU, count) of champions still in place."""
-    lookback = inputs.as_of - timedelta(days=settings.event_lookback_days)
+    (`before_*`) and their account's owner; `champions_in_place` the (account, BU, count) of
+    champions still in place."""
+    lookback = as_of - timedelta(days=settings.event_lookback_days)
     champions_by_name = {(m["account_id"], name.strip().lower()) for m in meddic_rows
                          if m["champion"] and m["champion_source"] != "inferred from contacts"
                          for name in m["champion"].split(",")}
@@ -103,9 +103,9 @@ def org_changes(inputs: KamInputs, changed: list[dict[str, Any]], champions_in_p
     in_place_champions: dict[tuple[str, str | None], int] = {(a, bu): int(n) for a, bu, n in champions_in_place}
     out = []
     for c in changed:
-        acc = inputs.accounts.get(c["account_id"])
-        if acc is None:
+        if not c["account_exists"]:
             continue
+        acc = {"owner": c["account_owner"]}
         before = None if not c["before_seen"] else {
             "title": c["before_title"], "buying_role": c["before_role"], "end_date": c["before_end_date"]}
         who = f"{c['name'] or c['contact_id']}" + (f" ({c['title']})" if c["title"] else "")
@@ -128,78 +128,51 @@ def org_changes(inputs: KamInputs, changed: list[dict[str, Any]], champions_in_p
             continue
         if not is_executive(c["title"], c["buying_role"]):
             continue
-        started = c["start_date"] is not None and lookback <= c["start_date"] <= inputs.as_of
+        started = c["start_date"] is not None and lookback <= c["start_date"] <= as_of
         appeared = before is None and bool(c["account_known"])
         promoted = before is not None and not is_executive(before["title"], before["buying_role"])
         if started or appeared or promoted:
-            when = c["start_date"] if started else inputs.as_of
+            when = c["start_date"] if started else as_of
             how = "took the role" if started else "appears in the CRM" if appeared else "new executive title"
             reason = f"new executive {who} {how} on {when.isoformat()}"
             out.append(_alert("new_executive", c["account_id"], c["contact_id"], reason, when, acc["owner"]))
     return out
 
 
-def restructuring(inputs: KamInputs, parents_before: dict[str, dict[str, Any]], merged: dict[str, str]) -> list[dict[str, Any]]:
+def restructuring(moved: list[dict[str, Any]], merged: list[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
     """A new parent or group head since the previous build, or an entity merged into another.
 
-    When a whole branch changes group, only its top (the one with a new parent) is alerted."""
+    `moved`: the accounts whose parent or group head differs from the previous build's snapshot
+    (SQL step `kam.steps.MOVED`, with `carried`: its parent changed group too); `merged`: the
+    entities of that snapshot merged into an account since (`kam.steps.MERGED`). When a whole
+    branch changes group, only its top (the one with a new parent) is alerted."""
     out = []
-    for account_id, acc in inputs.accounts.items():
-        before = parents_before.get(account_id)
-        if before is None:
-            continue
-        parent = inputs.accounts.get(acc["parent_id"] or "")
-        carried = parent is not None and parents_before.get(parent["account_id"], {}).get("group_head_id") != parent["group_head_id"]
-        if before["parent_id"] != acc["parent_id"]:
-            reason = f"{acc['name']} moved from parent {before['parent_id'] or '(none)'} to {acc['parent_id'] or '(none)'}"
-            out.append(_alert("restructuring", account_id, f"parent:{acc['parent_id']}", reason, inputs.as_of, acc["owner"]))
-        elif before["group_head_id"] != acc["group_head_id"] and not carried:
-            reason = f"{acc['name']} changed group: {before['group_head_id']} → {acc['group_head_id']}"
-            out.append(_alert("restructuring", account_id, f"group:{acc['group_head_id']}", reason, inputs.as_of, acc["owner"]))
-    for old_id, survivor in merged.items():
-        acc = inputs.accounts.get(survivor)
-        if old_id in parents_before and old_id not in inputs.accounts and acc is not None:
-            reason = f"entity {old_id} was merged into {acc['name']} ({survivor})"
-            out.append(_alert("restructuring", survivor, f"merged:{old_id}", reason, inputs.as_of, acc["owner"]))
+    for acc in moved:
+        if acc["before_parent_id"] != acc["parent_id"]:
+            reason = f"{acc['name']} moved from parent {acc['before_parent_id'] or '(none)'} to {acc['parent_id'] or '(none)'}"
+            out.append(_alert("restructuring", acc["account_id"], f"parent:{acc['parent_id']}", reason, as_of, acc["owner"]))
+        elif acc["before_group_head_id"] != acc["group_head_id"] and not acc["carried"]:
+            reason = f"{acc['name']} changed group: {acc['before_group_head_id']} → {acc['group_head_id']}"
+            out.append(_alert("restructuring", acc["account_id"], f"group:{acc['group_head_id']}", reason, as_of,
+                              acc["owner"]))
+    for m in merged:
+        reason = f"entity {m['old_id']} was merged into {m['name']} ({m['survivor_id']})"
+        out.append(_alert("restructuring", m["survivor_id"], f"merged:{m['old_id']}", reason, as_of, m["owner"]))
     return out
 
 
-def cross_sell(rows: list[dict[str, Any]], inputs: KamInputs, per_account: int = 1) -> list[dict[str, Any]]:
-    """The best cross-sell targets of the `cross_sell` table per account, addressed to its owner."""
-    def rank(r: dict[str, Any]) -> tuple:
-        return (r.get("entity_rank") or 0, -(r.get("score") or 0), str(r.get("product") or ""))
-
-    out, taken = [], {}
-    for r in sorted(rows, key=lambda r: (str(r.get("account_id")), *rank(r))):
-        acc = inputs.accounts.get(r.get("account_id"))
-        if acc is None or taken.get(acc["account_id"], 0) >= per_account:
-            continue
-        taken[acc["account_id"]] = taken.get(acc["account_id"], 0) + 1
-        product = next((str(r[k]) for k in ("product", "product_id", "product_family", "family") if r.get(k)), "")
-        label = r.get("product_name") or product
-        why = next((str(r[k]) for k in ("reason", "why", "evidence") if r.get(k)), None)
-        reason = f"cross-sell {label or 'opportunity'} at {acc['name']}" + (f": {why}" if why else "")
-        out.append(_alert("cross_sell", acc["account_id"], product, reason, inputs.as_of, acc["owner"]))
-    return out
-
-
-def cross_sell_by_unit(rows: list[dict[str, Any]], inputs: KamInputs, unit_of: dict[str, str],
-                       units: dict[str, dict[str, Any]], settings: KamSettings) -> list[dict[str, Any]]:
+def cross_sell_by_unit(rows: list[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
     """Cross-sell summarised per key account (unit): one alert listing the products most entities
-    of the group could buy, instead of one per entity × product; only for units of KAM tier ≤
-    `cross_sell_max_tier` (the rest are on the group page's cross-sell table). The subject is the
-    products named, so a new recommendation is a new alert and an acknowledged one stays quiet."""
+    of the group could buy, instead of one per entity × product. `rows`: the best targets of the
+    entities of units of KAM tier ≤ `cross_sell_max_tier` (SQL step `kam.steps.CROSS_SELL`, with
+    `unit_id`, `unit_name`, `unit_owner`; the rest are on the group page's cross-sell table). The
+    subject is the products named, so a new recommendation is a new alert and an acknowledged one
+    stays quiet."""
     by_unit: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
-        unit = unit_of.get(r.get("account_id"))
-        if unit is not None:
-            by_unit.setdefault(unit, []).append(r)
+        by_unit.setdefault(r["unit_id"], []).append(r)
     out = []
     for unit_id, targets in sorted(by_unit.items()):
-        head = inputs.accounts.get(unit_id)
-        row = units.get(unit_id)
-        if head is None or row is None or int(row.get("tier") or 3) > settings.cross_sell_max_tier:
-            continue
         per_product: dict[str, set[str]] = {}
         names: dict[str, str] = {}
         for t in targets:
@@ -210,11 +183,12 @@ def cross_sell_by_unit(rows: list[dict[str, Any]], inputs: KamInputs, unit_of: d
         entities = {a for _, ids in per_product.items() for a in ids}
         listed = ", ".join(f"{names[p]} for {len(ids)} entit{'y' if len(ids) == 1 else 'ies'}" for p, ids in top)
         more = len(per_product) - len(top)
-        reason = (f"cross-sell in {head['name']}: {len(entities)} entit{'y' if len(entities) == 1 else 'ies'} could buy what "
-                  f"the rest of the group buys — {listed}" + (f", and {more} more product(s)" if more > 0 else "")
+        head = targets[0]
+        reason = (f"cross-sell in {head['unit_name']}: {len(entities)} entit{'y' if len(entities) == 1 else 'ies'} could "
+                  f"buy what the rest of the group buys — {listed}" + (f", and {more} more product(s)" if more > 0 else "")
                   + " (the group page lists them with the reason)")
         subject = "products:" + ",".join(sorted(p for p, _ in top))
-        out.append(_alert("cross_sell", unit_id, subject, reason, inputs.as_of, head["owner"]))
+        out.append(_alert("cross_sell", unit_id, subject, reason, as_of, head["unit_owner"]))
     return out
 
 

@@ -176,6 +176,16 @@ def load_inputs(ws: Workspace, as_of: date) -> KamInputs:
     return KamInputs(as_of, accounts, deals, contacts, cycle, missing)
 
 
+def load_open_deals(ws: Workspace, as_of: date) -> KamInputs:
+    """What MEDDIC reads: the open deals and the contacts of their accounts (no per-account rows:
+    the portfolio is built by SQL steps, `kam.portfolio_steps`)."""
+    deals = ws.engine.fetch_dicts(OPEN_DEALS)
+    contacts = ws.engine.fetch_dicts(DEAL_CONTACTS)
+    for contact in contacts:
+        contact["left"] = contact["end_date"] is not None and contact["end_date"] <= as_of
+    return KamInputs(as_of, {}, deals, contacts, {})
+
+
 def _subtrees(accounts: dict[str, dict[str, Any]]) -> None:
     children: dict[str, list[str]] = {}
     for account_id, acc in accounts.items():

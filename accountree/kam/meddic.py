@@ -106,6 +106,78 @@ def assess(deal: dict[str, Any], stored: dict[str, Any] | None, people: list[dic
     return out
 
 
+def _role_columns(role: str) -> str:
+    """The value, source and gap of `economic_buyer` or `champion` (the rule of `assess`)."""
+    written, holders = f"nullif(m.{role}, '')", f"h_{role}.names"
+    lost = f"({written} IS NOT NULL AND coalesce(x_{role}.departed, FALSE))"
+    inferred = f"(({written} IS NULL OR {lost}) AND {holders} IS NOT NULL)"
+    return (f"CASE WHEN {inferred} THEN {holders} ELSE {written} END AS {role}, "
+            f"CASE WHEN {inferred} THEN '{INFERRED}' WHEN {lost} THEN '{LEFT}' "
+            f"WHEN {written} IS NOT NULL THEN CASE WHEN m.source = 'user' THEN 'user' ELSE 'deal' END END AS {role}_source, "
+            f"({written} IS NULL AND {holders} IS NULL) OR ({lost} AND {holders} IS NULL) AS gap_{role}")
+
+
+_ROLES = ("economic_buyer", "champion")
+_OTHERS = tuple(e for e in ELEMENTS if e not in _ROLES)
+_GAPS = {e: f"gap_{e}" if e in _ROLES else f"nullif(m.{e}, '') IS NULL" for e in ELEMENTS}
+
+# One row per open deal: the six elements (the stored row's, an economic buyer or champion who left
+# or is missing inferred from the contacts in place the deal's BU may see), completeness and gaps.
+# Param: as_of.
+MEDDIC_ROWS = f"""
+WITH d AS (
+    SELECT deal_id, account_id, stage, amount_rc, owner, seller_bu FROM deals
+    WHERE stage IS NULL OR stage NOT IN ('won', 'lost')
+), people AS (
+    SELECT d.deal_id, c.contact_id, coalesce(nullif(c.name, ''), c.contact_id) AS shown, c.name,
+           coalesce(r.buying_role, c.buying_role) AS buying_role,
+           coalesce(c.end_date <= CAST(? AS DATE), FALSE) AS has_left
+    FROM d JOIN contacts c ON c.account_id = d.account_id AND (c.seller_bu IS NULL OR c.seller_bu = d.seller_bu)
+    LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
+), holders AS (
+    SELECT deal_id, buying_role, string_agg(shown, ', ' ORDER BY shown) AS names FROM people
+    WHERE NOT has_left AND buying_role IN ('economic_buyer', 'champion') GROUP BY deal_id, buying_role
+), gone AS (
+    SELECT DISTINCT deal_id, lower(trim(name)) AS name FROM people WHERE has_left AND coalesce(name, '') <> ''
+), named AS (
+    SELECT deal_id, role, lower(trim(name)) AS name FROM (
+        SELECT deal_id, 'economic_buyer' AS role, unnest(string_split(economic_buyer, ',')) AS name FROM meddic
+        UNION ALL
+        SELECT deal_id, 'champion', unnest(string_split(champion, ',')) FROM meddic) x
+    WHERE trim(name) <> ''
+), departed AS (
+    SELECT n.deal_id, n.role, count(g.name) = count(*) AS departed
+    FROM named n LEFT JOIN gone g ON g.deal_id = n.deal_id AND g.name = n.name GROUP BY n.deal_id, n.role
+), e AS (
+    SELECT d.deal_id, d.account_id, d.stage, d.amount_rc, d.owner,
+           {', '.join(f"nullif(m.{e}, '') AS {e}" for e in _OTHERS)},
+           {_role_columns('economic_buyer')}, {_role_columns('champion')}
+    FROM d LEFT JOIN meddic m ON m.deal_id = d.deal_id
+    {' '.join(f"LEFT JOIN holders h_{r} ON h_{r}.deal_id = d.deal_id AND h_{r}.buying_role = '{r}' "
+              f"LEFT JOIN departed x_{r} ON x_{r}.deal_id = d.deal_id AND x_{r}.role = '{r}'" for r in _ROLES)}
+)
+SELECT deal_id, account_id, stage, amount_rc, owner, {', '.join(ELEMENTS)}, economic_buyer_source, champion_source,
+       CAST(round(100.0 * ({' + '.join(f"CASE WHEN {_GAPS[e].replace('m.', '')} THEN 0 ELSE 1 END" for e in ELEMENTS)}) / 6)
+            AS BIGINT) AS completeness,
+       concat_ws(', ', {', '.join(f"CASE WHEN {_GAPS[e].replace('m.', '')} THEN '{LABELS[e]}' END" for e in ELEMENTS)})
+           AS gaps
+FROM e
+"""  # noqa: S608 - composed from ELEMENTS, LABELS and the role names; values are bound
+
+
+def build_meddic(ws: Workspace, as_of: date) -> int:
+    """`kam_meddic` (step `kam_meddic`): one row per open deal, by the engine; returns its rows."""
+    from accountree.kam.tables import cast_select
+
+    ws.engine.materialize("kam_meddic", cast_select("kam_meddic", MEDDIC_ROWS), params=[as_of])
+    return int(ws.engine.scalar("SELECT count(*) FROM kam_meddic"))
+
+
+# Deals whose MEDDIC names a champion (not inferred): the champions a `champion_lost` alert knows by name.
+NAMED_CHAMPIONS = ("SELECT account_id, champion, champion_source FROM kam_meddic "
+                   "WHERE champion IS NOT NULL AND champion_source IS DISTINCT FROM 'inferred from contacts'")
+
+
 def stored_rows(ws: Workspace) -> dict[str, dict[str, Any]]:
     return {r["deal_id"]: r for r in ws.engine.fetch_dicts(_SELECT)}
 

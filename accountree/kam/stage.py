@@ -5,12 +5,13 @@ falls back on the core tables and says which step is missing."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pyarrow as pa
 
 from accountree.build import BuildOptions, BuildStage
-from accountree.kam import steps, wallet
+from accountree.kam import portfolio_steps, steps
 from accountree.kam.alerts import (
     carry_over,
     cross_sell_by_unit,
@@ -21,87 +22,82 @@ from accountree.kam.alerts import (
     rank,
     restructuring,
 )
-from accountree.kam.inputs import NEEDS, KamInputs, load_inputs
-from accountree.kam.meddic import meddic_rows, stored_rows, sync_from_deals
-from accountree.kam.portfolio import portfolio_rows
-from accountree.kam.settings import BUILT_AS_OF, load_settings
+from accountree.kam.inputs import NEEDS
+from accountree.kam.meddic import NAMED_CHAMPIONS, build_meddic, sync_from_deals
+from accountree.kam.settings import BUILT_AS_OF, KamSettings, load_settings
 from accountree.kam.tables import write_table
 from accountree.store import Workspace
 
 
-def _snapshot_fallback(ws: Workspace, inputs: KamInputs) -> None:
-    """The snapshot without the hierarchy stage: group heads as `load_inputs` climbed them."""
-    ws.engine.execute("DELETE FROM kam_snapshot_contacts")
-    ws.engine.execute("DELETE FROM kam_snapshot_parents")
-    ws.engine.execute(steps.SNAPSHOT_CONTACTS, [inputs.as_of])
-    parents = [{"account_id": a, "parent_id": acc["parent_id"], "group_head_id": acc["group_head_id"],
-                "snapshot_at": inputs.as_of} for a, acc in inputs.accounts.items()]
-    text, day = pa.string(), pa.date32()
-    ws.engine.insert_arrow("kam_snapshot_parents", pa.Table.from_pylist(parents, schema=pa.schema(
-        [("account_id", text), ("parent_id", text), ("group_head_id", text), ("snapshot_at", day)])))
-
-
-def _alerts(ws: Workspace, inputs: KamInputs, portfolio: list[dict[str, Any]], meddic: list[dict[str, Any]],
-            settings: Any) -> list[dict[str, Any]]:
+def _alerts(ws: Workspace, as_of: date, meddic: list[dict[str, Any]], settings: KamSettings,
+            missing: list[str]) -> list[dict[str, Any]]:
+    """The alerts: candidates found by SQL steps (`steps.py`), worded here; then carried over from
+    the previous build and ranked by their key account."""
     engine = ws.engine
-    changed, champions = steps.changed_contacts(ws, inputs.as_of, settings)
-    previous_parents = {r["account_id"]: r for r in engine.fetch_dicts(
-        "SELECT account_id, parent_id, group_head_id FROM kam_snapshot_parents")}
-    merged = dict(engine.fetchall("SELECT old_id, survivor_id FROM account_aliases"))
-    unit_of = {r["account_id"]: r.get("kam_unit_id") or r["account_id"] for r in portfolio if r["scope"] == "account"}
-    units = {r["account_id"]: r for r in portfolio if r.get("kam_unit")}
+    changed, champions = steps.changed_contacts(ws, as_of, settings)
     found = [
-        *no_progress(inputs, steps.no_progress_candidates(ws, inputs.as_of, settings), settings),
-        *falling_revenue(portfolio, inputs, settings),
-        *org_changes(inputs, changed, champions, meddic, settings),
-        *restructuring(inputs, previous_parents, merged),
+        *no_progress(steps.no_progress_candidates(ws, as_of, settings), settings),
+        *falling_revenue(engine.fetch_dicts(steps.FALLING_REVENUE, [settings.falling_revenue_drop]), as_of, settings),
+        *org_changes(as_of, changed, champions, meddic, settings),
+        *restructuring(engine.fetch_dicts(steps.MOVED), engine.fetch_dicts(steps.MERGED), as_of),
     ]
     if engine.table_exists("cross_sell"):
-        per_account = int(settings.cross_sell_per_account)  # only the best few of each account are read
-        found += cross_sell_by_unit(engine.fetch_dicts("SELECT * FROM cross_sell WHERE entity_rank <= ?", [per_account]),
-                                    inputs, unit_of, units, settings)
+        found += cross_sell_by_unit(engine.fetch_dicts(steps.CROSS_SELL, [int(settings.cross_sell_per_account),
+                                                                          settings.cross_sell_max_tier]), as_of)
     else:
-        inputs.missing.append(NEEDS["cross_sell"])
+        missing.append(NEEDS["cross_sell"])
     previous = engine.fetch_dicts("SELECT * FROM kam_alerts") if engine.table_exists("kam_alerts") else []
-    kept = people_of_active_units(carry_over(found, previous, inputs.as_of, settings.event_lookback_days),
-                                  unit_of, units, settings)
+    carried = carry_over(found, previous, as_of, settings.event_lookback_days)
+    engine.materialize("kam_alert_accounts_step", "SELECT CAST(NULL AS VARCHAR) AS account_id WHERE FALSE",
+                       temporary=True)
+    engine.insert_arrow("kam_alert_accounts_step", pa.table(
+        {"account_id": pa.array(sorted({a["account_id"] for a in carried}), pa.string())}))
+    unit_of, units = {}, {}
+    for r in engine.fetch_dicts(steps.ALERT_UNITS):
+        unit_of[r["account_id"]] = r["kam_unit_id"]
+        if r["relationship"] is not None:
+            units[r["kam_unit_id"]] = r
+    engine.drop_table("kam_alert_accounts_step")
+    kept = people_of_active_units(carried, unit_of, units, settings)
     rank(kept, unit_of, units)
     return kept
 
 
+_SNAPSHOT_PARENTS = """
+INSERT INTO kam_snapshot_parents (account_id, parent_id, group_head_id, snapshot_at)
+SELECT account_id, parent_id, group_head_id, CAST(? AS DATE) FROM kam_base_step
+"""
+
+_SUMMARY = """
+SELECT count(*) FILTER (WHERE scope = 'account') AS accounts, count(*) FILTER (WHERE scope = 'group') AS groups,
+       count(*) FILTER (WHERE kam_unit) AS units, count(*) FILTER (WHERE kam_unit AND tier = 1) AS tier1,
+       count(*) FILTER (WHERE kam_unit AND tier = 2) AS tier2
+FROM kam_accounts
+"""
+
+
 def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
     settings = load_settings(ws)
-    inputs = load_inputs(ws, options.as_of)
+    as_of = options.as_of
     with ws.engine.transaction():
         synced = sync_from_deals(ws)
-        facts = steps.account_facts(ws, inputs)
-        if wallet.available(ws):
-            wallets = wallet.unit_wallets(ws, settings.wallet_quantile, int(settings.wallet_min_peers))
-            portfolio = portfolio_rows(inputs, settings, facts, wallets, wallet.units_of(ws))
-        else:
-            portfolio = portfolio_rows(inputs, settings, facts)
-        people = steps.stakeholders(ws, inputs.as_of, settings)
-        meddic = meddic_rows(inputs, stored_rows(ws))
-        steps.deal_stages(ws, inputs.as_of)
-        found = _alerts(ws, inputs, portfolio, meddic, settings)
-        write_table(ws, "kam_accounts", portfolio)
-        write_table(ws, "kam_meddic", meddic)
+        missing = portfolio_steps.build_accounts(ws, settings, as_of)
+        people = steps.stakeholders(ws, as_of, settings)
+        open_deals = build_meddic(ws, as_of)
+        steps.deal_stages(ws, as_of)
+        found = _alerts(ws, as_of, ws.engine.fetch_dicts(NAMED_CHAMPIONS), settings, missing)
         write_table(ws, "kam_alerts", found)
-        if ws.engine.table_exists("hierarchy"):
-            steps.snapshot(ws, inputs.as_of)
-        else:
-            _snapshot_fallback(ws, inputs)
-        ws.set_meta(BUILT_AS_OF, inputs.as_of.isoformat())
-    accounts = [r for r in portfolio if r["scope"] == "account"]
-    units = [r for r in portfolio if r.get("kam_unit")]
+        steps.snapshot(ws, as_of, parents=_SNAPSHOT_PARENTS)
+        ws.engine.drop_table("kam_base_step")
+        ws.set_meta(BUILT_AS_OF, as_of.isoformat())
+        accounts, groups, units, tier1, tier2 = ws.engine.fetchone(_SUMMARY)
     summary: dict[str, Any] = {
-        "accounts": len(accounts), "groups": len(portfolio) - len(accounts), "KAM units": len(units),
-        "tier 1 units": sum(1 for r in units if r["tier"] == 1), "tier 2 units": sum(1 for r in units if r["tier"] == 2),
-        "stakeholders": people, "open deals (MEDDIC)": len(meddic), "MEDDIC from deals": synced,
+        "accounts": accounts, "groups": groups, "KAM units": units, "tier 1 units": tier1, "tier 2 units": tier2,
+        "stakeholders": people, "open deals (MEDDIC)": open_deals, "MEDDIC from deals": synced,
         "alerts": len(found),
     }
-    if inputs.missing:
-        summary["missing"] = "; ".join(inputs.missing)
+    if missing:
+        summary["missing"] = "; ".join(missing)
     return summary
 
 

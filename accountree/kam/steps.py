@@ -46,7 +46,8 @@ FROM accounts a LEFT JOIN hierarchy h ON h.account_id = a.account_id
 
 # Per account: the last commercial progress (a deal created, a stage change, a deal closed by the
 # build date), whether a deal is still open, and the activities in the window; only the accounts
-# that have gone quiet for the window despite enough activity. Params: as_of, as_of, as_of − window,
+# that have gone quiet for the window despite enough activity, with their owner and relationship
+# (this build's `kam_accounts`). Params: as_of, as_of, as_of − window,
 # as_of, as_of − window, min activities.
 NO_PROGRESS = """
 WITH progress AS (
@@ -61,8 +62,10 @@ WITH progress AS (
     SELECT account_id, count(*) AS activities FROM activities
     WHERE "date" > CAST(? AS DATE) AND "date" <= CAST(? AS DATE) GROUP BY account_id
 )
-SELECT p.account_id, p.last_progress, p.has_open, a.activities
+SELECT p.account_id, p.last_progress, p.has_open, a.activities, k.account_id IS NOT NULL AS known, k.owner,
+       k.relationship
 FROM progress p JOIN activity a ON a.account_id = p.account_id
+LEFT JOIN kam_accounts k ON k.account_id = p.account_id AND k.scope = 'account'
 WHERE p.last_progress <= CAST(? AS DATE) AND a.activities >= ?
 ORDER BY p.account_id
 """
@@ -97,9 +100,11 @@ WITH c AS (
     FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
 ), known AS (SELECT DISTINCT account_id FROM kam_snapshot_contacts)
 SELECT c.*, p.contact_id IS NOT NULL AS before_seen, p.title AS before_title, p.buying_role AS before_role,
-       p.end_date AS before_end_date, k.account_id IS NOT NULL AS account_known
+       p.end_date AS before_end_date, k.account_id IS NOT NULL AS account_known,
+       a.account_id IS NOT NULL AS account_exists, a.owner AS account_owner
 FROM c LEFT JOIN kam_snapshot_contacts p ON p.contact_id = c.contact_id
 LEFT JOIN known k ON k.account_id = c.account_id
+LEFT JOIN accounts a ON a.account_id = c.account_id
 WHERE CASE WHEN c."left" THEN (p.contact_id IS NOT NULL AND p.end_date IS NULL) OR c.end_date >= CAST(? AS DATE)
       ELSE (c.start_date >= CAST(? AS DATE) AND c.start_date <= CAST(? AS DATE))
            OR (p.contact_id IS NULL AND k.account_id IS NOT NULL)
@@ -115,6 +120,54 @@ FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
 WHERE (c.end_date IS NULL OR c.end_date > CAST(? AS DATE)) AND coalesce(r.buying_role, c.buying_role) = 'champion'
   AND c.account_id IN (SELECT account_id FROM contacts WHERE end_date <= CAST(? AS DATE))
 GROUP BY c.account_id, c.seller_bu
+"""
+
+# Key accounts (unit rows of `kam_accounts`) whose revenue fell by the drop on the NRR years.
+# Param: drop.
+FALLING_REVENUE = """
+SELECT scope, account_id, owner, nrr_now, nrr_prev, nrr_period, kam_unit FROM kam_accounts
+WHERE kam_unit AND nrr_prev > 0 AND nrr_now <= nrr_prev * (1 - CAST(? AS DOUBLE))
+ORDER BY scope DESC, account_id
+"""
+
+# Accounts whose parent or group head differs from the previous build's snapshot; `carried`: its
+# parent (an account) changed group too, so the move is its parent's, not its own.
+MOVED = """
+SELECT b.account_id, b.name, b.owner, b.parent_id, b.group_head_id, s.parent_id AS before_parent_id,
+       s.group_head_id AS before_group_head_id,
+       coalesce(pb.account_id IS NOT NULL AND ps.group_head_id IS DISTINCT FROM pb.group_head_id, FALSE) AS carried
+FROM kam_base_step b JOIN kam_snapshot_parents s ON s.account_id = b.account_id
+LEFT JOIN kam_base_step pb ON pb.account_id = b.parent_id
+LEFT JOIN kam_snapshot_parents ps ON ps.account_id = b.parent_id
+WHERE s.parent_id IS DISTINCT FROM b.parent_id OR s.group_head_id IS DISTINCT FROM b.group_head_id
+ORDER BY b.account_id
+"""
+
+# Entities of the previous build's snapshot merged since into an account that exists.
+MERGED = """
+SELECT m.old_id, m.survivor_id, a.name, a.owner
+FROM account_aliases m JOIN kam_snapshot_parents s ON s.account_id = m.old_id
+JOIN accounts a ON a.account_id = m.survivor_id
+WHERE m.old_id NOT IN (SELECT account_id FROM accounts)
+ORDER BY m.old_id
+"""
+
+# The best cross-sell targets (`entity_rank` ≤ per account) of the entities of key accounts of KAM
+# tier ≤ the setting, with their unit. Params: per account, max tier.
+CROSS_SELL = """
+SELECT x.*, u.account_id AS unit_id, u.name AS unit_name, u.owner AS unit_owner
+FROM cross_sell x JOIN kam_accounts e ON e.account_id = x.account_id AND e.scope = 'account'
+JOIN kam_accounts u ON u.account_id = e.kam_unit_id AND u.kam_unit
+WHERE x.entity_rank <= ? AND coalesce(u.tier, 3) <= ?
+ORDER BY u.account_id, x.account_id
+"""
+
+# The key account (unit) of the accounts alerts are about (`kam_alert_accounts_step`): its id,
+# relationship, tier and potential.
+ALERT_UNITS = """
+SELECT e.account_id, e.kam_unit_id, u.relationship, u.tier, u.potential_3y
+FROM kam_alert_accounts_step s JOIN kam_accounts e ON e.account_id = s.account_id AND e.scope = 'account'
+LEFT JOIN kam_accounts u ON u.account_id = e.kam_unit_id AND u.kam_unit
 """
 
 # Contacts whose custom attributes may name a sentiment: read in Python (names are normalised).
@@ -187,13 +240,14 @@ def no_progress_candidates(ws: Workspace, as_of: date, settings: KamSettings) ->
                                                float(settings.no_progress_min_activities)])
 
 
-def snapshot(ws: Workspace, as_of: date) -> None:
-    """The picture the next build diffs against (steps `kam_snapshot_contacts`, `kam_snapshot_parents`)."""
+def snapshot(ws: Workspace, as_of: date, parents: str = SNAPSHOT_PARENTS) -> None:
+    """The picture the next build diffs against (steps `kam_snapshot_contacts`, `kam_snapshot_parents`;
+    `parents`: the statement writing the latter, param as_of)."""
     engine = ws.engine
     engine.execute("DELETE FROM kam_snapshot_contacts")
     engine.execute("DELETE FROM kam_snapshot_parents")
     engine.execute(SNAPSHOT_CONTACTS, [as_of])
-    engine.execute(SNAPSHOT_PARENTS, [as_of])
+    engine.execute(parents, [as_of])
 
 
 def stakeholders(ws: Workspace, as_of: date, settings: KamSettings) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
+import sqlglot
 from sqlglot import exp
 
 from accountree.store import Workspace
@@ -51,6 +52,14 @@ def create_table(ws: Workspace, name: str) -> None:
     defs = [exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=exp.DataType.build(_TYPES[t][1]))
             for c, t in columns.items()]
     ws.engine.execute(exp.Create(this=exp.Schema(this=table, expressions=defs), kind="TABLE"))
+
+
+def cast_select(name: str, query: str) -> exp.Select:
+    """`SELECT CAST(c AS type) AS c, …` of `query` (DuckDB-dialect text) in the declared columns of
+    `name`: a table built by the engine has the same columns and types as one written from rows."""
+    inner = sqlglot.parse_one(query, read="duckdb").subquery("q")
+    return exp.select(*[exp.cast(exp.column(c, table="q", quoted=True), exp.DataType.build(_TYPES[t][1])).as_(c, quoted=True)
+                        for c, t in TABLES[name].items()]).from_(inner)
 
 
 def write_table(ws: Workspace, name: str, rows: list[dict[str, Any]]) -> int:

@@ -94,11 +94,16 @@ def units_of(ws: Workspace) -> dict[str, str]:
     return dict(ws.engine.fetchall(UNIT_OF))
 
 
+def wallet_query(quantile: float, min_peers: int) -> tuple[str, list[Any]]:
+    """The statement giving, per unit, its spend, size band, peers' wallet and cell; its parameters."""
+    return _WALLET, [quantile] * len(LEVELS) + [int(min_peers)] * 9
+
+
 def unit_wallets(ws: Workspace, quantile: float, min_peers: int) -> dict[str, dict[str, Any]]:
     """Per unit: spend, size band, peers' wallet and the cell it comes from."""
-    params: list[Any] = [quantile] * len(LEVELS) + [int(min_peers)] * 9
+    sql, params = wallet_query(quantile, min_peers)
     out = {}
-    for row in ws.engine.fetch_dicts(_WALLET, params):
+    for row in ws.engine.fetch_dicts(sql, params):
         row["peer_cell"] = LEVEL_NAMES[int(row["peer_level"])]
         spend, peer = float(row["spend"] or 0), row["peer_wallet"]
         row["wallet"] = max(spend, float(peer)) if peer is not None else spend

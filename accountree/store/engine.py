@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from accountree.store.sql import transpile
+from accountree.store.sql import render_expression, transpile
 
 SHARED_VALUES_FROM = 1000  # rows from which repeated values of a column are shared (`rows_of`)
 
@@ -99,15 +99,18 @@ class Engine(ABC):
     dialect: str = "duckdb"
     capabilities: Capabilities = Capabilities()
     _recording: list[dict[str, int | None]] | None = None  # see `recording`
+    _tracing: list[dict[str, str | None]] | None = None  # see `tracing`
 
     def __init__(self, url: str) -> None:
         self.url = url
 
     # -- SQL ------------------------------------------------------------------------------
     def render(self, sql: str | exp.Expression) -> tuple[str, ...]:
-        if isinstance(sql, exp.Expression):
-            return (sql.sql(dialect=self.dialect),)
-        return transpile(sql, self.dialect)
+        statements = ((render_expression(sql, self.dialect),) if isinstance(sql, exp.Expression)
+                      else transpile(sql, self.dialect))
+        if self._tracing is not None:
+            self._tracing.extend({"table": None, "sql": s} for s in statements)
+        return statements
 
     def execute(self, sql: str | exp.Expression, params: Params = None) -> None:
         """Run one or several statements (several only without parameters)."""
@@ -192,6 +195,8 @@ class Engine(ABC):
         """
         temporary = temporary and self.capabilities.temp_tables
         (select,) = self.render(query)
+        if self._tracing is not None:
+            self._tracing[-1]["table"] = name
         target = exp.table_(name, quoted=True).sql(dialect=self.dialect)
         rows = self._create_as(target, select, params, temporary=temporary, until_commit=until_commit and temporary)
         for column in indexes:
@@ -250,6 +255,19 @@ class Engine(ABC):
             if outer is not None:
                 outer.extend(self._recording)
             self._recording = outer
+
+    @contextmanager
+    def tracing(self) -> Iterator[list[dict[str, str | None]]]:
+        """Every statement rendered inside the block, as sent to the driver (in this engine's
+        dialect, before the driver's own escaping): `{table, sql}`, `table` naming the table a
+        `materialize` wrote. For SQL snapshot tests and debugging."""
+        outer, self._tracing = self._tracing, []
+        try:
+            yield self._tracing
+        finally:
+            if outer is not None:
+                outer.extend(self._tracing)
+            self._tracing = outer
 
     @contextmanager
     def large_statements(self) -> Iterator[None]:

@@ -30,14 +30,24 @@ def transpile(sql: str, dialect: str) -> tuple[str, ...]:
 
 def _postgres_fix(node: exp.Expression) -> exp.Expression:
     """DuckDB functions sqlglot passes through unchanged that PostgreSQL spells otherwise:
-    `bit_count(BIGINT)` (a popcount; PostgreSQL counts the bits of a bit string)."""
+    `bit_count(BIGINT)` (a popcount; PostgreSQL counts the bits of a bit string);
+    `string_split(text, sep)` (PostgreSQL: `string_to_array`; sqlglot writes `SPLIT`)."""
     if isinstance(node, exp.Anonymous) and node.name.lower() == "bit_count" and len(node.expressions) == 1:
         return exp.Anonymous(this="bit_count", expressions=[exp.cast(node.expressions[0], _BIT64)])
+    if isinstance(node, exp.Split):
+        return exp.Anonymous(this="string_to_array", expressions=[node.this, node.expression])
     return node
 
 
 _BIT64 = exp.DataType.build("BIT(64)", dialect="postgres")
 _FIXES = {"postgres": _postgres_fix}
+
+
+def render_expression(expression: exp.Expression, dialect: str) -> str:
+    """A sqlglot expression (built in DuckDB's terms) rendered for `dialect`, with the same fixes
+    as `transpile`."""
+    fix = _FIXES.get(dialect)
+    return (expression.transform(fix) if fix else expression).sql(dialect=dialect)
 
 
 def select_columns(table: str, columns: list[str], order_by: list[str] | None = None) -> exp.Select:

@@ -1,0 +1,33 @@
+WITH d AS (
+    SELECT d.account_id, d.seller_bu, d.owner, d.deal_id, coalesce(d.close_date, d.created_at) AS day
+    FROM deals d WHERE d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
+      AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of
+), last_day AS (
+    SELECT account_id, seller_bu, max(day) AS day FROM d GROUP BY account_id, seller_bu
+), last_deal AS (
+    SELECT d.account_id, d.seller_bu, max(d.deal_id) AS deal_id
+    FROM d JOIN last_day l ON l.account_id = d.account_id AND l.seller_bu = d.seller_bu
+         AND (l.day = d.day OR (l.day IS NULL AND d.day IS NULL))
+    GROUP BY d.account_id, d.seller_bu
+), latest AS (
+    SELECT x.account_id, x.seller_bu, d.owner FROM last_deal x JOIN deals d ON d.deal_id = x.deal_id
+), csm AS (
+    SELECT DISTINCT ON (h.account_id, h.seller_bu) h.account_id, h.seller_bu, h.to_csm
+    FROM abm_handovers h
+    ORDER BY h.account_id, h.seller_bu, h.recorded_at DESC, h.handover_id DESC
+), derived AS (
+    SELECT account_id, owner AS member, 'ae' AS role, seller_bu, 'deal_owner' AS source FROM latest
+    UNION ALL
+    SELECT account_id, to_csm, 'csm', seller_bu, 'handover' FROM csm
+    UNION ALL
+    SELECT x.account_id, a.owner, 'group_account_manager', CAST(NULL AS VARCHAR), 'account_owner'
+    FROM abm_accounts x JOIN accounts a ON a.account_id = x.account_id
+    WHERE x.scope = 'group' AND x.bus_active_count >= 2 AND a.owner IS NOT NULL
+), manual AS (
+    SELECT account_id, member, role, member_bu AS seller_bu, 'manual' AS source FROM abm_team_members
+)
+SELECT account_id, member, role, seller_bu AS member_bu, source FROM manual
+UNION ALL
+SELECT d.account_id, d.member, d.role, d.seller_bu, d.source FROM derived d
+WHERE NOT EXISTS (SELECT 1 FROM manual m WHERE m.account_id = d.account_id AND m.role = d.role
+                  AND coalesce(m.seller_bu, '') = coalesce(d.seller_bu, ''));

@@ -1,0 +1,1 @@
+DELETE FROM "api_read_model_edits";

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS "_hier_tree_cut";

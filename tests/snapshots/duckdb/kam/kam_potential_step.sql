@@ -1,0 +1,3 @@
+SELECT * FROM (SELECT CAST(NULL AS VARCHAR) AS account_id, CAST(NULL AS DOUBLE) AS potential_field) x WHERE FALSE;
+
+DROP TABLE IF EXISTS "kam_potential_step";

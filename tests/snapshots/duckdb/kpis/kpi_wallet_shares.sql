@@ -1,0 +1,1 @@
+DELETE FROM kpi_wallet_shares;

@@ -1,0 +1,1 @@
+UPDATE workspace_meta SET value = ? WHERE key = ? RETURNING key;

@@ -1,0 +1,1 @@
+SELECT DISTINCT i.issue_id, m.account_id FROM _hier_issue_members AS m JOIN hierarchy_issues AS i ON i.issue_key = m.issue_key;

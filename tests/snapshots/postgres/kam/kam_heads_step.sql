@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS "kam_heads_step";

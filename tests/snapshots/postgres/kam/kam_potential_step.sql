@@ -1,0 +1,3 @@
+SELECT * FROM (SELECT CAST(NULL AS TEXT) AS account_id, CAST(NULL AS DOUBLE PRECISION) AS potential_field) AS x WHERE FALSE;
+
+DROP TABLE IF EXISTS "kam_potential_step";

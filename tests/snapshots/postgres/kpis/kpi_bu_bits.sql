@@ -1,0 +1,1 @@
+SELECT value AS seller_bu, CAST(FLOOR(CAST(i AS DOUBLE PRECISION) / 62) AS INT) AS word, CAST(i % 62 AS INT) AS bit FROM (SELECT value, ROW_NUMBER() OVER (ORDER BY value) - 1 AS i FROM (SELECT DISTINCT seller_bu AS value FROM deals WHERE NOT seller_bu IS NULL) AS v) AS n;

@@ -1,0 +1,1 @@
+SELECT value AS product, CAST(FLOOR(CAST(i AS DOUBLE PRECISION) / 62) AS INT) AS word, CAST(i % 62 AS INT) AS bit FROM (SELECT value, ROW_NUMBER() OVER (ORDER BY value) - 1 AS i FROM (SELECT DISTINCT product AS value FROM deals WHERE NOT product IS NULL) AS v) AS n;

@@ -1,0 +1,1 @@
+UPDATE workspace_meta SET value = %s WHERE key = %s RETURNING key;
