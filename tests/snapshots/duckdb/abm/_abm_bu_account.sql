@@ -1,3 +1,35 @@
-DROP TABLE IF EXISTS "_abm_bu_account";
+WITH ev AS (
+    SELECT d.account_id, d.seller_bu AS bu,
+        CASE WHEN open_now THEN 1 ELSE 0 END AS open_deals,
+        CASE WHEN open_now THEN coalesce(d.amount_rc, d.amount) ELSE 0 END AS pipeline,
+        CASE WHEN won_now AND d.close_date >= $revenue_from THEN coalesce(d.amount_rc, d.amount) ELSE 0 END AS revenue,
+        1 AS history,
+        CASE WHEN open_now OR coalesce(d.close_date, d.created_at) >= $active_from
+                  OR d.created_at >= $active_from THEN 1 ELSE 0 END AS active,
+        coalesce(d.created_at, d.close_date) AS first_day
+    FROM (SELECT d.*,
+            (coalesce(d.created_at, $as_of) <= $as_of
+             AND (d.stage NOT IN ('won', 'lost') OR coalesce(d.close_date, $as_of) > $as_of)) AS open_now,
+            (d.stage = 'won' AND coalesce(d.close_date, d.created_at, $as_of) <= $as_of) AS won_now
+          FROM deals d) d
+    WHERE d.seller_bu IS NOT NULL AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of
+    UNION ALL
+    SELECT a.account_id, a.seller_bu, 0, 0, 0, 1,
+        CASE WHEN a."date" >= $active_from THEN 1 ELSE 0 END, a."date"
+    FROM activities a WHERE a.seller_bu IS NOT NULL AND a."date" <= $as_of
+    UNION ALL
+    SELECT t.account_id, c.seller_bu, 0, 0, 0, 0,
+        CASE WHEN coalesce(c.end_date, c.start_date) >= $active_from AND c.start_date <= $active_to THEN 1 ELSE 0 END,
+        c.start_date
+    FROM campaign_accounts t JOIN campaigns c ON c.campaign_id = t.campaign_id
+    WHERE c.seller_bu IS NOT NULL AND c.start_date IS NOT NULL
+)
+SELECT g.*, k.r FROM (
+    SELECT ev.account_id, ev.bu, sum(ev.open_deals) AS open_deals, sum(ev.pipeline) AS pipeline,
+        sum(ev.revenue) AS revenue, sum(ev.history) AS history, max(ev.active) AS active, min(ev.first_day) AS first_day
+    FROM ev GROUP BY ev.account_id, ev.bu
+) g
+JOIN accounts a ON a.account_id = g.account_id
+JOIN _abm_bu_rank k ON k.bu = g.bu;
 
-CREATE TEMPORARY TABLE "_abm_bu_account" AS WITH ev AS (SELECT d.account_id, d.seller_bu AS bu, CASE WHEN open_now THEN 1 ELSE 0 END AS open_deals, CASE WHEN open_now THEN COALESCE(d.amount_rc, d.amount) ELSE 0 END AS pipeline, CASE WHEN won_now AND d.close_date >= $revenue_from THEN COALESCE(d.amount_rc, d.amount) ELSE 0 END AS revenue, 1 AS history, CASE WHEN open_now OR COALESCE(d.close_date, d.created_at) >= $active_from OR d.created_at >= $active_from THEN 1 ELSE 0 END AS active, COALESCE(d.created_at, d.close_date) AS first_day FROM (SELECT d.*, (COALESCE(d.created_at, $as_of) <= $as_of AND (NOT d.stage IN ('won', 'lost') OR COALESCE(d.close_date, $as_of) > $as_of)) AS open_now, (d.stage = 'won' AND COALESCE(d.close_date, d.created_at, $as_of) <= $as_of) AS won_now FROM deals AS d) AS d WHERE NOT d.seller_bu IS NULL AND COALESCE(d.created_at, d.close_date, $as_of) <= $as_of UNION ALL SELECT a.account_id, a.seller_bu, 0, 0, 0, 1, CASE WHEN a."date" >= $active_from THEN 1 ELSE 0 END, a."date" FROM activities AS a WHERE NOT a.seller_bu IS NULL AND a."date" <= $as_of UNION ALL SELECT t.account_id, c.seller_bu, 0, 0, 0, 0, CASE WHEN COALESCE(c.end_date, c.start_date) >= $active_from AND c.start_date <= $active_to THEN 1 ELSE 0 END, c.start_date FROM campaign_accounts AS t JOIN campaigns AS c ON c.campaign_id = t.campaign_id WHERE NOT c.seller_bu IS NULL AND NOT c.start_date IS NULL) SELECT ev.account_id, ev.bu, SUM(ev.open_deals) AS open_deals, SUM(ev.pipeline) AS pipeline, SUM(ev.revenue) AS revenue, SUM(ev.history) AS history, MAX(ev.active) AS active, MIN(ev.first_day) AS first_day FROM ev JOIN accounts AS a ON a.account_id = ev.account_id GROUP BY ev.account_id, ev.bu;
+DROP TABLE IF EXISTS "_abm_bu_account";

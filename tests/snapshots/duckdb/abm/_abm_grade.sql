@@ -1,3 +1,6 @@
-DROP TABLE IF EXISTS "_abm_grade";
+SELECT 'account' AS scope, s.account_id, s.grade FROM scores s WHERE s.grade IS NOT NULL
+UNION ALL
+SELECT 'group', m.group_id, min(s.grade) FROM scores s JOIN _abm_members m ON m.account_id = s.account_id
+WHERE s.grade IS NOT NULL GROUP BY m.group_id;
 
-CREATE TEMPORARY TABLE "_abm_grade" AS SELECT 'account' AS scope, s.account_id, s.grade FROM scores AS s WHERE NOT s.grade IS NULL UNION ALL SELECT 'group', m.group_id, MIN(s.grade) FROM scores AS s JOIN _abm_members AS m ON m.account_id = s.account_id WHERE NOT s.grade IS NULL GROUP BY m.group_id;
+DROP TABLE IF EXISTS "_abm_grade";

@@ -1,3 +1,12 @@
-DROP TABLE IF EXISTS "_abm_lead_rule";
+WITH best AS (
+    SELECT scope, account_id, max(score) AS score FROM _abm_lead_scores GROUP BY scope, account_id
+), candidates AS (
+    SELECT s.* FROM _abm_lead_scores s
+    JOIN best b ON b.scope = s.scope AND b.account_id = s.account_id AND b.score = s.score
+)
+SELECT candidates.*,
+    row_number() OVER (PARTITION BY scope, account_id
+                       ORDER BY revenue DESC, pipeline DESC, first_day ASC NULLS LAST, bu) AS rank
+FROM candidates;
 
-CREATE TEMPORARY TABLE "_abm_lead_rule" AS WITH shares AS (SELECT s.*, COALESCE(s.revenue / NULLIF(SUM(s.revenue) OVER (PARTITION BY s.scope, s.account_id), 0), 0) AS revenue_share, COALESCE(s.pipeline / NULLIF(SUM(s.pipeline) OVER (PARTITION BY s.scope, s.account_id), 0), 0) AS pipeline_share, COALESCE(CAST(s.history AS DOUBLE) / NULLIF(SUM(s.history) OVER (PARTITION BY s.scope, s.account_id), 0), 0) AS history_share FROM _abm_bu_scope AS s) SELECT shares.*, $weight_revenue * revenue_share + $weight_pipeline * pipeline_share + $weight_history * history_share AS score, ROW_NUMBER() OVER (PARTITION BY scope, account_id ORDER BY $weight_revenue * revenue_share + $weight_pipeline * pipeline_share + $weight_history * history_share DESC, revenue DESC, pipeline DESC, first_day ASC, bu) AS rank FROM shares;
+DROP TABLE IF EXISTS "_abm_lead_rule";

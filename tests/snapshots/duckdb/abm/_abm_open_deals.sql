@@ -1,3 +1,9 @@
-DROP TABLE IF EXISTS "_abm_open_deals";
+SELECT d.deal_id, d.account_id, d.seller_bu AS bu, d.product, coalesce(d.amount_rc, d.amount) AS amount_rc,
+    d.created_at
+FROM deals d
+WHERE d.seller_bu IS NOT NULL AND coalesce(d.created_at, $as_of) <= $as_of
+  AND (d.stage NOT IN ('won', 'lost') OR coalesce(d.close_date, $as_of) > $as_of)
+  AND (d.created_at >= $conflict_from
+       OR d.product IN (SELECT product_a FROM abm_substitutes UNION SELECT product_b FROM abm_substitutes));
 
-CREATE TEMPORARY TABLE "_abm_open_deals" AS SELECT d.deal_id, d.account_id, d.seller_bu AS bu, d.product, COALESCE(d.amount_rc, d.amount) AS amount_rc, d.created_at FROM deals AS d WHERE NOT d.seller_bu IS NULL AND COALESCE(d.created_at, $as_of) <= $as_of AND (NOT d.stage IN ('won', 'lost') OR COALESCE(d.close_date, $as_of) > $as_of);
+DROP TABLE IF EXISTS "_abm_open_deals";

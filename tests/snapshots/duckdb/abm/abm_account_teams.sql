@@ -1,16 +1,17 @@
-WITH d AS (
-    SELECT d.account_id, d.seller_bu, d.owner, d.deal_id, coalesce(d.close_date, d.created_at) AS day
+WITH last_day AS (
+    SELECT d.account_id, d.seller_bu, max(coalesce(d.close_date, d.created_at)) AS day
     FROM deals d WHERE d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
+      AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of GROUP BY d.account_id, d.seller_bu
+), candidates AS (
+    SELECT d.account_id, d.seller_bu, d.deal_id, d.owner
+    FROM deals d JOIN last_day l ON l.account_id = d.account_id AND l.seller_bu = d.seller_bu
+         AND (l.day = coalesce(d.close_date, d.created_at) OR (l.day IS NULL AND coalesce(d.close_date, d.created_at) IS NULL))
+    WHERE d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
       AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of
-), last_day AS (
-    SELECT account_id, seller_bu, max(day) AS day FROM d GROUP BY account_id, seller_bu
-), last_deal AS (
-    SELECT d.account_id, d.seller_bu, max(d.deal_id) AS deal_id
-    FROM d JOIN last_day l ON l.account_id = d.account_id AND l.seller_bu = d.seller_bu
-         AND (l.day = d.day OR (l.day IS NULL AND d.day IS NULL))
-    GROUP BY d.account_id, d.seller_bu
 ), latest AS (
-    SELECT x.account_id, x.seller_bu, d.owner FROM last_deal x JOIN deals d ON d.deal_id = x.deal_id
+    SELECT c.account_id, c.seller_bu, c.owner FROM candidates c
+    JOIN (SELECT account_id, seller_bu, max(deal_id) AS deal_id FROM candidates GROUP BY account_id, seller_bu) x
+      ON x.account_id = c.account_id AND x.seller_bu = c.seller_bu AND x.deal_id = c.deal_id
 ), csm AS (
     SELECT DISTINCT ON (h.account_id, h.seller_bu) h.account_id, h.seller_bu, h.to_csm
     FROM abm_handovers h
@@ -29,5 +30,6 @@ WITH d AS (
 SELECT account_id, member, role, seller_bu AS member_bu, source FROM manual
 UNION ALL
 SELECT d.account_id, d.member, d.role, d.seller_bu, d.source FROM derived d
-WHERE NOT EXISTS (SELECT 1 FROM manual m WHERE m.account_id = d.account_id AND m.role = d.role
-                  AND coalesce(m.seller_bu, '') = coalesce(d.seller_bu, ''));
+LEFT JOIN manual m ON m.account_id = d.account_id AND m.role = d.role
+     AND coalesce(m.seller_bu, '') = coalesce(d.seller_bu, '')
+WHERE m.account_id IS NULL  -- an anti-join: a correlated NOT EXISTS on an expression made DuckDB de-duplicate every derived row first;

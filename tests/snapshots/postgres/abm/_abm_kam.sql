@@ -1,3 +1,3 @@
-DROP TABLE IF EXISTS "_abm_kam";
+SELECT scope, account_id, potential_3y, tier FROM kam_accounts;
 
-CREATE TEMPORARY TABLE "_abm_kam" AS SELECT scope, account_id, potential_3y, tier FROM kam_accounts;
+DROP TABLE IF EXISTS "_abm_kam";
