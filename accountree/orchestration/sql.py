@@ -434,7 +434,7 @@ def bu_list(value: str, n_bus: int, sep: str = ",") -> str:
     `_abm_bu_rank k`: for up to PIVOT_MAX_BUS BUs, one `max(CASE WHEN k.r = i …)` per BU number in
     BU order, joined by `concat_ws` (an ordered string_agg sorts inside every group: ~3× the
     time). `value` is SQL text of the statement, never a value."""
-    if n_bus > PIVOT_MAX_BUS:
+    if n_bus > PIVOT_MAX_BUS or n_bus == 0:  # no BU at all (a CRM without seller BUs): nothing to pivot
         return f"string_agg({value}, '{sep}' ORDER BY k.bu)"
     return f"concat_ws('{sep}', " + ", ".join(f"max(CASE WHEN k.r = {i} THEN {value} END)"
                                               for i in range(1, n_bus + 1)) + ")"
@@ -467,7 +467,7 @@ def attribution(n_bus: int) -> str:
     numbers turns the columns back into one row per (deal, BU) touched. Same floating-point
     expressions as the window version, so the same cents; ties of remainders go to the smaller
     BU id (the smaller number)."""
-    if n_bus > PIVOT_MAX_BUS:
+    if n_bus > PIVOT_MAX_BUS or n_bus == 0:  # no BU numbered: the window version has nothing to pivot
         return ATTRIBUTION_WINDOWS
     ids = range(1, n_bus + 1)
 
