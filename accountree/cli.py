@@ -283,6 +283,7 @@ def demo(
     from accountree.demo import generate_bundle
     from accountree.demo.abm import import_bu_exports
     from accountree.ingest import import_bundle
+    from accountree.leads.route import route as route_leads
     from accountree.resolve.service import resolve as resolve_duplicates
     from accountree.status import workspace_status
 
@@ -300,10 +301,12 @@ def demo(
                 import_bu_exports(ws, result.out_dir)  # each BU's own export, with --bu (accountree.demo.abm)
             resolved = {} if no_build else resolve_duplicates(ws, user="demo")  # the review queue and merges
             built = {} if no_build else run_build(ws, BuildOptions(as_of=day))
+            routed = {} if no_build else route_leads(ws)  # the Leads page's routing log (`accountree leads route`)
             admin = _demo_admin(ws)
             info = workspace_status(ws)
         if as_json:
             print_json({"bundle": str(result.out_dir), "import_id": imported.import_id, "resolve": resolved, "build": built,
+                        "routing": routed,
                         "status": info})
             return
         console.print(f"[bold green]✓[/] demo bundle written to {result.out_dir} (ground truth in {result.truth_dir})")
@@ -314,6 +317,9 @@ def demo(
         for name, summary in built.items():
             console.print(f"[bold green]✓[/] {name}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
         console.print(table_of([{"table": t, "rows": f"{n:,}"} for t, n in {**info["tables"], **info["computed"]}.items()]))
+        if routed:
+            console.print(f"[bold green]✓[/] leads routed: {routed['leads routed']:,} leads, {routed['routes']:,} routes "
+                          "(`accountree leads route`)")
         if admin:
             console.print(f"[bold green]✓[/] dashboard user [bold]{admin}[/] created (password from $ACCOUNTREE_ADMIN_PASSWORD)")
 

@@ -93,9 +93,14 @@ def page_test(workspace) -> None:
     html = client.get("/abm").text
     assert "corporate view" in html and "abm-collide" in html and "Webinar" in html and "K2,K1" in html
     assert "coordinated vs" in html and "<script>" not in html.split("</head>")[1]
+    # labels, not raw codes: BU names (in lists and in the stage's reason texts), classes, kinds
+    tables = html.split('id="abm-calendar"')[0]
+    assert "Open deals of several BUs" in tables and ">open_deals<" not in tables.replace("\n", "")
+    assert "Hardware, Services" in tables or "Services, Software" in tables or "Hardware, Software" in tables
+    assert "group_strategic" not in tables and "of sv (" not in tables and "of Services (" in tables
     login("hw")
     html = client.get("/abm").text
-    assert "hw&#39;s view" in html or "hw's view" in html
+    assert "Hardware&#39;s view" in html or "Hardware's view" in html
     assert "Webinar" not in html and "K2,K1" not in html and "corporate users only" in html
 
 

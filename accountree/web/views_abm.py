@@ -4,6 +4,7 @@ BU, and (corporate) the synergy analysis. Reads go through the scoped reader."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from accountree.orchestration.settings import BUILT_AS_OF
 from accountree.web.pages import Page
+from accountree.web.views_accounts import label_maps
 
 router = APIRouter(default_response_class=HTMLResponse)
 BEFORE, AFTER = 120, 240  # days of calendar shown around the build date
@@ -23,6 +25,47 @@ _LEADS = ("SELECT account_id, scope, name, lead_bu, lead_bu_source, priority_cla
           "FROM abm_accounts WHERE priority_class = 'group_strategic' "
           "AND (CAST(? AS VARCHAR) IS NULL OR ',' || bus_active || ',' LIKE '%,' || ? || ',%') "
           "ORDER BY scope DESC, bus_active_count DESC, account_id LIMIT 25")
+
+
+# Labels, not raw codes, on the page (exports and the API keep the codes).
+CLASS_LABELS = {"group_strategic": "Group strategic", "multi_bu": "Multi-BU", "mono_bu": "Mono-BU",
+                "opportunistic": "Opportunistic"}
+KIND_LABELS = {"open_deals": "Open deals of several BUs", "same_contact": "Same contact, several BUs",
+               "competing_offers": "Competing offers", "outside_lead_bu": "Outside the lead BU"}
+SOURCE_LABELS = {"rule": "rule", "manual": "set by hand"}
+RULE_LABELS = {"equal": "equal shares", "lead_bu_bonus": "lead-BU bonus", "touch_weighted": "touch-weighted"}
+METRIC_LABELS = {"revenue_12m": "Revenue, last 12 months", "revenue_growth": "Revenue growth",
+                 "deal_size": "Deal size", "win_rate": "Win rate", "cycle_days": "Sales cycle (days)"}
+
+
+def labelled(rows: list[dict[str, Any]], bu_names: dict[str, str]) -> list[dict[str, Any]]:
+    """The shown rows with BU names for BU ids (one or a comma list) and words for class / kind codes."""
+    def bus(value: Any) -> Any:
+        if not isinstance(value, str) or not value:
+            return value
+        return ", ".join(bu_names.get(b, b) for b in value.split(","))
+
+    ids = sorted(bu_names, key=len, reverse=True)  # "bu_soft" after "bu_software"
+    pattern = re.compile("|".join(rf"\b{re.escape(b)}\b" for b in ids)) if ids else None
+    out = []
+    for row in rows:
+        row = dict(row)
+        for key in ("reason", "suggested_sequence"):  # texts written by the stage name BUs by id
+            if pattern is not None and isinstance(row.get(key), str):
+                row[key] = pattern.sub(lambda m: bu_names[m.group(0)], row[key])
+            if isinstance(row.get(key), str):
+                for code, label in CLASS_LABELS.items():
+                    row[key] = row[key].replace(code, label.lower())
+        for key in ("bus", "bus_active", "lead_bu", "seller_bu"):
+            if key in row:
+                row[key] = bus(row[key])
+        for key, labels in (("priority_class", CLASS_LABELS), ("kind", KIND_LABELS),
+                            ("lead_bu_source", SOURCE_LABELS), ("metric", METRIC_LABELS),
+                            ("rule", RULE_LABELS)):
+            if key in row:
+                row[key] = labels.get(row[key], row[key])
+        out.append(row)
+    return out
 
 
 def timeline(campaigns: list[dict[str, Any]], colliding: set[str], start: date, end: date) -> list[dict[str, Any]]:
@@ -78,8 +121,13 @@ def abm_page(pc: Page, bu: str | None = Query(None, max_length=200)):
 
         synergy = synergies(pc.ctx.ws)
     bus = [row[0] for row in r.fetchall("SELECT bu_id FROM seller_bus ORDER BY bu_id")]
+    bu_names, _ = label_maps(r)
+    if synergy:
+        synergy = {**synergy, "metrics": labelled(synergy["metrics"], bu_names)}
     return pc.render("abm.html", "abm", "ABM orchestration", built=True, as_of=as_of, view_bu=view_bu, bus=bus,
-                     corporate=pc.principal.sees_all_bus, classes=classes, leads=leads, conflicts=conflicts,
-                     states=states, bars=timeline(campaigns, colliding, start, end), start=start, end=end,
-                     collisions=collisions, attribution=attribution, synergy=synergy,
+                     bu_names=bu_names, corporate=pc.principal.sees_all_bus, classes=labelled(classes, bu_names),
+                     leads=labelled(leads, bu_names), conflicts=labelled(conflicts, bu_names), states=states,
+                     bars=labelled(timeline(campaigns, colliding, start, end), bu_names), start=start, end=end,
+                     collisions=labelled(collisions, bu_names), attribution=labelled(attribution, bu_names),
+                     synergy=synergy,
                      other_bus=r.other_bu_activity(leads[0]["account_id"]) if leads and view_bu else [])

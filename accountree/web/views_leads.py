@@ -10,8 +10,19 @@ from markupsafe import escape
 
 from accountree.api.routes import leads as reads
 from accountree.web.pages import Page, PageWriter
+from accountree.web.views_accounts import label_maps
 
 router = APIRouter(default_response_class=HTMLResponse)
+# Words for the match methods shown on the page (exports and the API keep the codes; leads/README.md).
+METHOD_LABELS = {
+    "manual": "accepted by a reviewer", "crm": "CRM account id", "contact": "known contact",
+    "domain": "e-mail domain", "domain_group": "domain, group entity", "domain_group_head": "domain, group head",
+    "domain+name": "domain + typed name", "name_over_domain": "typed name over domain",
+    "domain_majority": "domain, most holders' group", "domain_country": "domain + country",
+    "domain_duplicates": "domain, duplicates (review)", "website": "website", "name": "typed name",
+    "name_fuzzy": "typed name, close spelling", "name_start": "brand", "name_prefix": "typed name + place or part",
+    "ambiguous": "ambiguous (review)", "unmatched": "unmatched",
+}
 
 
 @router.get("/leads")
@@ -25,8 +36,9 @@ def leads_page(pc: Page, page_no: int = Query(1, alias="page", ge=1, le=100_000)
             [c.strip() for c in (row["candidates"] or "").split(";") if c.strip() and "…" not in c][:3]
     routes = reads.routes(r, 1, 50) if r.has("lead_routing") else None
     proposals = reads.proposals(r, 1, 25) if r.has("new_account_proposals") else None
+    bu_names, _ = label_maps(r)
     return pc.render("leads.html", "leads", "Leads", inbox=inbox, to_review=to_review, routes=routes,
-                     proposals=proposals, review=review)
+                     proposals=proposals, review=review, bu_names=bu_names, methods=METHOD_LABELS)
 
 
 @router.post("/ui/leads/{lead_id}/{account_id}/{decision}")
