@@ -30,6 +30,7 @@ from accountree.kam import wallet
 from accountree.kam.inputs import KPI_COLUMNS, NEEDS, attribute, parse_amount
 from accountree.kam.portfolio import COMMITTEE_ROLES, QUADRANTS, YEARS
 from accountree.kam.settings import KamSettings
+from accountree.kam.steps import ACCOUNT_DEALS
 from accountree.kam.tables import cast_select
 from accountree.store import Workspace
 
@@ -48,14 +49,7 @@ _REVENUE_FROM_DEALS = """(
                                                          AND close_date > CAST($py_start AS DATE)), 0) AS revenue_py1
     FROM deals WHERE stage = 'won' AND close_date <= CAST($as_of AS DATE) GROUP BY account_id)"""
 
-_ACCOUNT_DEALS = """(
-    SELECT d.account_id,
-           coalesce(sum(CASE WHEN d.stage = 'won' THEN greatest(d.close_date - d.created_at, 0) END), 0) AS cycle_sum,
-           count(CASE WHEN d.stage = 'won' THEN d.close_date - d.created_at END) AS cycle_n,
-           coalesce(sum(b.sales_cycle_days), 0) AS bu_sum, count(b.sales_cycle_days) AS bu_n,
-           sum(CASE WHEN d.stage IN ('won', 'lost') THEN 0 ELSE 1 END) AS open_deals
-    FROM deals d LEFT JOIN seller_bus b ON b.bu_id = d.seller_bu
-    GROUP BY d.account_id)"""
+_ACCOUNT_DEALS = f"({ACCOUNT_DEALS})"  # the per-account deal facts of `kam.steps`
 
 _ROLE_FLAGS = ", ".join(f"max(CASE WHEN role = '{r}' THEN 1 ELSE 0 END) AS has_{r}" for r in COMMITTEE_ROLES)
 _ACCOUNT_ROLES = f"""(

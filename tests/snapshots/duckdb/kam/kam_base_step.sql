@@ -10,13 +10,14 @@ WITH a AS (
            coalesce(d.bu_sum, 0) AS bu_sum, coalesce(d.bu_n, 0) AS bu_n, coalesce(d.open_deals, 0) AS open_deals,
            coalesce(r.has_economic_buyer, 0) AS has_economic_buyer, coalesce(r.has_champion, 0) AS has_champion, coalesce(r.has_influencer, 0) AS has_influencer, coalesce(r.has_user, 0) AS has_user, coalesce(r.has_buyer, 0) AS has_buyer
     FROM a LEFT JOIN (
-    SELECT d.account_id,
-           coalesce(sum(CASE WHEN d.stage = 'won' THEN greatest(d.close_date - d.created_at, 0) END), 0) AS cycle_sum,
-           count(CASE WHEN d.stage = 'won' THEN d.close_date - d.created_at END) AS cycle_n,
-           coalesce(sum(b.sales_cycle_days), 0) AS bu_sum, count(b.sales_cycle_days) AS bu_n,
-           sum(CASE WHEN d.stage IN ('won', 'lost') THEN 0 ELSE 1 END) AS open_deals
-    FROM deals d LEFT JOIN seller_bus b ON b.bu_id = d.seller_bu
-    GROUP BY d.account_id) d ON d.account_id = a.account_id
+SELECT d.account_id,
+       coalesce(sum(CASE WHEN d.stage = 'won' THEN greatest(d.close_date - d.created_at, 0) END), 0) AS cycle_sum,
+       count(CASE WHEN d.stage = 'won' THEN d.close_date - d.created_at END) AS cycle_n,
+       coalesce(sum(b.sales_cycle_days), 0) AS bu_sum, count(b.sales_cycle_days) AS bu_n,
+       sum(CASE WHEN d.stage IN ('won', 'lost') THEN 0 ELSE 1 END) AS open_deals
+FROM deals d LEFT JOIN seller_bus b ON b.bu_id = d.seller_bu
+GROUP BY d.account_id
+) d ON d.account_id = a.account_id
     LEFT JOIN (
     SELECT account_id, max(CASE WHEN role = 'economic_buyer' THEN 1 ELSE 0 END) AS has_economic_buyer, max(CASE WHEN role = 'champion' THEN 1 ELSE 0 END) AS has_champion, max(CASE WHEN role = 'influencer' THEN 1 ELSE 0 END) AS has_influencer, max(CASE WHEN role = 'user' THEN 1 ELSE 0 END) AS has_user, max(CASE WHEN role = 'buyer' THEN 1 ELSE 0 END) AS has_buyer FROM (
         SELECT DISTINCT c.account_id, coalesce(r.buying_role, c.buying_role) AS role
