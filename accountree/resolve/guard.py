@@ -55,7 +55,10 @@ _GENERIC_SPELLINGS = {
 # single-shareholder mark (SAS/SASU, SARL/EURL, S.L./S.L.U., S.A./S.A.U.: the same company after a
 # share transfer), "Co., Ltd." / "Ltd", and the "KG" a rep types for a "GmbH & Co. KG".
 _SAME_FORMS = ({"SA", "NV", "S.A.U."}, {"BV", "S.r.l."}, {"SAS", "SASU"}, {"SARL", "EURL"}, {"S.L.", "S.L.U."},
-               {"Ltd", "Co. Ltd", "Co"}, {"KG", "GmbH & Co. KG"})
+               {"Ltd", "Co. Ltd", "Co"}, {"KG", "GmbH & Co. KG"}, {"Inc", "Corp"})
+# "Company" ends names as a word as often as a form ("Shell Oil Company", "Food Truck Company B.V."
+# written without its "B.V."): it never rules out another form.
+_ANY_FORM = frozenset({"Co"})
 # The normaliser's spellings of generic words ("Internacional" -> "intl"): a word of their own, never
 # an abbreviation of another ("intl" is not "industrial").
 _GENERIC = GENERIC_WORDS
@@ -97,7 +100,8 @@ def _weak(token: str) -> bool:
 
 def same_form(a: str | None, b: str | None) -> bool:
     """Legal forms that may belong to one company: equal, unknown on a side, or bilingual twins."""
-    return a is None or b is None or a == b or any(a in s and b in s for s in _SAME_FORMS)
+    return (a is None or b is None or a == b or a in _ANY_FORM or b in _ANY_FORM
+            or any(a in s and b in s for s in _SAME_FORMS))
 
 
 def _subsequence(short: str, long: str) -> bool:
@@ -124,6 +128,8 @@ def same_word(a: str, b: str) -> bool:
         if (len(short) <= 0.6 * len(long) and (short[-1] == long[-1] or len(short) == 3)
                 and _subsequence(short, long)):
             return True
+    if len(short) == 3 and len(long) == 4 and short[0] == long[0] and short[-1] == long[-1]:
+        return OSA.distance(a, b, score_cutoff=1) <= 1  # a letter left out inside: "pln" / "plan", "cip" / "chip"
     return len(short) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1
 
 
@@ -265,8 +271,10 @@ SPELLING_RATIO = 60
 
 
 def _spelling(a: str, b: str) -> bool:
-    if min(len(a), len(b)) < 4 or a[0] != b[0] or any(ch.isdigit() for ch in a + b):
+    if min(len(a), len(b)) < 3 or a[0] != b[0] or any(ch.isdigit() for ch in a + b):
         return False
+    if min(len(a), len(b)) == 3:  # short words, each a typo of one word: "pln" / "pan" / "pean" ("plan"), "cip" / "chip"
+        return max(len(a), len(b)) <= 4 and OSA.distance(a, b, score_cutoff=2) <= 2
     short, long = (a, b) if len(a) <= len(b) else (b, a)
     return fuzz.ratio(a, b) >= SPELLING_RATIO or OSA.distance(short, long[: len(short)], score_cutoff=2) <= 2
 

@@ -71,6 +71,8 @@ def _tokens(text: str) -> list[str]:
         text = unidecode(text)
     text = _GLUED_FORM_RE.sub(r" \1", text)
     text = text.lower()
+    if " l " in text or " d " in text or text[:2] in ("l ", "d "):
+        text = _elision_join(text)
     if "." in text:
         if " u. " in text:  # "Forschung u. Entwicklung", "GmbH u. Co. KG": u. = und
             text = _UND_RE.sub(" und ", text)
@@ -79,20 +81,34 @@ def _tokens(text: str) -> list[str]:
         text = text.replace("'", "")
     if "&" in text:
         text = _ACRONYM_AMP_RE.sub(r"\1\2", text).replace("&", " & ")
-    tokens = [t for t in _NON_WORD_RE.sub(" ", text).split() if t not in _CONNECTORS]
-    # "s. r. o.", "P L C", "U S Bancorp": a run of single letters is one word.
+    tokens = [t for t in _NON_WORD_RE.sub(" ", text).split() if t != "&"]
+    # "s. r. o.", "P L C", "U S Bancorp", "E I du Pont": a run of single letters is one word (before
+    # the connectors go: the "e" of "E I" is a letter there; after a word, "Fabio e C.", it is "and").
     if len(tokens) > 1 and any(len(t) == 1 and t.isalpha() for t in tokens):
         merged: list[str] = []
         run = False
         for t in tokens:
             single = len(t) == 1 and t.isalpha()
+            if single and t in _CONNECTORS and merged and len(merged[-1]) > 1 and not run:
+                continue
             if single and run:
                 merged[-1] += t
             else:
                 merged.append(t)
             run = single
         tokens = merged
-    return tokens
+    return [t for t in tokens if t not in _CONNECTORS]
+
+
+# French elision written with a space for the apostrophe ("L OREAL", "Banque d Affaires"): joined as
+# the apostrophe spelling is ("loreal", "daffaires"); only after a word or at the start, never an
+# initial in a run of letters ("K D Electronics", "C. S. D. Express") nor before a form ("D AB").
+_ELISION_START_RE = re.compile(r"^([ld]) +(?=[aeiouh][a-z]{2})")
+_ELISION_RE = re.compile(r"(?<=[a-z]{2} )([ld]) +(?=[aeiouh][a-z]{2})")
+
+
+def _elision_join(text: str) -> str:
+    return _ELISION_RE.sub(r"\1", _ELISION_START_RE.sub(r"\1", text))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,7 +167,7 @@ _CANONICAL_FORMS: dict[str, tuple[str, ...]] = {
     "BVBA": ("BVBA",), "CVBA": ("CVBA",), "SPRL": ("SPRL",), "VOF": ("VOF", "V.O.F."),
     "CV": ("C.V.",), "VZW": ("VZW",), "ASBL": ("ASBL",),
     # Nordics and Baltics
-    "AB": ("AB", "Aktiebolag"), "AB (publ)": ("AB (publ)", "AB publ"), "publ": ("(publ)",),
+    "AB": ("AB", "Aktiebolag", "Aktiebolaget"), "AB (publ)": ("AB (publ)", "AB publ"), "publ": ("(publ)",),
     "AS": ("AS", "A.S."), "ASA": ("ASA",), "A/S": ("A/S",), "ApS": ("ApS",), "Oy": ("Oy",),
     "Oyj": ("Oyj",), "hf.": ("hf",), "ehf.": ("ehf",), "UAB": ("UAB",), "SIA": ("SIA",), "OÜ": ("OÜ", "OU"),
     # Central and Eastern Europe
@@ -187,7 +203,18 @@ _PREFIX_SPELLINGS: dict[str, tuple[str, ...]] = {
 }
 # Not legal forms but noise that opens names: Indian "M/S" (Messrs), Australian trust names.
 # Dutch "Koninklijke" (royal warrant: "Koninklijke Philips N.V." is Philips) and its translation.
-_PREFIX_NOISE: tuple[tuple[str, ...], ...] = (("ms",), ("trustee", "for"), ("koninklijke",), ("kon",))
+_PREFIX_NOISE: tuple[tuple[str, ...], ...] = (("ms",), ("trustee", "for"), ("koninklijke",), ("koninkl",), ("kon",))
+# Spelled-out legal-form words that exports mistype or cut at a field's width ("Aktiengesellchaft",
+# "CORPORATOIN", "Limted", "CORPOR", "BESLOTEN VENOOTSCHAP"): a last word that is one of them
+# mistyped (one edit, two from 11 letters, first letter kept) or cut short (6+ letters, at least
+# half of the word) is read as the word when that completes a legal form (`_repair_form_word`).
+_LONG_FORM_WORDS = ("corporation", "incorporated", "limited", "company", "aktiengesellschaft", "gesellschaft",
+                    "kommanditgesellschaft", "aktiebolag", "vennootschap", "anonyme", "limitada", "limitata",
+                    "responsabilita", "responsabilidad", "responsabilite", "haftung", "liability", "partnership",
+                    "sociedad", "sociedade", "societa", "unipersonal", "unipersonale")
+# Real words next to those: never read as a mistyped form.
+_NOT_FORM_WORDS = frozenset({"society", "limiter", "limites", "limiting", "companion", "compagny", "aktien",
+                             "gesell", "anonymous", "companys", "partner", "partners", "liable"})
 # Status notes written after the legal form: "GmbH i.L." (in liquidation), "GmbH i.Gr." (being founded).
 _SUFFIX_NOISE_SPELLINGS = ("i.L.", "i.Liq.", "i.Gr.", "in Liquidation", "en liquidation", "in liquidazione",
                            "in Gründung")
@@ -294,6 +321,43 @@ _GENERIC_WORDS = frozenset({
 })
 
 
+def _suffix_form(tokens: list[str]) -> tuple[int, str] | None:
+    """(words, label) of the longest legal form ending `tokens`, never the whole name."""
+    for size in _SUFFIX_SIZES.get(tokens[-1], ()):
+        label = _SUFFIX_FORMS.get(tuple(tokens[-size:])) if size < len(tokens) else None
+        if label is not None:
+            return size, label
+    return None
+
+
+@lru_cache(maxsize=1 << 14)
+def _repair_form_word(token: str) -> str | None:
+    """The spelled-out legal-form word (`_LONG_FORM_WORDS`) `token` is a typo or a cut of, or None."""
+    if len(token) < 6 or not token.isalpha() or token in _NOT_FORM_WORDS or token in _LONG_FORM_WORDS:
+        return None
+    for word in _LONG_FORM_WORDS:
+        if word[0] != token[0] or token == word:
+            continue
+        if len(token) < len(word) and 2 * len(token) >= len(word) and word.startswith(token):
+            return word
+        edits = 2 if len(word) >= 11 else 1
+        if abs(len(word) - len(token)) <= edits and OSA.distance(token, word, score_cutoff=edits) <= edits:
+            return word
+    return None
+
+
+def _relabel_misspelt_forms() -> None:
+    """Vocabularies list misspelt forms too (cleanco: "Limited Liabilty Company"): label each as
+    the form it misspells (LLC), so that the guard does not see two legal forms."""
+    for key, label in list(_SUFFIX_FORMS.items()):
+        fixed = tuple(_repair_form_word(w) or w for w in key)
+        if fixed != key and _SUFFIX_FORMS.get(fixed, label) != label:
+            _SUFFIX_FORMS[key] = _SUFFIX_FORMS[fixed]
+
+
+_relabel_misspelt_forms()
+
+
 def _clean(name: str) -> tuple[list[str], str | None]:
     """Tokens with legal forms removed (never down to nothing), and the first legal form found."""
     tokens = _tokens(name)
@@ -308,14 +372,15 @@ def _clean(name: str) -> tuple[list[str], str | None]:
                 del tokens[-len(noise):]
                 break
     while len(tokens) > 1:  # strip trailing forms, longest first ("GmbH & Co. KG" before "KG")
-        for size in _SUFFIX_SIZES.get(tokens[-1], ()):
-            label = _SUFFIX_FORMS.get(tuple(tokens[-size:])) if size < len(tokens) else None
-            if label is not None:
-                form = form or label
-                del tokens[-size:]
-                break
-        else:
+        found = _suffix_form(tokens)
+        repaired = [_repair_form_word(t) or t for t in tokens[-4:]] if len(tokens) > 1 else []
+        if repaired and repaired != tokens[-4:]:  # "Limited Liabbility Company", "Aktiengesellchaft"
+            fixed = _suffix_form([*tokens[:-4], *repaired])
+            found = fixed if fixed and (found is None or fixed[0] > found[0]) else found
+        if found is None:
             break
+        form = form or found[1]
+        del tokens[-found[0]:]
     for noise in _PREFIX_NOISE:
         if len(tokens) > len(noise) and (tuple(tokens[: len(noise)]) == noise or (
                 len(noise) == 1 and len(noise[0]) >= 8 and OSA.distance(tokens[0], noise[0], score_cutoff=1) <= 1)):
