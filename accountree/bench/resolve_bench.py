@@ -291,6 +291,88 @@ def many_spellings(spellings: int = 200, sister_spellings: int = 12, seed: int =
             dict(zip(ids, [r[1] for r in rows], strict=True)))
 
 
+GLEIF_NAMES = Path("gleif-level1-names-sample") / "gleif_level1_names_sample_1in20.csv"
+# How a register or a CRM writes a legal form (the `_FORM_SPELLINGS` above, for real names' forms).
+_REGISTER_FORMS = {
+    "N.V.": ("N.V.", "NV", "N V", "N.V", "N. V.", ""), "B.V.": ("B.V.", "BV", "B V", "B.V", "B. V.", ""),
+    "GMBH": ("GmbH", "GMBH", "G.m.b.H.", "Gmbh", ""), "LIMITED": ("Limited", "LTD", "Ltd.", "Ltd", ""),
+    "LTD": ("Limited", "LTD", "Ltd.", "Ltd", ""), "S.A.": ("S.A.", "SA", "S A", "S.A", ""),
+    "SA": ("S.A.", "SA", "S A", ""), "AG": ("AG", "A.G.", "Aktiengesellschaft", ""),
+    "INC.": ("Inc.", "INC", "Inc", "Incorporated", ""), "LLC": ("LLC", "L.L.C.", "llc", ""),
+    "SAS": ("SAS", "S.A.S.", "S.A.S", ""), "AB": ("AB", "Aktiebolag", ""), "S.R.L.": ("S.R.L.", "SRL", "S.r.l.", ""),
+    "PLC": ("PLC", "plc", "P.L.C.", ""),
+}
+_REGISTER_COUNTRIES = ("NL", "DE", "FR", "GB", "US", "BE", "IT", "ES", "SE", "CH")
+
+
+def _register_typo(word: str, rng) -> str:
+    if len(word) < 4:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.randrange(4)
+    if kind == 0:
+        return word[:i] + word[i + 1:]
+    if kind == 1:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    if kind == 2:
+        return word[:i] + rng.choice("aeioulnrst") + word[i + 1:]
+    return word[:i] + word[i] + word[i:]
+
+
+def register_spelling(name: str, rng) -> str:
+    """One way a register or a CRM export writes the real legal name `name`: a typo in a word
+    (30 %), the last word cut short (10 %), words rotated (5 %), apostrophes and `&` written
+    otherwise, the legal form dotted / spaced / spelled out / left out, the case changed, a
+    trailing comma or a double space."""
+    words = name.split()
+    form = words[-1].upper() if words[-1].upper() in _REGISTER_FORMS else None
+    if form:
+        words = words[:-1]
+    if rng.random() < 0.3 and words:
+        j = rng.randrange(len(words))
+        words[j] = _register_typo(words[j], rng)
+    if rng.random() < 0.1 and len(words[-1]) >= 8:
+        words[-1] = words[-1][: max(5, len(words[-1]) * 6 // 10)] + rng.choice(["", "."])
+    if rng.random() < 0.05 and len(words) >= 2:
+        words = words[1:] + words[:1]
+    text = " ".join(words).replace("'", rng.choice(["'", "’", "`", "´", " "]))
+    text = text.replace(" & ", rng.choice([" & ", " and ", "&", " + "]))
+    if form and (legal := rng.choice(_REGISTER_FORMS[form])):
+        text += rng.choice([" ", ", ", " "]) + legal
+    case = rng.random()
+    text = text.upper() if case < 0.4 else text.title() if case < 0.6 else text.lower() if case < 0.7 else text
+    if rng.random() < 0.03:
+        text += rng.choice([",", ".", " ", " -"])
+    if rng.random() < 0.03:
+        text = text.replace(" ", "  ", 1)
+    return text
+
+
+def register_list(path: str | Path, companies: int = 100, seed: int = 3) -> tuple[pa.Table, dict[str, str]]:
+    """A list shaped like the issue's real one, from real names: `companies` GLEIF legal names (2–6
+    words, ten countries) each written 3 to 300 ways (Zipf: the first 300, the hundredth 5), a third
+    of each company's rows exact repeats, ~1,900 rows with the LEI's country; truth = the LEI."""
+    import csv
+    import random
+
+    rng = random.Random(seed)
+    with Path(path).open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["Entity.LegalAddress.Country"] in _REGISTER_COUNTRIES
+                and 2 <= len(r["Entity.LegalName"].split()) <= 6]
+    rng.shuffle(rows)
+    out: list[tuple[str, str, str]] = []
+    for k, r in enumerate(rows[:companies]):
+        n = max(3, min(300, int(300 / (k + 1) ** 0.9)))
+        made = [register_spelling(r["Entity.LegalName"], rng) for _ in range(n)]
+        for i in range(n):
+            out.append((made[i] if i < n * 2 // 3 or i == 0 else rng.choice(made[:i]), r["LEI"],
+                        r["Entity.LegalAddress.Country"]))
+    rng.shuffle(out)
+    ids = [f"L{i:05d}" for i in range(len(out))]
+    return (pa.table({"account_id": ids, "name": [o[0] for o in out], "country": [o[2] for o in out]}),
+            dict(zip(ids, [o[1] for o in out], strict=True)))
+
+
 def _row(data: str, fields: str, result: dict[str, Any], sharing: dict[str, float] | None = None) -> dict[str, Any]:
     auto = result["auto"]
     return {"data": data, "fields": fields, "records": result.get("records", result.get("accounts")),
@@ -315,7 +397,8 @@ def run_all(shared: str | Path = SHARED_DATA, names_file: str | Path | None = No
             seed: int = 7, options: ResolveOptions | None = None) -> list[dict[str, Any]]:
     """The `bench resolve --all` table: the demo; Chicago sites with their columns and name only;
     ROR affiliation strings; a `variant -> canonical` names file when given; a generated list of
-    one company under 200 spellings beside its sisters. Sets absent from `shared` are skipped."""
+    one company under 200 spellings beside its sisters; three lists of 100 real GLEIF legal names
+    written the ways registers write them (`register_list`). Sets absent from `shared` are skipped."""
     rows = []
     demo = run_resolve_bench(accounts=accounts, seed=seed, options=options)
     rows.append(_row(f"demo {accounts:,} (seed {seed}, generated)", "all", demo))
@@ -334,4 +417,10 @@ def run_all(shared: str | Path = SHARED_DATA, names_file: str | Path | None = No
         rows.append(score_set(f"{Path(names_file).name} (real)", "name only", records, truth, options))
     records, truth = many_spellings()
     rows.append(score_set("one company × 200 spellings + sisters (generated)", "name only", records, truth, options))
+    if (shared / GLEIF_NAMES).exists():
+        for list_seed in (3, 4, 5):
+            records, truth = register_list(shared / GLEIF_NAMES, seed=list_seed)
+            data = f"100 real GLEIF names × 3–300 register spellings (generated, seed {list_seed})"
+            rows.append(score_set(data, "name, country", records, truth, options))
+            rows.append(score_set(data, "name only", name_only(records), truth, options))
     return rows
