@@ -91,3 +91,16 @@ def test_the_cli_prints_the_stage_table(result, capsys):
     out = capsys.readouterr().out
     for word in ("kam", "api", "whole build", "where the time goes", "one-deal refresh", "floor totals = build totals: True"):
         assert word in out
+
+
+def test_a_kept_workspace_is_generated_once_then_copied_as_generated(tmp_path):
+    from accountree.errors import WorkspaceError
+
+    kept, run1, run2 = (str(tmp_path / n) for n in ("kept.duckdb", "run1.duckdb", "run2.duckdb"))
+    first = whole_bench._prepared(run1, 300, 2, kept)
+    assert "reused" not in first and first["rows"]["accounts"] == 300
+    again = whole_bench._prepared(run2, 300, 2, kept)
+    assert again["reused"] == kept and again["rows"] == first["rows"]
+    assert _fingerprint(run2) == _fingerprint(kept) == _fingerprint(run1)
+    with pytest.raises(WorkspaceError, match="holds 300 accounts"):
+        whole_bench._prepared(str(tmp_path / "run3.duckdb"), 400, 2, kept)

@@ -176,7 +176,9 @@ class Rows:
     def sql(self) -> str:
         keys = ", ".join(f"{k} AS k{i}" for i, k in enumerate(self.keys))
         outs = ", ".join(f"{expr} AS o{i}" for i, (_, expr) in enumerate(self.outs))
-        names = ", ".join(f"v.o{i} AS {q(name)}" for i, (name, _) in enumerate(self.outs))
+        # the object of a row: a struct packed from its outputs (PostgreSQL: a row, `store.sql`); a
+        # LATERAL (SELECT … ) per row cost DuckDB a join back on every output column (~30 % of the build)
+        obj = "struct_pack(" + ", ".join(f"{q(name)} := v.o{i}" for i, (name, _) in enumerate(self.outs)) + ")"
         kv = ", ".join(f"v.k{i}" for i in range(len(self.keys)))
         if not self.one:
             # An array per key in one aggregation: the objects ordered, then the first `limit`
@@ -185,14 +187,14 @@ class Rows:
             sorts = "".join(f", {term} AS s{i}" for i, (term, _) in enumerate(terms))
             order = ", ".join(f"v.s{i}{flags}" for i, (_, flags) in enumerate(terms))
             cut = f"[1:{int(self.limit)}]" if self.limit else ""
-            return (f"SELECT {kv}, '[' || array_to_string((list(CAST(to_json(e) AS VARCHAR) "  # noqa: S608 - names from the catalogue
+            return (f"SELECT {kv}, '[' || array_to_string((list(CAST(to_json({obj}) AS VARCHAR) "  # noqa: S608 - names from the catalogue
                     f"ORDER BY {order})){cut}, ',') || ']' AS j, count(*) AS n "
-                    f"FROM (SELECT {keys}, {outs}{sorts} FROM {self.source}) v, LATERAL (SELECT {names}) e GROUP BY {kv}")
+                    f"FROM (SELECT {keys}, {outs}{sorts} FROM {self.source}) v GROUP BY {kv}")
         part = ", ".join(self.partition or self.keys)
         rank = (f", row_number() OVER (PARTITION BY {part} ORDER BY {self.order or self.keys[0]}) AS rn, "
                 f"count(*) OVER (PARTITION BY {part}) AS n") if self.partition else ""
-        return (f"SELECT {kv}{', v.rn, v.n' if self.partition else ''}, CAST(to_json(e) AS VARCHAR) AS j "  # noqa: S608
-                f"FROM (SELECT {keys}, {outs}{rank} FROM {self.source}) v, LATERAL (SELECT {names}) e")
+        return (f"SELECT {kv}{', v.rn, v.n' if self.partition else ''}, CAST(to_json({obj}) AS VARCHAR) AS j "  # noqa: S608
+                f"FROM (SELECT {keys}, {outs}{rank} FROM {self.source}) v")
 
 
 def _order_terms(order: str) -> list[tuple[str, str]]:

@@ -279,13 +279,54 @@ def refresh(path: str) -> dict[str, Any]:
     return {"seconds": seconds}
 
 
+def _generated_counts(path: str) -> tuple[int, int]:
+    from accountree.store import open_workspace
+
+    with open_workspace(path) as ws:
+        return (int(ws.engine.scalar("SELECT count(*) FROM accounts")),
+                int(ws.engine.scalar("SELECT count(*) FROM deals")))
+
+
+def _prepared(path: str, accounts: int, deals_per_account: int, workspace: str | None) -> dict[str, Any]:
+    """The generated workspace at `path`: generated there, or copied from `workspace` (a file kept
+    as generated, never built: written by the first run that names it, reused by the next ones)."""
+    import shutil
+
+    from accountree.errors import WorkspaceError
+
+    if workspace is None:
+        return generate(path, accounts, deals_per_account)
+    if not Path(workspace).exists():
+        gen = generate(workspace, accounts, deals_per_account)
+    else:
+        have = measured(_generated_counts, workspace)["result"]
+        if have != (accounts, accounts * deals_per_account):
+            raise WorkspaceError(f"{workspace} holds {have[0]} accounts and {have[1]} deals, not {accounts} and "
+                                 f"{accounts * deals_per_account}",
+                                 hint="Pass the same --accounts and --deals-per-account, or a new --workspace path.")
+        gen = {"seconds": 0.0, "reused": workspace, "rows": measured(_rows, workspace)["result"]}
+    shutil.copyfile(workspace, path)  # the build writes its tables into the copy: the kept file stays as generated
+    return gen
+
+
+def _rows(path: str) -> dict[str, int]:
+    from accountree.store import open_workspace
+
+    with open_workspace(path) as ws:
+        return {t: int(ws.engine.scalar(f"SELECT count(*) FROM {t}"))
+                for t in ("accounts", "relationships", "deals", "contacts", "activities", "campaigns",
+                          "campaign_accounts", "leads", "products", "seller_bus")}
+
+
 def run_whole_bench(accounts: int = 100_000, deals_per_account: int = 10, workdir: str | None = None,
-                    keep: str | None = None) -> dict[str, Any]:
+                    keep: str | None = None, workspace: str | None = None) -> dict[str, Any]:
     """Generate, build (every stage), floor, refresh; the figures as one dict. `keep`: a path to
-    copy the built workspace to (for `bench all`'s API latency)."""
+    copy the built workspace to (for `bench all`'s API latency); `workspace`: a DuckDB file to keep
+    the generated workspace in (generated there when it does not exist, copied from when it does:
+    generating 1M accounts takes minutes)."""
     with tempfile.TemporaryDirectory(dir=workdir, prefix="accountree-whole-") as tmp:
         path = str(Path(tmp) / "whole.duckdb")
-        gen = generate(path, accounts, deals_per_account)
+        gen = _prepared(path, accounts, deals_per_account, workspace)
         flo = measured(floor, path, None, True)
         kept = measured(floor, path, str(Path(tmp) / "floor_kept.duckdb"))
         whole = measured(whole_build, path)
@@ -305,6 +346,7 @@ def run_whole_bench(accounts: int = 100_000, deals_per_account: int = 10, workdi
     refresh_ms = [s * 1000 for s in ref["result"]["seconds"]]
     out: dict[str, Any] = {
         "accounts": accounts, "rows": gen["rows"], "generate_seconds": round(gen["seconds"], 2),
+        "workspace_reused": gen.get("reused"),
         "whole_build_seconds": round(build_s, 2), "whole_build_process_seconds": round(whole["seconds"], 2),
         "whole_build_peak_mb": round(whole["peak_mb"]),
         "floor_seconds": round(f["seconds"], 2), "floor_process_seconds": round(flo["seconds"], 2),
@@ -346,7 +388,8 @@ def print_whole(result: dict[str, Any]) -> None:
     rows = dict(result["rows"])
     console.print(f"[bold]bench build --whole[/bold]: {result['accounts']:,} accounts, {rows['deals']:,} deals, "
                   f"{rows['contacts']:,} contacts, {rows['activities']:,} activities, {rows['leads']:,} leads "
-                  f"(generated in {result['generate_seconds']} s)")
+                  + (f"(reused {result['workspace_reused']})" if result.get("workspace_reused")
+                     else f"(generated in {result['generate_seconds']} s)"))
     floor_steps = result["floor_step_seconds"]
     table = [{**s, "floor_s": None, "ratio": None} for s in result["stages"]]
     for s in table:  # the floor's counterpart of the stages it covers

@@ -36,7 +36,19 @@ def _postgres_fix(node: exp.Expression) -> exp.Expression:
         return exp.Anonymous(this="bit_count", expressions=[exp.cast(node.expressions[0], _BIT64)])
     if isinstance(node, exp.Split):
         return exp.Anonymous(this="string_to_array", expressions=[node.this, node.expression])
+    if isinstance(node, exp.Struct) and node.expressions and all(
+            isinstance(e, exp.PropertyEQ) for e in node.expressions):
+        return _postgres_row(node)
     return node
+
+
+def _postgres_row(node: exp.Struct) -> exp.Expression:
+    """`struct_pack(a := x, b := y)` (DuckDB) as PostgreSQL's row of named fields: the scalar
+    subquery `(SELECT _row FROM (SELECT x AS a, y AS b) _row)`, whose `to_json` is `{"a":…,"b":…}`
+    as DuckDB writes the struct's (a row constructor would name its fields f1, f2…)."""
+    fields = [exp.alias_(e.expression, exp.to_identifier(e.this.name, quoted=True)) for e in node.expressions]
+    inner = exp.select(*fields).subquery("_row")
+    return exp.Subquery(this=exp.select(exp.column("_row")).from_(inner))
 
 
 _BIT64 = exp.DataType.build("BIT(64)", dialect="postgres")
