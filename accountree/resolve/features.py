@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from unidecode import unidecode
 
-from accountree.resolve.normalize import looks_like_legal_form, normalize_domain, normalize_names_and_forms
+from accountree.resolve.normalize import looks_like_legal_form, normalize_domain
+from accountree.resolve.parallel import normalize_names_and_forms
 
 # Columns read from `accounts` (all optional except account_id and name).
 ACCOUNT_FIELDS = (
