@@ -46,3 +46,23 @@ def test_resolution_features_use_the_pool(monkeypatch):
     monkeypatch.setattr(par, "PARALLEL_FROM", 10)
     assert feat.build_features(accounts).equals(alone)
     assert len(pools) == 1 or par.workers() < 2
+
+
+def test_word_alignment_in_forked_workers_gives_the_same_levels(monkeypatch):
+    """The `accountree_same_words` UDF of a large workspace aligns its batches in forked processes:
+    the same answers as in this process."""
+    from accountree.resolve import model
+
+    left = [["kessler", "svcs"], ["amberhill", "prime"], ["data", "ia"], None, ["caron", "associes", "nova"]] * 20
+    right = [["kessler", "services"], ["amberwell", "prime"], ["dataia"], ["x"], ["caron", "associes"]] * 20
+    forms_l = ["GmbH", "Ltd", None, None, "SAS"] * 20
+    forms_r = ["GmbH", "Ltd", None, "SA", "SARL"] * 20
+    args = [pa.array(left, pa.list_(pa.string())), pa.array(right, pa.list_(pa.string())),
+            pa.array(forms_l, pa.string()), pa.array(forms_r, pa.string())]
+    alone = model._same_words_arrow(*args)
+    assert alone.to_pylist()[:5] == [True, False, True, False, False]
+    monkeypatch.setattr(model, "WORDS_PARALLEL_FROM", 10)
+    monkeypatch.setattr(model, "WORDS_MIN_BATCH", 1)
+    with model._words_pool(1000) as udf:
+        assert udf is not model._same_words_arrow or par.workers() < 2
+        assert udf(*args).equals(alone)

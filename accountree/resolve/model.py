@@ -24,9 +24,13 @@ or above `options.floor` with their match probability and the level each compari
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
+import multiprocessing as mp
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -167,6 +171,49 @@ def _same_words_arrow(left: pa.Array, right: pa.Array, form_l: pa.Array, form_r:
     """`_same_words` over Arrow batches (one Python call per vector, not per pair)."""
     return pa.array([_same_words(*row) for row in zip(left.to_pylist(), right.to_pylist(), form_l.to_pylist(),
                                                        form_r.to_pylist(), strict=True)], pa.bool_())
+
+
+def _same_words_rows(rows: list[tuple]) -> list[bool]:
+    return [_same_words(*row) for row in rows]
+
+
+# Records from which the word alignment of the blocked pairs runs in forked processes (see `_words_pool`).
+WORDS_PARALLEL_FROM = 100_000
+# Smaller batches are aligned in this process (moving them costs about what they take).
+WORDS_MIN_BATCH = 64
+
+
+@contextmanager
+def _words_pool(records: int):
+    """The `accountree_same_words` UDF: in this process for a small workspace; else each batch that
+    DuckDB's threads hand over goes to one of a forked process per core. The alignment is Python
+    (the guard's), ~30 µs a pair, and a Python UDF holds the interpreter lock: DuckDB's threads took
+    turns on one core for it (at 1 M accounts ~2 M pairs reach it). A thread waiting for its
+    batch releases the lock, so both threads keep a worker busy. Workers are started (forked)
+    before the linkage's DuckDB exists, with the parent's objects frozen out of their collections."""
+    from accountree.resolve import parallel
+
+    count = parallel.workers()
+    if records < WORDS_PARALLEL_FROM or count < 2 or "fork" not in mp.get_all_start_methods():
+        yield _same_words_arrow
+        return
+    gc.freeze()
+    try:
+        pool = ProcessPoolExecutor(count, mp_context=mp.get_context("fork"))
+        for started in [pool.submit(_same_words_rows, []) for _ in range(count)]:
+            started.result()
+    finally:
+        gc.unfreeze()
+
+    def udf(left: pa.Array, right: pa.Array, form_l: pa.Array, form_r: pa.Array) -> pa.Array:
+        rows = list(zip(left.to_pylist(), right.to_pylist(), form_l.to_pylist(), form_r.to_pylist(), strict=True))
+        found = pool.submit(_same_words_rows, rows).result() if len(rows) >= WORDS_MIN_BATCH else _same_words_rows(rows)
+        return pa.array(found, pa.bool_())
+
+    try:
+        yield udf
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def _within_edits_arrow(left: pa.Array, right: pa.Array, edits: pa.Array) -> pa.Array:
@@ -454,6 +501,11 @@ def score_pairs(features: pa.Table, options: ModelOptions | None = None) -> Scor
     the rare levels recounted on those pairs (`_blocked_u`); m by EM; then the weights are summed
     over the stored comparison levels in SQL and the pairs below `floor` left out.
     """
+    with _words_pool(features.num_rows) as same_words:
+        return _score_pairs(features, options, same_words)
+
+
+def _score_pairs(features: pa.Table, options: ModelOptions | None, same_words) -> Scored:
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     options = options or ModelOptions()
@@ -468,7 +520,7 @@ def score_pairs(features: pa.Table, options: ModelOptions | None = None) -> Scor
     con.execute("SET enable_progress_bar = false")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET memory_limit = ?", [options.memory_limit])
-    con.create_function("accountree_same_words", _same_words_arrow,
+    con.create_function("accountree_same_words", same_words,
                         [duckdb.list_type(str), duckdb.list_type(str), str, str], bool, type="arrow",
                         side_effects=False, null_handling="special")
     con.create_function("accountree_within_edits", _within_edits_arrow, [str, str, int], bool, type="arrow",
