@@ -224,21 +224,25 @@ def test_name_keys_follow_renamed_and_new_accounts(matched):
 
 
 def test_many_names_normalised_by_several_processes(monkeypatch):
-    """A first run against many accounts shares the normaliser between the cores: same keys, same order."""
+    """A first run against many accounts shares the normaliser between the cores, through the pool
+    duplicate resolution uses too (`resolve.parallel`): same keys, same order."""
     import accountree.leads.match as m
+    import accountree.resolve.parallel as par
     from accountree.resolve.normalize import normalize_names
 
-    names = ["Acme GmbH", None, "Société Générale S.A.", "  ", "IBM Research – China", "L'Oréal", "Doraud SAS"] * 7
+    assert m.normalize_names is par.normalize_names  # one pool, not a copy
+    names = ["Acme GmbH", None, "Société Générale S.A.", "  ", "IBM Research – China", "L'Oréal", "Doraud SAS",
+             *(f"Firm {i} SARL" for i in range(30))] * 3
     pools = []
 
     def spy(*args, **kwargs):
         pools.append(args)
-        return m.ProcessPoolExecutor.__wrapped__(*args, **kwargs)
+        return par.ProcessPoolExecutor.__wrapped__(*args, **kwargs)
 
-    spy.__wrapped__ = m.ProcessPoolExecutor
-    monkeypatch.setattr(m, "ProcessPoolExecutor", spy)
-    monkeypatch.setattr(m, "PARALLEL_FROM", 10)
-    assert m._normalise(names) == normalize_names(names)
-    assert len(pools) == 1 or len(m.os.sched_getaffinity(0)) < 2
-    monkeypatch.setattr(m, "PARALLEL_FROM", 1000)
-    assert m._normalise(names) == normalize_names(names) and len(pools) <= 1  # few names: this process alone
+    spy.__wrapped__ = par.ProcessPoolExecutor
+    monkeypatch.setattr(par, "ProcessPoolExecutor", spy)
+    monkeypatch.setattr(par, "PARALLEL_FROM", 10)
+    assert m.normalize_names(names) == normalize_names(names)
+    assert len(pools) == 1 or par.workers() < 2
+    monkeypatch.setattr(par, "PARALLEL_FROM", 1000)
+    assert m.normalize_names(names) == normalize_names(names) and len(pools) <= 1  # few names: this process alone

@@ -11,10 +11,7 @@ domains become `new_account_proposals`.
 from __future__ import annotations
 
 import functools
-import multiprocessing as mp
-import os
 from collections import Counter, defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +20,7 @@ import pyarrow as pa
 from accountree.leads import freemail, sql
 from accountree.leads.domains import registrable
 from accountree.leads.names import NameHit, NameIndex
-from accountree.resolve.normalize import normalize_names
+from accountree.resolve.parallel import normalize_names
 from accountree.store import Workspace
 
 # Confidence of each method: the share of right answers measured per method (`accountree bench
@@ -75,22 +72,6 @@ class _Accounts:
 
 
 KEYS_VERSION = "leads_name_keys_version"
-# Names to normalise from which the cores share the work (a worker starts in about a second; the
-# normaliser reads ~30k names a second): a first run against a million accounts, a new normaliser.
-PARALLEL_FROM = 200_000
-
-
-def _normalise(names: list[str | None]) -> list[str]:
-    """`normalize_names`, in one process per available core for many names (same keys, in order)."""
-    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    # forked workers run the normaliser only (never the workspace's connection); `spawn` would
-    # re-run the caller's script in each worker
-    if len(names) < PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
-        return normalize_names(names)
-    size = -(-len(names) // workers)
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-        parts = pool.map(normalize_names, [names[i:i + size] for i in range(0, len(names), size)])
-        return [key for part in parts for key in part]
 
 
 def _normaliser_version() -> str:
@@ -115,7 +96,7 @@ def refresh_name_keys(ws: Workspace) -> int:
     todo = e.fetch_arrow("SELECT a.account_id, a.name FROM accounts a LEFT JOIN lead_name_keys k "
                          "ON k.account_id = a.account_id WHERE k.account_id IS NULL")
     if todo.num_rows:
-        keys = _normalise(todo.column("name").to_pylist())
+        keys = normalize_names(todo.column("name").to_pylist())
         e.insert_arrow("lead_name_keys", todo.append_column("name_key", pa.array(keys, pa.string())))
     return todo.num_rows
 

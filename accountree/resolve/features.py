@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from unidecode import unidecode
 
 from accountree.resolve.normalize import looks_like_legal_form, normalize_domain, normalize_names_and_forms
+from accountree.resolve.parallel import map_distinct
 
 # Columns read from `accounts` (all optional except account_id and name).
 ACCOUNT_FIELDS = (
@@ -108,50 +109,99 @@ def name_keys(tokens: list[str]) -> list[str]:
     return sorted(keys)
 
 
+def _name_rows(names: list[str | None]) -> pa.Table:
+    """The name's columns of the features, one row per name given (run in `parallel.map_distinct`)."""
+    norms, forms = normalize_names_and_forms(names)
+    tokens = [norm.split() for norm in norms]
+    return pa.table({
+        "name_norm": pa.array([norm or None for norm in norms], pa.string()),
+        "name_sorted": pa.array([" ".join(sorted(t)) or None for t in tokens], pa.string()),
+        "tokens": pa.array(tokens, pa.list_(pa.string())),
+        "name_keys": pa.array([name_keys(t) for t in tokens], pa.list_(pa.string())),
+        "legal_form": pa.array(forms, pa.string()),
+    })
+
+
+def _domain_rows(values: list[str | None]) -> pa.Table:
+    """Normalised domain and its stem, one row per domain / website given."""
+    domains = [normalize_domain(v) or None for v in values]
+    return pa.table({"domain": pa.array(domains, pa.string()),
+                     "stem": pa.array([domain_stem(d) for d in domains], pa.string())})
+
+
+def _text_rows(values: list[str | None]) -> pa.Table:
+    return pa.table({"text": pa.array([_text(v) for v in values], pa.string())})
+
+
+def _strings(accounts: pa.Table, column: str) -> pa.Array:
+    """A column as strings (`str()` of each value, as typed), all null when absent."""
+    if column not in accounts.column_names:
+        return pa.nulls(accounts.num_rows, pa.string())
+    values = accounts.column(column).combine_chunks()
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return values.cast(pa.string())
+    return pa.array([None if v is None else str(v) for v in values.to_pylist()], pa.string())
+
+
+def _blank_to_null(values: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+
+def _digit_ids(values: pa.Array, size: int) -> pa.Array:
+    """`_digits` over a column (vectorised for ASCII values, which is every real identifier)."""
+    if not pc.all(pc.fill_null(pc.string_is_ascii(values), True)).as_py():
+        return pa.array([_digits(v, size) for v in values.to_pylist()], pa.string())
+    digits = pc.replace_substring_regex(_blank_to_null(values), r"[^0-9]+", "")
+    length = pc.utf8_length(digits)
+    ok = pc.and_(pc.greater_equal(length, size - 2), pc.less_equal(length, size))
+    return pc.if_else(ok, pc.utf8_lpad(digits, size, "0"), pa.scalar(None, pa.string()))
+
+
+def _lei_ids(values: pa.Array) -> pa.Array:
+    text = pc.utf8_upper(pc.replace_substring_regex(_blank_to_null(values), r"[^0-9A-Za-z]", ""))
+    return pc.if_else(pc.equal(pc.utf8_length(text), 20), text, pa.scalar(None, pa.string()))
+
+
 def build_features(accounts: pa.Table) -> pa.Table:
-    """The linkage table (`FEATURE_SCHEMA`) of an Arrow table of accounts (`ACCOUNT_FIELDS`)."""
-    cols = {c: (accounts.column(c).to_pylist() if c in accounts.column_names else [None] * accounts.num_rows)
-            for c in ACCOUNT_FIELDS}
-    names, forms = normalize_names_and_forms(cols["name"])
-    out: dict[str, list] = {f.name: [] for f in FEATURE_SCHEMA}
-    domains: dict[object, str | None] = {}  # a group's domain, a city, an industry: computed once each
-    texts: dict[object, str | None] = {}
+    """The linkage table (`FEATURE_SCHEMA`) of an Arrow table of accounts (`ACCOUNT_FIELDS`).
 
-    def domain_of(value: str | None) -> str | None:
-        if value not in domains:
-            domains[value] = normalize_domain(value)
-        return domains[value]
+    Column-wise: what depends on the name (normalised name, legal form, words, name keys) is
+    computed once per distinct name — in one forked process per core for a large workspace
+    (`parallel.map_distinct`) —, domains, cities and industries once per distinct value, the
+    identifiers and the country by Arrow kernels."""
+    names = map_distinct(_name_rows, _strings(accounts, "name").to_pylist())
+    domain = map_distinct(_domain_rows, _strings(accounts, "domain").to_pylist())
+    website = map_distinct(_domain_rows, _strings(accounts, "website").to_pylist())
+    has_domain = pc.is_valid(domain.column("domain"))
+    siret = _digit_ids(_strings(accounts, "siret"), 14)
+    countries = _strings(accounts, "country")
+    country = (pc.utf8_upper(_blank_to_null(countries)) if pc.all(pc.fill_null(pc.string_is_ascii(countries), True)).as_py()
+               else pa.array([v.upper() if v else None for v in countries.to_pylist()], pa.string()))
+    block_country = pc.fill_null(country, "")  # name keys block within it
+    out = {
+        "unique_id": _strings(accounts, "account_id"),
+        "name_norm": names.column("name_norm"), "name_sorted": names.column("name_sorted"),
+        "tokens": names.column("tokens"),
+        "name_keys": _common_keys_left_out(names.column("name_keys").combine_chunks(), block_country,
+                                           MAX_KEY_RECORDS, names.column("name_norm")),
+        "legal_form": names.column("legal_form"),
+        "domain": pc.if_else(has_domain, domain.column("domain"), website.column("domain")),
+        "domain_stem": pc.if_else(has_domain, domain.column("stem"), website.column("stem")),
+        "country": country, "block_country": block_country,
+        "city": map_distinct(_text_rows, _strings(accounts, "city").to_pylist()).column("text"),
+        "industry": map_distinct(_text_rows, _strings(accounts, "industry").to_pylist()).column("text"),
+        "siren": pc.coalesce(_digit_ids(_strings(accounts, "siren"), 9), pc.utf8_slice_codeunits(siret, 0, 9)),
+        "siret": siret,
+        "lei": _lei_ids(_strings(accounts, "lei")),
+        "duns": _digit_ids(_strings(accounts, "duns"), 9),
+    }
+    return pa.table({f.name: out[f.name] for f in FEATURE_SCHEMA}, schema=FEATURE_SCHEMA)
 
-    def text_of(value: str | None) -> str | None:
-        if value not in texts:
-            texts[value] = _text(value)
-        return texts[value]
 
-    for i, norm in enumerate(names):
-        tokens = norm.split()
-        domain = domain_of(cols["domain"][i]) or domain_of(cols["website"][i])
-        siret = _digits(cols["siret"][i], 14)
-        siren = _digits(cols["siren"][i], 9) or (siret[:9] if siret else None)
-        country = cols["country"][i]
-        out["unique_id"].append(str(cols["account_id"][i]))
-        out["name_norm"].append(norm or None)
-        out["name_sorted"].append(" ".join(sorted(tokens)) or None)
-        out["tokens"].append(tokens)
-        out["name_keys"].append(name_keys(tokens))
-        out["legal_form"].append(forms[i])
-        out["domain"].append(domain)
-        out["domain_stem"].append(domain_stem(domain))
-        out["country"].append(str(country).upper() if country else None)
-        out["block_country"].append(str(country).upper() if country else "")  # name keys block within it
-        out["city"].append(text_of(cols["city"][i]))
-        out["industry"].append(text_of(cols["industry"][i]))
-        out["siren"].append(siren)
-        out["siret"].append(siret)
-        out["lei"].append(_lei(cols["lei"][i]))
-        out["duns"].append(_digits(cols["duns"][i], 9))
-    out["name_keys"] = _common_keys_left_out(pa.array(out["name_keys"], type=pa.list_(pa.string())),
-                                             out["block_country"], MAX_KEY_RECORDS, out["name_norm"])
-    return pa.table(out, schema=FEATURE_SCHEMA)
+def _array(values: list[str | None] | pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    return values if isinstance(values, pa.Array) else pa.array(values, pa.string())
 
 
 def _without_common_keys(keys: list[list[str]], countries: list[str], limit: int | None = None,
@@ -170,13 +220,12 @@ def _without_common_keys(keys: list[list[str]], countries: list[str], limit: int
     return keys if kept is lists else kept.to_pylist()
 
 
-def _common_keys_left_out(lists: pa.ListArray, countries: list[str], limit: int,
-                          names: list[str | None] | None) -> pa.ListArray:
+def _common_keys_left_out(lists: pa.ListArray, countries: list[str] | pa.Array, limit: int,
+                          names: list[str | None] | pa.Array | pa.ChunkedArray | None) -> pa.ListArray:
     """`_without_common_keys` on an Arrow list array (the same array when no key is common)."""
     parents = pc.list_parent_indices(lists)
-    flat = pc.binary_join_element_wise(pc.list_flatten(lists),
-                                       pc.take(pa.array(countries, pa.string()), parents), "\x00")
-    holders = pc.take(pa.array(names, pa.string()), parents) if names is not None else parents
+    flat = pc.binary_join_element_wise(pc.list_flatten(lists), pc.take(_array(countries), parents), "\x00")
+    holders = pc.take(_array(names), parents) if names is not None else parents
     counts = pa.table({"key": flat, "holder": holders}).group_by("key").aggregate(
         [("holder", "count_distinct", pc.CountOptions(mode="all"))])
     common = counts.filter(pc.greater(counts["holder_count_distinct"], limit))["key"]

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from accountree.errors import ConfigError
 from accountree.resolve.features import ACCOUNT_FIELDS, build_features
@@ -120,6 +121,14 @@ def rejected_pairs(ws: Workspace) -> set[frozenset[str]]:
     return {frozenset((alias.get(a, a), alias.get(b, b))) for a, b in rows}
 
 
+def _in_pairs(features: pa.Table, pairs: pa.Table) -> pa.Table:
+    """The rows of `features` whose account is in one of `pairs`."""
+    if pairs.num_rows == 0:
+        return features.slice(0, 0)
+    both = pa.chunked_array(pairs.column("unique_id_l").chunks + pairs.column("unique_id_r").chunks)
+    return features.filter(pc.is_in(features.column("unique_id"), value_set=pc.unique(both)))
+
+
 def _label(summary: dict, comparison: str, gamma: int) -> str:
     if gamma < 0:
         return f"{comparison} missing"
@@ -137,17 +146,29 @@ def find_candidates(ws: Workspace, options: ResolveOptions | None = None, accoun
                                                 floor=options.review_threshold))
     pairs, summary = scored.pairs, scored.model
     found = Found(scored_pairs=scored.compared, accounts=accounts.num_rows, model=summary, prior=scored.prior)
-    index = {uid: i for i, uid in enumerate(features.column("unique_id").to_pylist())}
-    tokens = features.column("tokens").to_pylist()
-    ids = {k: features.column(k).to_pylist() for k in ("lei", "siren", "siret", "duns")}
-    forms, cities = features.column("legal_form").to_pylist(), features.column("city").to_pylist()
-    stems = features.column("domain_stem").to_pylist()
+    # the guard's columns of the accounts in a scored pair only (every cluster member is one): in
+    # Python lists for the whole workspace they were ~1 GB at a million accounts
+    scored = _in_pairs(features, pairs)
+    index = {uid: i for i, uid in enumerate(scored.column("unique_id").to_pylist())}
+    tokens = scored.column("tokens").to_pylist()
+    ids = {k: scored.column(k).to_pylist() for k in ("lei", "siren", "siret", "duns")}
+    forms, cities = scored.column("legal_form").to_pylist(), scored.column("city").to_pylist()
+    stems = scored.column("domain_stem").to_pylist()
     parents = _parents(ws, accounts)
     found.rejected = rejected_pairs(ws)
     records: dict[str, Record] = {}
 
     def record(uid: str) -> Record:
         if uid not in records:
+            if uid not in index:  # not in a scored pair (no caller asks for one today): from the whole table
+                row = features.filter(pc.equal(features.column("unique_id"), uid)).slice(0, 1)
+                index[uid] = len(tokens)
+                tokens.append(row.column("tokens")[0].as_py())
+                for k, v in ids.items():
+                    v.append(row.column(k)[0].as_py())
+                forms.append(row.column("legal_form")[0].as_py())
+                cities.append(row.column("city")[0].as_py())
+                stems.append(row.column("domain_stem")[0].as_py())
             i = index[uid]
             ancestors, top = _ancestry(uid, parents)
             records[uid] = Record(tokens[i], {k: v[i] for k, v in ids.items()}, forms[i], cities[i], ancestors, top,
