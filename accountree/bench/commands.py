@@ -58,6 +58,9 @@ def bench_build(
     skip_naive: Annotated[bool, typer.Option("--skip-naive", help="Do not run the naive baseline.")] = False,
     whole: Annotated[bool, typer.Option("--whole", help="The whole `accountree build` (every stage) on a demo-shaped "
                                         "workspace, stage by stage, against the SQL floor.")] = False,
+    workspace: Annotated[str | None, typer.Option(
+        help="With --whole: the generated workspace to reuse, or to generate there and keep if the path does not "
+             "exist (the build runs on a copy).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Full build time and memory, one-deal incremental refresh, ratios to a SQL floor and a naive baseline.
@@ -65,7 +68,7 @@ def bench_build(
     if whole:
         def show_whole() -> None:
             result = _call("whole_bench", "run_whole_bench", accounts=accounts or 100_000,
-                           deals_per_account=deals_per_account)
+                           deals_per_account=deals_per_account, workspace=workspace)
             if as_json:
                 print_json(result)
             else:
