@@ -31,40 +31,65 @@ _SELECT = ("SELECT deal_id, metrics, economic_buyer, decision_criteria, decision
            "source, updated_by, updated_at FROM meddic")
 
 
-def _candidates_sql() -> str:
-    """Deals whose attributes may carry a MEDDIC element: one of the six names with a value, or a
-    name spelt otherwise (case, spaces) — only those are parsed in Python (names are normalised)."""
-    text, norm = "CAST(attributes AS VARCHAR)", "lower(replace(CAST(attributes AS VARCHAR), ' ', '_'))"
-    valued = [f"json_extract_string(attributes, '$.{e}') IS NOT NULL" for e in ELEMENTS]
-    spelt = [f"length({norm}) - length(replace({norm}, '{e}', '')) > length({text}) - length(replace({text}, '{e}', ''))"
-             for e in ELEMENTS]
-    return ("SELECT deal_id, attributes FROM deals WHERE attributes IS NOT NULL AND ("  # noqa: S608 - names from ELEMENTS
-            + " OR ".join(valued + spelt) + ") ORDER BY deal_id")
+def _plain(e: str) -> str:
+    """The element `e` (a constant of this module) is named in `t` (the attributes' text; `l`: lower
+    case) at most once, exactly — a quoted lower-case key, no other spelling (case, a space for the
+    underscore) — and valued by a JSON string or nothing; or not named at all."""
+    spaced = e.replace("_", " ")
+    other = f" AND strpos(l, '{spaced}') = 0" if spaced != e else ""
+    return (f"((strpos(l, '{e}') = 0{other}) OR (strpos(t, '\"{e}\"') > 0{other} "
+            f"AND strpos(substr(l, strpos(l, '{e}') + {len(e)}), '{e}') = 0 "
+            f"AND (json_extract_string(attributes, '$.{e}') IS NULL "
+            f"OR CAST(json_extract(attributes, '$.{e}') AS VARCHAR) LIKE '\"%')))")
 
 
-MEDDIC_CANDIDATES = _candidates_sql()
+# Deals whose attributes name a MEDDIC element in any spelling (`t`: their text, `l`: lower case),
+# and whether they name them plainly (`_plain`, no `\u` escape either): those the engine reads
+# as they are; Python parses the others (names normalised, any value written as Python writes it).
+MEDDIC_CANDIDATES = f"""
+SELECT deal_id, attributes, strpos(t, '\\u') = 0 AND {' AND '.join(_plain(e) for e in ELEMENTS)} AS plain
+FROM (SELECT deal_id, attributes, t, lower(t) AS l
+      FROM (SELECT deal_id, attributes, CAST(attributes AS VARCHAR) AS t FROM deals WHERE attributes IS NOT NULL) x) y
+WHERE {' OR '.join(f"strpos(l, '{w}') > 0" for w in sorted({*ELEMENTS, *(e.replace('_', ' ') for e in ELEMENTS)}))}
+"""  # noqa: S608 - composed from ELEMENTS
+# The import rows of the plain candidates, but those edited by users and those naming nothing.
+MEDDIC_FROM_DEALS = f"""
+INSERT INTO meddic (deal_id, {', '.join(ELEMENTS)}, source, updated_by, updated_at)
+SELECT deal_id, {', '.join(ELEMENTS)}, 'import', CAST(NULL AS VARCHAR), CAST(NULL AS TIMESTAMP) FROM (
+    SELECT deal_id, {', '.join(f"nullif(json_extract_string(attributes, '$.{e}'), '') AS {e}" for e in ELEMENTS)}
+    FROM kam_meddic_candidates_step WHERE plain) d
+WHERE ({' OR '.join(f"{e} IS NOT NULL" for e in ELEMENTS)})
+  AND deal_id NOT IN (SELECT deal_id FROM meddic WHERE source <> 'import')
+"""  # noqa: S608 - composed from ELEMENTS
 
 
 def sync_from_deals(ws: Workspace) -> int:
-    """Refresh the imported MEDDIC rows from deal attributes; rows edited by users are kept."""
-    edited = {r[0] for r in ws.engine.fetchall("SELECT deal_id FROM meddic WHERE source <> 'import'")}
+    """Refresh the imported MEDDIC rows from deal attributes; rows edited by users are kept. The
+    engine reads the attributes that name the elements plainly (`MEDDIC_FROM_DEALS`, nearly all);
+    Python the few others (names spelt otherwise, values that are no JSON strings)."""
+    engine = ws.engine
+    engine.materialize("kam_meddic_candidates_step", MEDDIC_CANDIDATES, temporary=True)
+    edited = {r[0] for r in engine.fetchall("SELECT deal_id FROM meddic WHERE source <> 'import'")}
     rows = []
-    for deal in ws.engine.fetch_dicts(MEDDIC_CANDIDATES):
-        raw = deal["attributes"]
+    for deal_id, raw in engine.fetchall("SELECT deal_id, attributes FROM kam_meddic_candidates_step "
+                                        "WHERE NOT plain ORDER BY deal_id"):
         if isinstance(raw, str) and not any(e in raw.lower().replace(" ", "_") for e in ELEMENTS):
             continue  # no MEDDIC element named in the text: not worth parsing (most deals)
         named = attributes_by_name(raw)  # parsed once for the six elements
         values = {e: named.get(e) for e in ELEMENTS}
-        if deal["deal_id"] in edited or all(v is None for v in values.values()):
+        if deal_id in edited or all(v is None for v in values.values()):
             continue
-        rows.append({"deal_id": deal["deal_id"], **{k: None if v is None else str(v) for k, v in values.items()},
+        rows.append({"deal_id": deal_id, **{k: None if v is None else str(v) for k, v in values.items()},
                      "source": "import", "updated_by": None, "updated_at": None})
-    ws.engine.execute("DELETE FROM meddic WHERE source = 'import'")
+    engine.execute("DELETE FROM meddic WHERE source = 'import'")
+    engine.execute(MEDDIC_FROM_DEALS)
+    engine.drop_table("kam_meddic_candidates_step")
+    plain = int(engine.scalar("SELECT count(*) FROM meddic WHERE source = 'import'") or 0)
     if rows:
         schema = pa.schema([("deal_id", pa.string()), *[(e, pa.string()) for e in ELEMENTS], ("source", pa.string()),
                             ("updated_by", pa.string()), ("updated_at", pa.timestamp("us"))])
-        ws.engine.insert_arrow("meddic", pa.Table.from_pylist(rows, schema=schema))
-    return len(rows)
+        engine.insert_arrow("meddic", pa.Table.from_pylist(rows, schema=schema))
+    return plain + len(rows)
 
 
 def departed(value: str | None, gone: set[str]) -> bool:

@@ -64,8 +64,7 @@ def _alerts(ws: Workspace, as_of: date, meddic: list[dict[str, Any]], settings: 
 
 
 _SNAPSHOT_PARENTS = """
-INSERT INTO kam_snapshot_parents (account_id, parent_id, group_head_id, snapshot_at)
-SELECT account_id, parent_id, group_head_id, CAST(? AS DATE) FROM kam_base_step
+SELECT account_id, parent_id, group_head_id, CAST(? AS DATE) AS snapshot_at FROM kam_base_step
 """
 
 _SUMMARY = """
