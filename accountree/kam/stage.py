@@ -42,8 +42,10 @@ def _alerts(ws: Workspace, as_of: date, meddic: list[dict[str, Any]], settings: 
         *restructuring(engine.fetch_dicts(steps.MOVED), engine.fetch_dicts(steps.MERGED), as_of),
     ]
     if engine.table_exists("cross_sell"):
-        found += cross_sell_by_unit(engine.fetch_dicts(steps.CROSS_SELL, [int(settings.cross_sell_per_account),
-                                                                          settings.cross_sell_max_tier]), as_of)
+        named = "product_name" in engine.table_columns("cross_sell")
+        found += cross_sell_by_unit(engine.fetchall(steps.CROSS_SELL if named else steps.CROSS_SELL_UNNAMED,
+                                                    [int(settings.cross_sell_per_account),
+                                                     settings.cross_sell_max_tier]), as_of)
     else:
         missing.append(NEEDS["cross_sell"])
     previous = engine.fetch_dicts("SELECT * FROM kam_alerts") if engine.table_exists("kam_alerts") else []

@@ -152,14 +152,35 @@ ORDER BY m.old_id
 """
 
 # The best cross-sell targets (`entity_rank` ≤ per account) of the entities of key accounts of KAM
-# tier ≤ the setting, with their unit. Params: per account, max tier.
+# tier ≤ the setting, counted per unit and product (entities); per unit its name, owner, entities
+# and products, and only the products that may be among its three most bought (`rank` by entities
+# ≤ 3: ties included, Python orders them by name). Params: per account, max tier.
 CROSS_SELL = """
-SELECT x.*, u.account_id AS unit_id, u.name AS unit_name, u.owner AS unit_owner
-FROM cross_sell x JOIN kam_accounts e ON e.account_id = x.account_id AND e.scope = 'account'
-JOIN kam_accounts u ON u.account_id = e.kam_unit_id AND u.kam_unit
-WHERE x.entity_rank <= ? AND coalesce(u.tier, 3) <= ?
-ORDER BY u.account_id, x.account_id
+WITH x AS (
+    SELECT u.account_id AS unit_id, u.name AS unit_name, u.owner AS unit_owner, x.account_id,
+           coalesce(nullif(x.product, ''), '') AS product, x.product_name
+    FROM cross_sell x JOIN kam_accounts e ON e.account_id = x.account_id AND e.scope = 'account'
+    JOIN kam_accounts u ON u.account_id = e.kam_unit_id AND u.kam_unit
+    WHERE x.entity_rank <= ? AND coalesce(u.tier, 3) <= ?
+), p AS (
+    SELECT unit_id, product, count(DISTINCT account_id) AS entities, max(product_name) AS product_name
+    FROM x GROUP BY unit_id, product
+), r AS (
+    SELECT p.*, rank() OVER (PARTITION BY unit_id ORDER BY entities DESC) AS place,
+           count(*) OVER (PARTITION BY unit_id) AS products
+    FROM p
+), u AS (
+    SELECT unit_id, max(unit_name) AS unit_name, max(unit_owner) AS unit_owner,
+           count(DISTINCT account_id) AS unit_entities
+    FROM x GROUP BY unit_id
+)
+SELECT r.unit_id, u.unit_name, u.unit_owner, u.unit_entities, r.products, r.product, r.entities, r.product_name
+FROM r JOIN u ON u.unit_id = r.unit_id
+WHERE r.place <= 3
+ORDER BY r.unit_id
 """
+# The same over a `cross_sell` without product names (written by an earlier version).
+CROSS_SELL_UNNAMED = CROSS_SELL.replace("x.product_name", "CAST(NULL AS VARCHAR) AS product_name")
 
 # The key account (unit) of the accounts alerts are about (`kam_alert_accounts_step`): its id,
 # relationship, tier and potential.
