@@ -133,8 +133,8 @@ def assess(deal: dict[str, Any], stored: dict[str, Any] | None, people: list[dic
 
 def _role_columns(role: str) -> str:
     """The value, source and gap of `economic_buyer` or `champion` (the rule of `assess`)."""
-    written, holders = f"nullif(m.{role}, '')", f"h_{role}.names"
-    lost = f"({written} IS NOT NULL AND coalesce(x_{role}.departed, FALSE))"
+    written, holders = f"nullif(m.{role}, '')", f"h.{role}"
+    lost = f"({written} IS NOT NULL AND coalesce(x.{role}, FALSE))"
     inferred = f"(({written} IS NULL OR {lost}) AND {holders} IS NOT NULL)"
     return (f"CASE WHEN {inferred} THEN {holders} ELSE {written} END AS {role}, "
             f"CASE WHEN {inferred} THEN '{INFERRED}' WHEN {lost} THEN '{LEFT}' "
@@ -159,9 +159,10 @@ WITH d AS (
            coalesce(c.end_date <= CAST(? AS DATE), FALSE) AS has_left
     FROM d JOIN contacts c ON c.account_id = d.account_id AND (c.seller_bu IS NULL OR c.seller_bu = d.seller_bu)
     LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
-), holders AS (
-    SELECT deal_id, buying_role, string_agg(shown, ', ' ORDER BY shown) AS names FROM people
-    WHERE NOT has_left AND buying_role IN ('economic_buyer', 'champion') GROUP BY deal_id, buying_role
+), holders AS (  -- one row per deal: the names in place holding each role
+    SELECT deal_id, {', '.join(f"string_agg(shown, ', ' ORDER BY shown) FILTER (WHERE buying_role = '{r}') AS {r}"
+                               for r in _ROLES)}
+    FROM people WHERE NOT has_left AND buying_role IN ('economic_buyer', 'champion') GROUP BY deal_id
 ), gone AS (
     SELECT DISTINCT deal_id, lower(trim(name)) AS name FROM people WHERE has_left AND coalesce(name, '') <> ''
 ), named AS (
@@ -170,16 +171,17 @@ WITH d AS (
         UNION ALL
         SELECT deal_id, 'champion', unnest(string_split(champion, ',')) FROM meddic) x
     WHERE trim(name) <> ''
-), departed AS (
-    SELECT n.deal_id, n.role, count(g.name) = count(*) AS departed
-    FROM named n LEFT JOIN gone g ON g.deal_id = n.deal_id AND g.name = n.name GROUP BY n.deal_id, n.role
+), departed AS (  -- one row per deal: has everyone named in each role left? (NULL: nobody named)
+    SELECT n.deal_id, {', '.join(f"CASE WHEN count(*) FILTER (WHERE n.role = '{r}') > 0 THEN count(g.name) FILTER "
+                                 f"(WHERE n.role = '{r}') = count(*) FILTER (WHERE n.role = '{r}') END AS {r}"
+                                 for r in _ROLES)}
+    FROM named n LEFT JOIN gone g ON g.deal_id = n.deal_id AND g.name = n.name GROUP BY n.deal_id
 ), e AS (
     SELECT d.deal_id, d.account_id, d.stage, d.amount_rc, d.owner,
            {', '.join(f"nullif(m.{e}, '') AS {e}" for e in _OTHERS)},
            {_role_columns('economic_buyer')}, {_role_columns('champion')}
     FROM d LEFT JOIN meddic m ON m.deal_id = d.deal_id
-    {' '.join(f"LEFT JOIN holders h_{r} ON h_{r}.deal_id = d.deal_id AND h_{r}.buying_role = '{r}' "
-              f"LEFT JOIN departed x_{r} ON x_{r}.deal_id = d.deal_id AND x_{r}.role = '{r}'" for r in _ROLES)}
+    LEFT JOIN holders h ON h.deal_id = d.deal_id LEFT JOIN departed x ON x.deal_id = d.deal_id
 )
 SELECT deal_id, account_id, stage, amount_rc, owner, {', '.join(ELEMENTS)}, economic_buyer_source, champion_source,
        CAST(round(100.0 * ({' + '.join(f"CASE WHEN {_GAPS[e].replace('m.', '')} THEN 0 ELSE 1 END" for e in ELEMENTS)}) / 6)

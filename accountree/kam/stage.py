@@ -80,7 +80,8 @@ FROM kam_accounts
 def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
     settings = load_settings(ws)
     as_of = options.as_of
-    with ws.engine.transaction():
+    # whole tables written from queries: no insertion order kept (readers sort what they show)
+    with ws.engine.bulk_work(), ws.engine.transaction():
         synced = sync_from_deals(ws)
         missing = portfolio_steps.build_accounts(ws, settings, as_of)
         people = steps.stakeholders(ws, as_of, settings)

@@ -215,7 +215,6 @@ SELECT c.contact_id, c.account_id, c.name, c.title, coalesce(r.buying_role, c.bu
 FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
 LEFT JOIN activity a ON a.contact_id = c.contact_id
 LEFT JOIN kam_sentiment_step s ON s.contact_id = c.contact_id
-ORDER BY c.contact_id
 """
 
 
