@@ -161,34 +161,29 @@ def restructuring(moved: list[dict[str, Any]], merged: list[dict[str, Any]], as_
     return out
 
 
-def cross_sell_by_unit(rows: list[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
+def cross_sell_by_unit(rows: list[tuple], as_of: date) -> list[dict[str, Any]]:
     """Cross-sell summarised per key account (unit): one alert listing the products most entities
-    of the group could buy, instead of one per entity × product. `rows`: the best targets of the
-    entities of units of KAM tier ≤ `cross_sell_max_tier` (SQL step `kam.steps.CROSS_SELL`, with
-    `unit_id`, `unit_name`, `unit_owner`; the rest are on the group page's cross-sell table). The
-    subject is the products named, so a new recommendation is a new alert and an acknowledged one
-    stays quiet."""
-    by_unit: dict[str, list[dict[str, Any]]] = {}
+    of the group could buy, instead of one per entity × product. `rows`: (unit_id, unit_name,
+    unit_owner, unit entities, unit products, product, entities, product_name) of the products that
+    may be among each unit's three most bought (SQL step `kam.steps.CROSS_SELL`, over the best
+    targets of the entities of units of KAM tier ≤ `cross_sell_max_tier`; the rest are on the
+    group page's cross-sell table), by unit. The subject is the products named, so a new
+    recommendation is a new alert and an acknowledged one stays quiet."""
+    by_unit: dict[str, list[tuple]] = {}
     for r in rows:
-        by_unit.setdefault(r["unit_id"], []).append(r)
+        by_unit.setdefault(r[0], []).append(r)
     out = []
-    for unit_id, targets in sorted(by_unit.items()):
-        per_product: dict[str, set[str]] = {}
-        names: dict[str, str] = {}
-        for t in targets:
-            product = next((str(t[k]) for k in ("product", "product_id") if t.get(k)), "")
-            per_product.setdefault(product, set()).add(t["account_id"])
-            names[product] = str(t.get("product_name") or product)
-        top = sorted(per_product.items(), key=lambda kv: (-len(kv[1]), names[kv[0]]))[:3]
-        entities = {a for _, ids in per_product.items() for a in ids}
-        listed = ", ".join(f"{names[p]} for {len(ids)} entit{'y' if len(ids) == 1 else 'ies'}" for p, ids in top)
-        more = len(per_product) - len(top)
-        head = targets[0]
-        reason = (f"cross-sell in {head['unit_name']}: {len(entities)} entit{'y' if len(entities) == 1 else 'ies'} could "
+    for unit_id, found in sorted(by_unit.items()):
+        _, unit_name, unit_owner, entities, products, *_ = found[0]
+        top = sorted(((str(name or product), product, n) for *_, product, n, name in found),
+                     key=lambda t: (-t[2], t[0], t[1]))[:3]
+        listed = ", ".join(f"{name} for {n} entit{'y' if n == 1 else 'ies'}" for name, _, n in top)
+        more = products - len(top)
+        reason = (f"cross-sell in {unit_name}: {entities} entit{'y' if entities == 1 else 'ies'} could "
                   f"buy what the rest of the group buys — {listed}" + (f", and {more} more product(s)" if more > 0 else "")
                   + " (the group page lists them with the reason)")
-        subject = "products:" + ",".join(sorted(p for p, _ in top))
-        out.append(_alert("cross_sell", unit_id, subject, reason, as_of, head["unit_owner"]))
+        subject = "products:" + ",".join(sorted(p for _, p, _ in top))
+        out.append(_alert("cross_sell", unit_id, subject, reason, as_of, unit_owner))
     return out
 
 

@@ -31,40 +31,65 @@ _SELECT = ("SELECT deal_id, metrics, economic_buyer, decision_criteria, decision
            "source, updated_by, updated_at FROM meddic")
 
 
-def _candidates_sql() -> str:
-    """Deals whose attributes may carry a MEDDIC element: one of the six names with a value, or a
-    name spelt otherwise (case, spaces) — only those are parsed in Python (names are normalised)."""
-    text, norm = "CAST(attributes AS VARCHAR)", "lower(replace(CAST(attributes AS VARCHAR), ' ', '_'))"
-    valued = [f"json_extract_string(attributes, '$.{e}') IS NOT NULL" for e in ELEMENTS]
-    spelt = [f"length({norm}) - length(replace({norm}, '{e}', '')) > length({text}) - length(replace({text}, '{e}', ''))"
-             for e in ELEMENTS]
-    return ("SELECT deal_id, attributes FROM deals WHERE attributes IS NOT NULL AND ("  # noqa: S608 - names from ELEMENTS
-            + " OR ".join(valued + spelt) + ") ORDER BY deal_id")
+def _plain(e: str) -> str:
+    """The element `e` (a constant of this module) is named in `t` (the attributes' text; `l`: lower
+    case) at most once, exactly — a quoted lower-case key, no other spelling (case, a space for the
+    underscore) — and valued by a JSON string or nothing; or not named at all."""
+    spaced = e.replace("_", " ")
+    other = f" AND strpos(l, '{spaced}') = 0" if spaced != e else ""
+    return (f"((strpos(l, '{e}') = 0{other}) OR (strpos(t, '\"{e}\"') > 0{other} "
+            f"AND strpos(substr(l, strpos(l, '{e}') + {len(e)}), '{e}') = 0 "
+            f"AND (json_extract_string(attributes, '$.{e}') IS NULL "
+            f"OR CAST(json_extract(attributes, '$.{e}') AS VARCHAR) LIKE '\"%')))")
 
 
-MEDDIC_CANDIDATES = _candidates_sql()
+# Deals whose attributes name a MEDDIC element in any spelling (`t`: their text, `l`: lower case),
+# and whether they name them plainly (`_plain`, no `\u` escape either): those the engine reads
+# as they are; Python parses the others (names normalised, any value written as Python writes it).
+MEDDIC_CANDIDATES = f"""
+SELECT deal_id, attributes, strpos(t, '\\u') = 0 AND {' AND '.join(_plain(e) for e in ELEMENTS)} AS plain
+FROM (SELECT deal_id, attributes, t, lower(t) AS l
+      FROM (SELECT deal_id, attributes, CAST(attributes AS VARCHAR) AS t FROM deals WHERE attributes IS NOT NULL) x) y
+WHERE {' OR '.join(f"strpos(l, '{w}') > 0" for w in sorted({*ELEMENTS, *(e.replace('_', ' ') for e in ELEMENTS)}))}
+"""  # noqa: S608 - composed from ELEMENTS
+# The import rows of the plain candidates, but those edited by users and those naming nothing.
+MEDDIC_FROM_DEALS = f"""
+INSERT INTO meddic (deal_id, {', '.join(ELEMENTS)}, source, updated_by, updated_at)
+SELECT deal_id, {', '.join(ELEMENTS)}, 'import', CAST(NULL AS VARCHAR), CAST(NULL AS TIMESTAMP) FROM (
+    SELECT deal_id, {', '.join(f"nullif(json_extract_string(attributes, '$.{e}'), '') AS {e}" for e in ELEMENTS)}
+    FROM kam_meddic_candidates_step WHERE plain) d
+WHERE ({' OR '.join(f"{e} IS NOT NULL" for e in ELEMENTS)})
+  AND deal_id NOT IN (SELECT deal_id FROM meddic WHERE source <> 'import')
+"""  # noqa: S608 - composed from ELEMENTS
 
 
 def sync_from_deals(ws: Workspace) -> int:
-    """Refresh the imported MEDDIC rows from deal attributes; rows edited by users are kept."""
-    edited = {r[0] for r in ws.engine.fetchall("SELECT deal_id FROM meddic WHERE source <> 'import'")}
+    """Refresh the imported MEDDIC rows from deal attributes; rows edited by users are kept. The
+    engine reads the attributes that name the elements plainly (`MEDDIC_FROM_DEALS`, nearly all);
+    Python the few others (names spelt otherwise, values that are no JSON strings)."""
+    engine = ws.engine
+    engine.materialize("kam_meddic_candidates_step", MEDDIC_CANDIDATES, temporary=True)
+    edited = {r[0] for r in engine.fetchall("SELECT deal_id FROM meddic WHERE source <> 'import'")}
     rows = []
-    for deal in ws.engine.fetch_dicts(MEDDIC_CANDIDATES):
-        raw = deal["attributes"]
+    for deal_id, raw in engine.fetchall("SELECT deal_id, attributes FROM kam_meddic_candidates_step "
+                                        "WHERE NOT plain ORDER BY deal_id"):
         if isinstance(raw, str) and not any(e in raw.lower().replace(" ", "_") for e in ELEMENTS):
             continue  # no MEDDIC element named in the text: not worth parsing (most deals)
         named = attributes_by_name(raw)  # parsed once for the six elements
         values = {e: named.get(e) for e in ELEMENTS}
-        if deal["deal_id"] in edited or all(v is None for v in values.values()):
+        if deal_id in edited or all(v is None for v in values.values()):
             continue
-        rows.append({"deal_id": deal["deal_id"], **{k: None if v is None else str(v) for k, v in values.items()},
+        rows.append({"deal_id": deal_id, **{k: None if v is None else str(v) for k, v in values.items()},
                      "source": "import", "updated_by": None, "updated_at": None})
-    ws.engine.execute("DELETE FROM meddic WHERE source = 'import'")
+    engine.execute("DELETE FROM meddic WHERE source = 'import'")
+    engine.execute(MEDDIC_FROM_DEALS)
+    engine.drop_table("kam_meddic_candidates_step")
+    plain = int(engine.scalar("SELECT count(*) FROM meddic WHERE source = 'import'") or 0)
     if rows:
         schema = pa.schema([("deal_id", pa.string()), *[(e, pa.string()) for e in ELEMENTS], ("source", pa.string()),
                             ("updated_by", pa.string()), ("updated_at", pa.timestamp("us"))])
-        ws.engine.insert_arrow("meddic", pa.Table.from_pylist(rows, schema=schema))
-    return len(rows)
+        engine.insert_arrow("meddic", pa.Table.from_pylist(rows, schema=schema))
+    return plain + len(rows)
 
 
 def departed(value: str | None, gone: set[str]) -> bool:
@@ -108,8 +133,8 @@ def assess(deal: dict[str, Any], stored: dict[str, Any] | None, people: list[dic
 
 def _role_columns(role: str) -> str:
     """The value, source and gap of `economic_buyer` or `champion` (the rule of `assess`)."""
-    written, holders = f"nullif(m.{role}, '')", f"h_{role}.names"
-    lost = f"({written} IS NOT NULL AND coalesce(x_{role}.departed, FALSE))"
+    written, holders = f"nullif(m.{role}, '')", f"h.{role}"
+    lost = f"({written} IS NOT NULL AND coalesce(x.{role}, FALSE))"
     inferred = f"(({written} IS NULL OR {lost}) AND {holders} IS NOT NULL)"
     return (f"CASE WHEN {inferred} THEN {holders} ELSE {written} END AS {role}, "
             f"CASE WHEN {inferred} THEN '{INFERRED}' WHEN {lost} THEN '{LEFT}' "
@@ -134,9 +159,10 @@ WITH d AS (
            coalesce(c.end_date <= CAST(? AS DATE), FALSE) AS has_left
     FROM d JOIN contacts c ON c.account_id = d.account_id AND (c.seller_bu IS NULL OR c.seller_bu = d.seller_bu)
     LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
-), holders AS (
-    SELECT deal_id, buying_role, string_agg(shown, ', ' ORDER BY shown) AS names FROM people
-    WHERE NOT has_left AND buying_role IN ('economic_buyer', 'champion') GROUP BY deal_id, buying_role
+), holders AS (  -- one row per deal: the names in place holding each role
+    SELECT deal_id, {', '.join(f"string_agg(shown, ', ' ORDER BY shown) FILTER (WHERE buying_role = '{r}') AS {r}"
+                               for r in _ROLES)}
+    FROM people WHERE NOT has_left AND buying_role IN ('economic_buyer', 'champion') GROUP BY deal_id
 ), gone AS (
     SELECT DISTINCT deal_id, lower(trim(name)) AS name FROM people WHERE has_left AND coalesce(name, '') <> ''
 ), named AS (
@@ -145,16 +171,17 @@ WITH d AS (
         UNION ALL
         SELECT deal_id, 'champion', unnest(string_split(champion, ',')) FROM meddic) x
     WHERE trim(name) <> ''
-), departed AS (
-    SELECT n.deal_id, n.role, count(g.name) = count(*) AS departed
-    FROM named n LEFT JOIN gone g ON g.deal_id = n.deal_id AND g.name = n.name GROUP BY n.deal_id, n.role
+), departed AS (  -- one row per deal: has everyone named in each role left? (NULL: nobody named)
+    SELECT n.deal_id, {', '.join(f"CASE WHEN count(*) FILTER (WHERE n.role = '{r}') > 0 THEN count(g.name) FILTER "
+                                 f"(WHERE n.role = '{r}') = count(*) FILTER (WHERE n.role = '{r}') END AS {r}"
+                                 for r in _ROLES)}
+    FROM named n LEFT JOIN gone g ON g.deal_id = n.deal_id AND g.name = n.name GROUP BY n.deal_id
 ), e AS (
     SELECT d.deal_id, d.account_id, d.stage, d.amount_rc, d.owner,
            {', '.join(f"nullif(m.{e}, '') AS {e}" for e in _OTHERS)},
            {_role_columns('economic_buyer')}, {_role_columns('champion')}
     FROM d LEFT JOIN meddic m ON m.deal_id = d.deal_id
-    {' '.join(f"LEFT JOIN holders h_{r} ON h_{r}.deal_id = d.deal_id AND h_{r}.buying_role = '{r}' "
-              f"LEFT JOIN departed x_{r} ON x_{r}.deal_id = d.deal_id AND x_{r}.role = '{r}'" for r in _ROLES)}
+    LEFT JOIN holders h ON h.deal_id = d.deal_id LEFT JOIN departed x ON x.deal_id = d.deal_id
 )
 SELECT deal_id, account_id, stage, amount_rc, owner, {', '.join(ELEMENTS)}, economic_buyer_source, champion_source,
        CAST(round(100.0 * ({' + '.join(f"CASE WHEN {_GAPS[e].replace('m.', '')} THEN 0 ELSE 1 END" for e in ELEMENTS)}) / 6)

@@ -42,8 +42,10 @@ def _alerts(ws: Workspace, as_of: date, meddic: list[dict[str, Any]], settings: 
         *restructuring(engine.fetch_dicts(steps.MOVED), engine.fetch_dicts(steps.MERGED), as_of),
     ]
     if engine.table_exists("cross_sell"):
-        found += cross_sell_by_unit(engine.fetch_dicts(steps.CROSS_SELL, [int(settings.cross_sell_per_account),
-                                                                          settings.cross_sell_max_tier]), as_of)
+        named = "product_name" in engine.table_columns("cross_sell")
+        found += cross_sell_by_unit(engine.fetchall(steps.CROSS_SELL if named else steps.CROSS_SELL_UNNAMED,
+                                                    [int(settings.cross_sell_per_account),
+                                                     settings.cross_sell_max_tier]), as_of)
     else:
         missing.append(NEEDS["cross_sell"])
     previous = engine.fetch_dicts("SELECT * FROM kam_alerts") if engine.table_exists("kam_alerts") else []
@@ -64,8 +66,7 @@ def _alerts(ws: Workspace, as_of: date, meddic: list[dict[str, Any]], settings: 
 
 
 _SNAPSHOT_PARENTS = """
-INSERT INTO kam_snapshot_parents (account_id, parent_id, group_head_id, snapshot_at)
-SELECT account_id, parent_id, group_head_id, CAST(? AS DATE) FROM kam_base_step
+SELECT account_id, parent_id, group_head_id, CAST(? AS DATE) AS snapshot_at FROM kam_base_step
 """
 
 _SUMMARY = """
@@ -79,7 +80,8 @@ FROM kam_accounts
 def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
     settings = load_settings(ws)
     as_of = options.as_of
-    with ws.engine.transaction():
+    # whole tables written from queries: no insertion order kept (readers sort what they show)
+    with ws.engine.bulk_work(), ws.engine.transaction():
         synced = sync_from_deals(ws)
         missing = portfolio_steps.build_accounts(ws, settings, as_of)
         people = steps.stakeholders(ws, as_of, settings)

@@ -30,17 +30,16 @@ FROM deals d LEFT JOIN kam_deal_stages s ON s.deal_id = d.deal_id
 
 # The contacts as this build sees them (buying roles set in accountree win). Param: as_of.
 SNAPSHOT_CONTACTS = """
-INSERT INTO kam_snapshot_contacts (contact_id, account_id, title, buying_role, end_date, snapshot_at)
-SELECT c.contact_id, c.account_id, c.title, coalesce(r.buying_role, c.buying_role), c.end_date, CAST(? AS DATE)
+SELECT c.contact_id, c.account_id, c.title, coalesce(r.buying_role, c.buying_role) AS buying_role, c.end_date,
+       CAST(? AS DATE) AS snapshot_at
 FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
 """
 
 # Parents and group heads as the hierarchy stage resolved them (an account it has no row for keeps
 # its own parent and heads itself). Param: as_of.
 SNAPSHOT_PARENTS = """
-INSERT INTO kam_snapshot_parents (account_id, parent_id, group_head_id, snapshot_at)
-SELECT a.account_id, CASE WHEN h.account_id IS NULL THEN a.parent_id ELSE h.parent_id END,
-       coalesce(h.group_head_id, a.account_id), CAST(? AS DATE)
+SELECT a.account_id, CASE WHEN h.account_id IS NULL THEN a.parent_id ELSE h.parent_id END AS parent_id,
+       coalesce(h.group_head_id, a.account_id) AS group_head_id, CAST(? AS DATE) AS snapshot_at
 FROM accounts a LEFT JOIN hierarchy h ON h.account_id = a.account_id
 """
 
@@ -153,14 +152,35 @@ ORDER BY m.old_id
 """
 
 # The best cross-sell targets (`entity_rank` ≤ per account) of the entities of key accounts of KAM
-# tier ≤ the setting, with their unit. Params: per account, max tier.
+# tier ≤ the setting, counted per unit and product (entities); per unit its name, owner, entities
+# and products, and only the products that may be among its three most bought (`rank` by entities
+# ≤ 3: ties included, Python orders them by name). Params: per account, max tier.
 CROSS_SELL = """
-SELECT x.*, u.account_id AS unit_id, u.name AS unit_name, u.owner AS unit_owner
-FROM cross_sell x JOIN kam_accounts e ON e.account_id = x.account_id AND e.scope = 'account'
-JOIN kam_accounts u ON u.account_id = e.kam_unit_id AND u.kam_unit
-WHERE x.entity_rank <= ? AND coalesce(u.tier, 3) <= ?
-ORDER BY u.account_id, x.account_id
+WITH x AS (
+    SELECT u.account_id AS unit_id, u.name AS unit_name, u.owner AS unit_owner, x.account_id,
+           coalesce(nullif(x.product, ''), '') AS product, x.product_name
+    FROM cross_sell x JOIN kam_accounts e ON e.account_id = x.account_id AND e.scope = 'account'
+    JOIN kam_accounts u ON u.account_id = e.kam_unit_id AND u.kam_unit
+    WHERE x.entity_rank <= ? AND coalesce(u.tier, 3) <= ?
+), p AS (
+    SELECT unit_id, product, count(DISTINCT account_id) AS entities, max(product_name) AS product_name
+    FROM x GROUP BY unit_id, product
+), r AS (
+    SELECT p.*, rank() OVER (PARTITION BY unit_id ORDER BY entities DESC) AS place,
+           count(*) OVER (PARTITION BY unit_id) AS products
+    FROM p
+), u AS (
+    SELECT unit_id, max(unit_name) AS unit_name, max(unit_owner) AS unit_owner,
+           count(DISTINCT account_id) AS unit_entities
+    FROM x GROUP BY unit_id
+)
+SELECT r.unit_id, u.unit_name, u.unit_owner, u.unit_entities, r.products, r.product, r.entities, r.product_name
+FROM r JOIN u ON u.unit_id = r.unit_id
+WHERE r.place <= 3
+ORDER BY r.unit_id
 """
+# The same over a `cross_sell` without product names (written by an earlier version).
+CROSS_SELL_UNNAMED = CROSS_SELL.replace("x.product_name", "CAST(NULL AS VARCHAR) AS product_name")
 
 # The key account (unit) of the accounts alerts are about (`kam_alert_accounts_step`): its id,
 # relationship, tier and potential.
@@ -195,7 +215,6 @@ SELECT c.contact_id, c.account_id, c.name, c.title, coalesce(r.buying_role, c.bu
 FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
 LEFT JOIN activity a ON a.contact_id = c.contact_id
 LEFT JOIN kam_sentiment_step s ON s.contact_id = c.contact_id
-ORDER BY c.contact_id
 """
 
 
@@ -225,12 +244,13 @@ def changed_contacts(ws: Workspace, as_of: date, settings: KamSettings) -> tuple
 
 
 def deal_stages(ws: Workspace, as_of: date) -> None:
-    """Rewrite `kam_deal_stages` with today's stages (step `kam_deal_stages`)."""
+    """Rewrite `kam_deal_stages` with today's stages (step `kam_deal_stages`). Written whole (a
+    table created from a query), not deleted and inserted row by row: one row per deal, and a key
+    index maintained over millions of rows cost more than the step itself (and again at commit)."""
     engine = ws.engine
-    engine.replace_table("kam_deal_stages_step", DEAL_STAGES, [as_of, as_of])
-    engine.execute("DELETE FROM kam_deal_stages")
-    engine.execute("INSERT INTO kam_deal_stages (deal_id, stage, since) SELECT deal_id, stage, since FROM kam_deal_stages_step")
-    engine.execute("DROP TABLE kam_deal_stages_step")
+    engine.materialize("kam_deal_stages_step", DEAL_STAGES, params=[as_of, as_of], temporary=True)
+    engine.materialize("kam_deal_stages", "SELECT deal_id, stage, since FROM kam_deal_stages_step")
+    engine.drop_table("kam_deal_stages_step")
 
 
 def no_progress_candidates(ws: Workspace, as_of: date, settings: KamSettings) -> list[dict[str, Any]]:
@@ -242,12 +262,10 @@ def no_progress_candidates(ws: Workspace, as_of: date, settings: KamSettings) ->
 
 def snapshot(ws: Workspace, as_of: date, parents: str = SNAPSHOT_PARENTS) -> None:
     """The picture the next build diffs against (steps `kam_snapshot_contacts`, `kam_snapshot_parents`;
-    `parents`: the statement writing the latter, param as_of)."""
+    `parents`: the query of the latter, param as_of), each written whole (see `deal_stages`)."""
     engine = ws.engine
-    engine.execute("DELETE FROM kam_snapshot_contacts")
-    engine.execute("DELETE FROM kam_snapshot_parents")
-    engine.execute(SNAPSHOT_CONTACTS, [as_of])
-    engine.execute(parents, [as_of])
+    engine.materialize("kam_snapshot_contacts", SNAPSHOT_CONTACTS, params=[as_of])
+    engine.materialize("kam_snapshot_parents", parents, params=[as_of])
 
 
 def stakeholders(ws: Workspace, as_of: date, settings: KamSettings) -> int:

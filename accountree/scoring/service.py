@@ -196,9 +196,14 @@ def _scores_query(ws: Workspace, grid: Grid, grid_version: int | None, model_ver
         inner = inner.join(exp.table_("score_model", alias=m, quoted=True), join_type="LEFT",
                            on=exp.EQ(this=exp.column("account_id", table=m, quoted=True),
                                      expression=exp.column("account_id", table=g, quoted=True)))
-    now = exp.cast(exp.Literal.string(datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")),
-                   "TIMESTAMP")
+    # when the scores were computed: the statement's one parameter (`scored_now`), never pasted in
+    now = exp.cast(exp.Placeholder(), "TIMESTAMP")
     return exp.select(exp.Star(), tier.as_("tier"), now.as_("scored_at")).from_(inner.subquery("s"))
+
+
+def scored_now() -> datetime:
+    """The `scored_at` of scores computed now (UTC, to the second): `_scores_query`'s parameter."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _grid_quantiles(ws: Workspace, grid: Grid) -> list[float]:
@@ -242,7 +247,7 @@ def score_workspace(ws: Workspace, as_of: date | None = None, grid: Grid | None 
         build_grid_scores(ws, grid)
         if model_row:
             _model_scores(ws, grid, model_row)
-        replace_table(ws, "scores", _scores_query(ws, grid, grid_version, model_version))
+        replace_table(ws, "scores", _scores_query(ws, grid, grid_version, model_version), [scored_now()])
         groups = _build_groups(ws)
         # new grades announced: the KPIs' cross-sell targets react (`accountree.changes`)
         regraded = changed(ws, [], what="grades", by="scores").get("cross_sell") if regrade else None

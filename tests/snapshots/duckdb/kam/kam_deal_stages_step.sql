@@ -4,4 +4,4 @@ SELECT d.deal_id, d.stage,
             ELSE coalesce(d.created_at, CAST(? AS DATE)) END AS since
 FROM deals d LEFT JOIN kam_deal_stages s ON s.deal_id = d.deal_id;
 
-DROP TABLE kam_deal_stages_step;
+DROP TABLE IF EXISTS "kam_deal_stages_step";

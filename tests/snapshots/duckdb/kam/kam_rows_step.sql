@@ -19,10 +19,11 @@ WITH units AS (
            CASE WHEN wallet_unit IS NULL THEN NULL ELSE peers END AS wallet_peers,
            ((CASE WHEN (CAST(potential AS DOUBLE) * 100) - floor((CAST(potential AS DOUBLE) * 100)) = 0.5 THEN floor((CAST(potential AS DOUBLE) * 100)) + (floor((CAST(potential AS DOUBLE) * 100)) - 2 * floor(floor((CAST(potential AS DOUBLE) * 100)) / 2)) ELSE floor((CAST(potential AS DOUBLE) * 100) + 0.5) END) / 100) AS rounded, members
     FROM kam_unit_step
-), counted AS (
-    SELECT units.*, count(*) FILTER (WHERE relationship = 'customer') OVER () AS customers,
-           count(*) FILTER (WHERE relationship IN ('customer', 'pipeline')) OVER () AS active
-    FROM units
+), counted AS (  -- (a join to the counts: a filtered count `OVER ()` is evaluated per row by DuckDB)
+    SELECT units.*, n.customers, n.active
+    FROM units CROSS JOIN (SELECT count(*) FILTER (WHERE relationship = 'customer') AS customers,
+                                  count(*) FILTER (WHERE relationship IN ('customer', 'pipeline')) AS active
+                           FROM units) n
 ), tier_one AS (
     SELECT account_id FROM (
         SELECT account_id, customers,

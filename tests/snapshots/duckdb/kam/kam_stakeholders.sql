@@ -17,5 +17,4 @@ SELECT c.contact_id, c.account_id, c.name, c.title, coalesce(r.buying_role, c.bu
        coalesce(c.end_date <= CAST(? AS DATE), FALSE) AS left_company
 FROM contacts c LEFT JOIN kam_contact_roles r ON r.contact_id = c.contact_id
 LEFT JOIN activity a ON a.contact_id = c.contact_id
-LEFT JOIN kam_sentiment_step s ON s.contact_id = c.contact_id
-ORDER BY c.contact_id;
+LEFT JOIN kam_sentiment_step s ON s.contact_id = c.contact_id;

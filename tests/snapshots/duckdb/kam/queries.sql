@@ -2,7 +2,9 @@ SELECT value FROM workspace_meta WHERE key = ?;
 
 SELECT deal_id FROM meddic WHERE source <> 'import';
 
-SELECT deal_id, attributes FROM deals WHERE attributes IS NOT NULL AND (json_extract_string(attributes, '$.metrics') IS NOT NULL OR json_extract_string(attributes, '$.economic_buyer') IS NOT NULL OR json_extract_string(attributes, '$.decision_criteria') IS NOT NULL OR json_extract_string(attributes, '$.decision_process') IS NOT NULL OR json_extract_string(attributes, '$.identify_pain') IS NOT NULL OR json_extract_string(attributes, '$.champion') IS NOT NULL OR length(lower(replace(CAST(attributes AS VARCHAR), ' ', '_'))) - length(replace(lower(replace(CAST(attributes AS VARCHAR), ' ', '_')), 'metrics', '')) > length(CAST(attributes AS VARCHAR)) - length(replace(CAST(attributes AS VARCHAR), 'metrics', '')) OR length(lower(replace(CAST(attributes AS VARCHAR), ' ', '_'))) - length(replace(lower(replace(CAST(attributes AS VARCHAR), ' ', '_')), 'economic_buyer', '')) > length(CAST(attributes AS VARCHAR)) - length(replace(CAST(attributes AS VARCHAR), 'economic_buyer', '')) OR length(lower(replace(CAST(attributes AS VARCHAR), ' ', '_'))) - length(replace(lower(replace(CAST(attributes AS VARCHAR), ' ', '_')), 'decision_criteria', '')) > length(CAST(attributes AS VARCHAR)) - length(replace(CAST(attributes AS VARCHAR), 'decision_criteria', '')) OR length(lower(replace(CAST(attributes AS VARCHAR), ' ', '_'))) - length(replace(lower(replace(CAST(attributes AS VARCHAR), ' ', '_')), 'decision_process', '')) > length(CAST(attributes AS VARCHAR)) - length(replace(CAST(attributes AS VARCHAR), 'decision_process', '')) OR length(lower(replace(CAST(attributes AS VARCHAR), ' ', '_'))) - length(replace(lower(replace(CAST(attributes AS VARCHAR), ' ', '_')), 'identify_pain', '')) > length(CAST(attributes AS VARCHAR)) - length(replace(CAST(attributes AS VARCHAR), 'identify_pain', '')) OR length(lower(replace(CAST(attributes AS VARCHAR), ' ', '_'))) - length(replace(lower(replace(CAST(attributes AS VARCHAR), ' ', '_')), 'champion', '')) > length(CAST(attributes AS VARCHAR)) - length(replace(CAST(attributes AS VARCHAR), 'champion', ''))) ORDER BY deal_id;
+SELECT deal_id, attributes FROM kam_meddic_candidates_step WHERE NOT plain ORDER BY deal_id;
+
+SELECT count(*) FROM meddic WHERE source = 'import';
 
 SELECT account_id, attributes FROM accounts WHERE lower(CAST(attributes AS VARCHAR)) LIKE '%potential%' ORDER BY account_id;
 
@@ -77,11 +79,28 @@ JOIN accounts a ON a.account_id = m.survivor_id
 WHERE m.old_id NOT IN (SELECT account_id FROM accounts)
 ORDER BY m.old_id;
 
-SELECT x.*, u.account_id AS unit_id, u.name AS unit_name, u.owner AS unit_owner
-FROM cross_sell x JOIN kam_accounts e ON e.account_id = x.account_id AND e.scope = 'account'
-JOIN kam_accounts u ON u.account_id = e.kam_unit_id AND u.kam_unit
-WHERE x.entity_rank <= ? AND coalesce(u.tier, 3) <= ?
-ORDER BY u.account_id, x.account_id;
+WITH x AS (
+    SELECT u.account_id AS unit_id, u.name AS unit_name, u.owner AS unit_owner, x.account_id,
+           coalesce(nullif(x.product, ''), '') AS product, x.product_name
+    FROM cross_sell x JOIN kam_accounts e ON e.account_id = x.account_id AND e.scope = 'account'
+    JOIN kam_accounts u ON u.account_id = e.kam_unit_id AND u.kam_unit
+    WHERE x.entity_rank <= ? AND coalesce(u.tier, 3) <= ?
+), p AS (
+    SELECT unit_id, product, count(DISTINCT account_id) AS entities, max(product_name) AS product_name
+    FROM x GROUP BY unit_id, product
+), r AS (
+    SELECT p.*, rank() OVER (PARTITION BY unit_id ORDER BY entities DESC) AS place,
+           count(*) OVER (PARTITION BY unit_id) AS products
+    FROM p
+), u AS (
+    SELECT unit_id, max(unit_name) AS unit_name, max(unit_owner) AS unit_owner,
+           count(DISTINCT account_id) AS unit_entities
+    FROM x GROUP BY unit_id
+)
+SELECT r.unit_id, u.unit_name, u.unit_owner, u.unit_entities, r.products, r.product, r.entities, r.product_name
+FROM r JOIN u ON u.unit_id = r.unit_id
+WHERE r.place <= 3
+ORDER BY r.unit_id;
 
 SELECT e.account_id, e.kam_unit_id, u.relationship, u.tier, u.potential_3y
 FROM kam_alert_accounts_step s JOIN kam_accounts e ON e.account_id = s.account_id AND e.scope = 'account'

@@ -1,3 +1,1 @@
-DELETE FROM kam_snapshot_contacts;
-
-INSERT INTO kam_snapshot_contacts (contact_id, account_id, title, buying_role, end_date, snapshot_at) SELECT c.contact_id, c.account_id, c.title, COALESCE(r.buying_role, c.buying_role), c.end_date, CAST(%s AS DATE) FROM contacts AS c LEFT JOIN kam_contact_roles AS r ON r.contact_id = c.contact_id;
+SELECT c.contact_id, c.account_id, c.title, COALESCE(r.buying_role, c.buying_role) AS buying_role, c.end_date, CAST(%s AS DATE) AS snapshot_at FROM contacts AS c LEFT JOIN kam_contact_roles AS r ON r.contact_id = c.contact_id;

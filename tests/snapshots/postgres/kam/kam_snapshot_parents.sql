@@ -1,3 +1,1 @@
-DELETE FROM kam_snapshot_parents;
-
-INSERT INTO kam_snapshot_parents (account_id, parent_id, group_head_id, snapshot_at) SELECT account_id, parent_id, group_head_id, CAST(%s AS DATE) FROM kam_base_step;
+SELECT account_id, parent_id, group_head_id, CAST(%s AS DATE) AS snapshot_at FROM kam_base_step;
