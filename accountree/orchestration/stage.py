@@ -111,9 +111,12 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
     step("_abm_bu_account", sql.BU_ACCOUNT)
     step("_abm_bu_scope", sql.BU_SCOPE)
     _drop(ws, "_abm_bu_account")  # scratch tables go as soon as read: DuckDB holds them in memory
-    step("_abm_lead_scores", sql.LEAD_SCORES)
-    step("_abm_lead_rule", sql.LEAD_RULE)
-    _drop(ws, "_abm_lead_scores")
+    if sql.pivots(n_bus):
+        step("_abm_lead_rule", sql.lead_rule(n_bus))
+    else:
+        step("_abm_lead_scores", sql.LEAD_SCORES)
+        step("_abm_lead_rule", sql.LEAD_RULE)
+        _drop(ws, "_abm_lead_scores")
     has_kam = engine.table_exists("kam_accounts")
     step("_abm_kam", sql.KAM_FROM_TABLE if has_kam else sql.KAM_EMPTY)
     has_scores = engine.table_exists("scores")
