@@ -105,8 +105,8 @@ FROM candidates
 
 def lead_rule(n_bus: int) -> str:
     """The lead-BU rule's winner per scope (`bu`, `score`, `rank` = 1: the rows of LEAD_RULE that
-    `_abm_base` reads) for `n_bus` BUs numbered 1..n_bus, in one GROUP BY of `_abm_bu_scope`: each
-    BU's revenue, pipeline, history and first day in its own column beside the scope's totals, the
+    `scopes_base` reads) and the BUs active there (`n_active`, `bus_active` in BU order) for
+    `n_bus` BUs numbered 1..n_bus, in one GROUP BY of `_abm_bu_scope`: each BU's revenue, pipeline, history and first day in its own column beside the scope's totals, the
     shares and scores then column arithmetic on that row (the same expressions as LEAD_SCORES, so
     the same doubles), the best score their `greatest`, and the winner the BU no other BU with the
     best score beats on revenue DESC, pipeline DESC, first_day ASC NULLS LAST, then the BU id (its
@@ -124,6 +124,8 @@ def lead_rule(n_bus: int) -> str:
     return f"""
 WITH p AS (
     SELECT s.scope, s.account_id, sum(s.revenue) AS tr, sum(s.pipeline) AS tp, sum(s.history) AS th,
+        count(*) FILTER (WHERE s.active = 1) AS n_active,
+        {_each("max(CASE WHEN s.r = {i} AND s.active = 1 THEN 1 END) AS f{i}", n_bus)},
         {_each("max(CASE WHEN s.r = {i} THEN s.revenue END) AS rev{i}, max(CASE WHEN s.r = {i} THEN s.pipeline END) AS pip{i}, "
                "max(CASE WHEN s.r = {i} THEN s.history END) AS his{i}, max(CASE WHEN s.r = {i} THEN s.first_day END) AS fd{i}",
                n_bus, _NEXT)}
@@ -140,7 +142,8 @@ WITH p AS (
     SELECT best.*, CASE {winner} END AS lead_r FROM best
 )
 SELECT w.scope, w.account_id, CASE w.lead_r {_each("WHEN {i} THEN b.bu{i}", n_bus, " ")} END AS bu,
-    CASE w.lead_r {_each("WHEN {i} THEN w.sc{i}", n_bus, " ")} END AS score, 1 AS rank
+    CASE w.lead_r {_each("WHEN {i} THEN w.sc{i}", n_bus, " ")} END AS score, 1 AS rank, w.n_active,
+    CASE WHEN w.n_active > 0 THEN concat_ws(',', {_each("CASE WHEN w.f{i} = 1 THEN b.bu{i} END", n_bus)}) END AS bus_active
 FROM won w CROSS JOIN ({_bu_names(n_bus)}) b
 """  # noqa: S608
 
@@ -189,8 +192,7 @@ GRADE_EMPTY = ("SELECT CAST(NULL AS VARCHAR) AS scope, CAST(NULL AS VARCHAR) AS 
                "CAST(NULL AS VARCHAR) AS grade FROM accounts WHERE 1 = 0")
 
 # Lead BU (manual decision > rule when 2+ BUs or strategic > the only active BU), priority class, reason.
-ACCOUNTS = """
-WITH c AS (
+_ACCOUNTS = """, c AS (
     SELECT b.*,
         CASE
             WHEN b.marked_strategic THEN 'group_strategic'
@@ -217,7 +219,7 @@ WITH c AS (
             WHEN b.n_active = 1 THEN 'only ' || b.bus_active || ' active'
             ELSE 'no BU active in the last ' || CAST(CAST($active_window_days AS BIGINT) AS VARCHAR) || ' days'
         END AS class_reason
-    FROM _abm_base b
+    FROM base b
 ), l AS (
     SELECT c.*,
         CASE WHEN c.manual_lead_bu IS NOT NULL THEN c.manual_lead_bu
@@ -239,6 +241,16 @@ SELECT l.account_id, l.scope, l.lead_bu, l.lead_bu_source, l.priority_class, l.b
     l.class_reason
 FROM l
 """
+
+
+
+def accounts(n_bus: int) -> str:
+    """`abm_accounts` in one statement: the scopes' base (`scopes_base`) is a CTE read once, not a
+    scratch table written and read back."""
+    base = scopes_base(n_bus)
+    cut = base.index("\nSELECT s.scope, s.account_id, s.name,")
+    return base[:cut] + ", base AS (" + base[cut:] + ")" + _ACCOUNTS
+
 
 # A deal open at $as_of with a BU (SQL condition on `deals d`).
 _OPEN = """d.seller_bu IS NOT NULL AND coalesce(d.created_at, $as_of) <= $as_of
@@ -479,24 +491,16 @@ _ACTIVE_AGG = """active AS (
     SELECT s.scope, s.account_id, count(*) AS n_active, @BUS_ACTIVE@ AS bus_active
     FROM _abm_bu_scope s JOIN _abm_bu_rank k ON k.r = s.r WHERE s.active = 1 GROUP BY s.scope, s.account_id
 )"""
-# Pivoted: one flag per BU number (integers are grouped, not strings), the list written per scope
-# from the flags and the BU names (same text as `bu_list`).
-_ACTIVE_PIVOT = """bu_names AS (@NAMES@
-), active AS (
-    SELECT a.scope, a.account_id, a.n_active, concat_ws(',', @LIST@) AS bus_active
-    FROM (SELECT s.scope, s.account_id, count(*) AS n_active, @FLAGS@
-          FROM _abm_bu_scope s WHERE s.active = 1 GROUP BY s.scope, s.account_id) a
-    CROSS JOIN bu_names b
+# Pivoted: the lead rule's step (`lead_rule`) counted them and wrote their list.
+_ACTIVE_PIVOT = """active AS (
+    SELECT r.scope, r.account_id, r.n_active, r.bus_active FROM _abm_lead_rule r WHERE r.n_active > 0
 )"""
 
 
 def scopes_base(n_bus: int) -> str:
     if not pivots(n_bus):
         return _SCOPES_BASE.replace("@ACTIVE@", _ACTIVE_AGG.replace("@BUS_ACTIVE@", bu_list("k.bu", n_bus)))
-    active = (_ACTIVE_PIVOT.replace("@NAMES@", _bu_names(n_bus))
-              .replace("@LIST@", _each("CASE WHEN a.f{i} = 1 THEN b.bu{i} END", n_bus))
-              .replace("@FLAGS@", _each("max(CASE WHEN s.r = {i} THEN 1 END) AS f{i}", n_bus)))
-    return _SCOPES_BASE.replace("@ACTIVE@", active)
+    return _SCOPES_BASE.replace("@ACTIVE@", _ACTIVE_PIVOT)
 
 
 # Open deals of two or more BUs on one account; activities of two or more BUs on one contact

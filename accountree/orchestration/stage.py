@@ -20,7 +20,7 @@ from accountree.store import Workspace
 OUTPUTS = ("abm_accounts", "abm_conflicts", "abm_collisions", "abm_attribution", "abm_handovers_due",
            "abm_account_teams", "abm_coverage")
 _SCRATCH = ("_abm_members", "_abm_bu_account", "_abm_bu_scope", "_abm_lead_scores", "_abm_lead_rule", "_abm_kam", "_abm_grade",
-            "_abm_base", "_abm_open_deals", "_abm_conflicts_found", "_abm_bu_rank")
+            "_abm_open_deals", "_abm_conflicts_found", "_abm_bu_rank")
 
 
 def _used(text: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -125,10 +125,8 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
         missing.append("kam_accounts (run `accountree build --stage kam`): no tier nor potential in the classes")
     if not has_scores:
         missing.append("scores (run `accountree build --stage scoring`): no ICP grade in the classes")
-    step("_abm_base", sql.scopes_base(n_bus))
+    step("abm_accounts", sql.accounts(n_bus))
     _drop(ws, "_abm_bu_scope", "_abm_lead_rule", "_abm_kam", "_abm_grade")
-    step("abm_accounts", sql.ACCOUNTS)
-    _drop(ws, "_abm_base")
     step("_abm_open_deals", sql.OPEN_DEALS)
     step("_abm_conflicts_found", sql.conflicts_found(n_bus))
     step.run("remember conflicts", sql.REMEMBER_CONFLICTS)
