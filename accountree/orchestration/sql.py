@@ -76,7 +76,7 @@ GROUP BY m.group_id, b.bu, b.r
 # more revenue, then more pipeline, then the earliest relationship, then the BU id. Two steps: the
 # scores (materialized, so the best score is compared with the very values stored), then the rank
 # among the BUs with the best score of their scope only (a sort of ~1 row per scope instead of
-# every (scope, BU) row).
+# every (scope, BU) row). For more than PIVOT_MAX_BUS BUs; up to that, `lead_rule(n)` (one GROUP BY).
 LEAD_SCORES = """
 WITH shares AS (
     SELECT s.*,
@@ -526,30 +526,26 @@ _OD_CA_AGG = """od AS (
     FROM ca JOIN _abm_bu_rank k ON k.bu = ca.bu LEFT JOIN contacts p ON p.contact_id = ca.contact_id
     GROUP BY ca.contact_id HAVING count(*) >= 2
 """
-# Pivoted: the counts (and last days) of each BU number in their own integer columns, grouped per
-# account (contact); the BU lists and reasons written once per conflict from those columns and the
-# BU names — the same text as the string_agg version (concat_ws skips the BUs absent: NULL).
+# Pivoted: one GROUP BY per account (contact) counts the open deals (activities) of each BU number
+# in its own column (and the last day), no (account, BU) rows grouped twice; the BU lists and
+# reasons written once per conflict from those columns and the BU names — the same text as the
+# string_agg version (concat_ws skips the BUs absent: NULL).
 _OD_CA_PIVOT = """bu_names AS (@NAMES@
 ), od AS (
-    SELECT od.account_id, @OD_N@
-    FROM (SELECT d.account_id, d.seller_bu AS bu, count(*) AS n FROM deals d WHERE @OPEN@
-          GROUP BY d.account_id, d.seller_bu) od
-    JOIN _abm_bu_rank k ON k.bu = od.bu GROUP BY od.account_id HAVING count(*) >= 2
+    SELECT d.account_id, @OD_N@
+    FROM deals d JOIN _abm_bu_rank k ON k.bu = d.seller_bu
+    WHERE @OPEN@
+    GROUP BY d.account_id HAVING @OD_BUS_COUNT@ >= 2
 ), open_deals AS (
     SELECT 'open_deals' AS kind, od.account_id, CAST(NULL AS VARCHAR) AS contact_id,
         concat_ws(',', @OD_BUS@) AS bus,
         'open deals of ' || concat_ws(', ', @OD_REASON@) || ' on the same account' AS reason
     FROM od CROSS JOIN bu_names b
 ), ca AS (
-    SELECT ca.contact_id, coalesce(max(p.account_id), min(ca.account_id)) AS account_id, @CA_N@
-    FROM (SELECT a.contact_id, a.seller_bu AS bu, count(*) AS n, max(a."date") AS last_day,
-              min(a.account_id) AS account_id
-          FROM activities a
-          WHERE a.contact_id IS NOT NULL AND a.seller_bu IS NOT NULL AND a."date" >= $conflict_from
-            AND a."date" <= $as_of
-          GROUP BY a.contact_id, a.seller_bu) ca
-    JOIN _abm_bu_rank k ON k.bu = ca.bu LEFT JOIN contacts p ON p.contact_id = ca.contact_id
-    GROUP BY ca.contact_id HAVING count(*) >= 2
+    SELECT a.contact_id, coalesce(max(p.account_id), min(a.account_id)) AS account_id, @CA_N@
+    FROM activities a JOIN _abm_bu_rank k ON k.bu = a.seller_bu LEFT JOIN contacts p ON p.contact_id = a.contact_id
+    WHERE a.contact_id IS NOT NULL AND a.seller_bu IS NOT NULL AND a."date" >= $conflict_from AND a."date" <= $as_of
+    GROUP BY a.contact_id HAVING @CA_BUS_COUNT@ >= 2
 ), same_contact AS (
     SELECT 'same_contact' AS kind, ca.account_id, ca.contact_id, concat_ws(',', @CA_BUS@) AS bus,
         concat_ws(', ', @CA_REASON@)
@@ -569,11 +565,15 @@ def conflicts_found(n_bus: int) -> str:
                      n_bus, ", ")))
     else:
         od_ca = (_OD_CA_PIVOT.replace("@NAMES@", _bu_names(n_bus))
-                 .replace("@OD_N@", _each("max(CASE WHEN k.r = {i} THEN od.n END) AS n{i}", n_bus))
+                 .replace("@OD_N@", _each("nullif(count(*) FILTER (WHERE k.r = {i}), 0) AS n{i}", n_bus))
+                 .replace("@OD_BUS_COUNT@", "(" + _each("CASE WHEN count(*) FILTER (WHERE k.r = {i}) > 0 THEN 1 ELSE 0 END",
+                                                         n_bus, " + ") + ")")
                  .replace("@OD_BUS@", _each("CASE WHEN od.n{i} IS NOT NULL THEN b.bu{i} END", n_bus))
                  .replace("@OD_REASON@", _each("b.bu{i} || ' (' || CAST(od.n{i} AS VARCHAR) || ')'", n_bus))
-                 .replace("@CA_N@", _each("max(CASE WHEN k.r = {i} THEN ca.n END) AS n{i}, "
-                                          "max(CASE WHEN k.r = {i} THEN ca.last_day END) AS l{i}", n_bus))
+                 .replace("@CA_N@", _each("nullif(count(*) FILTER (WHERE k.r = {i}), 0) AS n{i}, "
+                                          "max(a.\"date\") FILTER (WHERE k.r = {i}) AS l{i}", n_bus))
+                 .replace("@CA_BUS_COUNT@", "(" + _each("CASE WHEN count(*) FILTER (WHERE k.r = {i}) > 0 THEN 1 ELSE 0 END",
+                                                         n_bus, " + ") + ")")
                  .replace("@CA_BUS@", _each("CASE WHEN ca.n{i} IS NOT NULL THEN b.bu{i} END", n_bus))
                  .replace("@CA_REASON@", _each(
                      "b.bu{i} || ' (' || CAST(ca.n{i} AS VARCHAR) || ', last ' || CAST(ca.l{i} AS VARCHAR) || ')'",
