@@ -106,7 +106,8 @@ FROM candidates
 def lead_rule(n_bus: int) -> str:
     """The lead-BU rule's winner per scope (`bu`, `score`, `rank` = 1: the rows of LEAD_RULE that
     `scopes_base` reads) and the BUs active there (`n_active`, `bus_active` in BU order) for
-    `n_bus` BUs numbered 1..n_bus, in one GROUP BY of `_abm_bu_scope`: each BU's revenue, pipeline, history and first day in its own column beside the scope's totals, the
+    `n_bus` BUs numbered 1..n_bus, in one GROUP BY of the BU rows per scope (BU_SCOPE, read once:
+    not written to a scratch table): each BU's revenue, pipeline, history and first day in its own column beside the scope's totals, the
     shares and scores then column arithmetic on that row (the same expressions as LEAD_SCORES, so
     the same doubles), the best score their `greatest`, and the winner the BU no other BU with the
     best score beats on revenue DESC, pipeline DESC, first_day ASC NULLS LAST, then the BU id (its
@@ -129,7 +130,7 @@ WITH p AS (
         {_each("max(CASE WHEN s.r = {i} THEN s.revenue END) AS rev{i}, max(CASE WHEN s.r = {i} THEN s.pipeline END) AS pip{i}, "
                "max(CASE WHEN s.r = {i} THEN s.history END) AS his{i}, max(CASE WHEN s.r = {i} THEN s.first_day END) AS fd{i}",
                n_bus, _NEXT)}
-    FROM _abm_bu_scope s GROUP BY s.scope, s.account_id
+    FROM ({BU_SCOPE}) s GROUP BY s.scope, s.account_id
 ), scored AS (
     SELECT p.*,
         {_each("CASE WHEN his{i} IS NOT NULL THEN $weight_revenue * coalesce(rev{i} / nullif(tr, 0), 0) "
