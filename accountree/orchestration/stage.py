@@ -161,7 +161,8 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
 
 
 def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
-    with ws.engine.bulk_work(), ws.engine.transaction():
+    # the whole process within the workspace's memory limit (the 2 GB at 1M accounts)
+    with ws.engine.bulk_work(within_limit=True), ws.engine.transaction():
         return compute(ws, options.as_of)
 
 
