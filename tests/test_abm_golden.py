@@ -22,6 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from accountree.build import BuildOptions, build
+from accountree.orchestration import sql
 from accountree.orchestration.settings import set_setting
 from accountree.orchestration.stage import OUTPUTS
 from accountree.store import Workspace
@@ -138,9 +139,9 @@ def _read(name: str) -> list[list[str]]:
     return [header] + rows
 
 
-def test_abm_outputs_equal_the_expectation(workspace):
-    load(workspace)
-    got = outputs(workspace)
+def _assert_expected(ws: Workspace) -> None:
+    load(ws)
+    got = outputs(ws)
     assert sum(len(rows) - 1 for rows in got.values()) > 1000
     for name, rows in got.items():
         expected = _read(name)
@@ -148,6 +149,18 @@ def test_abm_outputs_equal_the_expectation(workspace):
         missing = [r for r in expected[1:] if r not in rows]
         extra = [r for r in rows[1:] if r not in expected]
         assert (missing, extra) == ([], []), name
+
+
+def test_abm_outputs_equal_the_expectation(workspace):
+    _assert_expected(workspace)
+
+
+def test_abm_outputs_without_pivots_equal_the_expectation(duckdb_workspace, monkeypatch):
+    """The statements written for more than PIVOT_MAX_BUS BUs (ordered string_agg, windows, the
+    scores table) give the rows of the pivoted ones (one column per BU number)."""
+    monkeypatch.setattr(sql, "PIVOT_MAX_BUS", 2)
+    assert not sql.pivots(len(BUS) + 1)
+    _assert_expected(duckdb_workspace)
 
 
 if __name__ == "__main__":  # write the expectation

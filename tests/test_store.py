@@ -91,6 +91,45 @@ def test_engine_settings_for_a_block_come_back_even_when_its_transaction_fails(t
         assert setting("preserve_insertion_order") is True
 
 
+def test_bulk_work_within_limit_leaves_the_process_room_in_the_memory_limit(tmp_path) -> None:
+    """`bulk_work(within_limit=True)`: DuckDB's buffer pool gets the workspace's limit less the
+    headroom of the rest of the process (at least half of it), and the limit comes back after the
+    block, also after a failed transaction; without the flag, or for a limit that is no size, it stays."""
+    import duckdb
+
+    from accountree.store.duckdb_engine import PROCESS_HEADROOM_BYTES, DuckDBEngine, _limit_bytes
+
+    assert (_limit_bytes("2GB"), _limit_bytes("1.5 GiB"), _limit_bytes("900mb"), _limit_bytes("80%")) == (
+        2_000_000_000, 1_610_612_736, 900_000_000, None)
+    engine = DuckDBEngine(str(tmp_path / "w.duckdb"), memory_limit="2GB")
+    limit = lambda: engine.scalar("SELECT current_setting('memory_limit')")  # noqa: E731
+    try:
+        full = limit()
+        with engine.bulk_work():
+            assert limit() == full
+        with engine.bulk_work(within_limit=True):
+            reduced = limit()
+            expected = duckdb.connect()
+            expected.execute("SET memory_limit = ?", [f"{2_000_000_000 - PROCESS_HEADROOM_BYTES}B"])
+            assert reduced == expected.execute("SELECT current_setting('memory_limit')").fetchone()[0] != full
+        assert limit() == full
+        with pytest.raises(duckdb.CatalogException), engine.transaction(), engine.bulk_work(within_limit=True):
+            assert limit() == reduced
+            engine.execute("SELECT * FROM no_such_table")
+        assert limit() == full
+    finally:
+        engine.close()
+    small = DuckDBEngine(str(tmp_path / "s.duckdb"), memory_limit="500MB")  # at least half of the limit
+    try:
+        with small.bulk_work(within_limit=True):
+            expected = duckdb.connect()
+            expected.execute("SET memory_limit = ?", ["250000000B"])
+            assert small.scalar("SELECT current_setting('memory_limit')") == expected.execute(
+                "SELECT current_setting('memory_limit')").fetchone()[0]
+    finally:
+        small.close()
+
+
 def test_rows_of_shares_repeated_values_and_equals_to_pylist() -> None:
     """Fetched rows hold one object per distinct repeated value (memory of large fetches, e.g. the
     KAM stage's deals), and are otherwise exactly `to_pylist()`."""

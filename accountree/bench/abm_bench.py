@@ -97,7 +97,7 @@ def _stage(path: str) -> dict[str, Any]:
     ws = open_workspace(path)
     timings = _Timings()
     try:
-        with ws.engine.bulk_work(), ws.engine.transaction():  # as the build stage runs it
+        with ws.engine.bulk_work(within_limit=True), ws.engine.transaction():  # as the build stage runs it
             summary = compute(ws, AS_OF, timings=timings)
         return {"summary": summary, "steps": list(timings)}
     finally:

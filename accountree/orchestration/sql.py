@@ -76,7 +76,7 @@ GROUP BY m.group_id, b.bu, b.r
 # more revenue, then more pipeline, then the earliest relationship, then the BU id. Two steps: the
 # scores (materialized, so the best score is compared with the very values stored), then the rank
 # among the BUs with the best score of their scope only (a sort of ~1 row per scope instead of
-# every (scope, BU) row).
+# every (scope, BU) row). For more than PIVOT_MAX_BUS BUs; up to that, `lead_rule(n)` (one GROUP BY).
 LEAD_SCORES = """
 WITH shares AS (
     SELECT s.*,
@@ -103,6 +103,52 @@ SELECT candidates.*,
 FROM candidates
 """
 
+def lead_rule(n_bus: int) -> str:
+    """The lead-BU rule's winner per scope (`bu`, `score`, `rank` = 1: the rows of LEAD_RULE that
+    `scopes_base` reads) and the BUs active there (`n_active`, `bus_active` in BU order) for
+    `n_bus` BUs numbered 1..n_bus, in one GROUP BY of the BU rows per scope (BU_SCOPE, read once:
+    not written to a scratch table): each BU's revenue, pipeline, history and first day in its own column beside the scope's totals, the
+    shares and scores then column arithmetic on that row (the same expressions as LEAD_SCORES, so
+    the same doubles), the best score their `greatest`, and the winner the BU no other BU with the
+    best score beats on revenue DESC, pipeline DESC, first_day ASC NULLS LAST, then the BU id (its
+    number): n² comparisons, no window, no sort. Above PIVOT_MAX_BUS BUs: LEAD_SCORES + LEAD_RULE."""
+    ids = range(1, n_bus + 1)
+
+    def beats(j: int, i: int) -> str:  # BU j ranks before BU i (NULL comparisons count as false: no NOT)
+        return (f"CASE WHEN sc{j} = best AND (rev{j} > rev{i} OR rev{j} = rev{i} AND (pip{j} > pip{i} "
+                f"OR pip{j} = pip{i} AND (fd{j} < fd{i} OR fd{i} IS NULL AND fd{j} IS NOT NULL "
+                f"OR (fd{j} = fd{i} OR fd{j} IS NULL AND fd{i} IS NULL) AND {j} < {i}))) THEN 1 ELSE 0 END")
+
+    winner = " ".join(f"WHEN sc{i} = best AND " + (" + ".join(beats(j, i) for j in ids if j != i) or "0") + f" = 0 THEN {i}"
+                      for i in ids)
+    # only column numbers are formatted into the text: values stay parameters
+    return f"""
+WITH p AS (
+    SELECT s.scope, s.account_id, sum(s.revenue) AS tr, sum(s.pipeline) AS tp, sum(s.history) AS th,
+        count(*) FILTER (WHERE s.active = 1) AS n_active,
+        {_each("max(CASE WHEN s.r = {i} AND s.active = 1 THEN 1 END) AS f{i}", n_bus)},
+        {_each("max(CASE WHEN s.r = {i} THEN s.revenue END) AS rev{i}, max(CASE WHEN s.r = {i} THEN s.pipeline END) AS pip{i}, "
+               "max(CASE WHEN s.r = {i} THEN s.history END) AS his{i}, max(CASE WHEN s.r = {i} THEN s.first_day END) AS fd{i}",
+               n_bus, _NEXT)}
+    FROM ({BU_SCOPE}) s GROUP BY s.scope, s.account_id
+), scored AS (
+    SELECT p.*,
+        {_each("CASE WHEN his{i} IS NOT NULL THEN $weight_revenue * coalesce(rev{i} / nullif(tr, 0), 0) "
+               "+ $weight_pipeline * coalesce(pip{i} / nullif(tp, 0), 0) "
+               "+ $weight_history * coalesce(CAST(his{i} AS DOUBLE) / nullif(th, 0), 0) END AS sc{i}", n_bus, _NEXT)}
+    FROM p
+), best AS (
+    SELECT scored.*, greatest({_each("sc{i}", n_bus)}) AS best FROM scored
+), won AS (
+    SELECT best.*, CASE {winner} END AS lead_r FROM best
+)
+SELECT w.scope, w.account_id, CASE w.lead_r {_each("WHEN {i} THEN b.bu{i}", n_bus, " ")} END AS bu,
+    CASE w.lead_r {_each("WHEN {i} THEN w.sc{i}", n_bus, " ")} END AS score, 1 AS rank, w.n_active,
+    CASE WHEN w.n_active > 0 THEN concat_ws(',', {_each("CASE WHEN w.f{i} = 1 THEN b.bu{i} END", n_bus)}) END AS bus_active
+FROM won w CROSS JOIN ({_bu_names(n_bus)}) b
+"""  # noqa: S608
+
+
 # Every account and group with its BUs, potential, grade and tier, strategic mark and manual decision
 # (`scopes_base(n)` writes the BU list).
 _SCOPES_BASE = """
@@ -112,10 +158,7 @@ WITH groups AS (
     SELECT 'account' AS scope, a.account_id, a.name FROM accounts a
     UNION ALL
     SELECT 'group', g.group_id, a.name FROM groups g JOIN accounts a ON a.account_id = g.group_id
-), active AS (
-    SELECT s.scope, s.account_id, count(*) AS n_active, @BUS_ACTIVE@ AS bus_active
-    FROM _abm_bu_scope s JOIN _abm_bu_rank k ON k.r = s.r WHERE s.active = 1 GROUP BY s.scope, s.account_id
-), decisions AS (
+), @ACTIVE@, decisions AS (
     SELECT d.*, row_number() OVER (PARTITION BY d.scope, d.account_id ORDER BY d.decided_at DESC, d.decision_id DESC) AS rn
     FROM abm_lead_bu_decisions d WHERE d.undone_at IS NULL
 )
@@ -150,8 +193,7 @@ GRADE_EMPTY = ("SELECT CAST(NULL AS VARCHAR) AS scope, CAST(NULL AS VARCHAR) AS 
                "CAST(NULL AS VARCHAR) AS grade FROM accounts WHERE 1 = 0")
 
 # Lead BU (manual decision > rule when 2+ BUs or strategic > the only active BU), priority class, reason.
-ACCOUNTS = """
-WITH c AS (
+_ACCOUNTS = """, c AS (
     SELECT b.*,
         CASE
             WHEN b.marked_strategic THEN 'group_strategic'
@@ -178,7 +220,7 @@ WITH c AS (
             WHEN b.n_active = 1 THEN 'only ' || b.bus_active || ' active'
             ELSE 'no BU active in the last ' || CAST(CAST($active_window_days AS BIGINT) AS VARCHAR) || ' days'
         END AS class_reason
-    FROM _abm_base b
+    FROM base b
 ), l AS (
     SELECT c.*,
         CASE WHEN c.manual_lead_bu IS NOT NULL THEN c.manual_lead_bu
@@ -201,6 +243,16 @@ SELECT l.account_id, l.scope, l.lead_bu, l.lead_bu_source, l.priority_class, l.b
 FROM l
 """
 
+
+
+def accounts(n_bus: int) -> str:
+    """`abm_accounts` in one statement: the scopes' base (`scopes_base`) is a CTE read once, not a
+    scratch table written and read back."""
+    base = scopes_base(n_bus)
+    cut = base.index("\nSELECT s.scope, s.account_id, s.name,")
+    return base[:cut] + ", base AS (" + base[cut:] + ")" + _ACCOUNTS
+
+
 # A deal open at $as_of with a BU (SQL condition on `deals d`).
 _OPEN = """d.seller_bu IS NOT NULL AND coalesce(d.created_at, $as_of) <= $as_of
   AND (d.stage NOT IN ('won', 'lost') OR coalesce(d.close_date, $as_of) > $as_of)"""
@@ -220,27 +272,7 @@ WHERE @OPEN@
 # (`conflicts_found(n)` writes the BU lists). Open deals per account and BU are counted from the
 # deals directly; `_abm_open_deals` holds only the few the other kinds look at.
 _CONFLICTS_FOUND = """
-WITH od AS (
-    SELECT d.account_id, d.seller_bu AS bu, count(*) AS n FROM deals d WHERE @OPEN@ GROUP BY d.account_id, d.seller_bu
-), open_deals AS (
-    SELECT 'open_deals' AS kind, od.account_id, CAST(NULL AS VARCHAR) AS contact_id,
-        @OD_BUS@ AS bus,
-        'open deals of ' || @OD_REASON@ || ' on the same account' AS reason
-    FROM od JOIN _abm_bu_rank k ON k.bu = od.bu GROUP BY od.account_id HAVING count(*) >= 2
-), ca AS (
-    SELECT a.contact_id, a.seller_bu AS bu, count(*) AS n, max(a."date") AS last_day, min(a.account_id) AS account_id
-    FROM activities a
-    WHERE a.contact_id IS NOT NULL AND a.seller_bu IS NOT NULL AND a."date" >= $conflict_from AND a."date" <= $as_of
-    GROUP BY a.contact_id, a.seller_bu
-), same_contact AS (
-    SELECT 'same_contact' AS kind, coalesce(max(p.account_id), min(ca.account_id)) AS account_id, ca.contact_id,
-        @CA_BUS@ AS bus,
-        @CA_REASON@
-            || ' all worked this contact in the last ' || CAST(CAST($conflict_window_days AS BIGINT) AS VARCHAR)
-            || ' days' AS reason
-    FROM ca JOIN _abm_bu_rank k ON k.bu = ca.bu LEFT JOIN contacts p ON p.contact_id = ca.contact_id
-    GROUP BY ca.contact_id HAVING count(*) >= 2
-), subs AS (
+WITH @OD_CA@), subs AS (
     SELECT product_a AS p1, product_b AS p2 FROM abm_substitutes
     UNION SELECT product_b, product_a FROM abm_substitutes
 ), pairs AS (
@@ -440,17 +472,114 @@ def bu_list(value: str, n_bus: int, sep: str = ",") -> str:
                                               for i in range(1, n_bus + 1)) + ")"
 
 
+def pivots(n_bus: int) -> bool:
+    """Whether the statements are written with one column per BU number (up to PIVOT_MAX_BUS)."""
+    return 0 < n_bus <= PIVOT_MAX_BUS
+
+
+def _each(template: str, n_bus: int, sep: str = ", ") -> str:
+    """`template` written for each BU number 1..n_bus (`{i}`), joined by `sep`: column numbers only."""
+    return sep.join(template.format(i=i) for i in range(1, n_bus + 1))
+
+
+def _bu_names(n_bus: int) -> str:
+    """One row: the BU id of each number (bu1..bun), to write the BU lists from per-number columns."""
+    return "SELECT " + _each("max(CASE WHEN r = {i} THEN bu END) AS bu{i}", n_bus) + " FROM _abm_bu_rank"  # noqa: S608 - column numbers only
+
+
+# BUs active per scope: their count and their list in BU order.
+_ACTIVE_AGG = """active AS (
+    SELECT s.scope, s.account_id, count(*) AS n_active, @BUS_ACTIVE@ AS bus_active
+    FROM _abm_bu_scope s JOIN _abm_bu_rank k ON k.r = s.r WHERE s.active = 1 GROUP BY s.scope, s.account_id
+)"""
+# Pivoted: the lead rule's step (`lead_rule`) counted them and wrote their list.
+_ACTIVE_PIVOT = """active AS (
+    SELECT r.scope, r.account_id, r.n_active, r.bus_active FROM _abm_lead_rule r WHERE r.n_active > 0
+)"""
+
+
 def scopes_base(n_bus: int) -> str:
-    return _SCOPES_BASE.replace("@BUS_ACTIVE@", bu_list("k.bu", n_bus))
+    if not pivots(n_bus):
+        return _SCOPES_BASE.replace("@ACTIVE@", _ACTIVE_AGG.replace("@BUS_ACTIVE@", bu_list("k.bu", n_bus)))
+    return _SCOPES_BASE.replace("@ACTIVE@", _ACTIVE_PIVOT)
+
+
+# Open deals of two or more BUs on one account; activities of two or more BUs on one contact
+# within the conflict window (the string_agg version, for more than PIVOT_MAX_BUS BUs).
+_OD_CA_AGG = """od AS (
+    SELECT d.account_id, d.seller_bu AS bu, count(*) AS n FROM deals d WHERE @OPEN@ GROUP BY d.account_id, d.seller_bu
+), open_deals AS (
+    SELECT 'open_deals' AS kind, od.account_id, CAST(NULL AS VARCHAR) AS contact_id,
+        @OD_BUS@ AS bus,
+        'open deals of ' || @OD_REASON@ || ' on the same account' AS reason
+    FROM od JOIN _abm_bu_rank k ON k.bu = od.bu GROUP BY od.account_id HAVING count(*) >= 2
+), ca AS (
+    SELECT a.contact_id, a.seller_bu AS bu, count(*) AS n, max(a."date") AS last_day, min(a.account_id) AS account_id
+    FROM activities a
+    WHERE a.contact_id IS NOT NULL AND a.seller_bu IS NOT NULL AND a."date" >= $conflict_from AND a."date" <= $as_of
+    GROUP BY a.contact_id, a.seller_bu
+), same_contact AS (
+    SELECT 'same_contact' AS kind, coalesce(max(p.account_id), min(ca.account_id)) AS account_id, ca.contact_id,
+        @CA_BUS@ AS bus,
+        @CA_REASON@
+            || ' all worked this contact in the last ' || CAST(CAST($conflict_window_days AS BIGINT) AS VARCHAR)
+            || ' days' AS reason
+    FROM ca JOIN _abm_bu_rank k ON k.bu = ca.bu LEFT JOIN contacts p ON p.contact_id = ca.contact_id
+    GROUP BY ca.contact_id HAVING count(*) >= 2
+"""
+# Pivoted: one GROUP BY per account (contact) counts the open deals (activities) of each BU number
+# in its own column (and the last day), no (account, BU) rows grouped twice; the BU lists and
+# reasons written once per conflict from those columns and the BU names — the same text as the
+# string_agg version (concat_ws skips the BUs absent: NULL).
+_OD_CA_PIVOT = """bu_names AS (@NAMES@
+), od AS (
+    SELECT d.account_id, @OD_N@
+    FROM deals d JOIN _abm_bu_rank k ON k.bu = d.seller_bu
+    WHERE @OPEN@
+    GROUP BY d.account_id HAVING @OD_BUS_COUNT@ >= 2
+), open_deals AS (
+    SELECT 'open_deals' AS kind, od.account_id, CAST(NULL AS VARCHAR) AS contact_id,
+        concat_ws(',', @OD_BUS@) AS bus,
+        'open deals of ' || concat_ws(', ', @OD_REASON@) || ' on the same account' AS reason
+    FROM od CROSS JOIN bu_names b
+), ca AS (
+    SELECT a.contact_id, coalesce(max(p.account_id), min(a.account_id)) AS account_id, @CA_N@
+    FROM activities a JOIN _abm_bu_rank k ON k.bu = a.seller_bu LEFT JOIN contacts p ON p.contact_id = a.contact_id
+    WHERE a.contact_id IS NOT NULL AND a.seller_bu IS NOT NULL AND a."date" >= $conflict_from AND a."date" <= $as_of
+    GROUP BY a.contact_id HAVING @CA_BUS_COUNT@ >= 2
+), same_contact AS (
+    SELECT 'same_contact' AS kind, ca.account_id, ca.contact_id, concat_ws(',', @CA_BUS@) AS bus,
+        concat_ws(', ', @CA_REASON@)
+            || ' all worked this contact in the last ' || CAST(CAST($conflict_window_days AS BIGINT) AS VARCHAR)
+            || ' days' AS reason
+    FROM ca CROSS JOIN bu_names b
+"""
 
 
 def conflicts_found(n_bus: int) -> str:
-    return (_CONFLICTS_FOUND.replace("@OPEN@", _OPEN)
-            .replace("@OD_BUS@", bu_list("od.bu", n_bus))
-            .replace("@OD_REASON@", bu_list("od.bu || ' (' || CAST(od.n AS VARCHAR) || ')'", n_bus, ", "))
-            .replace("@CA_BUS@", bu_list("ca.bu", n_bus))
-            .replace("@CA_REASON@", bu_list(
-                "ca.bu || ' (' || CAST(ca.n AS VARCHAR) || ', last ' || CAST(ca.last_day AS VARCHAR) || ')'", n_bus, ", ")))
+    if not pivots(n_bus):
+        od_ca = (_OD_CA_AGG.replace("@OD_BUS@", bu_list("od.bu", n_bus))
+                 .replace("@OD_REASON@", bu_list("od.bu || ' (' || CAST(od.n AS VARCHAR) || ')'", n_bus, ", "))
+                 .replace("@CA_BUS@", bu_list("ca.bu", n_bus))
+                 .replace("@CA_REASON@", bu_list(
+                     "ca.bu || ' (' || CAST(ca.n AS VARCHAR) || ', last ' || CAST(ca.last_day AS VARCHAR) || ')'",
+                     n_bus, ", ")))
+    else:
+        od_ca = (_OD_CA_PIVOT.replace("@NAMES@", _bu_names(n_bus))
+                 .replace("@OD_N@", _each("nullif(count(*) FILTER (WHERE k.r = {i}), 0) AS n{i}", n_bus))
+                 .replace("@OD_BUS_COUNT@", "(" + _each("CASE WHEN count(*) FILTER (WHERE k.r = {i}) > 0 THEN 1 ELSE 0 END",
+                                                         n_bus, " + ") + ")")
+                 .replace("@OD_BUS@", _each("CASE WHEN od.n{i} IS NOT NULL THEN b.bu{i} END", n_bus))
+                 .replace("@OD_REASON@", _each("b.bu{i} || ' (' || CAST(od.n{i} AS VARCHAR) || ')'", n_bus))
+                 .replace("@CA_N@", _each("nullif(count(*) FILTER (WHERE k.r = {i}), 0) AS n{i}, "
+                                          "max(a.\"date\") FILTER (WHERE k.r = {i}) AS l{i}", n_bus))
+                 .replace("@CA_BUS_COUNT@", "(" + _each("CASE WHEN count(*) FILTER (WHERE k.r = {i}) > 0 THEN 1 ELSE 0 END",
+                                                         n_bus, " + ") + ")")
+                 .replace("@CA_BUS@", _each("CASE WHEN ca.n{i} IS NOT NULL THEN b.bu{i} END", n_bus))
+                 .replace("@CA_REASON@", _each(
+                     "b.bu{i} || ' (' || CAST(ca.n{i} AS VARCHAR) || ', last ' || CAST(ca.l{i} AS VARCHAR) || ')'",
+                     n_bus)))
+    return _CONFLICTS_FOUND.replace("@OD_CA@", od_ca).replace("@OPEN@", _OPEN)
 
 
 # The won deals the attribution splits (each has at least its own BU's part).

@@ -20,7 +20,7 @@ from accountree.store import Workspace
 OUTPUTS = ("abm_accounts", "abm_conflicts", "abm_collisions", "abm_attribution", "abm_handovers_due",
            "abm_account_teams", "abm_coverage")
 _SCRATCH = ("_abm_members", "_abm_bu_account", "_abm_bu_scope", "_abm_lead_scores", "_abm_lead_rule", "_abm_kam", "_abm_grade",
-            "_abm_base", "_abm_open_deals", "_abm_conflicts_found", "_abm_bu_rank")
+            "_abm_open_deals", "_abm_conflicts_found", "_abm_bu_rank")
 
 
 def _used(text: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -109,11 +109,15 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
     step("_abm_bu_rank", sql.BU_RANK)
     n_bus = int(engine.scalar("SELECT count(*) FROM _abm_bu_rank"))
     step("_abm_bu_account", sql.BU_ACCOUNT)
-    step("_abm_bu_scope", sql.BU_SCOPE)
-    _drop(ws, "_abm_bu_account")  # scratch tables go as soon as read: DuckDB holds them in memory
-    step("_abm_lead_scores", sql.LEAD_SCORES)
-    step("_abm_lead_rule", sql.LEAD_RULE)
-    _drop(ws, "_abm_lead_scores")
+    if sql.pivots(n_bus):  # the BU rows per scope read once, by the lead rule
+        step("_abm_lead_rule", sql.lead_rule(n_bus))
+        _drop(ws, "_abm_bu_account")  # scratch tables go as soon as read: DuckDB holds them in memory
+    else:
+        step("_abm_bu_scope", sql.BU_SCOPE)
+        _drop(ws, "_abm_bu_account")
+        step("_abm_lead_scores", sql.LEAD_SCORES)
+        step("_abm_lead_rule", sql.LEAD_RULE)
+        _drop(ws, "_abm_lead_scores")
     has_kam = engine.table_exists("kam_accounts")
     step("_abm_kam", sql.KAM_FROM_TABLE if has_kam else sql.KAM_EMPTY)
     has_scores = engine.table_exists("scores")
@@ -122,10 +126,8 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
         missing.append("kam_accounts (run `accountree build --stage kam`): no tier nor potential in the classes")
     if not has_scores:
         missing.append("scores (run `accountree build --stage scoring`): no ICP grade in the classes")
-    step("_abm_base", sql.scopes_base(n_bus))
+    step("abm_accounts", sql.accounts(n_bus))
     _drop(ws, "_abm_bu_scope", "_abm_lead_rule", "_abm_kam", "_abm_grade")
-    step("abm_accounts", sql.ACCOUNTS)
-    _drop(ws, "_abm_base")
     step("_abm_open_deals", sql.OPEN_DEALS)
     step("_abm_conflicts_found", sql.conflicts_found(n_bus))
     step.run("remember conflicts", sql.REMEMBER_CONFLICTS)
@@ -159,7 +161,8 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
 
 
 def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
-    with ws.engine.bulk_work(), ws.engine.transaction():
+    # the whole process within the workspace's memory limit (the 2 GB at 1M accounts)
+    with ws.engine.bulk_work(within_limit=True), ws.engine.transaction():
         return compute(ws, options.as_of)
 
 

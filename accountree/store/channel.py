@@ -580,8 +580,8 @@ class ChannelEngine(Engine):
     def transaction(self):
         return self._block("transaction")
 
-    def bulk_work(self):
-        return self._block("bulk_work")
+    def bulk_work(self, within_limit: bool = False):
+        return self._block("bulk_work", within_limit)
 
     def small_work(self):
         return self._block("small_work")

@@ -19,6 +19,18 @@ from accountree.store.sql import template
 # Measured at 1M accounts / 10M deals: a full build peaks at ~2.1 GB of RSS with 2GB and ~2.5 GB with
 # 3GB, in the same time (DuckDB fills its buffers up to the limit); an import of 3M deals likewise.
 DEFAULT_MEMORY_LIMIT = "2GB"
+# What a build process holds outside DuckDB's buffer pool (Python and its modules, DuckDB's own
+# allocations beside the pool): the abm stage at 1M accounts peaked at ~2.2 GB of RSS with a 2GB
+# limit, ~1.86 GB with 1.6GB. `bulk_work(within_limit=True)` leaves it out of the pool.
+PROCESS_HEADROOM_BYTES = 384 * 1024 * 1024
+_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
+          "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+
+
+def _limit_bytes(text: str) -> int | None:
+    """`2GB`, `1.5 GiB`, `900MB` as bytes; None for what is not a size (a percentage)."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b)\s*", text.lower())
+    return int(float(found.group(1)) * _UNITS[found.group(2)]) if found and found.group(2) in _UNITS else None
 
 
 def _lock_hint(message: str, path: str) -> str:
@@ -70,6 +82,7 @@ class DuckDBEngine(Engine):
         # or a 1M-account build runs on a small machine. ACCOUNTREE_MEMORY_LIMIT overrides it.
         limit = memory_limit or os.environ.get("ACCOUNTREE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
         self.con.execute("SET memory_limit = ?", [limit])
+        self._memory_limit = limit
         # DuckDB 2's default string compression (dict_fsst) costs ~3× the CPU of dictionary or
         # FSST alone when a table is written: 1.4 s instead of 0.45 s for 6M account ids, 4–5 s
         # of a 1M-account build. Without it the file is ~1/3 larger (measured: README of accountree.kpi).
@@ -144,10 +157,28 @@ class DuckDBEngine(Engine):
             yield
 
     @contextmanager
-    def bulk_work(self) -> Iterator[None]:
+    def bulk_work(self, within_limit: bool = False) -> Iterator[None]:
         # derived tables need no insertion order, which costs memory on large builds
-        with self._setting("preserve_insertion_order", False):
+        with self._setting("preserve_insertion_order", False), self._process_limit(within_limit):
             yield
+
+    @contextmanager
+    def _process_limit(self, on: bool) -> Iterator[None]:
+        """With `on`: the buffer pool gets the workspace's memory limit less PROCESS_HEADROOM_BYTES
+        (at least half of it), so that the whole process stays within the limit, not its pool alone."""
+        limit = _limit_bytes(self._memory_limit) if on else None
+        if limit is None:
+            yield
+            return
+        self.con.execute("SET memory_limit = ?", [f"{max(limit - PROCESS_HEADROOM_BYTES, limit // 2)}B"])
+        restore = "SET memory_limit = '" + self._memory_limit.replace("'", "") + "'"
+        try:
+            yield
+        finally:
+            try:
+                self.con.execute(restore)
+            except duckdb.TransactionException:
+                self._after_rollback.append(restore)
 
     @contextmanager
     def _setting(self, name: str, value: bool | int) -> Iterator[None]:

@@ -294,9 +294,11 @@ class Engine(ABC):
         yield
 
     @contextmanager
-    def bulk_work(self) -> Iterator[None]:
+    def bulk_work(self, within_limit: bool = False) -> Iterator[None]:
         """Statements that write whole derived tables (a build): engines may drop guarantees those
-        tables do not need (DuckDB: insertion order, which costs memory). Nothing changes elsewhere."""
+        tables do not need (DuckDB: insertion order, which costs memory). Nothing changes elsewhere.
+        `within_limit`: the whole process should stay within the workspace's memory limit (DuckDB:
+        its buffer pool leaves room for the rest of the process); engines without one ignore it."""
         yield
 
     @contextmanager

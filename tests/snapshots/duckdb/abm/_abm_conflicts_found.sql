@@ -1,24 +1,26 @@
-WITH od AS (
-    SELECT d.account_id, d.seller_bu AS bu, count(*) AS n FROM deals d WHERE d.seller_bu IS NOT NULL AND coalesce(d.created_at, $as_of) <= $as_of
-  AND (d.stage NOT IN ('won', 'lost') OR coalesce(d.close_date, $as_of) > $as_of) GROUP BY d.account_id, d.seller_bu
+WITH bu_names AS (SELECT max(CASE WHEN r = 1 THEN bu END) AS bu1 FROM _abm_bu_rank
+), od AS (
+    SELECT d.account_id, nullif(count(*) FILTER (WHERE k.r = 1), 0) AS n1
+    FROM deals d JOIN _abm_bu_rank k ON k.bu = d.seller_bu
+    WHERE d.seller_bu IS NOT NULL AND coalesce(d.created_at, $as_of) <= $as_of
+  AND (d.stage NOT IN ('won', 'lost') OR coalesce(d.close_date, $as_of) > $as_of)
+    GROUP BY d.account_id HAVING (CASE WHEN count(*) FILTER (WHERE k.r = 1) > 0 THEN 1 ELSE 0 END) >= 2
 ), open_deals AS (
     SELECT 'open_deals' AS kind, od.account_id, CAST(NULL AS VARCHAR) AS contact_id,
-        concat_ws(',', max(CASE WHEN k.r = 1 THEN od.bu END)) AS bus,
-        'open deals of ' || concat_ws(', ', max(CASE WHEN k.r = 1 THEN od.bu || ' (' || CAST(od.n AS VARCHAR) || ')' END)) || ' on the same account' AS reason
-    FROM od JOIN _abm_bu_rank k ON k.bu = od.bu GROUP BY od.account_id HAVING count(*) >= 2
+        concat_ws(',', CASE WHEN od.n1 IS NOT NULL THEN b.bu1 END) AS bus,
+        'open deals of ' || concat_ws(', ', b.bu1 || ' (' || CAST(od.n1 AS VARCHAR) || ')') || ' on the same account' AS reason
+    FROM od CROSS JOIN bu_names b
 ), ca AS (
-    SELECT a.contact_id, a.seller_bu AS bu, count(*) AS n, max(a."date") AS last_day, min(a.account_id) AS account_id
-    FROM activities a
+    SELECT a.contact_id, coalesce(max(p.account_id), min(a.account_id)) AS account_id, nullif(count(*) FILTER (WHERE k.r = 1), 0) AS n1, max(a."date") FILTER (WHERE k.r = 1) AS l1
+    FROM activities a JOIN _abm_bu_rank k ON k.bu = a.seller_bu LEFT JOIN contacts p ON p.contact_id = a.contact_id
     WHERE a.contact_id IS NOT NULL AND a.seller_bu IS NOT NULL AND a."date" >= $conflict_from AND a."date" <= $as_of
-    GROUP BY a.contact_id, a.seller_bu
+    GROUP BY a.contact_id HAVING (CASE WHEN count(*) FILTER (WHERE k.r = 1) > 0 THEN 1 ELSE 0 END) >= 2
 ), same_contact AS (
-    SELECT 'same_contact' AS kind, coalesce(max(p.account_id), min(ca.account_id)) AS account_id, ca.contact_id,
-        concat_ws(',', max(CASE WHEN k.r = 1 THEN ca.bu END)) AS bus,
-        concat_ws(', ', max(CASE WHEN k.r = 1 THEN ca.bu || ' (' || CAST(ca.n AS VARCHAR) || ', last ' || CAST(ca.last_day AS VARCHAR) || ')' END))
+    SELECT 'same_contact' AS kind, ca.account_id, ca.contact_id, concat_ws(',', CASE WHEN ca.n1 IS NOT NULL THEN b.bu1 END) AS bus,
+        concat_ws(', ', b.bu1 || ' (' || CAST(ca.n1 AS VARCHAR) || ', last ' || CAST(ca.l1 AS VARCHAR) || ')')
             || ' all worked this contact in the last ' || CAST(CAST($conflict_window_days AS BIGINT) AS VARCHAR)
             || ' days' AS reason
-    FROM ca JOIN _abm_bu_rank k ON k.bu = ca.bu LEFT JOIN contacts p ON p.contact_id = ca.contact_id
-    GROUP BY ca.contact_id HAVING count(*) >= 2
+    FROM ca CROSS JOIN bu_names b
 ), subs AS (
     SELECT product_a AS p1, product_b AS p2 FROM abm_substitutes
     UNION SELECT product_b, product_a FROM abm_substitutes

@@ -1,12 +1,34 @@
-WITH best AS (
-    SELECT scope, account_id, max(score) AS score FROM _abm_lead_scores GROUP BY scope, account_id
-), candidates AS (
-    SELECT s.* FROM _abm_lead_scores s
-    JOIN best b ON b.scope = s.scope AND b.account_id = s.account_id AND b.score = s.score
+WITH p AS (
+    SELECT s.scope, s.account_id, sum(s.revenue) AS tr, sum(s.pipeline) AS tp, sum(s.history) AS th,
+        count(*) FILTER (WHERE s.active = 1) AS n_active,
+        max(CASE WHEN s.r = 1 AND s.active = 1 THEN 1 END) AS f1,
+        max(CASE WHEN s.r = 1 THEN s.revenue END) AS rev1, max(CASE WHEN s.r = 1 THEN s.pipeline END) AS pip1, max(CASE WHEN s.r = 1 THEN s.history END) AS his1, max(CASE WHEN s.r = 1 THEN s.first_day END) AS fd1
+    FROM (
+WITH groups AS (
+    SELECT group_id FROM _abm_members GROUP BY group_id HAVING count(*) >= 2
 )
-SELECT candidates.*,
-    row_number() OVER (PARTITION BY scope, account_id
-                       ORDER BY revenue DESC, pipeline DESC, first_day ASC NULLS LAST, bu) AS rank
-FROM candidates;
+SELECT 'account' AS scope, b.account_id, b.bu, b.open_deals, b.pipeline, b.revenue, b.history, b.active, b.first_day,
+    b.r
+FROM _abm_bu_account b
+UNION ALL
+SELECT 'group', m.group_id, b.bu, sum(b.open_deals), sum(b.pipeline), sum(b.revenue), sum(b.history),
+    max(b.active), min(b.first_day), b.r
+FROM _abm_bu_account b JOIN _abm_members m ON m.account_id = b.account_id
+WHERE m.group_id IN (SELECT group_id FROM groups)
+GROUP BY m.group_id, b.bu, b.r
+) s GROUP BY s.scope, s.account_id
+), scored AS (
+    SELECT p.*,
+        CASE WHEN his1 IS NOT NULL THEN $weight_revenue * coalesce(rev1 / nullif(tr, 0), 0) + $weight_pipeline * coalesce(pip1 / nullif(tp, 0), 0) + $weight_history * coalesce(CAST(his1 AS DOUBLE) / nullif(th, 0), 0) END AS sc1
+    FROM p
+), best AS (
+    SELECT scored.*, greatest(sc1) AS best FROM scored
+), won AS (
+    SELECT best.*, CASE WHEN sc1 = best AND 0 = 0 THEN 1 END AS lead_r FROM best
+)
+SELECT w.scope, w.account_id, CASE w.lead_r WHEN 1 THEN b.bu1 END AS bu,
+    CASE w.lead_r WHEN 1 THEN w.sc1 END AS score, 1 AS rank, w.n_active,
+    CASE WHEN w.n_active > 0 THEN concat_ws(',', CASE WHEN w.f1 = 1 THEN b.bu1 END) END AS bus_active
+FROM won w CROSS JOIN (SELECT max(CASE WHEN r = 1 THEN bu END) AS bu1 FROM _abm_bu_rank) b;
 
 DROP TABLE IF EXISTS "_abm_lead_rule";

@@ -1,3 +1,1 @@
-WITH shares AS (SELECT s.*, COALESCE(CAST(s.revenue AS DOUBLE PRECISION) / NULLIF(SUM(s.revenue) OVER (PARTITION BY s.scope, s.account_id), 0), 0) AS revenue_share, COALESCE(CAST(s.pipeline AS DOUBLE PRECISION) / NULLIF(SUM(s.pipeline) OVER (PARTITION BY s.scope, s.account_id), 0), 0) AS pipeline_share, COALESCE(CAST(s.history AS DOUBLE PRECISION) / NULLIF(SUM(s.history) OVER (PARTITION BY s.scope, s.account_id), 0), 0) AS history_share FROM _abm_bu_scope AS s) SELECT shares.*, %(weight_revenue)s * revenue_share + %(weight_pipeline)s * pipeline_share + %(weight_history)s * history_share AS score FROM shares;
-
 DROP TABLE IF EXISTS "_abm_lead_scores";
