@@ -53,7 +53,7 @@ _ACRONYM_AMP_RE = re.compile(r"\b([a-z]{1,2})&([a-z]{1,2})\b")
 _GLUED_FORM_RE = re.compile(r"(?<=[a-z])(Ltd|Inc|LLC|GmbH|Corp|AB|AG|ASA|SA|SAS|SARL|NV|BV|PLC|Plc|Oy|Oyj|SpA|Srl|SRL|KG)"
                             r"(?=[\W_]|$)")
 # Apostrophes and their look-alikes ("L’Oréal", "L´Atelier", "Lowe`s", "McDonaldʼs"): removed.
-_APOSTROPHES_RE = re.compile("['`\u2018\u2019\u201b\u00b4\u02bc\u02b9\u2032]")
+_APOSTROPHES = dict.fromkeys(map(ord, "'`\u2018\u2019\u201b\u00b4\u02bc\u02b9\u2032"))  # str.translate: removed
 
 
 # A web address's scheme and "www.", and @handles ("Google @kubernetes", "Amazon Web Services (@aws)").
@@ -66,7 +66,7 @@ def _tokens(text: str) -> list[str]:
         text = html.unescape(text)  # "Lowe&#8217;s" exports
     if "@" in text or "/" in text or "www" in text.lower():
         text = _URL_HANDLE_RE.sub(" ", text)
-    text = _APOSTROPHES_RE.sub("", text)
+    text = text.translate(_APOSTROPHES)
     if not text.isascii():
         text = unidecode(text)
     text = _GLUED_FORM_RE.sub(r" \1", text)
@@ -84,7 +84,7 @@ def _tokens(text: str) -> list[str]:
     tokens = [t for t in _NON_WORD_RE.sub(" ", text).split() if t != "&"]
     # "s. r. o.", "P L C", "U S Bancorp", "E I du Pont": a run of single letters is one word (before
     # the connectors go: the "e" of "E I" is a letter there; after a word, "Fabio e C.", it is "and").
-    if len(tokens) > 1 and any(len(t) == 1 and t.isalpha() for t in tokens):
+    if len(tokens) > 1 and 1 in map(len, tokens):
         merged: list[str] = []
         run = False
         for t in tokens:
@@ -358,6 +358,9 @@ def _relabel_misspelt_forms() -> None:
 _relabel_misspelt_forms()
 
 
+_REPAIR_FIRST = frozenset(word[0] for word in _LONG_FORM_WORDS)
+
+
 def _clean(name: str) -> tuple[list[str], str | None]:
     """Tokens with legal forms removed (never down to nothing), and the first legal form found."""
     tokens = _tokens(name)
@@ -373,16 +376,19 @@ def _clean(name: str) -> tuple[list[str], str | None]:
                 break
     while len(tokens) > 1:  # strip trailing forms, longest first ("GmbH & Co. KG" before "KG")
         found = _suffix_form(tokens)
-        repaired = [_repair_form_word(t) or t for t in tokens[-4:]] if len(tokens) > 1 else []
-        if repaired and repaired != tokens[-4:]:  # "Limited Liabbility Company", "Aktiengesellchaft"
-            fixed = _suffix_form([*tokens[:-4], *repaired])
-            found = fixed if fixed and (found is None or fixed[0] > found[0]) else found
+        window = tokens[-4:]
+        if any(len(t) >= 6 and t[0] in _REPAIR_FIRST for t in window):
+            repaired = [_repair_form_word(t) or t for t in window]
+            if repaired != window:  # "Limited Liabbility Company", "Aktiengesellchaft"
+                fixed = _suffix_form([*tokens[:-4], *repaired])
+                found = fixed if fixed and (found is None or fixed[0] > found[0]) else found
         if found is None:
             break
         form = form or found[1]
         del tokens[-found[0]:]
+    first = tokens[0][:1] if tokens else ""
     for noise in _PREFIX_NOISE:
-        if len(tokens) > len(noise) and (tuple(tokens[: len(noise)]) == noise or (
+        if noise[0][0] == first and len(tokens) > len(noise) and (tuple(tokens[: len(noise)]) == noise or (
                 len(noise) == 1 and len(noise[0]) >= 8 and OSA.distance(tokens[0], noise[0], score_cutoff=1) <= 1)):
             del tokens[: len(noise)]  # "Koninkliske" too: a typo in a word that carries no identity
     for size in _PREFIX_SIZES.get(tokens[0], ()) if tokens else ():
@@ -411,9 +417,11 @@ def _may_change(tokens: list[str]) -> bool:
     legal form, noise or stop word at an edge, a canonical word or connector left in it."""
     if not tokens:
         return False
-    return (len(tokens) > 1 and any(len(t) == 1 for t in tokens)) or tokens[0] in _PREFIX_SIZES \
-        or tokens[-1] in _SUFFIX_SIZES or any(t in _CONNECTORS or t in _STOP_WORDS or t in _CANONICAL_WORDS
-                                              or t in _NOISE_FIRST for t in tokens)
+    return (len(tokens) > 1 and 1 in map(len, tokens)) or tokens[0] in _PREFIX_SIZES \
+        or tokens[-1] in _SUFFIX_SIZES or not _CHANGING_WORDS.isdisjoint(tokens)
+
+
+_CHANGING_WORDS = frozenset(_CONNECTORS | _STOP_WORDS | set(_CANONICAL_WORDS) | _NOISE_FIRST)
 
 
 def _clean_stable(name: str) -> tuple[list[str], str | None]:
