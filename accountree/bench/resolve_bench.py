@@ -219,16 +219,20 @@ _FORM_SPELLINGS = {
 }
 
 
-def _typo(word: str, rng) -> str:
-    if len(word) < 6:
+def _typo(word: str, rng, shortest: int = 6, letters: str = "aeinorst", doubled: bool = False) -> str:
+    """One typo inside `word` (not its first or last letter): a letter left out, two swapped, one
+    replaced by one of `letters`, or (`doubled`) one typed twice."""
+    if len(word) < shortest:
         return word
     i = rng.randrange(1, len(word) - 1)
-    kind = rng.randrange(3)
+    kind = rng.randrange(4 if doubled else 3)
     if kind == 0:
         return word[:i] + word[i + 1:]
     if kind == 1:
         return word[:i] + word[i + 1] + word[i] + word[i + 2:]
-    return word[:i] + rng.choice("aeinorst") + word[i + 1:]
+    if kind == 2:
+        return word[:i] + rng.choice(letters) + word[i + 1:]
+    return word[:i] + word[i] + word[i:]
 
 
 def spelling(words: list[str], form: str, rng) -> str:
@@ -305,20 +309,6 @@ _REGISTER_FORMS = {
 _REGISTER_COUNTRIES = ("NL", "DE", "FR", "GB", "US", "BE", "IT", "ES", "SE", "CH")
 
 
-def _register_typo(word: str, rng) -> str:
-    if len(word) < 4:
-        return word
-    i = rng.randrange(1, len(word) - 1)
-    kind = rng.randrange(4)
-    if kind == 0:
-        return word[:i] + word[i + 1:]
-    if kind == 1:
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
-    if kind == 2:
-        return word[:i] + rng.choice("aeioulnrst") + word[i + 1:]
-    return word[:i] + word[i] + word[i:]
-
-
 def register_spelling(name: str, rng) -> str:
     """One way a register or a CRM export writes the real legal name `name`: a typo in a word
     (30 %), the last word cut short (10 %), words rotated (5 %), apostrophes and `&` written
@@ -330,7 +320,7 @@ def register_spelling(name: str, rng) -> str:
         words = words[:-1]
     if rng.random() < 0.3 and words:
         j = rng.randrange(len(words))
-        words[j] = _register_typo(words[j], rng)
+        words[j] = _typo(words[j], rng, 4, "aeioulnrst", doubled=True)
     if rng.random() < 0.1 and len(words[-1]) >= 8:
         words[-1] = words[-1][: max(5, len(words[-1]) * 6 // 10)] + rng.choice(["", "."])
     if rng.random() < 0.05 and len(words) >= 2:
