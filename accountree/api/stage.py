@@ -14,4 +14,6 @@ def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
     return readmodel.build(ws)
 
 
-STAGE = BuildStage("api", "API read model: account 360s, BU records and tree nodes, one indexed row each", run)
+# the look-up indexes are made once the build has committed (`readmodel.ensure_indexes`)
+STAGE = BuildStage("api", "API read model: account 360s, BU records and tree nodes, one indexed row each", run,
+                   after=readmodel.prepare_reads)
