@@ -205,9 +205,10 @@ _PREFIX_SPELLINGS: dict[str, tuple[str, ...]] = {
 # Dutch "Koninklijke" (royal warrant: "Koninklijke Philips N.V." is Philips) and its translation.
 _PREFIX_NOISE: tuple[tuple[str, ...], ...] = (("ms",), ("trustee", "for"), ("koninklijke",), ("koninkl",), ("kon",))
 # Spelled-out legal-form words that exports mistype or cut at a field's width ("Aktiengesellchaft",
-# "CORPORATOIN", "Limted", "CORPOR", "BESLOTEN VENOOTSCHAP"): a last word that is one of them
-# mistyped (one edit, two from 11 letters, first letter kept) or cut short (6+ letters, at least
-# half of the word) is read as the word when that completes a legal form (`_repair_form_word`).
+# "CORPORATOIN", "Limted", "CORPOR", "BESLOTEN VENOOTSCHAP"): one of the last four words that is one
+# of them mistyped (one edit, two from 11 letters, first letter kept) or cut short (6+ letters, at
+# least half of the word) is read as the word when that ends the name with a longer legal form
+# (`_repair_form_word`, in `_clean`).
 _LONG_FORM_WORDS = ("corporation", "incorporated", "limited", "company", "aktiengesellschaft", "gesellschaft",
                     "kommanditgesellschaft", "aktiebolag", "vennootschap", "anonyme", "limitada", "limitata",
                     "responsabilita", "responsabilidad", "responsabilite", "haftung", "liability", "partnership",
