@@ -363,6 +363,30 @@ def register_list(path: str | Path, companies: int = 100, seed: int = 3) -> tupl
             dict(zip(ids, [o[1] for o in out], strict=True)))
 
 
+def crm_list(path: str | Path, names: int = 3000, duplicated: float = 0.1, seed: int = 1) -> tuple[pa.Table, dict[str, str]]:
+    """A list shaped like a CRM export, from real names: `names` GLEIF legal names (every country,
+    as the file has them), most once; a share `duplicated` of them also written 1 to 3 more ways
+    (`register_spelling`), with the LEI's country; truth = the LEI. Unlike `register_list`, most
+    records have no duplicate, and real distinct companies with near names sit side by side
+    ("Van der Lugt Beheer B.V." / "Van der Vlugt Beheer B.V."): precision is tested as much as recall."""
+    import random
+
+    rng = random.Random(seed)
+    with Path(path).open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["Entity.LegalName"].strip()]
+    rng.shuffle(rows)
+    out: list[tuple[str, str, str]] = []
+    for r in rows[:names]:
+        name, lei, country = r["Entity.LegalName"], r["LEI"], r["Entity.LegalAddress.Country"]
+        out.append((name, lei, country))
+        if rng.random() < duplicated:
+            out.extend((register_spelling(name, rng), lei, country) for _ in range(rng.randint(1, 3)))
+    rng.shuffle(out)
+    ids = [f"C{i:05d}" for i in range(len(out))]
+    return (pa.table({"account_id": ids, "name": [o[0] for o in out], "country": [o[2] for o in out]}),
+            dict(zip(ids, [o[1] for o in out], strict=True)))
+
+
 def _row(data: str, fields: str, result: dict[str, Any], sharing: dict[str, float] | None = None) -> dict[str, Any]:
     auto = result["auto"]
     return {"data": data, "fields": fields, "records": result.get("records", result.get("accounts")),
@@ -388,7 +412,8 @@ def run_all(shared: str | Path = SHARED_DATA, names_file: str | Path | None = No
     """The `bench resolve --all` table: the demo; Chicago sites with their columns and name only;
     ROR affiliation strings; a `variant -> canonical` names file when given; a generated list of
     one company under 200 spellings beside its sisters; three lists of 100 real GLEIF legal names
-    written the ways registers write them (`register_list`). Sets absent from `shared` are skipped."""
+    written the ways registers write them (`register_list`); two CRM-shaped lists of 3,000 real
+    GLEIF names, a tenth of them duplicated (`crm_list`). Sets absent from `shared` are skipped."""
     rows = []
     demo = run_resolve_bench(accounts=accounts, seed=seed, options=options)
     rows.append(_row(f"demo {accounts:,} (seed {seed}, generated)", "all", demo))
@@ -411,6 +436,11 @@ def run_all(shared: str | Path = SHARED_DATA, names_file: str | Path | None = No
         for list_seed in (3, 4, 5):
             records, truth = register_list(shared / GLEIF_NAMES, seed=list_seed)
             data = f"100 real GLEIF names × 3–300 register spellings (generated, seed {list_seed})"
+            rows.append(score_set(data, "name, country", records, truth, options))
+            rows.append(score_set(data, "name only", name_only(records), truth, options))
+        for list_seed in (1, 2):
+            records, truth = crm_list(shared / GLEIF_NAMES, seed=list_seed)
+            data = f"3,000 real GLEIF names, 1 in 10 written 1–3 more ways (generated, seed {list_seed})"
             rows.append(score_set(data, "name, country", records, truth, options))
             rows.append(score_set(data, "name only", name_only(records), truth, options))
     return rows

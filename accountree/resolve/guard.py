@@ -53,9 +53,12 @@ _GENERIC_SPELLINGS = {
 }
 # Legal forms that name one form: in two languages (Belgium: SA/NV, SRL/BV), with or without the
 # single-shareholder mark (SAS/SASU, SARL/EURL, S.L./S.L.U., S.A./S.A.U.: the same company after a
-# share transfer), "Co., Ltd." / "Ltd", and the "KG" a rep types for a "GmbH & Co. KG".
+# share transfer), "Co., Ltd." / "Ltd", the private limited companies of India, Singapore and
+# Australia written with or without their "Private" ("X Private Limited" / "X Ltd": a rep drops
+# the word, a company that goes public drops it too), and the "KG" a rep types for a "GmbH & Co. KG".
 _SAME_FORMS = ({"SA", "NV", "S.A.U."}, {"BV", "S.r.l."}, {"SAS", "SASU"}, {"SARL", "EURL"}, {"S.L.", "S.L.U."},
-               {"Ltd", "Co. Ltd", "Co"}, {"KG", "GmbH & Co. KG"}, {"Inc", "Corp"})
+               {"Ltd", "Co. Ltd", "Co", "Pvt Ltd", "Pvt", "Pte Ltd", "Pte", "Pty Ltd", "Pty"},
+               {"KG", "GmbH & Co. KG"}, {"Inc", "Corp"})
 # "Company" ends names as a word as often as a form ("Shell Oil Company", "Food Truck Company B.V."
 # written without its "B.V."): it never rules out another form.
 _ANY_FORM = frozenset({"Co"})

@@ -149,8 +149,8 @@ _CANONICAL_FORMS: dict[str, tuple[str, ...]] = {
     "Inc": ("Inc", "Inc.", "Incorporated"), "Corp": ("Corp", "Corp.", "Corporation"),
     "Co": ("Co", "Co.", "Company", "& Co", "and Company"),
     "Pty Ltd": ("Pty Ltd", "Pty. Ltd.", "Proprietary Limited", "Pty Limited", "(Pty) Ltd"),
-    "Pvt Ltd": ("Pvt Ltd", "Pvt. Ltd.", "Private Limited", "(P) Ltd", "Pvt Limited"),
-    "Pte Ltd": ("Pte Ltd", "Pte. Ltd.", "Private Limited Company"),
+    "Pvt Ltd": ("Pvt Ltd", "Pvt. Ltd.", "Private Limited", "(P) Ltd", "Pvt Limited", "Private Ltd"),
+    "Pte Ltd": ("Pte Ltd", "Pte. Ltd.", "Private Limited Company", "Pte Limited"),
     "Pty": ("Pty",), "Pvt": ("Pvt",), "Pte": ("Pte",),
     "Sdn Bhd": ("Sdn Bhd", "Sdn. Bhd."), "Bhd": ("Bhd", "Berhad"), "K.K.": ("K.K.", "Kabushiki Kaisha"),
     "Tbk": ("Tbk",), "Persero": ("Persero", "(Persero) Tbk"),
@@ -208,11 +208,15 @@ _PREFIX_NOISE: tuple[tuple[str, ...], ...] = (("ms",), ("trustee", "for"), ("kon
 # "CORPORATOIN", "Limted", "CORPOR", "BESLOTEN VENOOTSCHAP"): one of the last four words that is one
 # of them mistyped (one edit, two from 11 letters, first letter kept) or cut short (6+ letters, at
 # least half of the word) is read as the word when that ends the name with a longer legal form
-# (`_repair_form_word`, in `_clean`).
-_LONG_FORM_WORDS = ("corporation", "incorporated", "limited", "company", "aktiengesellschaft", "gesellschaft",
-                    "kommanditgesellschaft", "aktiebolag", "vennootschap", "anonyme", "limitada", "limitata",
-                    "responsabilita", "responsabilidad", "responsabilite", "haftung", "liability", "partnership",
-                    "sociedad", "sociedade", "societa", "unipersonal", "unipersonale")
+# (`_repair_form_word`, in `_clean`). The words of 8+ letters of the curated forms are in too
+# ("SPÓŁKA Z OGRANICZONĄ ODPOWIEDZILANOŚCIĄ", "KORLÁTOLT FELEŐLSSÉGŰ TÁRSASÁG").
+_LONG_FORM_WORDS = tuple(sorted({
+    "corporation", "incorporated", "limited", "company", "aktiengesellschaft", "gesellschaft",
+    "kommanditgesellschaft", "aktiebolag", "vennootschap", "anonyme", "limitada", "limitata",
+    "responsabilita", "responsabilidad", "responsabilite", "haftung", "liability", "partnership",
+    "sociedad", "sociedade", "societa", "unipersonal", "unipersonale",
+    *(t for spellings in _CANONICAL_FORMS.values() for spelling in spellings for t in _tokens(spelling)
+      if len(t) >= 8 and t.isalpha())}))
 # Real words next to those: never read as a mistyped form.
 _NOT_FORM_WORDS = frozenset({"society", "limiter", "limites", "limiting", "companion", "compagny", "aktien",
                              "gesell", "anonymous", "companys", "partner", "partners", "liable"})
@@ -250,7 +254,11 @@ def _sizes_by(forms: dict[tuple[str, ...], str], edge: int) -> dict[str, tuple[i
 # scripts/derive_elf_forms.py into data/elf_legal_forms.tsv: country, label, spelling).
 _ELF_FILE = "elf_legal_forms.tsv"
 # ELF spellings too often a meaningful last word or a number ("Fund II", "Acme NL", "Zhu").
-_ELF_EXCLUDED = frozenset({"ii", "iii", "iv", "nl", "eu", "uk", "us", "usa", "int", "intl", "ltda do", "the", "and"})
+# "Fund" (BR) and "Trust" (US) are the ELF's spellings of a form, but in names they are nouns that
+# most often come before the real form ("Offshore Fund Ltd", "Growth Fund, L.P.", "Security Trust
+# Ltd"): stripped, they left "X Fund" and "X Fund Ltd" two different forms (never merged).
+_ELF_EXCLUDED = frozenset({"ii", "iii", "iv", "nl", "eu", "uk", "us", "usa", "int", "intl", "ltda do", "the", "and",
+                           "fund", "trust"})
 
 
 def _elf_spellings() -> list[tuple[str, str]]:
@@ -309,6 +317,26 @@ _CANONICAL_WORDS: dict[str, str] = {
     **dict.fromkeys(("manufacturing", "mfg"), "mfg"),
     "st": "saint", "sainte": "saint", "ets": "etablissements",
 }
+# Generic words of 8+ letters (and Société's), to read one mistyped as the word ("Manufacturiing", "Internatonal",
+# "Holdnigs"): one edit, two from 11 letters, first letter kept. Real words one edit from them are
+# kept as typed.
+_LONG_CANONICAL = tuple(w for w in _CANONICAL_WORDS if len(w) >= 8 or w in ("societe", "society", "societa"))
+_NOT_CANONICAL = frozenset({"campania", "holdings"})
+
+
+@lru_cache(maxsize=1 << 16)
+def _canonical_typo(token: str) -> str:
+    """`token`, or the generic word's spelling when it is one mistyped (see `_LONG_CANONICAL`)."""
+    if len(token) < 7 or token in _NOT_CANONICAL or not token.isalpha():
+        return token
+    for word in _LONG_CANONICAL:
+        edits = 2 if len(word) >= 11 else 1
+        if word[0] == token[0] and abs(len(word) - len(token)) <= edits \
+                and OSA.distance(token, word, score_cutoff=edits) <= edits:
+            return _CANONICAL_WORDS[word]
+    return token
+
+
 # The spellings generic words are unified to ("intl", "group", "ste"…).
 GENERIC_WORDS: frozenset[str] = frozenset(_CANONICAL_WORDS.values())
 _STOP_WORDS = frozenset({
@@ -398,7 +426,7 @@ def _clean(name: str) -> tuple[list[str], str | None]:
             form = form or label
             del tokens[:size]
             break
-    words = [_CANONICAL_WORDS.get(t, t) for t in tokens]
+    words = [_CANONICAL_WORDS.get(t) or _canonical_typo(t) for t in tokens]
     # a single letter that ends the name is an initial ("Hughes, L.", "Smith, A."), not an article
     kept = [w for i, w in enumerate(words)
             if w not in _STOP_WORDS or (len(w) == 1 and i == len(words) - 1 and i > 0)]
