@@ -5,8 +5,9 @@ resolver missed, among others:
 - India's, Singapore's and Australia's private limited companies written with a shorter form:
   "DRONE ACHARYA SERVICES PRIVATE LIMITED" / "drone acharya services private ltd" normalised to
   two names (`private` was left in one) with two legal forms;
-- funds and trusts with and without their form: "X Offshore Fund" / "X Offshore Fund Ltd" ("Fund"
-  and "Trust" were read as legal forms, so the two records had two forms: never merged);
+- funds, trusts and associations with and without their form: "X Offshore Fund" / "X Offshore
+  Fund Ltd" ("Fund", "Trust", "Investment Trust", "Association"… were read as legal forms, so the
+  two records had two forms: never merged);
 - a typo in a generic word ("Manufacturiing" stayed itself while "Manufacturing" became `mfg`)
   or in a spelled-out form of several words ("SPÓŁKA Z OGRANICZONĄ ODPOWIEDZILANOŚCIĄ").
 
@@ -32,6 +33,8 @@ GLEIF_FIXTURE = Path(__file__).parent / "fixtures" / "resolve" / "gleif_names_sa
     ("Wood Group Engineering Pte Limited", "WOOD GROUP ENGINEERING PTE. LTD."),
     ("ESG CREDIT MACRO EVENT OFFSHORE FUND", "ESG Credit Macro Event Offshore Fund Ltd"),
     ("Resimac Premier Series 2021-2 Security Trust", "RESIMAC PREMIER SERIES 2021-2 SECURITY TRUST LIMITED"),
+    ("Scottish Mortgage Investment Trust", "SCOTTISH MORTGAGE INVESTMENT TRUST PLC"),
+    ("American Heart Association", "American Heart Association, Inc."),
     ("Lewis M. Carter Manufacturiing Company, Incorporated", "Lewis M. Carter Manufacturing Company, Inc."),
     ("Internatonal Freight Forwarders", "INTERNATIONAL FREIGHT FORWARDERS"),
     ("Soociete Generale des Eaux", "Société Générale des Eaux"),
@@ -48,6 +51,8 @@ def test_crm_spellings_normalise_alike(variant: str, name: str) -> None:
     ("Holling Partners", "holling partners"),  # a surname one letter from "Holding"
     ("Blackstone Fund I LP", "blackstone fund i"),  # the fund's number and noun are kept
     ("The Maritime Trust", "maritime trust"),
+    ("Mega International Commercial Bank Co., Ltd.", "mega intl commercial bank"),  # was "mega intl"
+    ("Le Bas Investment Trust Limited", "bas investment trust"),  # was "bas"
 ])
 def test_real_words_are_kept(name: str, expected: str) -> None:
     assert normalize_name(name) == expected

@@ -254,11 +254,19 @@ def _sizes_by(forms: dict[tuple[str, ...], str], edge: int) -> dict[str, tuple[i
 # scripts/derive_elf_forms.py into data/elf_legal_forms.tsv: country, label, spelling).
 _ELF_FILE = "elf_legal_forms.tsv"
 # ELF spellings too often a meaningful last word or a number ("Fund II", "Acme NL", "Zhu").
-# "Fund" (BR) and "Trust" (US) are the ELF's spellings of a form, but in names they are nouns that
-# most often come before the real form ("Offshore Fund Ltd", "Growth Fund, L.P.", "Security Trust
-# Ltd"): stripped, they left "X Fund" and "X Fund Ltd" two different forms (never merged).
-_ELF_EXCLUDED = frozenset({"ii", "iii", "iv", "nl", "eu", "uk", "us", "usa", "int", "intl", "ltda do", "the", "and",
-                           "fund", "trust"})
+_ELF_EXCLUDED = frozenset({"ii", "iii", "iv", "nl", "eu", "uk", "us", "usa", "int", "intl", "ltda do", "the", "and"})
+# Forms of cleanco's and the ELF's lists made only of these nouns ("Fund", "Trust", "Investment
+# Trust", "Association", "Savings Bank", "Credit Union", "Partnership") are kept as words of the name:
+# in names they most often come before the real form ("Offshore Fund Ltd", "Growth Fund, L.P.",
+# "American Heart Association, Inc."), and stripped they left "X Fund" and "X Fund Ltd" two legal
+# forms, never merged, while "X Fund" and "X Ltd" (a fund and its manager) had one name.
+_NAME_NOUNS = frozenset({
+    "trust", "fund", "funds", "investment", "investments", "company", "companies", "society", "bank", "union",
+    "credit", "building", "savings", "commercial", "insurance", "pension", "international", "charitable",
+    "cooperative", "co", "operative", "alternative", "district", "association", "foundation", "partnership",
+    "partnerships", "mutual", "assurance", "capital", "holding", "group", "finance", "financial", "development",
+    "housing", "community", "corporation", "management", "services", "trustee", "trustees", "benefit", "employee",
+})
 
 
 def _elf_spellings() -> list[tuple[str, str]]:
@@ -276,6 +284,11 @@ def _elf_spellings() -> list[tuple[str, str]]:
     return out
 
 
+def _name_nouns(key: tuple[str, ...]) -> bool:
+    """A form spelled only with nouns that names carry (`_NAME_NOUNS`; "a", "of" allowed)."""
+    return all(t in _NAME_NOUNS or t in ("a", "of", "the") for t in key)
+
+
 def _build_forms() -> dict[tuple[str, ...], str]:
     """Suffix term tokens -> canonical label, from the curated list, cleanco's vocabulary, then the
     ISO 20275 list (every country's forms, local and transliterated)."""
@@ -283,14 +296,14 @@ def _build_forms() -> dict[tuple[str, ...], str]:
     # cleanco's term list, tokenised once: the forms of ~70 countries not curated above.
     for term in sorted(get_unique_terms()):
         key = tuple(_tokens(term))
-        if key and " ".join(key) not in _CLEANCO_EXCLUDED:
+        if key and " ".join(key) not in _CLEANCO_EXCLUDED and not _name_nouns(key):
             forms.setdefault(key, term.strip())
     labels = {" ".join(k): v for k, v in forms.items()}  # an ELF spelling of a known form keeps its label
     for label, spelling in _elf_spellings():
         key = tuple(_tokens(spelling))
         joined = " ".join(key)
         if key and len("".join(key)) >= 3 and joined not in _CLEANCO_EXCLUDED and joined not in _ELF_EXCLUDED \
-                and not all(t.isdigit() for t in key):
+                and not all(t.isdigit() for t in key) and not _name_nouns(key):
             forms.setdefault(key, labels.get(" ".join(_tokens(label)), label))
     return forms
 
