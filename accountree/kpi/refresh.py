@@ -83,7 +83,7 @@ def ensure_indexes(ws: Workspace, tables: dict[str, str]) -> int:
 
 def drop_history_index(ws: Workspace) -> None:
     """A full build writes a status row per account: cheaper without the index, rebuilt on demand."""
-    ws.engine.execute(f"DROP INDEX IF EXISTS {index_name(HISTORY, 'account_id')}")
+    ws.engine.drop_index(index_name(HISTORY, "account_id"))
 
 
 def _batches(ids: list[str]) -> Iterable[list[str]]:

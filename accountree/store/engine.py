@@ -227,6 +227,10 @@ class Engine(ABC):
         col = exp.to_identifier(column, quoted=True).sql(dialect=self.dialect)
         self._execute(f"CREATE INDEX IF NOT EXISTS {index} ON {target} ({col})", None)
 
+    def drop_index(self, name: str) -> None:
+        """`DROP INDEX IF EXISTS name` (an index `create_index` made)."""
+        self._execute(f"DROP INDEX IF EXISTS {exp.to_identifier(name, quoted=True).sql(dialect=self.dialect)}", None)
+
     def drop_table(self, *names: str) -> None:
         for name in names:
             # `tables=`: sqlglot >= 30 renders `Drop(this=…)` without its name

@@ -17,8 +17,6 @@ FROM (SELECT account_id, product, stage = 'won' AND close_date <= DATE '2026-11-
 GROUP BY account_id, product
 HAVING sum(CASE WHEN won OR is_open THEN 1 ELSE 0 END) > 0;
 
-DROP INDEX IF EXISTS kpi_ix_kpi_status_history_account_id;
-
 SELECT count(*) FROM "account_kpis";
 
 SELECT count(*) FROM "group_kpis";

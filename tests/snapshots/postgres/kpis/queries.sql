@@ -8,8 +8,6 @@ SELECT x.group_id, g.name AS group_name, x.account_id, k.name, k.status, x.produ
 
 SELECT account_id, product, MIN(CASE WHEN won THEN close_date END) AS first_purchase, MAX(CASE WHEN won THEN close_date END) AS last_purchase, SUM(CASE WHEN won THEN amount ELSE 0 END) AS revenue_total, CAST(SUM(CASE WHEN won THEN 1 ELSE 0 END) AS BIGINT) AS won_deals, SUM(CASE WHEN is_open THEN amount ELSE 0 END) AS open_pipeline, CAST(SUM(CASE WHEN is_open THEN 1 ELSE 0 END) AS BIGINT) AS open_deals FROM (SELECT account_id, product, stage = 'won' AND close_date <= CAST('2026-11-23' AS DATE) AS won, NOT stage IN ('won', 'lost') AS is_open, close_date, COALESCE(amount_rc, 0) AS amount FROM deals) AS d GROUP BY account_id, product HAVING SUM(CASE WHEN won OR is_open THEN 1 ELSE 0 END) > 0;
 
-DROP INDEX IF EXISTS kpi_ix_kpi_status_history_account_id;
-
 SELECT COUNT(*) FROM "account_kpis";
 
 SELECT COUNT(*) FROM "group_kpis";
