@@ -43,8 +43,12 @@ from rapidfuzz.distance import OSA
 
 from accountree.resolve.normalize import GENERIC_WORDS, form_words, legal_form
 
-# Words that never tell two companies apart ("Sté", "Cie", "Ets", "& Co").
-_WEAK = frozenset({"ste", "cie", "etablissements", "co", "company", "corp", "the"})
+# Words that never tell two companies apart ("Sté", "Cie", "Ets", "& Co"), and nouns that the
+# normaliser keeps as words of the name but that name the kind of body, not another one ("Chicago
+# Commons Association - Nia Family Center" / "Chicago Commons - Nia Family Center"). Not "Fund",
+# "Trust": "X Fund" and "X" (its manager) are two entities.
+_WEAK = frozenset({"ste", "cie", "etablissements", "co", "company", "corp", "the", "association", "society",
+                   "cooperative", "partnership", "partnerships", "district"})
 # Generic words as typed, for the typo'd ones the normaliser could not unify ("Groape" -> group).
 _GENERIC_SPELLINGS = {
     "groupe": "group", "gruppe": "group", "gruppo": "group", "grupo": "group", "societe": "ste",
