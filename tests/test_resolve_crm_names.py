@@ -95,3 +95,19 @@ def test_kind_of_body_words_kept_in_the_name_still_do_not_distinguish() -> None:
     assert check("A", _rec("Chicago Commons Association - Nia Family Center"), "B",
                  _rec("Chicago Commons - Nia Family Center")).action == "ok"
 
+
+
+@pytest.mark.parametrize(("left", "right"), [
+    # real GLEIF names of distinct companies, merged before: a number left of the legal form was read
+    # as legal-form debris, roman numerals as one typo apart
+    ("GSI RETAIL PROPERTIES 1 LIMITED", "GSI RETAIL PROPERTIES 4 LIMITED"),
+    ("TIGER GLOBAL PIP 15-3 LLC", "TIGER GLOBAL PIP 15-1 LLC"),
+    ("Companisto Trust Service XXVIII UG (haftungsbeschränkt)", "Companisto Trust Service XXVII UG (haftungsbeschränkt)"),
+])
+def test_near_names_of_distinct_companies_are_never_merged(left: str, right: str) -> None:
+    assert check("A", _rec(left), "B", _rec(right)).action == "drop"
+
+
+
+def test_a_letter_of_the_form_left_of_it_is_still_debris() -> None:
+    assert check("A", _rec("Acme G"), "B", _rec("Acme GmbH")).action == "ok"

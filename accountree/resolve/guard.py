@@ -126,7 +126,7 @@ def same_word(a: str, b: str) -> bool:
     for "bremhausen"). Numbers only match themselves ("Fund 2" is not "Fund 3")."""
     if a == b:
         return True
-    if any(ch.isdigit() for ch in a + b) or a in _GENERIC or b in _GENERIC:
+    if any(ch.isdigit() for ch in a + b) or a in _GENERIC or b in _GENERIC or (_roman(a) and _roman(b)):
         return False
     short, long = (a, b) if len(a) <= len(b) else (b, a)
     if len(short) >= 3 and short[0] == long[0]:
@@ -138,6 +138,15 @@ def same_word(a: str, b: str) -> bool:
     if len(short) == 3 and len(long) == 4 and short[0] == long[0] and short[-1] == long[-1]:
         return OSA.distance(a, b, score_cutoff=1) <= 1  # a letter left out inside: "pln" / "plan", "cip" / "chip"
     return len(short) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1
+
+
+_ROMAN = re.compile(r"m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})")
+
+
+def _roman(word: str) -> bool:
+    """A roman numeral of 2+ letters ("ii", "xxvii"): like a number, it only matches itself
+    ("Trust Service XXVII" is not "XXVIII")."""
+    return len(word) >= 2 and _ROMAN.fullmatch(word) is not None
 
 
 @lru_cache(maxsize=1 << 16)
@@ -176,7 +185,9 @@ def _form_typo(token: str, form: str | None) -> bool:
 def _without_form_typos(tokens: list[str], other: list[str], other_form: str | None) -> list[str]:
     """`tokens` without the trailing words that mistype the other record's legal form."""
     out = list(tokens)
-    while len(out) > 1 and out[-1] not in other and (len(out[-1]) == 1 or _form_typo(out[-1], other_form)):
+    # a single letter left of the form ("Acme G", "Acme GmbH"), never a number ("Properties 1 Ltd")
+    while len(out) > 1 and out[-1] not in other and (
+            (len(out[-1]) == 1 and not out[-1].isdigit()) or _form_typo(out[-1], other_form)):
         out.pop()
     return out
 
