@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from accountree.bench.measure import measured, peak_mb
 
 
@@ -32,3 +34,14 @@ def test_build_bench_end_to_end_at_a_small_size(tmp_path) -> None:
     stored = [r[0] for r in con.execute("SELECT account_id FROM deals ORDER BY rowid").fetchall()]
     con.close()
     assert len(stored) == 2000 and stored == sorted(stored)
+
+
+def _die() -> None:
+    import os
+
+    os._exit(3)  # ends without reporting, as the kernel's OOM killer would end it
+
+
+def test_a_child_that_dies_is_an_error_not_a_hang() -> None:
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        measured(_die)

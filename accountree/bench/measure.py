@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import queue as queue_module
 import resource
 import time
 from collections.abc import Callable
@@ -35,13 +36,31 @@ def _child(fn: Callable[..., Any], args: tuple, queue: mp.Queue) -> None:
     queue.put({"seconds": elapsed, "peak_mb": peak_mb(), "result": result, "error": error})
 
 
+def result_of(queue: mp.Queue, proc: mp.process.BaseProcess) -> dict[str, Any]:
+    """The child's report, or a RuntimeError when the child ended without one (killed by the
+    kernel for memory, or a spawned child that failed to start: a script calling the bench
+    without `if __name__ == "__main__":`) instead of waiting for it forever."""
+    while True:
+        try:
+            return queue.get(timeout=1.0)
+        except queue_module.Empty:
+            if not proc.is_alive():
+                try:  # reported just before it ended
+                    return queue.get(timeout=1.0)
+                except queue_module.Empty:
+                    code = proc.exitcode
+                    hint = " (killed: out of memory?)" if code is not None and code < 0 else ""
+                    raise RuntimeError(f"the measured process ended with exit code {code} before "
+                                       f"reporting{hint}") from None
+
+
 def measured(fn: Callable[..., Any], *args: Any) -> dict[str, Any]:
     """Run `fn(*args)` in a spawned process: {'seconds', 'peak_mb', 'result'}."""
     ctx = mp.get_context("spawn")
     queue: mp.Queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(fn, args, queue))
     proc.start()
-    out = queue.get()
+    out = result_of(queue, proc)
     proc.join()
     if out["error"]:
         raise RuntimeError(out["error"])

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from accountree.bench.build_bench import AS_OF, generate
+from accountree.bench.measure import result_of
 
 STAGES = ["hierarchy", "scores", "kpis"]
 SAMPLE_SECONDS = 0.2
@@ -66,7 +67,10 @@ def tree_measured(fn, *args: Any) -> dict[str, Any]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    out = queue.get()
+    try:
+        out = result_of(queue, proc)
+    finally:
+        done.set()
     seconds = time.perf_counter() - start
     done.set()
     sampler.join()
