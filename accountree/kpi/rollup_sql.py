@@ -132,7 +132,7 @@ WITH sizes AS (  -- groups of two entities or more: standalone companies have no
     GROUP BY group_head_id
     HAVING count(*) > 1
 ), m0 AS (
-    SELECT row_number() OVER () AS mk, k.account_id, k.group_head_id AS group_id, k.parent_id, k.employees,
+    SELECT row_number() OVER (ORDER BY k.account_id) AS mk, k.account_id, k.group_head_id AS group_id, k.parent_id, k.employees,
            k.open_deals, s.sisters,
            MEMBER_SETS
     FROM account_kpis k
