@@ -56,6 +56,27 @@ JOIN accounts a ON a.account_id = g.account_id
 JOIN _abm_bu_rank k ON k.bu = g.bu
 """
 
+def bu_account(n_bus: int) -> str:
+    """BU_ACCOUNT pivoted for `n_bus` BUs numbered 1..n_bus (up to PIVOT_MAX_BUS; else BU_ACCOUNT):
+    one row per account with each BU number's revenue, pipeline, history, first day and activity
+    in its own columns (rev{i}, pip{i}, his{i}, fd{i}, ac{i}; NULL when the BU did nothing there),
+    one GROUP BY of the events per account (1 M groups at 1 M accounts instead of 4 M (account,
+    BU) groups), which `lead_rule(n)` reads without grouping the accounts again."""
+    if not pivots(n_bus):
+        return BU_ACCOUNT
+    events = BU_ACCOUNT[:BU_ACCOUNT.index("\nSELECT g.*, k.r FROM (")]
+    return events + f"""
+SELECT g.* FROM (
+    SELECT ev.account_id,
+        {_each("sum(ev.revenue) FILTER (WHERE k.r = {i}) AS rev{i}, sum(ev.pipeline) FILTER (WHERE k.r = {i}) AS pip{i}, "
+               "sum(ev.history) FILTER (WHERE k.r = {i}) AS his{i}, min(ev.first_day) FILTER (WHERE k.r = {i}) AS fd{i}, "
+               "max(ev.active) FILTER (WHERE k.r = {i}) AS ac{i}", n_bus, _NEXT)}
+    FROM ev JOIN _abm_bu_rank k ON k.bu = ev.bu GROUP BY ev.account_id
+) g
+JOIN accounts a ON a.account_id = g.account_id
+"""  # noqa: S608 - column numbers only
+
+
 # The same per scope: 'account' rows, and 'group' rows (head id) for groups of two or more accounts.
 BU_SCOPE = """
 WITH groups AS (
@@ -123,14 +144,23 @@ def lead_rule(n_bus: int) -> str:
                       for i in ids)
     # only column numbers are formatted into the text: values stay parameters
     return f"""
-WITH p AS (
-    SELECT s.scope, s.account_id, sum(s.revenue) AS tr, sum(s.pipeline) AS tp, sum(s.history) AS th,
-        count(*) FILTER (WHERE s.active = 1) AS n_active,
-        {_each("max(CASE WHEN s.r = {i} AND s.active = 1 THEN 1 END) AS f{i}", n_bus)},
-        {_each("max(CASE WHEN s.r = {i} THEN s.revenue END) AS rev{i}, max(CASE WHEN s.r = {i} THEN s.pipeline END) AS pip{i}, "
-               "max(CASE WHEN s.r = {i} THEN s.history END) AS his{i}, max(CASE WHEN s.r = {i} THEN s.first_day END) AS fd{i}",
-               n_bus, _NEXT)}
-    FROM ({BU_SCOPE}) s GROUP BY s.scope, s.account_id
+WITH groups AS (
+    SELECT group_id FROM _abm_members GROUP BY group_id HAVING count(*) >= 2
+), s AS (
+    SELECT 'account' AS scope, b.* FROM _abm_bu_account b
+    UNION ALL
+    SELECT 'group', m.group_id,
+        {_each("sum(b.rev{i}), sum(b.pip{i}), sum(b.his{i}), min(b.fd{i}), max(b.ac{i})", n_bus, _NEXT)}
+    FROM _abm_bu_account b JOIN _abm_members m ON m.account_id = b.account_id
+    WHERE m.group_id IN (SELECT group_id FROM groups)
+    GROUP BY m.group_id
+), p AS (
+    SELECT s.scope, s.account_id, {_each("coalesce(rev{i}, 0)", n_bus, " + ")} AS tr,
+        {_each("coalesce(pip{i}, 0)", n_bus, " + ")} AS tp, {_each("coalesce(his{i}, 0)", n_bus, " + ")} AS th,
+        CAST({_each("CASE WHEN ac{i} = 1 THEN 1 ELSE 0 END", n_bus, " + ")} AS BIGINT) AS n_active,
+        {_each("CASE WHEN ac{i} = 1 THEN 1 END AS f{i}", n_bus)},
+        {_each("rev{i}, pip{i}, his{i}, fd{i}", n_bus, _NEXT)}
+    FROM s
 ), scored AS (
     SELECT p.*,
         {_each("CASE WHEN his{i} IS NOT NULL THEN $weight_revenue * coalesce(rev{i} / nullif(tr, 0), 0) "

@@ -108,7 +108,7 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
         missing.append("hierarchy (run `accountree build --stage hierarchy`): no group rows")
     step("_abm_bu_rank", sql.BU_RANK)
     n_bus = int(engine.scalar("SELECT count(*) FROM _abm_bu_rank"))
-    step("_abm_bu_account", sql.BU_ACCOUNT)
+    step("_abm_bu_account", sql.bu_account(n_bus))
     if sql.pivots(n_bus):  # the BU rows per scope read once, by the lead rule
         step("_abm_lead_rule", sql.lead_rule(n_bus))
         _drop(ws, "_abm_bu_account")  # scratch tables go as soon as read: DuckDB holds them in memory
