@@ -337,23 +337,35 @@ SELECT md5(kind || '|' || account_id || '|' || coalesce(contact_id, '') || '|' |
 FROM found
 """
 
+# The conflicts this build found that no build saw before, remembered with the build date (their
+# `detected_at`: `abm_conflicts` wrote it already as coalesce(first seen, $as_of)).
 REMEMBER_CONFLICTS = """
 INSERT INTO abm_conflict_seen (conflict_id, first_seen)
-SELECT f.conflict_id, $as_of FROM _abm_conflicts_found f
+SELECT f.conflict_id, $as_of FROM abm_conflicts f
 WHERE NOT EXISTS (SELECT 1 FROM abm_conflict_seen s WHERE s.conflict_id = f.conflict_id)
 """
 
-CONFLICTS = """
+# The conflicts with their state, first day seen (this build's date when no build saw them before)
+# and lead BU: the found conflicts (`conflicts_found(n)`) are a CTE read once, not a scratch table.
+_CONFLICTS = """
 SELECT f.conflict_id, f.account_id, f.kind, f.bus, coalesce(st.state, 'open') AS state, f.reason,
-    seen.first_seen AS detected_at, f.contact_id, x.lead_bu,
+    coalesce(seen.first_seen, $as_of) AS detected_at, f.contact_id, x.lead_bu,
     CASE WHEN x.lead_bu IS NULL OR ',' || f.bus || ',' LIKE '%,' || x.lead_bu || ',%' THEN f.bus
          ELSE f.bus || ',' || x.lead_bu END AS notify_bus,
     x.priority_class, st.changed_by AS state_changed_by, st.changed_at AS state_changed_at
-FROM _abm_conflicts_found f
+FROM f
 LEFT JOIN abm_conflict_states st ON st.conflict_id = f.conflict_id
 LEFT JOIN abm_conflict_seen seen ON seen.conflict_id = f.conflict_id
 LEFT JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = f.account_id
 """
+
+
+def conflicts(n_bus: int) -> str:
+    """`abm_conflicts` in one statement: the rows of `conflicts_found(n_bus)` as the CTE `f`."""
+    found = conflicts_found(n_bus)
+    cut = found.index("\nSELECT md5(kind || '|'")
+    return found[:cut] + ", f AS (" + found[cut:] + ")" + _CONFLICTS
+
 
 # Campaigns of two BUs targeting one account (`campaign_accounts`), or one contact
 # (`campaign_contacts`: the contact-level collisions, contact_id set), with periods within
