@@ -535,15 +535,18 @@ _ACTIVE_AGG = """active AS (
     FROM _abm_bu_scope s JOIN _abm_bu_rank k ON k.r = s.r WHERE s.active = 1 GROUP BY s.scope, s.account_id
 )"""
 # Pivoted: the lead rule's step (`lead_rule`) counted them and wrote their list.
-_ACTIVE_PIVOT = """active AS (
-    SELECT r.scope, r.account_id, r.n_active, r.bus_active FROM _abm_lead_rule r WHERE r.n_active > 0
-)"""
+# Pivoted: the lead rule's step (`lead_rule`) counted them and wrote their list on its one row per
+# scope (n_active 0 and no list where none is active), read by the join with the rule's winner.
 
 
 def scopes_base(n_bus: int) -> str:
     if not pivots(n_bus):
         return _SCOPES_BASE.replace("@ACTIVE@", _ACTIVE_AGG.replace("@BUS_ACTIVE@", bu_list("k.bu", n_bus)))
-    return _SCOPES_BASE.replace("@ACTIVE@", _ACTIVE_PIVOT)
+    base = (_SCOPES_BASE.replace("), @ACTIVE@, decisions AS (", "), decisions AS (")
+            .replace("coalesce(ac.n_active, 0) AS n_active, ac.bus_active,", "coalesce(r.n_active, 0) AS n_active, r.bus_active,")
+            .replace("LEFT JOIN active ac ON ac.scope = s.scope AND ac.account_id = s.account_id\n", ""))
+    assert "active ac" not in base and "@ACTIVE@" not in base
+    return base
 
 
 # Open deals of two or more BUs on one account; activities of two or more BUs on one contact
