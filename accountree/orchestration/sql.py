@@ -60,20 +60,26 @@ def bu_account(n_bus: int) -> str:
     """BU_ACCOUNT pivoted for `n_bus` BUs numbered 1..n_bus (up to PIVOT_MAX_BUS; else BU_ACCOUNT):
     one row per account with each BU number's revenue, pipeline, history, first day and activity
     in its own columns (rev{i}, pip{i}, his{i}, fd{i}, ac{i}; NULL when the BU did nothing there),
-    one GROUP BY of the events per account (1 M groups at 1 M accounts instead of 4 M (account,
-    BU) groups), which `lead_rule(n)` reads without grouping the accounts again."""
+    which `lead_rule(n)` reads without grouping the accounts again. The events are grouped per
+    (account, BU) with plain aggregates, then those rows per account (20 % less CPU than either
+    one GROUP BY of the events with an aggregate per BU number, or the pivot in the lead rule)."""
     if not pivots(n_bus):
         return BU_ACCOUNT
     events = BU_ACCOUNT[:BU_ACCOUNT.index("\nSELECT g.*, k.r FROM (")]
     return events + f"""
-SELECT g.* FROM (
-    SELECT ev.account_id,
-        {_each("sum(ev.revenue) FILTER (WHERE k.r = {i}) AS rev{i}, sum(ev.pipeline) FILTER (WHERE k.r = {i}) AS pip{i}, "
-               "sum(ev.history) FILTER (WHERE k.r = {i}) AS his{i}, min(ev.first_day) FILTER (WHERE k.r = {i}) AS fd{i}, "
-               "max(ev.active) FILTER (WHERE k.r = {i}) AS ac{i}", n_bus, _NEXT)}
-    FROM ev JOIN _abm_bu_rank k ON k.bu = ev.bu GROUP BY ev.account_id
-) g
-JOIN accounts a ON a.account_id = g.account_id
+SELECT p.* FROM (
+    SELECT g.account_id,
+        {_each("max(CASE WHEN k.r = {i} THEN g.revenue END) AS rev{i}, max(CASE WHEN k.r = {i} THEN g.pipeline END) AS pip{i}, "
+               "max(CASE WHEN k.r = {i} THEN g.history END) AS his{i}, max(CASE WHEN k.r = {i} THEN g.first_day END) AS fd{i}, "
+               "max(CASE WHEN k.r = {i} THEN g.active END) AS ac{i}", n_bus, _NEXT)}
+    FROM (
+        SELECT ev.account_id, ev.bu, sum(ev.pipeline) AS pipeline, sum(ev.revenue) AS revenue, sum(ev.history) AS history,
+            max(ev.active) AS active, min(ev.first_day) AS first_day
+        FROM ev GROUP BY ev.account_id, ev.bu
+    ) g JOIN _abm_bu_rank k ON k.bu = g.bu
+    GROUP BY g.account_id
+) p
+JOIN accounts a ON a.account_id = p.account_id
 """  # noqa: S608 - column numbers only
 
 
