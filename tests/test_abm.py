@@ -104,6 +104,24 @@ def test_conflicts(abm):
     assert competing["state"] == "open" and competing["notify_bus"] == "sv,sw"
 
 
+def test_a_later_build_keeps_the_day_a_conflict_was_first_seen(abm):
+    from datetime import timedelta
+
+    from accountree.build import BuildOptions, build
+    from tests.abm_fixtures import AS_OF
+
+    cid = abm.engine.scalar("SELECT conflict_id FROM abm_conflicts WHERE kind = 'open_deals'")
+    assert abm.engine.scalar("SELECT detected_at FROM abm_conflicts WHERE conflict_id = ?", [cid]) == AS_OF
+    build(abm, BuildOptions(as_of=AS_OF + timedelta(days=5), stages=["hierarchy", "abm"]))
+    # still open on A1 five days later: first seen at the first build
+    assert abm.engine.scalar("SELECT detected_at FROM abm_conflicts WHERE conflict_id = ?", [cid]) == AS_OF
+    # every conflict's detected_at is the day it was remembered, once
+    assert abm.engine.fetchall(
+        "SELECT c.conflict_id FROM abm_conflicts c LEFT JOIN abm_conflict_seen s ON s.conflict_id = c.conflict_id "
+        "WHERE s.first_seen IS NULL OR s.first_seen <> c.detected_at") == []
+    assert abm.engine.scalar("SELECT count(*) - count(DISTINCT conflict_id) FROM abm_conflict_seen") == 0
+
+
 def test_conflict_state_survives_rebuild_and_is_logged(abm):
     cid = abm.engine.scalar("SELECT conflict_id FROM abm_conflicts WHERE kind = 'open_deals'")
     detected = abm.engine.scalar("SELECT detected_at FROM abm_conflicts WHERE conflict_id = ?", [cid])

@@ -20,7 +20,7 @@ from accountree.store import Workspace
 OUTPUTS = ("abm_accounts", "abm_conflicts", "abm_collisions", "abm_attribution", "abm_handovers_due",
            "abm_account_teams", "abm_coverage")
 _SCRATCH = ("_abm_members", "_abm_bu_account", "_abm_bu_scope", "_abm_lead_scores", "_abm_lead_rule", "_abm_kam", "_abm_grade",
-            "_abm_open_deals", "_abm_conflicts_found", "_abm_bu_rank")
+            "_abm_open_deals", "_abm_bu_rank")
 
 
 def _used(text: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -108,7 +108,7 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
         missing.append("hierarchy (run `accountree build --stage hierarchy`): no group rows")
     step("_abm_bu_rank", sql.BU_RANK)
     n_bus = int(engine.scalar("SELECT count(*) FROM _abm_bu_rank"))
-    step("_abm_bu_account", sql.BU_ACCOUNT)
+    step("_abm_bu_account", sql.bu_account(n_bus))
     if sql.pivots(n_bus):  # the BU rows per scope read once, by the lead rule
         step("_abm_lead_rule", sql.lead_rule(n_bus))
         _drop(ws, "_abm_bu_account")  # scratch tables go as soon as read: DuckDB holds them in memory
@@ -129,10 +129,9 @@ def compute(ws: Workspace, as_of: date, settings: AbmSettings | None = None,
     step("abm_accounts", sql.accounts(n_bus))
     _drop(ws, "_abm_bu_scope", "_abm_lead_rule", "_abm_kam", "_abm_grade")
     step("_abm_open_deals", sql.OPEN_DEALS)
-    step("_abm_conflicts_found", sql.conflicts_found(n_bus))
+    step("abm_conflicts", sql.conflicts(n_bus))  # detected_at: first seen, else this build's date
     step.run("remember conflicts", sql.REMEMBER_CONFLICTS)
-    step("abm_conflicts", sql.CONFLICTS)
-    _drop(ws, "_abm_open_deals", "_abm_conflicts_found")
+    _drop(ws, "_abm_open_deals")
     step("abm_collisions", sql.COLLISIONS)
     step("abm_attribution", sql.attribution(n_bus))
     step("abm_handovers_due", sql.HANDOVERS)

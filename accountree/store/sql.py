@@ -31,7 +31,8 @@ def transpile(sql: str, dialect: str) -> tuple[str, ...]:
 def _postgres_fix(node: exp.Expression) -> exp.Expression:
     """DuckDB functions sqlglot passes through unchanged that PostgreSQL spells otherwise:
     `bit_count(BIGINT)` (a popcount; PostgreSQL counts the bits of a bit string);
-    `string_split(text, sep)` (PostgreSQL: `string_to_array`; sqlglot writes `SPLIT`)."""
+    `string_split(text, sep)` (PostgreSQL: `string_to_array`; sqlglot writes `SPLIT`);
+    `arg_max(arg, key)` / `arg_min` (see `_postgres_arg_max`)."""
     if isinstance(node, exp.Anonymous) and node.name.lower() == "bit_count" and len(node.expressions) == 1:
         return exp.Anonymous(this="bit_count", expressions=[exp.cast(node.expressions[0], _BIT64)])
     if isinstance(node, exp.Split):
@@ -39,7 +40,24 @@ def _postgres_fix(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Struct) and node.expressions and all(
             isinstance(e, exp.PropertyEQ) for e in node.expressions):
         return _postgres_row(node)
+    if isinstance(node, (exp.ArgMax, exp.ArgMin)) and node.expression is not None:
+        return _postgres_arg_max(node)
     return node
+
+
+def _postgres_arg_max(node: exp.ArgMax | exp.ArgMin) -> exp.Expression:
+    """DuckDB's `arg_max(arg, key)` (the `arg` of the row with the greatest `key`, rows with a NULL
+    `arg` or `key` skipped; `arg_min` the least) as PostgreSQL's
+    `(array_agg(arg ORDER BY key DESC NULLS LAST) FILTER (WHERE arg IS NOT NULL AND NOT key IS NULL))[1]`.
+    A tuple `(a, b)` as key compares field by field on both engines; give it no NULL field (DuckDB
+    orders a NULL field, PostgreSQL's `NOT (a, b) IS NULL` only skips a key whose fields are all NULL)."""
+    arg, key = node.this, node.expression
+    ordered = exp.Ordered(this=key.copy(), desc=isinstance(node, exp.ArgMax), nulls_first=False)
+    agg = exp.ArrayAgg(this=exp.Order(this=arg.copy(), expressions=[ordered]))
+    kept = exp.and_(exp.Not(this=exp.Is(this=arg.copy(), expression=exp.Null())),
+                    exp.Not(this=exp.Paren(this=exp.Is(this=key.copy(), expression=exp.Null()))))
+    return exp.Bracket(this=exp.Paren(this=exp.Filter(this=agg, expression=exp.Where(this=kept))),
+                       expressions=[exp.Literal.number(0)])
 
 
 def _postgres_row(node: exp.Struct) -> exp.Expression:

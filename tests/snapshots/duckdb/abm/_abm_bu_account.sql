@@ -24,12 +24,16 @@ WITH ev AS (
     FROM campaign_accounts t JOIN campaigns c ON c.campaign_id = t.campaign_id
     WHERE c.seller_bu IS NOT NULL AND c.start_date IS NOT NULL
 )
-SELECT g.*, k.r FROM (
-    SELECT ev.account_id, ev.bu, sum(ev.open_deals) AS open_deals, sum(ev.pipeline) AS pipeline,
-        sum(ev.revenue) AS revenue, sum(ev.history) AS history, max(ev.active) AS active, min(ev.first_day) AS first_day
-    FROM ev GROUP BY ev.account_id, ev.bu
-) g
-JOIN accounts a ON a.account_id = g.account_id
-JOIN _abm_bu_rank k ON k.bu = g.bu;
+SELECT p.* FROM (
+    SELECT g.account_id,
+        max(CASE WHEN k.r = 1 THEN g.revenue END) AS rev1, max(CASE WHEN k.r = 1 THEN g.pipeline END) AS pip1, max(CASE WHEN k.r = 1 THEN g.history END) AS his1, max(CASE WHEN k.r = 1 THEN g.first_day END) AS fd1, max(CASE WHEN k.r = 1 THEN g.active END) AS ac1
+    FROM (
+        SELECT ev.account_id, ev.bu, sum(ev.pipeline) AS pipeline, sum(ev.revenue) AS revenue, sum(ev.history) AS history,
+            max(ev.active) AS active, min(ev.first_day) AS first_day
+        FROM ev GROUP BY ev.account_id, ev.bu
+    ) g JOIN _abm_bu_rank k ON k.bu = g.bu
+    GROUP BY g.account_id
+) p
+JOIN accounts a ON a.account_id = p.account_id;
 
 DROP TABLE IF EXISTS "_abm_bu_account";

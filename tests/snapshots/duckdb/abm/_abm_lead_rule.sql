@@ -1,22 +1,20 @@
-WITH p AS (
-    SELECT s.scope, s.account_id, sum(s.revenue) AS tr, sum(s.pipeline) AS tp, sum(s.history) AS th,
-        count(*) FILTER (WHERE s.active = 1) AS n_active,
-        max(CASE WHEN s.r = 1 AND s.active = 1 THEN 1 END) AS f1,
-        max(CASE WHEN s.r = 1 THEN s.revenue END) AS rev1, max(CASE WHEN s.r = 1 THEN s.pipeline END) AS pip1, max(CASE WHEN s.r = 1 THEN s.history END) AS his1, max(CASE WHEN s.r = 1 THEN s.first_day END) AS fd1
-    FROM (
 WITH groups AS (
     SELECT group_id FROM _abm_members GROUP BY group_id HAVING count(*) >= 2
-)
-SELECT 'account' AS scope, b.account_id, b.bu, b.open_deals, b.pipeline, b.revenue, b.history, b.active, b.first_day,
-    b.r
-FROM _abm_bu_account b
-UNION ALL
-SELECT 'group', m.group_id, b.bu, sum(b.open_deals), sum(b.pipeline), sum(b.revenue), sum(b.history),
-    max(b.active), min(b.first_day), b.r
-FROM _abm_bu_account b JOIN _abm_members m ON m.account_id = b.account_id
-WHERE m.group_id IN (SELECT group_id FROM groups)
-GROUP BY m.group_id, b.bu, b.r
-) s GROUP BY s.scope, s.account_id
+), s AS (
+    SELECT 'account' AS scope, b.* FROM _abm_bu_account b
+    UNION ALL
+    SELECT 'group', m.group_id,
+        sum(b.rev1), sum(b.pip1), sum(b.his1), min(b.fd1), max(b.ac1)
+    FROM _abm_bu_account b JOIN _abm_members m ON m.account_id = b.account_id
+    WHERE m.group_id IN (SELECT group_id FROM groups)
+    GROUP BY m.group_id
+), p AS (
+    SELECT s.scope, s.account_id, coalesce(rev1, 0) AS tr,
+        coalesce(pip1, 0) AS tp, coalesce(his1, 0) AS th,
+        CAST(CASE WHEN ac1 = 1 THEN 1 ELSE 0 END AS BIGINT) AS n_active,
+        CASE WHEN ac1 = 1 THEN 1 END AS f1,
+        rev1, pip1, his1, fd1
+    FROM s
 ), scored AS (
     SELECT p.*,
         CASE WHEN his1 IS NOT NULL THEN $weight_revenue * coalesce(rev1 / nullif(tr, 0), 0) + $weight_pipeline * coalesce(pip1 / nullif(tp, 0), 0) + $weight_history * coalesce(CAST(his1 AS DOUBLE) / nullif(th, 0), 0) END AS sc1

@@ -1,17 +1,10 @@
-WITH last_day AS (
-    SELECT d.account_id, d.seller_bu, max(coalesce(d.close_date, d.created_at)) AS day
-    FROM deals d WHERE d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
-      AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of GROUP BY d.account_id, d.seller_bu
-), candidates AS (
-    SELECT d.account_id, d.seller_bu, d.deal_id, d.owner
-    FROM deals d JOIN last_day l ON l.account_id = d.account_id AND l.seller_bu = d.seller_bu
-         AND (l.day = coalesce(d.close_date, d.created_at) OR (l.day IS NULL AND coalesce(d.close_date, d.created_at) IS NULL))
+WITH latest AS (
+    SELECT d.account_id, d.seller_bu,
+        arg_max(d.owner, (coalesce(d.close_date, d.created_at, DATE '-infinity'), d.deal_id)) AS owner
+    FROM deals d
     WHERE d.owner IS NOT NULL AND d.seller_bu IS NOT NULL
       AND coalesce(d.created_at, d.close_date, $as_of) <= $as_of
-), latest AS (
-    SELECT c.account_id, c.seller_bu, c.owner FROM candidates c
-    JOIN (SELECT account_id, seller_bu, max(deal_id) AS deal_id FROM candidates GROUP BY account_id, seller_bu) x
-      ON x.account_id = c.account_id AND x.seller_bu = c.seller_bu AND x.deal_id = c.deal_id
+    GROUP BY d.account_id, d.seller_bu
 ), csm AS (
     SELECT DISTINCT ON (h.account_id, h.seller_bu) h.account_id, h.seller_bu, h.to_csm
     FROM abm_handovers h

@@ -1,1 +1,1 @@
-INSERT INTO abm_conflict_seen (conflict_id, first_seen) SELECT f.conflict_id, %(as_of)s FROM _abm_conflicts_found AS f WHERE NOT EXISTS(SELECT 1 FROM abm_conflict_seen AS s WHERE s.conflict_id = f.conflict_id);
+INSERT INTO abm_conflict_seen (conflict_id, first_seen) SELECT f.conflict_id, %(as_of)s FROM abm_conflicts AS f WHERE NOT EXISTS(SELECT 1 FROM abm_conflict_seen AS s WHERE s.conflict_id = f.conflict_id);
