@@ -452,7 +452,7 @@ PIVOT_MAX_BUS = 16
 # the closing BU, activities and campaign targets within $touch_window_days before the close.
 _WON = """
 WITH won AS (
-    SELECT row_number() OVER () AS dn, d.deal_id, d.account_id, coalesce(d.seller_bu, '') AS bu,
+    SELECT row_number() OVER (ORDER BY d.deal_id) AS dn, d.deal_id, d.account_id, coalesce(d.seller_bu, '') AS bu,
         coalesce(d.close_date, d.created_at, $as_of) AS closed,
         CAST(round(coalesce(d.amount_rc, d.amount) * 100) AS BIGINT) AS cents, x.lead_bu
     FROM deals d LEFT JOIN abm_accounts x ON x.scope = 'account' AND x.account_id = d.account_id
