@@ -62,14 +62,20 @@ SCOPE = "api_refresh_scope"
 # The long per-BU record lists, stored as typed rows (not JSON) sorted by account and rendered per
 # request (`list_sql`): section name → (table, limit). Meddic only where `kam_meddic` exists.
 DEALS, ACTIVITIES, MEDDIC = "api_account_deals", "api_account_activities", "api_account_meddic"
-LISTS = {"deals": (DEALS, 200), "activities": (ACTIVITIES, 50), "meddic": (MEDDIC, 20)}
-TABLES = (SHARED, RECORDS, NODES, JVS, DEALS, ACTIVITIES)  # all there: the model can be current
-ALL_TABLES = (*TABLES, MEDDIC)
+CONTACTS, SCORE_DETAILS = "api_account_contacts", "api_account_score_details"
+# name → (table, limit, per BU: the table has `seller_bu` and is scoped like `deals`). The BU lists
+# first: their `seller_bu` types the column of `list_sql`'s union (PostgreSQL).
+LISTS = {"deals": (DEALS, 200, True), "activities": (ACTIVITIES, 50, True), "meddic": (MEDDIC, 20, True),
+         "contacts": (CONTACTS, 500, False), "score_details": (SCORE_DETAILS, None, False)}
+# lists of a table the workspace may lack: built only where it exists
+OPTIONAL_LISTS = {MEDDIC: "kam_meddic", SCORE_DETAILS: "score_details"}
+TABLES = (SHARED, RECORDS, NODES, JVS, DEALS, ACTIVITIES, CONTACTS)  # all there: the model can be current
+ALL_TABLES = (*TABLES, *OPTIONAL_LISTS)
 STAMP_KEY = "api.read_model.stamp"
 # The read model's layout: part of the stamp, so a model written by another version is not used.
 MODEL_VERSION = 6  # 3: person fields masked per BU; 4: tree nodes carry their subtree's consolidated figures;
 # 5: PostgreSQL writes JSON columns as text and money rounded as `tidy`, like its live reads;
-# 6: deals, activities and MEDDIC as typed rows rendered per request (`LISTS`)
+# 6: deals, activities, MEDDIC, shared contacts and score details as typed rows rendered per request (`LISTS`)
 MARK_PREFIX = "accountree api read model "
 BUILD_HINT = "Run `accountree build` (or `accountree demo`) and reload."
 
@@ -304,7 +310,8 @@ def _alert_rows(cat: Catalog, scoped: Scope, shared: bool) -> Rows:
 
 
 def shared_sql(cat: Catalog, scoped: Scope) -> str:
-    """`account_id, body, shared_contacts`: body is the inner text of the 360's shared sections."""
+    """`account_id, body, body_tail, bu_counts`: the inner text of the 360's shared sections before
+    `score_details` and after it (a list table: `list_sql`), every BU's counts behind `other_bus`."""
     ctes = {"acc": Rows(f"accounts a WHERE true{_in_scope('a.account_id', scoped)}", ["a.account_id"],
                         _outs(cat, "a", "accounts", skip=HIDDEN), one=True)}
     sections: list[tuple[str, list[str]]] = [("account", ["acc.j"])]
@@ -347,11 +354,7 @@ def shared_sql(cat: Catalog, scoped: Scope) -> str:
         sections.append(("hierarchy", [Text(unavailable("hierarchy"))]))
     fact("kpis", "account_kpis", "k")
     fact("score", "scores", "s")
-    listing("score_details", "sd", Rows(
-        f"score_details d WHERE true{_in_scope('d.account_id', scoped)}", ["d.account_id"],
-        _outs(cat, "d", "score_details", ("pillar", "criterion", "field", "value", "rule", "points", "max_points",
-                                          "weight", "contribution")), "d.pillar, d.criterion")
-        if cat.has("score_details") else None, "score_details")
+    split = len(sections)  # here the reader puts `score_details`, rendered from its list table
     scope_cond = " AND ka.scope = 'account'" if "scope" in cat.columns("kam_accounts") else ""
     fact("key_account", "kam_accounts", "ka", scope_cond)
     listing("alerts", "alr", _alert_rows(cat, scoped, shared=True) if cat.has("kam_alerts") else None, "kam_alerts")
@@ -362,7 +365,6 @@ def shared_sql(cat: Catalog, scoped: Scope) -> str:
                                                 ("status", "entered_on", "left_on", "previous_status")),
                        "sh.entered_on DESC, sh.status", 30)
     listing("status_history", "hist", history, "kpi_status_history")
-    ctes["sc"] = _stakeholder_rows(cat, scoped, shared=True)
     # per seller BU, how many deals, activities and contacts: the count-only `other_bus` lines
     counts = " UNION ALL ".join(
         f"SELECT x.account_id, x.seller_bu, '{kind}' AS kind FROM {kind} x WHERE x.seller_bu IS NOT NULL"  # noqa: S608
@@ -375,19 +377,21 @@ def shared_sql(cat: Catalog, scoped: Scope) -> str:
         ["bc.account_id"], [("bu_id", "bc.seller_bu"), ("bu_name", "bc.bu_name"), ("deals", "bc.deals"),
                             ("activities", "bc.activities"), ("contacts", "bc.contacts")], "bc.seller_bu")
 
-    body = _concat([part for i, (name, parts) in enumerate(sections)
-                    for part in (Text(("," if i else "") + _json_str(name) + ":"), *parts)])
+    body, tail = (_concat([part for i, (name, parts) in enumerate(pieces)
+                           for part in (Text(("," if i else "") + _json_str(name) + ":"), *parts)])
+                  for pieces in (sections[:split], sections[split:]))
     joins = "".join(f" LEFT JOIN {alias} ON {alias}.k0 = acc.k0" for alias in ctes
                     if alias not in ("acc", "kids"))
     with_ = ", ".join(f"{alias} AS ({rows.sql()})" for alias, rows in ctes.items())
-    return (f"WITH {with_} SELECT acc.k0 AS account_id, {body} AS body, "  # noqa: S608 - built from the catalogue
-            f"coalesce(sc.j, '[]') AS shared_contacts, coalesce(buc.j, '[]') AS bu_counts FROM acc{joins}")
+    return (f"WITH {with_} SELECT acc.k0 AS account_id, {body} AS body, {tail} AS body_tail, "  # noqa: S608
+            f"coalesce(buc.j, '[]') AS bu_counts FROM acc{joins}")
 
 
 # -- private records, one row per account and seller BU ---------------------------------------
 # The orders of the long lists (`LISTS`): the build sorts by them, the per-request rendering too.
 LIST_ORDERS = {"deals": "d.close_date DESC NULLS LAST, d.deal_id", "activities": 't."date" DESC, t.activity_id',
-               "meddic": "m.amount_rc DESC NULLS LAST, m.deal_id"}
+               "meddic": "m.amount_rc DESC NULLS LAST, m.deal_id",
+               "contacts": "c.end_date IS NOT NULL, c.name, c.contact_id", "score_details": "d.pillar, d.criterion"}
 
 
 def _list_rows(cat: Catalog, scoped: Scope) -> dict[str, Rows]:
@@ -406,21 +410,28 @@ def _list_rows(cat: Catalog, scoped: Scope) -> dict[str, Rows]:
         rows["meddic"] = Rows(f"kam_meddic m LEFT JOIN deals md ON md.deal_id = m.deal_id "
                               f"WHERE true{_in_scope('m.account_id', scoped)}", ["m.account_id", "md.seller_bu"],
                               _outs(cat, "m", "kam_meddic"), LIST_ORDERS["meddic"], LISTS["meddic"][1])
+    rows["contacts"] = _stakeholder_rows(cat, scoped, shared=True)  # the shared people (no seller BU)
+    if cat.has("score_details"):
+        rows["score_details"] = Rows(
+            f"score_details d WHERE true{_in_scope('d.account_id', scoped)}", ["d.account_id"],
+            _outs(cat, "d", "score_details", ("pillar", "criterion", "field", "value", "rule", "points", "max_points",
+                                              "weight", "contribution")), LIST_ORDERS["score_details"])
     return rows
 
 
 def list_tables_sql(cat: Catalog, scoped: Scope) -> list[tuple[str, str]]:
-    """(table, select) of each long list: one typed row per record — `account_id`, `seller_bu` (so
-    the `ScopedReader` filters the table by BU like `deals`), the JSON fields as `o_<field>` (a
+    """(table, select) of each long list: one typed row per record — `account_id`, for a BU's
+    lists `seller_bu` (so the `ScopedReader` filters the table by BU like `deals`), the JSON fields as `o_<field>` (a
     prefix: no column of these tables is read as a person or a record key by the BU rules) and
     the sort terms `s0, s1…` — sorted by account and BU, written without any JSON: `list_sql`
     renders an account's rows per request, with the same expressions the live queries use."""
     out = []
     for name, rows in _list_rows(cat, scoped).items():
-        cols = [f"{rows.keys[0]} AS account_id", f"{rows.keys[1]} AS seller_bu"]
+        cols = [f"{rows.keys[0]} AS account_id"] + ([f"{rows.keys[1]} AS seller_bu"] if LISTS[name][2] else [])
         cols += [f"{expr} AS {q('o_' + field)}" for field, expr in rows.outs]
         cols += [f"{term} AS s{i}" for i, (term, _) in enumerate(_order_terms(rows.order))]
-        out.append((LISTS[name][0], f"SELECT {', '.join(cols)} FROM {rows.source} ORDER BY 1, 2"))  # noqa: S608
+        order = "1, 2" if LISTS[name][2] else "1"
+        out.append((LISTS[name][0], f"SELECT {', '.join(cols)} FROM {rows.source} ORDER BY {order}"))  # noqa: S608
     return out
 
 
@@ -436,8 +447,9 @@ def list_sql(tables: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
     for name, columns in tables:
         obj = "struct_pack(" + ", ".join(f"{q(c[2:])} := r.{q(c)}" for c in columns if c.startswith("o_")) + ")"
         order = ", ".join(f"r.s{i}{flags}" for i, (_, flags) in enumerate(_order_terms(LIST_ORDERS[name])))
-        selects.append(f"SELECT {lit(name)} AS kind, r.seller_bu, CAST(to_json({obj}) AS VARCHAR) AS j, "  # noqa: S608
-                       f"row_number() OVER (PARTITION BY r.seller_bu ORDER BY {order}) AS pos "
+        bu, part = ("r.seller_bu", "PARTITION BY r.seller_bu ") if LISTS[name][2] else ("NULL", "")
+        selects.append(f"SELECT {lit(name)} AS kind, {bu} AS seller_bu, CAST(to_json({obj}) AS VARCHAR) AS j, "  # noqa: S608
+                       f"row_number() OVER ({part}ORDER BY {order}) AS pos "
                        f"FROM {q(LISTS[name][0])} r WHERE r.account_id = ?")
     return " UNION ALL ".join(selects) + " ORDER BY kind, seller_bu, pos"
 
@@ -642,7 +654,7 @@ def _forget(ws: Workspace) -> None:
 # -- build and refresh -------------------------------------------------------------------------
 # The look-up keys of the API's reads and refreshes: a 360 by account, a tree slice by parent.
 INDEXES = ((SHARED, "account_id"), (RECORDS, "account_id"), (NODES, "account_id"), (NODES, "listed_under"),
-           (DEALS, "account_id"), (ACTIVITIES, "account_id"), (MEDDIC, "account_id"))
+           *((table, "account_id") for table, _, _ in LISTS.values()))
 
 
 def _legacy_index_name(table: str, column: str) -> str:
@@ -728,8 +740,9 @@ def build(ws: Workspace) -> dict[str, Any]:
             _forget(ws)
             why = f"BU-owned shared sources: {', '.join(leaks)}" if leaks else "no hierarchy yet"
             return {"read_model": f"not built ({why}); the API reads live"}
-        if not cat.has("kam_meddic"):  # no MEDDIC list: no table of an earlier build left behind
-            engine.execute(exp.Drop(tables=[exp.table_(MEDDIC, quoted=True)], kind="TABLE", exists=True))
+        for table, source in OPTIONAL_LISTS.items():  # no such list: no table of an earlier build left behind
+            if not cat.has(source):
+                engine.execute(exp.Drop(tables=[exp.table_(table, quoted=True)], kind="TABLE", exists=True))
         _write_by_batches(engine, cat)
         engine.replace_table(NODES, nodes_sql(cat, False))
         engine.replace_table(JVS, jvs_sql(cat))
@@ -768,7 +781,8 @@ def refresh(ws: Workspace, account_ids: Iterable[str], heads: Iterable[str] = ()
             if cat.has(table):
                 ids |= {r[0] for r in engine.fetchall(
                     f"SELECT account_id FROM {q(table)} WHERE group_head_id IN ({marks})", heads)}  # noqa: S608
-    if _leaks(cat) or not all(cat.has(t) for t in TABLES) or cat.has("kam_meddic") != cat.has(MEDDIC):
+    if (_leaks(cat) or not all(cat.has(t) for t in TABLES)
+            or any(cat.has(source) != cat.has(table) for table, source in OPTIONAL_LISTS.items())):
         _forget(ws)
         return 0
     with engine.transaction():
