@@ -85,13 +85,18 @@ def test_read_model_answers_exactly_like_the_live_queries(api: Api) -> None:
 def test_bu_members_read_only_their_bus_rows_of_the_read_model(api: Api) -> None:
     engine = api.ws.engine
     # the shared rows carry no BU's private record (only counts per BU for the summary line)
-    shared = "".join(str(r) for r in engine.fetchall("SELECT * FROM api_account_360"))
+    shared = "".join(str(r) for t in (readmodel.SHARED, readmodel.CONTACTS, readmodel.SCORE_DETAILS)
+                     for r in engine.fetchall(f'SELECT * FROM "{t}"'))
     assert not [s for bu in PRIVATE.values() for s in bu if s in shared]
     for user, other in (("soft", "bu_serv"), ("serv", "bu_soft")):
         _, model = _readers(api.ws, user)
         rows = model.fetchall("SELECT seller_bu, body FROM api_account_records")
         assert {bu for bu, _ in rows} == {USERS[user][1]}
         assert not [s for s in PRIVATE[other] if s in str(rows)]
+        for table in (readmodel.DEALS, readmodel.ACTIVITIES, readmodel.MEDDIC):  # the typed lists: scoped alike
+            rows = model.fetchall(f'SELECT * FROM "{table}"')
+            assert {r[1] for r in rows} <= {USERS[user][1]} and (rows or table != readmodel.DEALS), table
+            assert not [s for s in PRIVATE[other] if s in str(rows)], table
     _, corp = _readers(api.ws, "corp")
     assert {bu for bu, _ in corp.fetchall("SELECT seller_bu, body FROM api_account_records")} == {"bu_soft", "bu_serv"}
     body = api.get(f"{V1}/accounts/A2", user="soft").json()
