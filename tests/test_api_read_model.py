@@ -85,13 +85,18 @@ def test_read_model_answers_exactly_like_the_live_queries(api: Api) -> None:
 def test_bu_members_read_only_their_bus_rows_of_the_read_model(api: Api) -> None:
     engine = api.ws.engine
     # the shared rows carry no BU's private record (only counts per BU for the summary line)
-    shared = "".join(str(r) for r in engine.fetchall("SELECT * FROM api_account_360"))
+    shared = "".join(str(r) for t in (readmodel.SHARED, readmodel.CONTACTS, readmodel.SCORE_DETAILS)
+                     for r in engine.fetchall(f'SELECT * FROM "{t}"'))
     assert not [s for bu in PRIVATE.values() for s in bu if s in shared]
     for user, other in (("soft", "bu_serv"), ("serv", "bu_soft")):
         _, model = _readers(api.ws, user)
         rows = model.fetchall("SELECT seller_bu, body FROM api_account_records")
         assert {bu for bu, _ in rows} == {USERS[user][1]}
         assert not [s for s in PRIVATE[other] if s in str(rows)]
+        for table in (readmodel.DEALS, readmodel.ACTIVITIES, readmodel.MEDDIC):  # the typed lists: scoped alike
+            rows = model.fetchall(f'SELECT * FROM "{table}"')
+            assert {r[1] for r in rows} <= {USERS[user][1]} and (rows or table != readmodel.DEALS), table
+            assert not [s for s in PRIVATE[other] if s in str(rows)], table
     _, corp = _readers(api.ws, "corp")
     assert {bu for bu, _ in corp.fetchall("SELECT seller_bu, body FROM api_account_records")} == {"bu_soft", "bu_serv"}
     body = api.get(f"{V1}/accounts/A2", user="soft").json()
@@ -222,7 +227,8 @@ def test_a_large_workspace_writes_the_read_model_by_batches_with_the_same_rows(a
     engine = api.ws.engine
 
     def rows() -> dict[str, list[tuple]]:
-        return {t: engine.fetchall(f'SELECT * FROM "{t}" ORDER BY 1, 2') for t in (readmodel.SHARED, readmodel.RECORDS)}
+        return {t: sorted(engine.fetchall(f'SELECT * FROM "{t}"'), key=repr)
+                for t in (readmodel.SHARED, readmodel.RECORDS, *readmodel.ALL_TABLES[4:])}
 
     readmodel.build(api.ws)
     whole = rows()
@@ -239,8 +245,9 @@ def test_a_large_workspace_writes_the_read_model_by_batches_with_the_same_rows(a
     ids = sorted(ACCOUNTS)  # A2 A3 A4 G1 J5 N1 S1 S2
     assert ranges == [(None, ids[3]), (ids[3], ids[6]), (ids[6], None)]
     assert rows() == whole
-    ids = [r[0] for r in engine.fetchall(f'SELECT account_id FROM "{readmodel.RECORDS}"')]
-    assert ids == sorted(ids)  # stored in account order, as one statement writes them
+    for table in (readmodel.RECORDS, *readmodel.ALL_TABLES[4:]):
+        ids = [r[0] for r in engine.fetchall(f'SELECT account_id FROM "{table}"')]
+        assert ids == sorted(ids), table  # stored in account order, as one statement writes them
     assert readmodel.state(engine)[0]
     _same_as_live(api.ws)
 
@@ -251,7 +258,7 @@ def test_lookup_indexes_come_after_the_commit_and_reads_do_not_need_them(api: Ap
     In between, reads give the live answers and writes keep the model current, by scans."""
     engine = api.ws.engine
     names = {engine.index_name(table, column) for table, column in readmodel.INDEXES}
-    assert len(names) == 4
+    assert len(names) == 9
     build(api.ws, BuildOptions(as_of=fx.AS_OF, stages=["api"]))
     assert names <= engine.index_names()
     assert readmodel.state(engine)[0]
@@ -263,7 +270,7 @@ def test_lookup_indexes_come_after_the_commit_and_reads_do_not_need_them(api: Ap
     assert readmodel.state(engine)[0]  # refreshed without the indexes
     roles = {p["contact_id"]: p["buying_role"] for p in api.get(f"{V1}/accounts/A2", user="soft").json()["stakeholders"]["data"]}
     assert roles["C2"] == "influencer"
-    assert readmodel.prepare_reads(api.ws) == {"lookup_indexes": 4}
+    assert readmodel.prepare_reads(api.ws) == {"lookup_indexes": 9}
     assert names <= engine.index_names()
     assert readmodel.state(engine)[0]  # making the indexes leaves the stamp as it was
     assert readmodel.prepare_reads(api.ws) == {"lookup_indexes": 0}

@@ -8,15 +8,20 @@ from the same tables and with the same rules as the live read functions:
   and children, KPIs, score, score details, key account, open alerts, status history) as ready
   JSON text, the account's shared contacts (contacts without a seller BU) and, per seller BU,
   the counts of deals, activities and contacts behind the count-only `other_bus` lines;
-- `api_account_records`: one row per account and seller BU, that BU's **private** records
-  (deals, stakeholders, activities, campaigns, MEDDIC) as JSON. The table has a
-  `seller_bu` column, so the `ScopedReader` rewrites it like every BU-owned table: a BU member
-  reads their BU's row and nothing else; corporate roles read every row;
+- `api_account_records`: one row per account and seller BU, that BU's **private** stakeholders,
+  campaigns, alerts about its people and `bosses` as JSON;
+- `api_account_deals`, `api_account_activities`, `api_account_meddic` (`LISTS`): the long
+  private lists, one **typed** row per record (the live query's output expressions, no JSON),
+  sorted by account: writing them costs a sort, where their JSON arrays were half of the stage.
+  A 360 renders the account's rows to JSON in one indexed query (`list_sql`), with the same
+  expressions, order and limits as the live queries;
 - `api_tree_nodes`: one row per account, the tree node (hierarchy facts, status, revenue, grade)
   with its rank among its siblings; `api_tree_jvs`: joint ventures shown under a second parent.
 
-Each table is sorted on its look-up key and, once the build has committed, indexed on it
-(`prepare_reads`, the stage's `after` step), so a 360 costs two index look-ups.
+The private tables have a `seller_bu` column, so the `ScopedReader` rewrites them like every
+BU-owned table: a BU member reads their BU's rows and nothing else; corporate roles read every
+row. Each table is sorted on its look-up key and, once the build has committed, indexed on it
+(`prepare_reads`, the stage's `after` step), so a 360 costs three look-ups.
 
 **Freshness.** The stage records a *stamp* of what it was built from: a mark (table comment) on
 every table it reads — `accountree build`, `accountree score` or a hierarchy rebuild replace a
@@ -35,6 +40,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -53,11 +59,23 @@ RECORDS = "api_account_records"
 NODES = "api_tree_nodes"
 JVS = "api_tree_jvs"
 SCOPE = "api_refresh_scope"
-TABLES = (SHARED, RECORDS, NODES, JVS)
+# The long per-BU record lists, stored as typed rows (not JSON) sorted by account and rendered per
+# request (`list_sql`): section name → (table, limit). Meddic only where `kam_meddic` exists.
+DEALS, ACTIVITIES, MEDDIC = "api_account_deals", "api_account_activities", "api_account_meddic"
+CONTACTS, SCORE_DETAILS = "api_account_contacts", "api_account_score_details"
+# name → (table, limit, per BU: the table has `seller_bu` and is scoped like `deals`). The BU lists
+# first: their `seller_bu` types the column of `list_sql`'s union (PostgreSQL).
+LISTS = {"deals": (DEALS, 200, True), "activities": (ACTIVITIES, 50, True), "meddic": (MEDDIC, 20, True),
+         "contacts": (CONTACTS, 500, False), "score_details": (SCORE_DETAILS, None, False)}
+# lists of a table the workspace may lack: built only where it exists
+OPTIONAL_LISTS = {MEDDIC: "kam_meddic", SCORE_DETAILS: "score_details"}
+TABLES = (SHARED, RECORDS, NODES, JVS, DEALS, ACTIVITIES, CONTACTS)  # all there: the model can be current
+ALL_TABLES = (*TABLES, *OPTIONAL_LISTS)
 STAMP_KEY = "api.read_model.stamp"
 # The read model's layout: part of the stamp, so a model written by another version is not used.
-MODEL_VERSION = 5  # 3: person fields masked per BU; 4: tree nodes carry their subtree's consolidated figures;
-# 5: PostgreSQL writes JSON columns as text and money rounded as `tidy`, like its live reads
+MODEL_VERSION = 6  # 3: person fields masked per BU; 4: tree nodes carry their subtree's consolidated figures;
+# 5: PostgreSQL writes JSON columns as text and money rounded as `tidy`, like its live reads;
+# 6: deals, activities, MEDDIC, shared contacts and score details as typed rows rendered per request (`LISTS`)
 MARK_PREFIX = "accountree api read model "
 BUILD_HINT = "Run `accountree build` (or `accountree demo`) and reload."
 
@@ -292,7 +310,8 @@ def _alert_rows(cat: Catalog, scoped: Scope, shared: bool) -> Rows:
 
 
 def shared_sql(cat: Catalog, scoped: Scope) -> str:
-    """`account_id, body, shared_contacts`: body is the inner text of the 360's shared sections."""
+    """`account_id, body, body_tail, bu_counts`: the inner text of the 360's shared sections before
+    `score_details` and after it (a list table: `list_sql`), every BU's counts behind `other_bus`."""
     ctes = {"acc": Rows(f"accounts a WHERE true{_in_scope('a.account_id', scoped)}", ["a.account_id"],
                         _outs(cat, "a", "accounts", skip=HIDDEN), one=True)}
     sections: list[tuple[str, list[str]]] = [("account", ["acc.j"])]
@@ -335,11 +354,7 @@ def shared_sql(cat: Catalog, scoped: Scope) -> str:
         sections.append(("hierarchy", [Text(unavailable("hierarchy"))]))
     fact("kpis", "account_kpis", "k")
     fact("score", "scores", "s")
-    listing("score_details", "sd", Rows(
-        f"score_details d WHERE true{_in_scope('d.account_id', scoped)}", ["d.account_id"],
-        _outs(cat, "d", "score_details", ("pillar", "criterion", "field", "value", "rule", "points", "max_points",
-                                          "weight", "contribution")), "d.pillar, d.criterion")
-        if cat.has("score_details") else None, "score_details")
+    split = len(sections)  # here the reader puts `score_details`, rendered from its list table
     scope_cond = " AND ka.scope = 'account'" if "scope" in cat.columns("kam_accounts") else ""
     fact("key_account", "kam_accounts", "ka", scope_cond)
     listing("alerts", "alr", _alert_rows(cat, scoped, shared=True) if cat.has("kam_alerts") else None, "kam_alerts")
@@ -350,7 +365,6 @@ def shared_sql(cat: Catalog, scoped: Scope) -> str:
                                                 ("status", "entered_on", "left_on", "previous_status")),
                        "sh.entered_on DESC, sh.status", 30)
     listing("status_history", "hist", history, "kpi_status_history")
-    ctes["sc"] = _stakeholder_rows(cat, scoped, shared=True)
     # per seller BU, how many deals, activities and contacts: the count-only `other_bus` lines
     counts = " UNION ALL ".join(
         f"SELECT x.account_id, x.seller_bu, '{kind}' AS kind FROM {kind} x WHERE x.seller_bu IS NOT NULL"  # noqa: S608
@@ -363,26 +377,88 @@ def shared_sql(cat: Catalog, scoped: Scope) -> str:
         ["bc.account_id"], [("bu_id", "bc.seller_bu"), ("bu_name", "bc.bu_name"), ("deals", "bc.deals"),
                             ("activities", "bc.activities"), ("contacts", "bc.contacts")], "bc.seller_bu")
 
-    body = _concat([part for i, (name, parts) in enumerate(sections)
-                    for part in (Text(("," if i else "") + _json_str(name) + ":"), *parts)])
+    body, tail = (_concat([part for i, (name, parts) in enumerate(pieces)
+                           for part in (Text(("," if i else "") + _json_str(name) + ":"), *parts)])
+                  for pieces in (sections[:split], sections[split:]))
     joins = "".join(f" LEFT JOIN {alias} ON {alias}.k0 = acc.k0" for alias in ctes
                     if alias not in ("acc", "kids"))
     with_ = ", ".join(f"{alias} AS ({rows.sql()})" for alias, rows in ctes.items())
-    return (f"WITH {with_} SELECT acc.k0 AS account_id, {body} AS body, "  # noqa: S608 - built from the catalogue
-            f"coalesce(sc.j, '[]') AS shared_contacts, coalesce(buc.j, '[]') AS bu_counts FROM acc{joins}")
+    return (f"WITH {with_} SELECT acc.k0 AS account_id, {body} AS body, {tail} AS body_tail, "  # noqa: S608
+            f"coalesce(buc.j, '[]') AS bu_counts FROM acc{joins}")
 
 
 # -- private records, one row per account and seller BU ---------------------------------------
+# The orders of the long lists (`LISTS`): the build sorts by them, the per-request rendering too.
+LIST_ORDERS = {"deals": "d.close_date DESC NULLS LAST, d.deal_id", "activities": 't."date" DESC, t.activity_id',
+               "meddic": "m.amount_rc DESC NULLS LAST, m.deal_id",
+               "contacts": "c.end_date IS NOT NULL, c.name, c.contact_id", "score_details": "d.pillar, d.criterion"}
+
+
+def _list_rows(cat: Catalog, scoped: Scope) -> dict[str, Rows]:
+    """The long per-BU lists (`LISTS`) as the live queries select them, keyed by account and BU."""
+    rows = {
+        "deals": Rows(f"deals d WHERE true{_in_scope('d.account_id', scoped)}", ["d.account_id", "d.seller_bu"],
+                      _outs(cat, "d", "deals", ("deal_id", "seller_bu", "product", "stage", "amount_rc",
+                                                "gross_margin_rc", "created_at", "close_date", "owner")),
+                      LIST_ORDERS["deals"], LISTS["deals"][1]),
+        "activities": Rows(f"activities t WHERE true{_in_scope('t.account_id', scoped)}",
+                           ["t.account_id", "t.seller_bu"],
+                           _outs(cat, "t", "activities", ("activity_id", "date", "type", "topic", "weight", "seller_bu")),
+                           LIST_ORDERS["activities"], LISTS["activities"][1]),
+    }
+    if cat.has("kam_meddic"):
+        rows["meddic"] = Rows(f"kam_meddic m LEFT JOIN deals md ON md.deal_id = m.deal_id "
+                              f"WHERE true{_in_scope('m.account_id', scoped)}", ["m.account_id", "md.seller_bu"],
+                              _outs(cat, "m", "kam_meddic"), LIST_ORDERS["meddic"], LISTS["meddic"][1])
+    rows["contacts"] = _stakeholder_rows(cat, scoped, shared=True)  # the shared people (no seller BU)
+    if cat.has("score_details"):
+        rows["score_details"] = Rows(
+            f"score_details d WHERE true{_in_scope('d.account_id', scoped)}", ["d.account_id"],
+            _outs(cat, "d", "score_details", ("pillar", "criterion", "field", "value", "rule", "points", "max_points",
+                                              "weight", "contribution")), LIST_ORDERS["score_details"])
+    return rows
+
+
+def list_tables_sql(cat: Catalog, scoped: Scope) -> list[tuple[str, str]]:
+    """(table, select) of each long list: one typed row per record — `account_id`, for a BU's
+    lists `seller_bu` (so the `ScopedReader` filters the table by BU like `deals`), the JSON fields as `o_<field>` (a
+    prefix: no column of these tables is read as a person or a record key by the BU rules) and
+    the sort terms `s0, s1…` — sorted by account and BU, written without any JSON: `list_sql`
+    renders an account's rows per request, with the same expressions the live queries use."""
+    out = []
+    for name, rows in _list_rows(cat, scoped).items():
+        cols = [f"{rows.keys[0]} AS account_id"] + ([f"{rows.keys[1]} AS seller_bu"] if LISTS[name][2] else [])
+        cols += [f"{expr} AS {q('o_' + field)}" for field, expr in rows.outs]
+        cols += [f"{term} AS s{i}" for i, (term, _) in enumerate(_order_terms(rows.order))]
+        order = "1, 2" if LISTS[name][2] else "1"
+        out.append((LISTS[name][0], f"SELECT {', '.join(cols)} FROM {rows.source} ORDER BY {order}"))  # noqa: S608
+    return out
+
+
+@lru_cache(maxsize=64)
+def list_sql(tables: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """One account's long lists (parameter: the account id, once per list): `kind, seller_bu, j,
+    pos`, one row per record (`j` its JSON object, as the build's arrays held them), `pos` its
+    place in the live order within its list and BU; the caller keeps the first `LISTS[kind][1]`.
+    `tables`: (section name, the columns of its table) of each list table there is. A window
+    over the account's few rows: ~1.7 ms for the three lists, where three ordered `list()`
+    aggregates cost ~3.3 ms (mostly planning)."""
+    selects = []
+    for name, columns in tables:
+        obj = "struct_pack(" + ", ".join(f"{q(c[2:])} := r.{q(c)}" for c in columns if c.startswith("o_")) + ")"
+        order = ", ".join(f"r.s{i}{flags}" for i, (_, flags) in enumerate(_order_terms(LIST_ORDERS[name])))
+        bu, part = ("r.seller_bu", "PARTITION BY r.seller_bu ") if LISTS[name][2] else ("NULL", "")
+        selects.append(f"SELECT {lit(name)} AS kind, {bu} AS seller_bu, CAST(to_json({obj}) AS VARCHAR) AS j, "  # noqa: S608
+                       f"row_number() OVER ({part}ORDER BY {order}) AS pos "
+                       f"FROM {q(LISTS[name][0])} r WHERE r.account_id = ?")
+    return " UNION ALL ".join(selects) + " ORDER BY kind, seller_bu, pos"
+
+
 def records_sql(cat: Catalog, scoped: Scope) -> str:
+    """Per account and BU: the private records other than the long lists (`list_tables_sql`):
+    stakeholders, campaigns, the alerts about the BU's people, the `bosses`."""
     parts: dict[str, Rows] = {
-        "d": Rows(f"deals d WHERE true{_in_scope('d.account_id', scoped)}", ["d.account_id", "d.seller_bu"],
-                  _outs(cat, "d", "deals", ("deal_id", "seller_bu", "product", "stage", "amount_rc", "gross_margin_rc",
-                                            "created_at", "close_date", "owner")),
-                  "d.close_date DESC NULLS LAST, d.deal_id", 200),
         "c": _stakeholder_rows(cat, scoped, shared=False),
-        "t": Rows(f"activities t WHERE true{_in_scope('t.account_id', scoped)}", ["t.account_id", "t.seller_bu"],
-                  _outs(cat, "t", "activities", ("activity_id", "date", "type", "topic", "weight", "seller_bu")),
-                  't."date" DESC, t.activity_id', 50),
         "cp": Rows(f"campaign_accounts ca JOIN campaigns cm ON cm.campaign_id = ca.campaign_id "
                    f"WHERE true{_in_scope('ca.account_id', scoped)}", ["ca.account_id", "cm.seller_bu"],
                    _outs(cat, "cm", "campaigns", ("campaign_id", "name", "seller_bu", "channel", "start_date",
@@ -392,12 +468,7 @@ def records_sql(cat: Catalog, scoped: Scope) -> str:
         parts["al"] = _alert_rows(cat, scoped, shared=False)
     if "reports_to" in cat.columns("contacts"):
         parts["bs"] = _boss_rows(cat, scoped)
-    if cat.has("kam_meddic"):
-        parts["m"] = Rows(f"kam_meddic m LEFT JOIN deals md ON md.deal_id = m.deal_id "
-                          f"WHERE true{_in_scope('m.account_id', scoped)}", ["m.account_id", "md.seller_bu"],
-                          _outs(cat, "m", "kam_meddic"), "m.amount_rc DESC NULLS LAST, m.deal_id", 20)
-    names = {"d": "deals", "c": "stakeholders", "t": "activities", "cp": "campaigns", "m": "meddic", "al": "alerts",
-             "bs": "bosses"}
+    names = {"c": "stakeholders", "cp": "campaigns", "al": "alerts", "bs": "bosses"}
     keys = " UNION ".join(f"SELECT k0, k1 FROM {a}" for a in parts)  # noqa: S608 - CTE names
     body = _concat([part for i, a in enumerate(parts)
                     for part in (Text(("{" if not i else ",") + _json_str(names[a]) + ":"), f"coalesce({a}.j, '[]')")]
@@ -582,7 +653,8 @@ def _forget(ws: Workspace) -> None:
 
 # -- build and refresh -------------------------------------------------------------------------
 # The look-up keys of the API's reads and refreshes: a 360 by account, a tree slice by parent.
-INDEXES = ((SHARED, "account_id"), (RECORDS, "account_id"), (NODES, "account_id"), (NODES, "listed_under"))
+INDEXES = ((SHARED, "account_id"), (RECORDS, "account_id"), (NODES, "account_id"), (NODES, "listed_under"),
+           *((table, "account_id") for table, _, _ in LISTS.values()))
 
 
 def _legacy_index_name(table: str, column: str) -> str:
@@ -632,20 +704,24 @@ BUILD_BATCH = 50_000
 
 
 def _write_by_batches(engine: Engine, cat: Catalog) -> None:
-    """`api_account_360` and `api_account_records`, the accounts taken `BUILD_BATCH` at a time in
-    ranges of ids (every row of a source falls in exactly one range); one statement each when
-    they fit."""
+    """`api_account_360`, `api_account_records` and the long lists' tables, the accounts taken
+    `BUILD_BATCH` at a time in ranges of ids (every row of a source falls in exactly one range);
+    one statement each when they fit."""
     starts = [r[0] for r in engine.fetchall(  # the first id of each batch but the first: none if one fits
         "SELECT account_id FROM (SELECT account_id, row_number() OVER (ORDER BY account_id) AS rn FROM accounts) n "
         "WHERE rn % ? = 1 AND rn > 1 ORDER BY account_id", [BUILD_BATCH])]
+
+    def statements(scope: Scope) -> list[tuple[str, str]]:
+        return [(SHARED, shared_sql(cat, scope)), (RECORDS, records_sql(cat, scope)), *list_tables_sql(cat, scope)]
+
     if not starts:
-        engine.replace_table(SHARED, shared_sql(cat, False))
-        engine.replace_table(RECORDS, records_sql(cat, False))
+        for table, select in statements(False):
+            engine.replace_table(table, select)
         return
     ranges = list(zip([None, *starts], [*starts, None], strict=True))
     for i, scope in enumerate(ranges):  # the first range writes the tables, the others append
         params = {k: v for k, v in (("scope_low", scope[0]), ("scope_high", scope[1])) if v is not None}
-        for table, select in ((SHARED, shared_sql(cat, scope)), (RECORDS, records_sql(cat, scope))):
+        for table, select in statements(scope):
             if i == 0:
                 engine.replace_table(table, select, params)
             else:
@@ -659,11 +735,14 @@ def build(ws: Workspace) -> dict[str, Any]:
     leaks = _leaks(cat)
     with engine.transaction():
         if leaks or not cat.has("hierarchy"):
-            for table in TABLES:
+            for table in ALL_TABLES:
                 engine.execute(exp.Drop(tables=[exp.table_(table, quoted=True)], kind="TABLE", exists=True))
             _forget(ws)
             why = f"BU-owned shared sources: {', '.join(leaks)}" if leaks else "no hierarchy yet"
             return {"read_model": f"not built ({why}); the API reads live"}
+        for table, source in OPTIONAL_LISTS.items():  # no such list: no table of an earlier build left behind
+            if not cat.has(source):
+                engine.execute(exp.Drop(tables=[exp.table_(table, quoted=True)], kind="TABLE", exists=True))
         _write_by_batches(engine, cat)
         engine.replace_table(NODES, nodes_sql(cat, False))
         engine.replace_table(JVS, jvs_sql(cat))
@@ -702,7 +781,8 @@ def refresh(ws: Workspace, account_ids: Iterable[str], heads: Iterable[str] = ()
             if cat.has(table):
                 ids |= {r[0] for r in engine.fetchall(
                     f"SELECT account_id FROM {q(table)} WHERE group_head_id IN ({marks})", heads)}  # noqa: S608
-    if _leaks(cat) or not all(cat.has(t) for t in TABLES):
+    if (_leaks(cat) or not all(cat.has(t) for t in TABLES)
+            or any(cat.has(source) != cat.has(table) for table, source in OPTIONAL_LISTS.items())):
         _forget(ws)
         return 0
     with engine.transaction():
@@ -710,7 +790,7 @@ def refresh(ws: Workspace, account_ids: Iterable[str], heads: Iterable[str] = ()
         # temporary: private to this connection (each request has its own DuckDB cursor)
         engine.execute(f"CREATE TEMPORARY TABLE {q(SCOPE)} (account_id VARCHAR)")
         engine.insert_arrow(SCOPE, pa.table({"account_id": pa.array(sorted(ids), pa.string())}))
-        statements = [(SHARED, shared_sql(cat, True)), (RECORDS, records_sql(cat, True))]
+        statements = [(SHARED, shared_sql(cat, True)), (RECORDS, records_sql(cat, True)), *list_tables_sql(cat, True)]
         if heads:  # tree ranks are per parent: only whole groups are refreshed
             statements.append((NODES, nodes_sql(cat, True)))
         for table, select in statements:

@@ -1,5 +1,6 @@
 """The `api` build stage, last in the build: the read model of the REST API and the dashboard
-(`accountree.api.readmodel`) — account 360s, BU records and tree nodes, one indexed row each."""
+(`accountree.api.readmodel`) — account 360s, BU records, typed record lists and tree nodes,
+indexed by account."""
 
 from __future__ import annotations
 
@@ -15,5 +16,5 @@ def run(ws: Workspace, options: BuildOptions) -> dict[str, Any]:
 
 
 # the look-up indexes are made once the build has committed (`readmodel.ensure_indexes`)
-STAGE = BuildStage("api", "API read model: account 360s, BU records and tree nodes, one indexed row each", run,
-                   after=readmodel.prepare_reads)
+STAGE = BuildStage("api", "API read model: account 360s, BU records, record lists and tree nodes, indexed by account",
+                   run, after=readmodel.prepare_reads)

@@ -1,8 +1,10 @@
 """Reads served from the build's read model (`accountree.api.readmodel`) when it matches the workspace.
 
-The account 360 is two index look-ups: the shared sections, stored as ready JSON and sent as they
-are, and the caller's BU rows of `api_account_records` — read through the `ScopedReader`, which
-filters that table by seller BU like any BU-owned table. Rows of several BUs (corporate roles) are
+The account 360 is three look-ups: the shared sections, stored as ready JSON and sent as they
+are; the caller's BU rows of `api_account_records` (stakeholders, campaigns, alerts); and the
+account's deals, activities, MEDDIC, shared contacts and score details, typed rows of the list
+tables rendered to JSON by one query (`readmodel.list_sql`). The last two are read through the `ScopedReader`, which filters
+those tables by seller BU like any BU-owned table. Rows of several BUs (corporate roles) are
 merged in the live queries' order and limits. Tree nodes come from `api_tree_nodes`.
 """
 
@@ -12,6 +14,7 @@ import json
 from typing import Any
 
 from accountree.api.access import ScopedReader
+from accountree.api.readmodel import LISTS, SCORE_DETAILS, list_sql, unavailable
 from accountree.api.server import to_json_bytes
 from accountree.errors import NotFoundError
 
@@ -49,8 +52,30 @@ def _merge(kind: str, lists: list[list[dict[str, Any]]]) -> list[dict[str, Any]]
     return rows[:limit] if limit else rows
 
 
+def _lists(r: ScopedReader, account_id: str) -> tuple[dict[str, list[list[dict[str, Any]]]], dict[str, list[str]]]:
+    """The account's rows of the typed list tables (`readmodel.LISTS`), rendered to JSON by one
+    query: deals, activities and MEDDIC per BU the caller may see (BU-owned tables, scoped like
+    `deals`), the shared contacts, and the score details as JSON texts (sent as they are)."""
+    tables = tuple((name, r.columns(table)) for name, (table, _, _) in LISTS.items() if r.has(table))
+    lists: dict[str, list[list[dict[str, Any]]]] = {name: [] for name in LISTS}
+    texts: dict[str, list[str]] = {"score_details": []}
+    if tables:
+        last: tuple[str, str | None] | None = None
+        for kind, bu, text, *_ in r.fetchall(list_sql(tables), [account_id] * len(tables)):
+            if kind in texts:
+                texts[kind].append(text)
+                continue
+            if (kind, bu) != last:
+                lists[kind].append([])
+                last = (kind, bu)
+            rows, limit = lists[kind][-1], LISTS[kind][1]
+            if limit is None or len(rows) < limit:
+                rows.append(json.loads(text))
+    return lists, texts
+
+
 def _shared_row(r: ScopedReader, account_id: str) -> tuple[str, str, str, str] | None:
-    rows = r.fetchall("SELECT account_id, body, shared_contacts, bu_counts FROM api_account_360 WHERE account_id = ?",
+    rows = r.fetchall("SELECT account_id, body, body_tail, bu_counts FROM api_account_360 WHERE account_id = ?",
                       [account_id])
     return rows[0] if rows else None
 
@@ -64,21 +89,25 @@ def account_360_json(r: ScopedReader, account_id: str) -> bytes:
         row = _shared_row(r, resolve_account(r, account_id))  # a merged id: its survivor, or NotFound
         if row is None:
             raise NotFoundError(f"no account {account_id!r}", hint="Search accounts by name with /api/v1/search?q=…")
-    account_id, shared, shared_contacts, bu_counts = row
+    account_id, body, tail, bu_counts = row
     # BU-owned: the ScopedReader keeps the rows of the caller's BU (all rows for corporate roles).
-    records = [json.loads(body) for _, body in r.fetchall(
+    records = [json.loads(text) for _, text in r.fetchall(
         "SELECT seller_bu, body FROM api_account_records WHERE account_id = ? ORDER BY seller_bu", [account_id])]
-    people = json.loads(shared_contacts)
-    stakeholders = _merge("stakeholders", [people] + [x["stakeholders"] for x in records])
+    lists, texts = _lists(r, account_id)
+    # the shared sections, with the score details in their place (not BU-owned: one list, or none)
+    details = ('{"available":true,"data":[' + ",".join(texts["score_details"]) + "]}" if r.has(SCORE_DETAILS)
+               else unavailable("score_details"))
+    shared = body + ',"score_details":' + details + "," + tail
+    stakeholders = _merge("stakeholders", lists["contacts"] + [x["stakeholders"] for x in records])
     bosses = {b["contact_id"]: b["reports_to"] for x in records for b in x.get("bosses", [])}
     if bosses:  # managers private to a BU the caller reads: named again (see readmodel._boss_rows)
         stakeholders = [{**p, "reports_to": bosses[p["contact_id"]]} if p["contact_id"] in bosses else p
                         for p in stakeholders]
     private = {
-        "meddic": {"available": r.has("kam_meddic"), "data": _merge("meddic", [x.get("meddic", []) for x in records])},
-        "deals": {"available": True, "data": _merge("deals", [x["deals"] for x in records])},
+        "meddic": {"available": r.has("kam_meddic"), "data": _merge("meddic", lists["meddic"])},
+        "deals": {"available": True, "data": _merge("deals", lists["deals"])},
         "stakeholders": {"available": True, "data": stakeholders},
-        "activities": {"available": True, "data": _merge("activities", [x["activities"] for x in records])},
+        "activities": {"available": True, "data": _merge("activities", lists["activities"])},
         "campaigns": {"available": True, "data": _merge("campaigns", [x["campaigns"] for x in records])},
         "other_bus": r.other_bu_activity(account_id, json.loads(bu_counts)) if r.principal.scope_bu is not None else [],
     }

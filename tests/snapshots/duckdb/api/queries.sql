@@ -51,3 +51,9 @@ SELECT count(*) FROM "api_account_records";
 SELECT count(*) FROM "api_tree_nodes";
 
 SELECT count(*) FROM "api_tree_jvs";
+
+SELECT count(*) FROM "api_account_deals";
+
+SELECT count(*) FROM "api_account_activities";
+
+SELECT count(*) FROM "api_account_contacts";

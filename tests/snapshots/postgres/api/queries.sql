@@ -53,3 +53,9 @@ SELECT COUNT(*) FROM "api_account_records";
 SELECT COUNT(*) FROM "api_tree_nodes";
 
 SELECT COUNT(*) FROM "api_tree_jvs";
+
+SELECT COUNT(*) FROM "api_account_deals";
+
+SELECT COUNT(*) FROM "api_account_activities";
+
+SELECT COUNT(*) FROM "api_account_contacts";

@@ -1,0 +1,1 @@
+SELECT t.account_id AS account_id, t.seller_bu AS seller_bu, t."activity_id" AS "o_activity_id", t."date" AS "o_date", t."type" AS "o_type", t."topic" AS "o_topic", t."weight" AS "o_weight", t."seller_bu" AS "o_seller_bu", t."date" AS s0, t.activity_id AS s1 FROM activities t WHERE true ORDER BY 1, 2;

@@ -1,0 +1,1 @@
+SELECT d.account_id AS account_id, d."pillar" AS "o_pillar", d."criterion" AS "o_criterion", d."field" AS "o_field", d."value" AS "o_value", d."rule" AS "o_rule", d."points" AS "o_points", d."max_points" AS "o_max_points", d."weight" AS "o_weight", d."contribution" AS "o_contribution", d.pillar AS s0, d.criterion AS s1 FROM score_details AS d WHERE TRUE ORDER BY 1;
