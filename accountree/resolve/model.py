@@ -1,4 +1,7 @@
-"""The probabilistic record-linkage model (splink, Fellegi-Sunter) on an in-memory DuckDB.
+"""The probabilistic record-linkage model (splink, Fellegi-Sunter) on an in-memory DuckDB or on Spark.
+
+One definition (DuckDB dialect); `linkage.py` gives splink's backend and the model's SQL functions
+(`ModelOptions.engine`: "duckdb" or "spark").
 
 `score_pairs(features, options)` trains the model without labels and returns the blocked pairs at
 or above `options.floor` with their match probability and the level each comparison fell into
