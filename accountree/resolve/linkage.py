@@ -31,6 +31,9 @@ SPARK_CONFIG = {"spark.sql.legacy.sizeOfNull": "false"}
 # Shuffle partitions on a local master (Spark's 200 are for a cluster: on a few cores each of
 # splink's steps then costs 200 tasks); on a cluster the session's own setting is kept.
 LOCAL_SHUFFLE_PARTITIONS = 8
+# Heap of a local-mode driver started here (`$ACCOUNTREE_SPARK_DRIVER_MEMORY`); it only applies when
+# the session starts here (a running session keeps its own).
+LOCAL_DRIVER_MEMORY = "4g"
 
 
 @dataclass
@@ -107,7 +110,10 @@ def spark_backend(master: str | None, same_words, within_edits) -> Iterator[Back
 
     local = (master or os.environ.get("ACCOUNTREE_SPARK_MASTER") or "local").startswith("local")
     # first: without pyspark, a MissingDependencyError that says what to install
-    session = spark_session(master, shuffle_partitions=LOCAL_SHUFFLE_PARTITIONS if local else None, config=SPARK_CONFIG)
+    config = dict(SPARK_CONFIG)
+    if local:  # the driver is the executor: Spark's 1 GB heap ran out at 25 k accounts (a hang, not an error)
+        config["spark.driver.memory"] = os.environ.get("ACCOUNTREE_SPARK_DRIVER_MEMORY", LOCAL_DRIVER_MEMORY)
+    session = spark_session(master, shuffle_partitions=LOCAL_SHUFFLE_PARTITIONS if local else None, config=config)
     from pyspark.sql.functions import arrow_udf
     from splink import SparkAPI
 
