@@ -108,11 +108,17 @@ def spark_backend(master: str | None, same_words, within_edits) -> Iterator[Back
     splink's intermediate tables are persisted (memory, then disk) and uncached at the end."""
     from accountree.store.spark_engine import spark_session
 
-    local = (master or os.environ.get("ACCOUNTREE_SPARK_MASTER") or "local").startswith("local")
-    # first: without pyspark, a MissingDependencyError that says what to install
+    try:  # a running session (a build's, a test's) keeps its settings but for SPARK_CONFIG
+        from pyspark.sql import SparkSession
+
+        running = SparkSession.getActiveSession() is not None
+    except ModuleNotFoundError:
+        running = False
+    local = not running and (master or os.environ.get("ACCOUNTREE_SPARK_MASTER") or "local").startswith("local")
     config = dict(SPARK_CONFIG)
     if local:  # the driver is the executor: Spark's 1 GB heap ran out at 25 k accounts (a hang, not an error)
         config["spark.driver.memory"] = os.environ.get("ACCOUNTREE_SPARK_DRIVER_MEMORY", LOCAL_DRIVER_MEMORY)
+    # first: without pyspark, a MissingDependencyError that says what to install
     session = spark_session(master, shuffle_partitions=LOCAL_SHUFFLE_PARTITIONS if local else None, config=config)
     from pyspark.sql.functions import arrow_udf
     from splink import SparkAPI
