@@ -142,6 +142,8 @@ def bench_resolve(
     names_file: Annotated[str | None, typer.Option(help="With --all: a `variant -> canonical` names list to score "
                                                    "too (e.g. cncf/gitdm's company-names-mapping).")] = None,
     shared: Annotated[str, typer.Option(help="With --all: the folder of the labelled data.")] = "../shared/data",
+    engine: Annotated[str, typer.Option(help="Where the model scores the pairs (demo only): 'duckdb' or 'spark'.")] = "duckdb",
+    spark_master: Annotated[str | None, typer.Option("--spark-master", help="With --engine spark.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Precision, recall and F1 of auto-merges and of the review queue against the demo's ground truth."""
@@ -154,8 +156,13 @@ def bench_resolve(
                 console.print(table_of(rows, title="bench resolve --all (pairwise; auto = merged clusters)"))
         run(as_json, table)
         return
-    run(as_json, lambda: _show(_call("resolve_bench", "run_resolve_bench", accounts=accounts, seed=seed), as_json,
-                               "bench resolve"))
+    def demo() -> dict:
+        from accountree.resolve.pipeline import ResolveOptions
+
+        options = ResolveOptions(engine=engine, spark_master=spark_master)
+        options.check()
+        return _call("resolve_bench", "run_resolve_bench", accounts=accounts, seed=seed, options=options)
+    run(as_json, lambda: _show(demo(), as_json, "bench resolve"))
 
 
 @bench_app.command("all")

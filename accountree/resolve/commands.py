@@ -24,13 +24,15 @@ resolve_app = typer.Typer(help="Find duplicate accounts, merge the sure ones, qu
 _FIELDS = ("account_id", "name", "domain", "country", "city", "industry", "siren", "lei", "duns", "parent_id", "source")
 
 
-def _options(auto_threshold: float | None, review_threshold: float | None, seed: int, ws) -> Any:
+def _options(auto_threshold: float | None, review_threshold: float | None, seed: int, ws, engine: str = "duckdb",
+             spark_master: str | None = None) -> Any:
     from accountree.resolve.pipeline import ResolveOptions
 
     auto = auto_threshold if auto_threshold is not None else float(ws.meta("resolve.auto_threshold") or DEFAULT_AUTO)
     review = review_threshold if review_threshold is not None else float(
         ws.meta("resolve.review_threshold") or DEFAULT_REVIEW)
-    options = ResolveOptions(auto_threshold=auto, review_threshold=min(review, auto), seed=seed)
+    options = ResolveOptions(auto_threshold=auto, review_threshold=min(review, auto), seed=seed, engine=engine,
+                             spark_master=spark_master)
     options.check()
     return options
 
@@ -46,6 +48,11 @@ def resolve_command(
     save_thresholds: Annotated[bool, typer.Option("--save-thresholds", help="Remember the thresholds given.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what `resolve --auto` would merge; write nothing.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the model's random sampling (same seed, same result).")] = 42,
+    engine: Annotated[str, typer.Option(
+        help="Where the model scores the pairs: 'duckdb' (in memory) or 'spark' (splink's Spark backend; "
+             "needs accountree[spark]). Same pairs, same weights.")] = "duckdb",
+    spark_master: Annotated[str | None, typer.Option(
+        "--spark-master", help="Spark master URL for --engine spark [default: local[*]].")] = None,
     workspace_: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -56,7 +63,7 @@ def resolve_command(
 
     def action() -> None:
         with workspace(workspace_) as ws:
-            options = _options(auto_threshold, review_threshold, seed, ws)
+            options = _options(auto_threshold, review_threshold, seed, ws, engine, spark_master)
             if save_thresholds:
                 ws.set_meta("resolve.auto_threshold", str(options.auto_threshold))
                 ws.set_meta("resolve.review_threshold", str(options.review_threshold))

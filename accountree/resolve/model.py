@@ -1,4 +1,7 @@
-"""The probabilistic record-linkage model (splink, Fellegi-Sunter) on an in-memory DuckDB.
+"""The probabilistic record-linkage model (splink, Fellegi-Sunter) on an in-memory DuckDB or on Spark.
+
+One definition (DuckDB dialect); `linkage.py` gives splink's backend and the model's SQL functions
+(`ModelOptions.engine`: "duckdb" or "spark").
 
 `score_pairs(features, options)` trains the model without labels and returns the blocked pairs at
 or above `options.floor` with their match probability and the level each comparison fell into
@@ -37,7 +40,9 @@ import duckdb
 import pyarrow as pa
 from rapidfuzz.distance import Levenshtein
 
+from accountree.errors import ConfigError
 from accountree.resolve.guard import extra_words
+from accountree.resolve.linkage import ENGINES, Backend, duckdb_backend, spark_backend
 
 _NAME_LEVELS = [
     {"sql_condition": "name_norm_l IS NULL OR name_norm_r IS NULL", "label_for_charts": "name missing",
@@ -52,7 +57,7 @@ _NAME_LEVELS = [
     # `accountree_within_edits(a, b, k)` is levenshtein(a, b) <= k (`_within_edits_arrow`: bounded, ~20x faster)
     # one typo, the first letter kept, in names of 5+ letters ("Burley" / "Hurley", "Dixon" / "Nixon",
     # "SAP" / "SIP": a rhyme or a short name, not a typo — real lists showed these as the wrong merges)
-    {"sql_condition": "abs(len(name_norm_l) - len(name_norm_r)) <= 1 AND least(len(name_norm_l), len(name_norm_r)) >= 5 "
+    {"sql_condition": "abs(length(name_norm_l) - length(name_norm_r)) <= 1 AND least(length(name_norm_l), length(name_norm_r)) >= 5 "
                       "AND left(name_norm_l, 1) = left(name_norm_r, 1) AND accountree_within_edits(name_norm_l, name_norm_r, 1)",
      "label_for_charts": "one typo",
      "m_probability": 0.2},
@@ -62,11 +67,11 @@ _NAME_LEVELS = [
                       "AND accountree_same_words(tokens_l, tokens_r, legal_form_l, legal_form_r)", "label_for_charts": "same words up to "
      "abbreviations and typos", "m_probability": 0.1},
     {"sql_condition": "jaro_winkler_similarity(name_norm_l, name_norm_r) >= 0.95 OR "
-                      "(len(name_norm_l) >= 10 AND abs(len(name_norm_l) - len(name_norm_r)) <= 2 "
+                      "(length(name_norm_l) >= 10 AND abs(length(name_norm_l) - length(name_norm_r)) <= 2 "
                       "AND accountree_within_edits(name_norm_l, name_norm_r, 2))",
      "label_for_charts": "name very similar", "m_probability": 0.06},
     {"sql_condition": "jaro_winkler_similarity(name_norm_l, name_norm_r) >= 0.88 OR "
-                      "len(list_intersect(tokens_l, tokens_r)) * 3 >= 2 * greatest(len(tokens_l), len(tokens_r))",
+                      "array_length(array_intersect(tokens_l, tokens_r)) * 3 >= 2 * greatest(array_length(tokens_l), array_length(tokens_r))",
      "label_for_charts": "name similar", "m_probability": 0.07},
     {"sql_condition": "jaro_winkler_similarity(name_norm_l, name_norm_r) >= 0.8", "label_for_charts": "name close",
      "m_probability": 0.03},
@@ -154,6 +159,8 @@ class ModelOptions:
     prior: float | None = None  # probability two random records match; None: estimated
     floor: float = 0.05  # pairs scored below this probability are not returned
     memory_limit: str = "4GB"  # of the linkage's DuckDB; beyond it DuckDB spills to disk
+    engine: str = "duckdb"  # where splink runs: "duckdb" (in memory) or "spark" (`linkage.py`)
+    spark_master: str | None = None  # with engine "spark": its master URL (default local[*])
 
 
 def _same_words(left: list[str] | None, right: list[str] | None, form_l: str | None = None,
@@ -282,7 +289,7 @@ def tf_lookup(distinct: pa.Table) -> pa.Table:
                      "tf_name_norm": pa.array([(c - 2) / total for _, c in common], pa.float64())})
 
 
-def _blocked_u(con: duckdb.DuckDBPyConnection, table: str, linker, features: pa.Table,
+def _blocked_u(backend: Backend, table: str, linker, features: pa.Table,
                u_max_pairs: float, model=None) -> dict[str, dict[int, float]]:
     """u of every level from the blocked pairs: count(level) / non-null pairs of the comparison.
 
@@ -303,8 +310,9 @@ def _blocked_u(con: duckdb.DuckDBPyConnection, table: str, linker, features: pa.
     for comparison in linker._settings_obj.comparisons:
         name = comparison.output_column_name
         gamma = comparison._gamma_column_name
-        counts = dict(con.execute(f"SELECT {gamma}, count(*) FROM (SELECT DISTINCT {gamma}, dup_l, dup_r "  # noqa: S608
-                                  f"FROM {table} WHERE NOT repeat) GROUP BY 1").fetchall())
+        found_at = backend.query(f"SELECT {gamma}, count(*) AS pairs FROM (SELECT DISTINCT {gamma}, dup_l, dup_r "  # noqa: S608
+                                 f"FROM {table} WHERE NOT is_repeat) v GROUP BY {gamma}")
+        counts = dict(zip(found_at.column(0).to_pylist(), found_at.column(1).to_pylist(), strict=True))
         nonnull = _nonnull_pairs(features, NULL_COLUMNS[name])
         sampled_nonnull = min(u_max_pairs, nonnull)
         used[name] = {}
@@ -356,7 +364,7 @@ def _closure_pairs(left: list, right: list) -> tuple[int, dict]:
     return sum(k * (k - 1) // 2 for k in sizes.values()), component
 
 
-def _near_name_prior(con: duckdb.DuckDBPyConnection, table: str, linker, records: int) -> float:
+def _near_name_prior(backend: Backend, table: str, linker, records: int) -> float:
     """The prior from the blocked pairs whose names are near-certain (`NEAR_NAME_LEVELS`) and that
     nothing contradicts (no conflicting id, no other country, no other domain): the pairs of records
     that these links put in one cluster (transitive closure: a company written a hundred ways is
@@ -370,22 +378,22 @@ def _near_name_prior(con: duckdb.DuckDBPyConnection, table: str, linker, records
     levels = {c.output_column_name: {lv.label_for_charts: lv.comparison_vector_value
                                      for lv in c._comparison_levels_excluding_null} for c in settings.comparisons}
     near = ", ".join(str(int(levels["name"][label])) for label in NEAR_NAME_LEVELS)
-    query = (f"SELECT DISTINCT dup_l, dup_r FROM {table} WHERE NOT repeat AND gamma_name IN ({near}) "  # noqa: S608
+    query = (f"SELECT DISTINCT dup_l, dup_r FROM {table} WHERE NOT is_repeat AND gamma_name IN ({near}) "  # noqa: S608
              f"AND gamma_ids <> {int(levels['ids']['conflicting ids'])} "
              f"AND gamma_country <> {int(levels['country']['country different'])} "
              f"AND gamma_domain <> {int(levels['domain']['domain different'])}")
-    near_pairs = con.sql(query).to_arrow_table()
+    near_pairs = backend.query(query)
     count, component = _closure_pairs(near_pairs.column(0).to_pylist(), near_pairs.column(1).to_pylist())
     pairs = records * (records - 1) / 2  # records: the distinct ones
     estimate = min(0.5, count / pairs) if pairs else 0.0
     if estimate > settings._probability_two_random_records_match:
         settings._probability_two_random_records_match = estimate
         if count >= MIN_CLOSURE_PAIRS:
-            _name_m_from_closure(con, table, settings, component, count)
+            _name_m_from_closure(backend, table, settings, component, count)
     return settings._probability_two_random_records_match
 
 
-def _name_m_from_closure(con: duckdb.DuckDBPyConnection, table: str, settings, component: dict, count: int) -> None:
+def _name_m_from_closure(backend: Backend, table: str, settings, component: dict, count: int) -> None:
     """m of the name levels = the share of the closure's pairs that the blocks hold at that level.
 
     The defaults (one typo 0.2, same name 0.55…) describe a list where a company has two or three
@@ -395,13 +403,12 @@ def _name_m_from_closure(con: duckdb.DuckDBPyConnection, table: str, settings, c
     the duplicates and "one typo" weighed nothing. Levels no closure pair reached keep their default."""
     comp = pa.table({"dup_id": pa.array(list(component), pa.int64()),
                      "comp": pa.array(list(component.values()), pa.int64())})
-    con.register("accountree_components", comp)
-    rows = con.execute(
-        f"SELECT gamma_name, count(*) FROM (SELECT DISTINCT gamma_name, dup_l, dup_r FROM {table} "  # noqa: S608
-        "WHERE NOT repeat) v JOIN accountree_components a ON a.dup_id = v.dup_l "
-        "JOIN accountree_components b ON b.dup_id = v.dup_r WHERE a.comp = b.comp GROUP BY 1").fetchall()
-    con.unregister("accountree_components")
-    inside = dict(rows)
+    backend.register(comp, "accountree_components")
+    rows = backend.query(
+        f"SELECT gamma_name, count(*) AS pairs FROM (SELECT DISTINCT gamma_name, dup_l, dup_r FROM {table} "  # noqa: S608
+        "WHERE NOT is_repeat) v JOIN accountree_components a ON a.dup_id = v.dup_l "
+        "JOIN accountree_components b ON b.dup_id = v.dup_r WHERE a.comp = b.comp GROUP BY gamma_name")
+    inside = dict(zip(rows.column(0).to_pylist(), rows.column(1).to_pylist(), strict=True))
     for comparison in settings.comparisons:
         if comparison.output_column_name != "name":
             continue
@@ -431,8 +438,9 @@ def _apply_u(linker, used: dict[str, dict[int, float]]) -> None:
                 level.u_probability = u
 
 
-def _compare_blocked_pairs(linker, con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Compare every blocked pair once; `table` (a view) gives its comparison levels (gamma_<comparison>).
+def _compare_blocked_pairs(linker):
+    """Compare every blocked pair once; returns splink's output and a subquery on it giving each
+    pair's comparison levels (gamma_<comparison>), `FROM`-ready (the pairs are stored once).
 
     splink's predict gives per-comparison match weights, not levels; the weights are set for this
     pass to -(level + 1) (m = 2^-(level+1), u = 1: exact in floating point, 0 for a null level),
@@ -450,10 +458,10 @@ def _compare_blocked_pairs(linker, con: duckdb.DuckDBPyConnection, table: str) -
             level._m_probability, level._u_probability = m, u
     levels = ", ".join(f"CAST(-mw_{c} - 1 AS TINYINT) AS gamma_{c}" for c in COMPARISONS)
     # splink's TF adjustment of this pass (u = 1): -log2(tf) of the name, 0 without adjustment
-    con.execute(f"CREATE VIEW {table} AS SELECT p.unique_id_l, p.unique_id_r, {levels}, "  # noqa: S608 - constants
-                f"coalesce(p.mw_tf_adj_name, 0) AS tf_name, least(p.dup_id_l, p.dup_id_r) AS dup_l, "
-                f"greatest(p.dup_id_l, p.dup_id_r) AS dup_r, p.dup_id_l = p.dup_id_r AS repeat "
-                f"FROM {compared.physical_name} p")  # a view: the pairs are stored once
+    return compared, (f"(SELECT p.unique_id_l, p.unique_id_r, {levels}, "  # noqa: S608 - constants
+                      f"coalesce(p.mw_tf_adj_name, 0) AS tf_name, least(p.dup_id_l, p.dup_id_r) AS dup_l, "
+                      f"greatest(p.dup_id_l, p.dup_id_r) AS dup_r, p.dup_id_l = p.dup_id_r AS is_repeat "
+                      f"FROM {compared.physical_name} p) gammas")
 
 
 def _weights_sql(linker) -> tuple[list[str], str]:
@@ -477,7 +485,7 @@ def _weights_sql(linker) -> tuple[list[str], str]:
             case = f"{case} + CASE {adjust} ELSE CAST(0 AS DOUBLE) END"
         parts.append(f"{case} AS mw_{comparison.output_column_name}")
     prior = settings._probability_two_random_records_match
-    return parts, repr(math.log2(prior / (1 - prior)))
+    return parts, f"CAST({math.log2(prior / (1 - prior))!r} AS DOUBLE)"
 
 
 @dataclass
@@ -497,44 +505,74 @@ def score_pairs(features: pa.Table, options: ModelOptions | None = None) -> Scor
     """Train the model on `features` and score the blocked pairs (see `Scored`).
 
     Steps: prior from near-certain rules; u by random sampling; every blocked pair compared once
-    (splink's predict without threshold, kept in the linkage DuckDB: the comparison levels); u of
+    (splink's predict without threshold, kept by the backend: the comparison levels); u of
     the rare levels recounted on those pairs (`_blocked_u`); m by EM; then the weights are summed
-    over the stored comparison levels in SQL and the pairs below `floor` left out.
+    over the stored comparison levels in SQL and the pairs below `floor` left out. The same model
+    on splink's DuckDB (`options.engine="duckdb"`) or Spark backend (`"spark"`, `linkage.py`).
     """
-    with _words_pool(features.num_rows) as same_words:
-        return _score_pairs(features, options, same_words)
-
-
-def _score_pairs(features: pa.Table, options: ModelOptions | None, same_words) -> Scored:
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-
     options = options or ModelOptions()
+    if options.engine not in ENGINES:
+        raise ConfigError(f"the linkage engine must be one of {', '.join(ENGINES)}, not {options.engine!r}")
     if features.num_rows < 2:
         return Scored(pa.table({"unique_id_l": pa.array([], pa.string()), "unique_id_r": pa.array([], pa.string()),
                                 "match_weight": pa.array([], pa.float64()),
                                 "match_probability": pa.array([], pa.float64())}), {})
+    if options.engine == "spark":  # Spark runs the UDFs in its own Python workers
+        with spark_backend(options.spark_master, _same_words_arrow, _within_edits_arrow) as backend:
+            return _score_pairs(features, options, backend)
+    with _words_pool(features.num_rows) as same_words, \
+            duckdb_backend(options.memory_limit, same_words, _within_edits_arrow) as backend:
+        return _score_pairs(features, options, backend)
+
+
+def comparisons(backend: Backend) -> list[dict]:
+    """`COMPARISONS` with each level's SQL rendered for the backend (the one definition, DuckDB dialect)."""
+    return [{**comparison, "comparison_levels": [{**level, "sql_condition": backend.sql(level["sql_condition"])}
+                                                  if level["sql_condition"] != "ELSE" else level
+                                                  for level in comparison["comparison_levels"]]}
+            for comparison in COMPARISONS.values()]
+
+
+def u_sample(distinct: pa.Table, max_pairs: float, seed: int) -> tuple[pa.Table, float]:
+    """The records whose pairs give the sampled u, and the `max_pairs` that makes splink take all
+    of their pairs. They are the records splink's random sampling picks on DuckDB (its
+    `proportion_sample_sql`: a hash of the id and the seed), on every backend: Spark's hash is
+    another function, and the same seed drew other records there (other u, other weights)."""
+    from splink.internals.dialects import DuckDBDialect
+    from splink.internals.estimate_u import _rows_needed_for_n_pairs
+    from splink.internals.input_column import InputColumn
+
+    proportion = _rows_needed_for_n_pairs(max_pairs) / max(distinct.num_rows, 1)
+    if proportion >= 1:
+        return distinct, max_pairs
+    where = DuckDBDialect().proportion_sample_sql(proportion, [InputColumn("unique_id", sqlglot_dialect_str="duckdb")],
+                                                  seed=seed)
+    ids = pa.table({"unique_id": distinct.column("unique_id"), "row": pa.array(range(distinct.num_rows), pa.int64())})
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("records", ids)
+        rows = con.sql(f"SELECT row FROM records WHERE 1=1 {where} ORDER BY row").to_arrow_table()  # noqa: S608
+    finally:
+        con.close()
+    if rows.num_rows < 2:
+        return distinct, max_pairs
+    return distinct.take(rows.column("row")), rows.num_rows * (rows.num_rows - 1) / 2
+
+
+def _score_pairs(features: pa.Table, options: ModelOptions, backend: Backend) -> Scored:
+    from splink import Linker, SettingsCreator, block_on
+
     for name in ("splink", "splink.internals"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    con = duckdb.connect(":memory:")
-    con.execute("SET threads = 2")
-    con.execute("SET enable_progress_bar = false")
-    con.execute("SET preserve_insertion_order = false")
-    con.execute("SET memory_limit = ?", [options.memory_limit])
-    con.create_function("accountree_same_words", same_words,
-                        [duckdb.list_type(str), duckdb.list_type(str), str, str], bool, type="arrow",
-                        side_effects=False, null_handling="special")
-    con.create_function("accountree_within_edits", _within_edits_arrow, [str, str, int], bool, type="arrow",
-                        side_effects=False, null_handling="special")
     keys = dup_keys(features)
     ids: dict[str, int] = {}
     features = features.append_column("dup_key", pa.array(keys, pa.string())).append_column(
         "dup_id", pa.array([ids.setdefault(k, len(ids)) for k in keys], pa.int64()))
     distinct = distinct_records(features)
-    db_api = DuckDBAPI(connection=con)
-    data = db_api.register(features, table_name="accounts_features")
+    data = backend.register(features, "accounts_features")
     settings = SettingsCreator(
         link_type="dedupe_only",
-        comparisons=list(COMPARISONS.values()),
+        comparisons=comparisons(backend),
         blocking_rules_to_generate_predictions=[block_on(*cols) for cols in BLOCKING_RULES]
         + [block_on(*NAME_KEY_RULE, arrays_to_explode=["name_keys"])],
         probability_two_random_records_match=options.prior or _prior(features.num_rows),
@@ -545,26 +583,36 @@ def _score_pairs(features: pa.Table, options: ModelOptions | None, same_words) -
     )
     linker = Linker(data, settings, log_level=None, validate_settings=False)
     linker.table_management.register_term_frequency_lookup(
-        db_api.register(tf_lookup(distinct), table_name="accountree_tf_name_norm"), "name_norm")
+        backend.register(tf_lookup(distinct), "accountree_tf_name_norm"), "name_norm")
     # prior and u counted among the distinct records (exact repeats are not chance agreements)
     sampler = linker if distinct.num_rows >= 0.98 * features.num_rows else Linker(
-        db_api.register(distinct, table_name="accounts_distinct"), settings, log_level=None, validate_settings=False)
+        backend.register(distinct, "accounts_distinct"), settings, log_level=None, validate_settings=False)
     if options.prior is None:
         try:
             sampler.training.estimate_probability_two_random_records_match(
-                [*DETERMINISTIC_RULES, NAME_RULE], recall=PRIOR_RECALL)
+                [backend.sql(rule) for rule in (*DETERMINISTIC_RULES, NAME_RULE)], recall=PRIOR_RECALL)
         except Exception as err:  # no deterministic match at all: keep the default
             logging.getLogger(__name__).info("prior not estimated: %s", err)
         estimated = sampler._settings_obj._probability_two_random_records_match
         if not 0 < estimated < 1:  # nothing matched deterministically (e.g. everything merged already)
             estimated = _prior(distinct.num_rows)
         linker._settings_obj._probability_two_random_records_match = estimated
-    sampler.training.estimate_u_using_random_sampling(max_pairs=options.u_max_pairs, seed=options.seed,
-                                                      num_chunks=1 if distinct.num_rows < 20_000 else 10)
-    _compare_blocked_pairs(linker, con, "accountree_gammas")
+    sample, sample_pairs = u_sample(distinct, options.u_max_pairs, options.seed)
+    u_linker = sampler if sample is distinct else Linker(
+        backend.register(sample, "accounts_u_sample"), settings, log_level=None, validate_settings=False)
+    # in one chunk: splink's chunks are drawn by the backend's hash too, and it stops at the first
+    # chunk where every level was seen 100 times (the sample's ~1 M pairs fit in memory)
+    u_linker.training.estimate_u_using_random_sampling(max_pairs=sample_pairs, seed=options.seed, num_chunks=1)
+    if u_linker is not sampler:  # the sampled u belong to the sampler, as if it had drawn the sample itself
+        for into, came in zip(sampler._settings_obj.comparisons, u_linker._settings_obj.comparisons, strict=True):
+            for level, sampled in zip(into._comparison_levels_excluding_null, came._comparison_levels_excluding_null,
+                                      strict=True):
+                level._trained_u_probabilities.extend(sampled._trained_u_probabilities)
+        sampler._populate_m_u_from_trained_values()
+    compared_pairs, gammas = _compare_blocked_pairs(linker)
     if options.prior is None:
-        _near_name_prior(con, "accountree_gammas", linker, distinct.num_rows)
-    u_used = _blocked_u(con, "accountree_gammas", sampler, distinct, options.u_max_pairs, linker)
+        _near_name_prior(backend, gammas, linker, distinct.num_rows)
+    u_used = _blocked_u(backend, gammas, sampler, distinct, options.u_max_pairs, linker)
     _apply_u(linker, u_used)
     for cols in TRAINING_BLOCKS if features.num_rows >= MIN_EM_RECORDS else ():
         try:
@@ -575,7 +623,7 @@ def _score_pairs(features: pa.Table, options: ModelOptions | None, same_words) -
     _floor_m(linker)
     parts, prior_weight = _weights_sql(linker)
     weights = [f"mw_{c}" for c in COMPARISONS]
-    gammas = [f"gamma_{c}" for c in COMPARISONS]
+    gamma_columns = [f"gamma_{c}" for c in COMPARISONS]
     total = " + ".join([prior_weight, *weights])
     least = min(max(options.floor, 1e-12), 1 - 1e-12)  # a review threshold of 1 keeps what rounds to 1
     # pairs whose names are near-certain come back whatever their probability: the review queue's
@@ -583,16 +631,16 @@ def _score_pairs(features: pa.Table, options: ModelOptions | None, same_words) -
     near = ", ".join(str(lv.comparison_vector_value) for lv in linker._settings_obj.comparisons[0].comparison_levels
                      if lv.label_for_charts in NEAR_NAME_LEVELS)
     floor = math.log2(least / (1 - least))
-    total = f"CASE WHEN repeat THEN greatest({total}, {REPEAT_WEIGHT!r}) ELSE {total} END"
+    total = f"CASE WHEN is_repeat THEN greatest({total}, CAST({REPEAT_WEIGHT!r} AS DOUBLE)) ELSE {total} END"
     query = (f"SELECT unique_id_l, unique_id_r, {total} AS match_weight, "  # noqa: S608 - numbers from the model
-             f"1 / (1 + pow(2, -({total}))) AS match_probability, {', '.join(gammas + weights)} "
-             f"FROM (SELECT unique_id_l, unique_id_r, repeat, {', '.join(gammas + parts)} FROM accountree_gammas) "
-             f"WHERE {total} >= {floor!r} OR gamma_name IN ({near}) ORDER BY unique_id_l, unique_id_r")
-    result = con.sql(query).to_arrow_table()
-    compared = con.execute("SELECT count(*) FROM accountree_gammas").fetchone()[0]
+             f"1 / (1 + pow(2, -({total}))) AS match_probability, {', '.join(gamma_columns + weights)} "
+             f"FROM (SELECT unique_id_l, unique_id_r, is_repeat, {', '.join(gamma_columns + parts)} FROM {gammas}) w "
+             f"WHERE {total} >= CAST({floor!r} AS DOUBLE) OR gamma_name IN ({near})")
+    result = backend.query(query).sort_by([("unique_id_l", "ascending"), ("unique_id_r", "ascending")])
+    compared = backend.query(f"SELECT count(*) AS pairs FROM {gammas}").column(0)[0].as_py()  # noqa: S608
+    compared_pairs.drop_table_from_database_and_remove_from_cache()
     prior = linker._settings_obj._probability_two_random_records_match
     summary = model_summary(linker)
-    con.close()
     return Scored(result, summary, compared, prior)
 
 

@@ -1,7 +1,8 @@
 """Finding duplicates: accounts -> features -> splink scores -> sibling guard -> decisions.
 
 `find_candidates(ws, options)` is pure reading: it pulls the accounts out of the workspace (both
-engines: the linkage itself always runs on an in-memory DuckDB, see `model.py`), scores the
+engines: the linkage itself runs on an in-memory DuckDB, or on Spark with `engine="spark"`, see
+`model.py` and `linkage.py`), scores the
 blocked pairs and classifies each one:
 
 - `auto`   — probability ≥ `auto_threshold` and the guard has no objection: merged by `resolve`;
@@ -24,6 +25,7 @@ import pyarrow.compute as pc
 from accountree.errors import ConfigError
 from accountree.resolve.features import ACCOUNT_FIELDS, build_features
 from accountree.resolve.guard import Record, Verdict, check, spellings_only
+from accountree.resolve.linkage import ENGINES
 from accountree.resolve.model import ModelOptions, score_pairs
 from accountree.store import Workspace
 
@@ -37,8 +39,14 @@ class ResolveOptions:
     review_threshold: float = DEFAULT_REVIEW
     seed: int = 42
     u_max_pairs: float = 1e6
+    engine: str = "duckdb"  # where splink scores the pairs: "duckdb" (in memory) or "spark" (`linkage.py`)
+    spark_master: str | None = None  # with engine "spark" (default local[*])
 
     def check(self) -> None:
+        if self.engine not in ENGINES:
+            raise ConfigError(f"--engine must be {' or '.join(ENGINES)}, not {self.engine!r}")
+        if self.spark_master and self.engine != "spark":
+            raise ConfigError("--spark-master needs --engine spark")
         if not 0 < self.review_threshold <= self.auto_threshold <= 1:
             raise ConfigError(
                 f"thresholds must satisfy 0 < review ({self.review_threshold}) <= auto ({self.auto_threshold}) <= 1",
@@ -143,7 +151,8 @@ def find_candidates(ws: Workspace, options: ResolveOptions | None = None, accoun
     accounts = load_accounts(ws) if accounts is None else accounts
     features = build_features(accounts)
     scored = score_pairs(features, ModelOptions(seed=options.seed, u_max_pairs=options.u_max_pairs,
-                                                floor=options.review_threshold))
+                                                floor=options.review_threshold, engine=options.engine,
+                                                spark_master=options.spark_master))
     pairs, summary = scored.pairs, scored.model
     found = Found(scored_pairs=scored.compared, accounts=accounts.num_rows, model=summary, prior=scored.prior)
     # the guard's columns of the accounts in a scored pair only (every cluster member is one): in

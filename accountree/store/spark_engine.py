@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -75,8 +76,10 @@ def spark_session(master: str | None = None, shuffle_partitions: int | None = No
 
         raise MissingDependencyError("the Spark engine needs pyspark (and Java 17 or later)",
                                      hint="pip install 'accountree[spark]'") from err
-    builder = SparkSession.builder.appName("accountree").master(
-        master or os.environ.get("ACCOUNTREE_SPARK_MASTER") or "local[*]")
+    master = master or os.environ.get("ACCOUNTREE_SPARK_MASTER") or "local[*]"
+    if master.startswith("local"):  # Python UDFs (duplicate resolution) run in this interpreter's environment
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName("accountree").master(master)
     settings = {**SESSION_CONFIG, **(config or {})}
     if shuffle_partitions:
         settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions)
