@@ -109,3 +109,10 @@ def test_an_entitys_group_page_opens_its_group_on_it(duck_api: Api) -> None:
     assert '"focus": "A4"' in page.text and "<script>" not in page.text  # page data, no inline script
     assert client.get("/groups/G1", follow_redirects=False).status_code == 200  # a head stays where it is
     assert client.get("/groups/NOPE", headers={"Accept": "text/html"}).status_code == 404
+
+
+def test_an_unscored_account_says_not_scored_not_none(duck_api: Api) -> None:
+    client = signed_in(duck_api, "corp")
+    for account in ("A4", "J5"):  # too few firmographics to be graded
+        page = client.get(f"/accounts/{account}").text
+        assert "not scored" in page and "None ·" not in page, account
