@@ -285,7 +285,7 @@ def _elf_spellings() -> list[tuple[str, str]]:
 
 
 def _name_nouns(key: tuple[str, ...]) -> bool:
-    """A form spelled only with nouns that names carry (`_NAME_NOUNS`; "a", "of" allowed)."""
+    """A form spelled only with nouns that names carry (`_NAME_NOUNS`; "a", "of", "the" allowed)."""
     return all(t in _NAME_NOUNS or t in ("a", "of", "the") for t in key)
 
 
@@ -334,7 +334,7 @@ _CANONICAL_WORDS: dict[str, str] = {
 # "Holdnigs"): one edit, two from 11 letters, first letter kept. Real words one edit from them are
 # kept as typed.
 _LONG_CANONICAL = tuple(w for w in _CANONICAL_WORDS if len(w) >= 8 or w in ("societe", "society", "societa"))
-_NOT_CANONICAL = frozenset({"campania", "holdings"})
+_NOT_CANONICAL = frozenset({"campania"})
 
 
 @lru_cache(maxsize=1 << 16)
