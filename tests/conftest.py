@@ -78,3 +78,14 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode(encoding))
     return path
+
+
+@pytest.fixture(scope="session")
+def session():
+    """One local Spark session for the Spark tests (`tests/test_spark.py`, `test_resolve_spark.py`)."""
+    pytest.importorskip("pyspark")
+    from accountree.store.spark_engine import spark_session
+
+    return spark_session("local[2]", shuffle_partitions=2, config={
+        # small data: compiling and re-planning cost more than they save
+        "spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false"})

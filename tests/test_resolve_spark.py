@@ -27,14 +27,6 @@ U_MAX_PAIRS = 1e5
 
 
 @pytest.fixture(scope="module")
-def session():
-    from accountree.store.spark_engine import spark_session
-
-    return spark_session("local[2]", shuffle_partitions=2, config={
-        "spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false"})
-
-
-@pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("resolve_spark")
     generate_bundle(out / "bundle", accounts=600, seed=7, reference_date=date(2026, 11, 1))

@@ -33,15 +33,6 @@ pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
-def session():
-    from accountree.store.spark_engine import spark_session
-
-    return spark_session("local[2]", shuffle_partitions=2, config={
-        # small data: compiling and re-planning cost more than they save
-        "spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false"})
-
-
-@pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("spark") / "bundle"
     generate_bundle(out, accounts=120, seed=7, reference_date=REF)
