@@ -703,6 +703,12 @@ def _leaks(cat: Catalog) -> list[str]:
 BUILD_BATCH = 50_000
 
 
+def _per_account_sql(cat: Catalog, scope: Scope) -> list[tuple[str, str]]:
+    """(table, select) of every per-account table of the model: the build writes them by ranges of
+    ids, a refresh rewrites the rows of the accounts it touches."""
+    return [(SHARED, shared_sql(cat, scope)), (RECORDS, records_sql(cat, scope)), *list_tables_sql(cat, scope)]
+
+
 def _write_by_batches(engine: Engine, cat: Catalog) -> None:
     """`api_account_360`, `api_account_records` and the long lists' tables, the accounts taken
     `BUILD_BATCH` at a time in ranges of ids (every row of a source falls in exactly one range);
@@ -710,18 +716,14 @@ def _write_by_batches(engine: Engine, cat: Catalog) -> None:
     starts = [r[0] for r in engine.fetchall(  # the first id of each batch but the first: none if one fits
         "SELECT account_id FROM (SELECT account_id, row_number() OVER (ORDER BY account_id) AS rn FROM accounts) n "
         "WHERE rn % ? = 1 AND rn > 1 ORDER BY account_id", [BUILD_BATCH])]
-
-    def statements(scope: Scope) -> list[tuple[str, str]]:
-        return [(SHARED, shared_sql(cat, scope)), (RECORDS, records_sql(cat, scope)), *list_tables_sql(cat, scope)]
-
     if not starts:
-        for table, select in statements(False):
+        for table, select in _per_account_sql(cat, False):
             engine.replace_table(table, select)
         return
     ranges = list(zip([None, *starts], [*starts, None], strict=True))
     for i, scope in enumerate(ranges):  # the first range writes the tables, the others append
         params = {k: v for k, v in (("scope_low", scope[0]), ("scope_high", scope[1])) if v is not None}
-        for table, select in statements(scope):
+        for table, select in _per_account_sql(cat, scope):
             if i == 0:
                 engine.replace_table(table, select, params)
             else:
@@ -736,13 +738,13 @@ def build(ws: Workspace) -> dict[str, Any]:
     with engine.transaction():
         if leaks or not cat.has("hierarchy"):
             for table in ALL_TABLES:
-                engine.execute(exp.Drop(tables=[exp.table_(table, quoted=True)], kind="TABLE", exists=True))
+                engine.drop_table(table)
             _forget(ws)
             why = f"BU-owned shared sources: {', '.join(leaks)}" if leaks else "no hierarchy yet"
             return {"read_model": f"not built ({why}); the API reads live"}
         for table, source in OPTIONAL_LISTS.items():  # no such list: no table of an earlier build left behind
             if not cat.has(source):
-                engine.execute(exp.Drop(tables=[exp.table_(table, quoted=True)], kind="TABLE", exists=True))
+                engine.drop_table(table)
         _write_by_batches(engine, cat)
         engine.replace_table(NODES, nodes_sql(cat, False))
         engine.replace_table(JVS, jvs_sql(cat))
@@ -786,11 +788,11 @@ def refresh(ws: Workspace, account_ids: Iterable[str], heads: Iterable[str] = ()
         _forget(ws)
         return 0
     with engine.transaction():
-        engine.execute(exp.Drop(tables=[exp.table_(SCOPE, quoted=True)], kind="TABLE", exists=True))
+        engine.drop_table(SCOPE)
         # temporary: private to this connection (each request has its own DuckDB cursor)
         engine.execute(f"CREATE TEMPORARY TABLE {q(SCOPE)} (account_id VARCHAR)")
         engine.insert_arrow(SCOPE, pa.table({"account_id": pa.array(sorted(ids), pa.string())}))
-        statements = [(SHARED, shared_sql(cat, True)), (RECORDS, records_sql(cat, True)), *list_tables_sql(cat, True)]
+        statements = _per_account_sql(cat, True)
         if heads:  # tree ranks are per parent: only whole groups are refreshed
             statements.append((NODES, nodes_sql(cat, True)))
         for table, select in statements:
@@ -799,7 +801,7 @@ def refresh(ws: Workspace, account_ids: Iterable[str], heads: Iterable[str] = ()
         if heads:
             engine.execute(f"DELETE FROM {q(JVS)}")  # noqa: S608 - a few rows: rewritten whole
             engine.execute(f"INSERT INTO {q(JVS)} {jvs_sql(cat)}")
-        engine.execute(exp.Drop(tables=[exp.table_(SCOPE, quoted=True)], kind="TABLE", exists=True))
+        engine.drop_table(SCOPE)
         _record(ws, before)
     return len(ids)
 
